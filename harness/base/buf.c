@@ -1,0 +1,127 @@
+#include "buf.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+static int buf_reserve(lg_buf *buf, size_t extra)
+{
+    size_t need = buf->len + extra + 1;
+    if (need <= buf->cap)
+        return 0;
+    size_t cap = buf->cap ? buf->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    char *data = realloc(buf->data, cap);
+    if (!data)
+        return -ENOMEM;
+    buf->data = data;
+    buf->cap = cap;
+    return 0;
+}
+
+int lg_buf_append(lg_buf *buf, const void *data, size_t len)
+{
+    int rc = buf_reserve(buf, len);
+    if (rc < 0)
+        return rc;
+    if (len)
+        memcpy(buf->data + buf->len, data, len);
+    buf->len += len;
+    buf->data[buf->len] = '\0';
+    return 0;
+}
+
+int lg_buf_puts(lg_buf *buf, const char *s)
+{
+    return lg_buf_append(buf, s, strlen(s));
+}
+
+int lg_buf_vprintf(lg_buf *buf, const char *fmt, va_list ap)
+{
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        return -EINVAL;
+    int rc = buf_reserve(buf, (size_t)n);
+    if (rc < 0)
+        return rc;
+    vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
+    buf->len += (size_t)n;
+    return 0;
+}
+
+int lg_buf_printf(lg_buf *buf, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = lg_buf_vprintf(buf, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void lg_buf_keep_tail(lg_buf *buf, size_t max_len)
+{
+    if (buf->len <= max_len)
+        return;
+    memmove(buf->data, buf->data + buf->len - max_len, max_len);
+    buf->len = max_len;
+    buf->data[buf->len] = '\0';
+}
+
+void lg_buf_clear(lg_buf *buf)
+{
+    buf->len = 0;
+    if (buf->data)
+        buf->data[0] = '\0';
+}
+
+char *lg_buf_steal(lg_buf *buf)
+{
+    if (!buf->data && buf_reserve(buf, 0) < 0)
+        return NULL;
+    char *s = buf->data;
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+    return s;
+}
+
+void lg_buf_free(lg_buf *buf)
+{
+    if (!buf)
+        return;
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+}
+
+char *lg_strdup_printf(const char *fmt, ...)
+{
+    lg_buf buf = LG_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = lg_buf_vprintf(&buf, fmt, ap);
+    va_end(ap);
+    if (rc < 0) {
+        lg_buf_free(&buf);
+        return NULL;
+    }
+    return lg_buf_steal(&buf);
+}
+
+char *lg_shell_quote(const char *s)
+{
+    lg_buf buf = LG_BUF_INIT;
+    int rc = lg_buf_puts(&buf, "'");
+    for (const char *p = s; rc == 0 && *p; p++)
+        rc = *p == '\'' ? lg_buf_puts(&buf, "'\\''") : lg_buf_append(&buf, p, 1);
+    if (rc == 0)
+        rc = lg_buf_puts(&buf, "'");
+    if (rc < 0) {
+        lg_buf_free(&buf);
+        return NULL;
+    }
+    return lg_buf_steal(&buf);
+}

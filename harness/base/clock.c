@@ -1,0 +1,50 @@
+#include "clock.h"
+
+#include <stddef.h>
+
+#include <time.h>
+
+int64_t lg_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void lg_wall_iso8601(char *out, size_t len)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+lg_deadline lg_deadline_in_ms(int64_t ms)
+{
+    return (lg_deadline){ .at_ms = lg_now_ms() + ms };
+}
+
+int64_t lg_deadline_left_ms(lg_deadline dl)
+{
+    int64_t left = dl.at_ms - lg_now_ms();
+    return left > 0 ? left : 0;
+}
+
+bool lg_deadline_passed(lg_deadline dl)
+{
+    return lg_now_ms() >= dl.at_ms;
+}
+
+lg_deadline lg_deadline_min(lg_deadline a, lg_deadline b)
+{
+    return a.at_ms < b.at_ms ? a : b;
+}
+
+void lg_sleep_ms(int64_t ms)
+{
+    if (ms <= 0)
+        return;
+    struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}

@@ -1,0 +1,20 @@
+/* Monotonic time and deadlines: every wait in labgate is bounded by one. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lg_deadline {
+    int64_t at_ms; /* monotonic ms */
+} lg_deadline;
+
+int64_t lg_now_ms(void);
+/* Wall-clock time as ISO-8601 UTC into out (>= 21 bytes). */
+void lg_wall_iso8601(char *out, size_t len);
+lg_deadline lg_deadline_in_ms(int64_t ms);
+int64_t lg_deadline_left_ms(lg_deadline dl);
+bool lg_deadline_passed(lg_deadline dl);
+/* The earlier of two deadlines. */
+lg_deadline lg_deadline_min(lg_deadline a, lg_deadline b);
+/* Sleeps ms milliseconds (restarting after signals). */
+void lg_sleep_ms(int64_t ms);

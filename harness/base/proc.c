@@ -1,0 +1,73 @@
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "error.h"
+
+extern char **environ;
+
+int lg_proc_run(const char *const argv[], lg_deadline dl, lg_buf *output)
+{
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) < 0) {
+        lg_error_set("pipe: %s", strerror(errno));
+        return -errno;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, pipefd[1], 2);
+    pid_t pid;
+    int rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pipefd[1]);
+    if (rc != 0) {
+        close(pipefd[0]);
+        lg_error_set("cannot run %s: %s", argv[0], strerror(rc));
+        return -rc;
+    }
+
+    bool timed_out = false;
+    char chunk[4096];
+    for (;;) {
+        int64_t left = lg_deadline_left_ms(dl);
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd pfd = { .fd = pipefd[0], .events = POLLIN };
+        int n = poll(&pfd, 1, left > 200 ? 200 : (int)left);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n <= 0)
+            continue;
+        ssize_t got = read(pipefd[0], chunk, sizeof(chunk));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (output)
+            lg_buf_append(output, chunk, (size_t)got);
+    }
+    close(pipefd[0]);
+    if (timed_out)
+        kill(pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (timed_out) {
+        lg_error_set("%s did not finish in time and was killed", argv[0]);
+        return -ETIMEDOUT;
+    }
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    lg_error_set("%s was killed by signal %d", argv[0], WTERMSIG(status));
+    return -EINTR;
+}

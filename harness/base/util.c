@@ -1,0 +1,176 @@
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "error.h"
+
+uint64_t lg_hash64(const void *data, size_t len, uint64_t seed)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ seed;
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+uint64_t lg_hash64_str(const char *s, uint64_t seed)
+{
+    return lg_hash64(s, strlen(s), seed);
+}
+
+int lg_mkdir_p(const char *path, unsigned mode)
+{
+    LG_AUTOFREE char *copy = strdup(path);
+    if (!copy)
+        return -ENOMEM;
+    for (char *p = copy + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char saved = *p;
+            *p = '\0';
+            if (mkdir(copy, mode) < 0 && errno != EEXIST) {
+                lg_error_set("cannot create directory %s: %s", copy, strerror(errno));
+                return -errno;
+            }
+            *p = saved;
+            if (!saved)
+                break;
+        }
+    }
+    return 0;
+}
+
+int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        int err = errno;
+        lg_error_set("cannot open %s: %s", path, strerror(err));
+        return -err;
+    }
+    lg_buf buf = LG_BUF_INIT;
+    char chunk[8192];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (buf.len + n > max_len) {
+            lg_error_set("%s is larger than %zu bytes", path, max_len);
+            rc = -EFBIG;
+            break;
+        }
+        if ((rc = lg_buf_append(&buf, chunk, n)) < 0)
+            break;
+    }
+    if (rc == 0 && ferror(f)) {
+        lg_error_set("cannot read %s", path);
+        rc = -EIO;
+    }
+    fclose(f);
+    if (rc < 0) {
+        lg_buf_free(&buf);
+        return rc;
+    }
+    if (out_len)
+        *out_len = buf.len;
+    *out = lg_buf_steal(&buf);
+    return *out ? 0 : -ENOMEM;
+}
+
+int lg_write_file(const char *path, const char *data, size_t len)
+{
+    LG_AUTOFREE char *tmp = lg_strdup_printf("%s.tmp.%d", path, (int)getpid());
+    if (!tmp)
+        return -ENOMEM;
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        int err = errno;
+        lg_error_set("cannot write %s: %s", tmp, strerror(err));
+        return -err;
+    }
+    size_t wrote = fwrite(data, 1, len, f);
+    if (fclose(f) != 0 || wrote != len) {
+        unlink(tmp);
+        lg_error_set("cannot write %s", path);
+        return -EIO;
+    }
+    if (rename(tmp, path) < 0) {
+        int err = errno;
+        unlink(tmp);
+        lg_error_set("cannot rename %s to %s: %s", tmp, path, strerror(err));
+        return -err;
+    }
+    return 0;
+}
+
+bool lg_is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool lg_is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *lg_path_join(const char *base_dir, const char *rel)
+{
+    if (rel[0] == '/' || !base_dir || !*base_dir)
+        return strdup(rel);
+    return lg_strdup_printf("%s/%s", base_dir, rel);
+}
+
+char *lg_path_dirname(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+bool lg_path_world_readable(const char *path, char **blocking_dir)
+{
+    char real[PATH_MAX];
+    if (!realpath(path, real))
+        return false;
+    struct stat st;
+    if (stat(real, &st) < 0 || !(st.st_mode & S_IROTH)) {
+        if (blocking_dir)
+            *blocking_dir = strdup(real);
+        return false;
+    }
+    for (char *slash = strrchr(real, '/'); slash && slash != real; slash = strrchr(real, '/')) {
+        *slash = '\0';
+        if (stat(real, &st) < 0 || !(st.st_mode & S_IXOTH)) {
+            if (blocking_dir)
+                *blocking_dir = strdup(real);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    remove(path);
+    return 0;
+}
+
+int lg_remove_tree(const char *path)
+{
+    return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
+}

@@ -1,0 +1,26 @@
+/* Small file-system and hashing helpers with no external dependencies. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* FNV-1a 64: stable ids and seeds derived from names, identical on every machine. */
+uint64_t lg_hash64(const void *data, size_t len, uint64_t seed);
+uint64_t lg_hash64_str(const char *s, uint64_t seed);
+
+/* mkdir -p with mode for created components. */
+int lg_mkdir_p(const char *path, unsigned mode);
+/* Reads a whole file (NUL-terminated); caps at max_len. */
+int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len);
+int lg_write_file(const char *path, const char *data, size_t len);
+bool lg_is_dir(const char *path);
+bool lg_is_file(const char *path);
+/* dir of path resolved against base_dir when relative; returns new string. */
+char *lg_path_join(const char *base_dir, const char *rel);
+/* Directory part of a path ("." when none). */
+char *lg_path_dirname(const char *path);
+/* Is every directory above path searchable, and path readable, by "other"?
+ * QEMU under qemu:///system runs as an unprivileged user and needs that. */
+bool lg_path_world_readable(const char *path, char **blocking_dir);
+/* Removes a directory tree (best effort). */
+int lg_remove_tree(const char *path);

@@ -1,0 +1,6 @@
+/* Subcommands of the labgate command. */
+#pragma once
+
+int lg_cmd_validate(int argc, char **argv);
+int lg_cmd_plan(int argc, char **argv);
+int lg_cmd_run(int argc, char **argv);

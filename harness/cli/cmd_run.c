@@ -1,0 +1,184 @@
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "cli.h"
+#include "guest/ssh.h"
+#include "model/plan.h"
+#include "model/verdict.h"
+#include "reports/report.h"
+#include "run/sched.h"
+#include "virt/conn.h"
+
+static atomic_bool interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    if (!atomic_exchange(&interrupted, true)) {
+        static const char msg[] = "\nlabgate: interrupted; stopping jobs and removing their domains and overlays...\n";
+        ssize_t ignored = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+        (void)ignored;
+    }
+}
+
+static const char usage_text[] =
+    "usage: labgate run MATRIX [--out DIR] [--jobs N] [--accel auto|kvm|tcg] [--quiet] [--verbose]\n"
+    "\n"
+    "Runs every job of MATRIX and writes DIR/run.xml, DIR/junit.xml and\n"
+    "DIR/jobs/JOB_ID/console.log.  Prints progress on stderr and a summary on stdout.\n"
+    "\n"
+    "  --out DIR        results directory (default: results/RUN_ID)\n"
+    "  --jobs N         at most N jobs at once (default: the hosts' slots)\n"
+    "  --accel MODE     auto (prove KVM works, else TCG), kvm or tcg; overrides\n"
+    "                   LABGATE_ACCEL and the matrix policy\n"
+    "  --quiet          no progress lines\n"
+    "  --verbose        more detail on stderr\n"
+    "\n"
+    "exit: 0 release may ship (all PASS), 1 release blocked, 2 bad input,\n"
+    "      3 run incomplete (INFRA_ERROR, no blocking verdict)\n";
+
+int lg_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "out", required_argument, NULL, 'o' },
+        { "jobs", required_argument, NULL, 'j' },
+        { "accel", required_argument, NULL, 'a' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "verbose", no_argument, NULL, 'v' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *out_dir = NULL, *accel_arg = NULL;
+    int max_parallel = 0;
+    bool quiet = false, verbose = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:j:a:qvh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': out_dir = optarg; break;
+        case 'j': {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end || n < 1 || n > 1024) {
+                fprintf(stderr, "labgate run: --jobs wants a number from 1 to 1024, not '%s'\n", optarg);
+                return LG_EXIT_BAD_INPUT;
+            }
+            max_parallel = (int)n;
+            break;
+        }
+        case 'a': accel_arg = optarg; break;
+        case 'q': quiet = true; break;
+        case 'v': verbose = true; break;
+        case 'h': fputs(usage_text, stdout); return 0;
+        default: fputs(usage_text, stderr); return LG_EXIT_BAD_INPUT;
+        }
+    }
+    if (optind != argc - 1) {
+        fputs(usage_text, stderr);
+        return LG_EXIT_BAD_INPUT;
+    }
+    const char *matrix_path = argv[optind];
+    lg_log_init(verbose, quiet);
+
+    lg_diags diags = { 0 };
+    LG_AUTO(lg_matrix) m = NULL;
+    int rc = lg_matrix_load(matrix_path, &m, &diags);
+    lg_diags_print(&diags, stderr);
+    lg_diags_clear(&diags);
+    if (rc < 0)
+        return LG_EXIT_BAD_INPUT;
+
+    lg_accel accel = m->policy.accel;
+    const char *env_accel = getenv("LABGATE_ACCEL");
+    if (env_accel && *env_accel && lg_accel_parse(env_accel, &accel) < 0) {
+        fprintf(stderr, "labgate run: LABGATE_ACCEL must be auto, kvm or tcg, not '%s'\n", env_accel);
+        return LG_EXIT_BAD_INPUT;
+    }
+    if (accel_arg && lg_accel_parse(accel_arg, &accel) < 0) {
+        fprintf(stderr, "labgate run: --accel must be auto, kvm or tcg, not '%s'\n", accel_arg);
+        return LG_EXIT_BAD_INPUT;
+    }
+
+    LG_AUTO(lg_plan) plan = NULL;
+    if (lg_plan_expand(m, &plan) < 0)
+        return LG_EXIT_INCOMPLETE;
+    if (plan->n_jobs == 0) {
+        fprintf(stderr, "%s: every job is excluded; nothing to run\n", matrix_path);
+        return LG_EXIT_BAD_INPUT;
+    }
+
+    char run_id[64], started[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(run_id, sizeof(run_id), "%Y%m%d-%H%M%S", &tm);
+    snprintf(run_id + strlen(run_id), sizeof(run_id) - strlen(run_id), "-%d", (int)getpid());
+    lg_wall_iso8601(started, sizeof(started));
+    LG_AUTOFREE char *default_out = lg_strdup_printf("results/%s", run_id);
+    if (!out_dir)
+        out_dir = default_out;
+    if (lg_mkdir_p(out_dir, 0755) < 0) {
+        fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        return LG_EXIT_BAD_INPUT;
+    }
+
+    struct sigaction sa = { .sa_handler = on_signal };
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (lg_ssh_global_init() < 0 || lg_virt_init() < 0) {
+        fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        return LG_EXIT_INCOMPLETE;
+    }
+
+    lg_job_result *results = calloc(plan->n_jobs, sizeof(*results));
+    if (!results)
+        return LG_EXIT_INCOMPLETE;
+    lg_sched_opts sopts = {
+        .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
+        .quiet = quiet, .interrupted = &interrupted,
+    };
+    const char *accel_used = "none";
+    lg_sched_run(plan, &sopts, results, &accel_used);
+
+    lg_verdict *verdicts = calloc(plan->n_jobs, sizeof(*verdicts));
+    for (size_t i = 0; verdicts && i < plan->n_jobs; i++)
+        verdicts[i] = results[i].evidence.verdict;
+    int exit_code = verdicts ? lg_gate_exit_code(verdicts, plan->n_jobs) : LG_EXIT_INCOMPLETE;
+    free(verdicts);
+
+    char finished[32];
+    lg_wall_iso8601(finished, sizeof(finished));
+    lg_run_report report = {
+        .plan = plan, .results = results, .run_id = run_id, .started = started, .finished = finished,
+        .accel = accel_used, .exit_code = exit_code,
+    };
+    LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", out_dir);
+    LG_AUTOFREE char *junit_xml = lg_strdup_printf("%s/junit.xml", out_dir);
+    if (lg_report_write_runxml(&report, run_xml) < 0 || lg_report_write_junit(&report, junit_xml) < 0) {
+        fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        exit_code = exit_code == LG_EXIT_BLOCKED ? exit_code : LG_EXIT_INCOMPLETE;
+    }
+    lg_report_print_summary(&report, stdout);
+    printf("results: %s/run.xml, %s/junit.xml\n", out_dir, out_dir);
+
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        lg_job_result_clear(&results[i]);
+    free(results);
+    lg_virt_shutdown();
+    lg_ssh_global_exit();
+    return exit_code;
+}

@@ -1,0 +1,69 @@
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "model/plan.h"
+#include "model/verdict.h"
+
+/* Loads the matrix named by the only argument; prints every problem. */
+static int load(int argc, char **argv, const char *help, lg_matrix **out)
+{
+    if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        fputs(help, stdout);
+        return -1;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        fputs(help, stderr);
+        return LG_EXIT_BAD_INPUT;
+    }
+    lg_diags diags = { 0 };
+    int rc = lg_matrix_load(argv[1], out, &diags);
+    lg_diags_print(&diags, stderr);
+    lg_diags_clear(&diags);
+    return rc < 0 ? LG_EXIT_BAD_INPUT : 0;
+}
+
+int lg_cmd_validate(int argc, char **argv)
+{
+    LG_AUTO(lg_matrix) m = NULL;
+    int rc = load(argc, argv,
+                  "usage: labgate validate MATRIX\n"
+                  "Checks MATRIX and the guest profiles it names against matrix/schema.rng and for\n"
+                  "meaning (unique ids, known references, files that exist).  Prints FILE:LINE: problem\n"
+                  "for every error; exits 0 when valid, 2 otherwise.\n",
+                  &m);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    LG_AUTO(lg_plan) plan = NULL;
+    if (lg_plan_expand(m, &plan) < 0)
+        return LG_EXIT_BAD_INPUT;
+    printf("%s: valid: %zu guest(s), %zu build(s), %zu content set(s), %zu scenario(s) -> %zu job(s)",
+           argv[1], m->n_guests, m->n_builds, m->n_contents, m->n_scenarios, plan->n_jobs);
+    if (plan->n_excluded)
+        printf(" (%zu excluded)", plan->n_excluded);
+    printf("\n");
+    return 0;
+}
+
+int lg_cmd_plan(int argc, char **argv)
+{
+    LG_AUTO(lg_matrix) m = NULL;
+    int rc = load(argc, argv,
+                  "usage: labgate plan MATRIX\n"
+                  "Prints one line per job: id, guest, build, content, scenario, seed.  Job ids and\n"
+                  "seeds depend only on the names in the matrix, so they are the same on every run.\n",
+                  &m);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    LG_AUTO(lg_plan) plan = NULL;
+    if (lg_plan_expand(m, &plan) < 0)
+        return LG_EXIT_BAD_INPUT;
+    printf("%-12s  %-20s  %-20s  %-16s  %-20s  %s\n", "JOB", "GUEST", "BUILD", "CONTENT", "SCENARIO", "SEED");
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        const lg_job *j = &plan->jobs[i];
+        printf("%-12s  %-20s  %-20s  %-16s  %-20s  %" PRIu64 "\n", j->id, j->guest->id, j->build->id,
+               j->content->id, j->scenario->id, j->seed);
+    }
+    return 0;
+}

@@ -1,0 +1,65 @@
+#include <stdio.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+
+#include "base/log.h"
+#include "cli.h"
+#include "lg-config.h"
+#include "model/verdict.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: labgate COMMAND [ARGS]\n"
+            "\n"
+            "A release gate for endpoint agents and their kernel drivers: boots a matrix of\n"
+            "guests, installs agent builds and content, reboots, and blocks the release\n"
+            "when any guest crashes, boot-loops or stops responding.\n"
+            "\n"
+            "commands:\n"
+            "  validate MATRIX          check a matrix file and its guest profiles\n"
+            "  plan MATRIX              list the jobs a run would execute\n"
+            "  run MATRIX [--out DIR]   run the matrix; exit code is the gate\n"
+            "\n"
+            "exit codes of run: 0 release may ship, 1 release blocked, 2 bad input,\n"
+            "3 run incomplete (harness or hypervisor failure)\n"
+            "\n"
+            "environment: LABGATE_ACCEL=auto|kvm|tcg, LABGATE_STATE_DIR (overlays; default\n"
+            "/var/tmp/labgate), LABGATE_DEBUG=module,... (virt,ssh,monitor,heartbeat,job or all)\n"
+            "\n"
+            "'labgate COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    xmlInitParser();
+    lg_log_init(false, false);
+    if (argc < 2) {
+        usage(stderr);
+        return LG_EXIT_BAD_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("labgate %s\n", LG_VERSION);
+        return 0;
+    }
+    int rc;
+    if (strcmp(cmd, "validate") == 0)
+        rc = lg_cmd_validate(argc - 1, argv + 1);
+    else if (strcmp(cmd, "plan") == 0)
+        rc = lg_cmd_plan(argc - 1, argv + 1);
+    else if (strcmp(cmd, "run") == 0)
+        rc = lg_cmd_run(argc - 1, argv + 1);
+    else {
+        fprintf(stderr, "labgate: unknown command '%s'\n\n", cmd);
+        usage(stderr);
+        rc = LG_EXIT_BAD_INPUT;
+    }
+    xmlCleanupParser();
+    return rc;
+}

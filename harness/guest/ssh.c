@@ -1,0 +1,368 @@
+#include "ssh.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libssh2.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/util.h"
+
+#define OUTPUT_CAP (1 << 20)
+#define POLL_SLICE_MS 100
+
+struct lg_ssh {
+    int sock;
+    LIBSSH2_SESSION *session;
+    lg_cancel_fn cancel;
+    void *cancel_opaque;
+    bool broken;
+};
+
+int lg_ssh_global_init(void)
+{
+    int rc = libssh2_init(0);
+    if (rc != 0) {
+        lg_error_set("libssh2_init failed (%d)", rc);
+        return -EIO;
+    }
+    return 0;
+}
+
+void lg_ssh_global_exit(void)
+{
+    libssh2_exit();
+}
+
+static const char *session_error(LIBSSH2_SESSION *session)
+{
+    char *msg = NULL;
+    if (!session)
+        return "no session";
+    libssh2_session_last_error(session, &msg, NULL, 0);
+    return msg && *msg ? msg : "unknown libssh2 error";
+}
+
+/* Waits until the socket is ready for what libssh2 is blocked on. */
+static int wait_socket(lg_ssh *ssh, lg_deadline dl)
+{
+    if (ssh->cancel && ssh->cancel(ssh->cancel_opaque))
+        return -ECANCELED;
+    int64_t left = lg_deadline_left_ms(dl);
+    if (left <= 0)
+        return -ETIMEDOUT;
+    int dirs = ssh->session ? libssh2_session_block_directions(ssh->session) : 0;
+    struct pollfd pfd = { .fd = ssh->sock, .events = 0 };
+    if (dirs & LIBSSH2_SESSION_BLOCK_INBOUND)
+        pfd.events |= POLLIN;
+    if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND)
+        pfd.events |= POLLOUT;
+    if (!pfd.events)
+        pfd.events = POLLIN;
+    int n = poll(&pfd, 1, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
+    if (n < 0 && errno != EINTR)
+        return -errno;
+    return 0;
+}
+
+static int fail(lg_ssh *ssh, int rc, const char *what)
+{
+    ssh->broken = true;
+    if (rc == -ETIMEDOUT)
+        lg_error_set("ssh %s: timed out", what);
+    else if (rc == -ECANCELED)
+        lg_error_set("ssh %s: cancelled", what);
+    else
+        lg_error_set("ssh %s: %s", what, session_error(ssh->session));
+    return rc;
+}
+
+/* Maps a libssh2 failure to an errno-style code. */
+static int map_error(int rc)
+{
+    switch (rc) {
+    case LIBSSH2_ERROR_SOCKET_DISCONNECT:
+    case LIBSSH2_ERROR_SOCKET_RECV:
+    case LIBSSH2_ERROR_SOCKET_SEND:
+    case LIBSSH2_ERROR_BANNER_RECV:
+    case LIBSSH2_ERROR_KEX_FAILURE:
+        return -ECONNRESET;
+    case LIBSSH2_ERROR_AUTHENTICATION_FAILED:
+    case LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED:
+    case LIBSSH2_ERROR_FILE:
+        return -EACCES;
+    default:
+        return -EIO;
+    }
+}
+
+#define RETRY(ssh, dl, what, expr)                                        \
+    ({                                                                    \
+        int rc_;                                                          \
+        while ((rc_ = (expr)) == LIBSSH2_ERROR_EAGAIN) {                  \
+            int w_ = wait_socket(ssh, dl);                                \
+            if (w_ < 0) {                                                 \
+                rc_ = fail(ssh, w_, what);                                \
+                break;                                                    \
+            }                                                             \
+        }                                                                 \
+        if (rc_ < 0 && rc_ > -1000 && !ssh->broken)                       \
+            rc_ = fail(ssh, map_error(rc_), what);                        \
+        rc_;                                                              \
+    })
+
+static int tcp_connect(lg_ssh *ssh, const char *host, int port, lg_deadline dl)
+{
+    ssh->sock = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (ssh->sock < 0)
+        return -errno;
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1) {
+        lg_error_set("ssh: bad address %s", host);
+        return -EINVAL;
+    }
+    if (connect(ssh->sock, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+        return 0;
+    if (errno != EINPROGRESS) {
+        int err = errno;
+        lg_error_set("ssh connect %s:%d: %s", host, port, strerror(err));
+        return -err;
+    }
+    for (;;) {
+        if (ssh->cancel && ssh->cancel(ssh->cancel_opaque))
+            return -ECANCELED;
+        int64_t left = lg_deadline_left_ms(dl);
+        if (left <= 0) {
+            lg_error_set("ssh connect %s:%d: timed out", host, port);
+            return -ETIMEDOUT;
+        }
+        struct pollfd pfd = { .fd = ssh->sock, .events = POLLOUT };
+        int n = poll(&pfd, 1, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
+        if (n > 0)
+            break;
+    }
+    int err = 0;
+    socklen_t len = sizeof(err);
+    getsockopt(ssh->sock, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) {
+        lg_error_set("ssh connect %s:%d: %s", host, port, strerror(err));
+        return -err;
+    }
+    return 0;
+}
+
+int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out)
+{
+    lg_ssh *ssh = calloc(1, sizeof(*ssh));
+    if (!ssh)
+        return -ENOMEM;
+    ssh->sock = -1;
+    ssh->cancel = target->cancel;
+    ssh->cancel_opaque = target->cancel_opaque;
+    int rc = tcp_connect(ssh, target->host, target->port, dl);
+    if (rc < 0) {
+        lg_ssh_free(ssh);
+        return rc;
+    }
+    ssh->session = libssh2_session_init();
+    if (!ssh->session) {
+        lg_ssh_free(ssh);
+        return -ENOMEM;
+    }
+    libssh2_session_set_blocking(ssh->session, 0);
+    rc = RETRY(ssh, dl, "handshake", libssh2_session_handshake(ssh->session, ssh->sock));
+    if (rc == 0)
+        rc = RETRY(ssh, dl, "authentication",
+                   libssh2_userauth_publickey_fromfile(ssh->session, target->user, NULL, target->key_path, NULL));
+    if (rc < 0) {
+        LG_DEBUG("ssh", "connect to %s:%d failed: %s", target->host, target->port, lg_error_msg());
+        lg_ssh_free(ssh);
+        return rc;
+    }
+    LG_DEBUG("ssh", "connected to %s@%s:%d", target->user, target->host, target->port);
+    *out = ssh;
+    return 0;
+}
+
+void lg_ssh_free(lg_ssh *ssh)
+{
+    if (!ssh)
+        return;
+    if (ssh->session) {
+        /* Best effort and bounded: a dead peer must not hold us here. */
+        if (!ssh->broken) {
+            lg_deadline dl = lg_deadline_in_ms(1000);
+            ssh->cancel = NULL;
+            RETRY(ssh, dl, "disconnect", libssh2_session_disconnect(ssh->session, "bye"));
+        }
+        libssh2_session_free(ssh->session);
+    }
+    if (ssh->sock >= 0)
+        close(ssh->sock);
+    free(ssh);
+}
+
+static LIBSSH2_CHANNEL *open_channel(lg_ssh *ssh, lg_deadline dl)
+{
+    for (;;) {
+        LIBSSH2_CHANNEL *ch = libssh2_channel_open_session(ssh->session);
+        if (ch)
+            return ch;
+        int err = libssh2_session_last_errno(ssh->session);
+        if (err != LIBSSH2_ERROR_EAGAIN) {
+            fail(ssh, map_error(err), "channel");
+            return NULL;
+        }
+        int w = wait_socket(ssh, dl);
+        if (w < 0) {
+            fail(ssh, w, "channel");
+            return NULL;
+        }
+    }
+}
+
+static int write_all(lg_ssh *ssh, LIBSSH2_CHANNEL *ch, const char *data, size_t len, lg_deadline dl)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = libssh2_channel_write(ch, data + done, len - done);
+        if (n == LIBSSH2_ERROR_EAGAIN) {
+            int w = wait_socket(ssh, dl);
+            if (w < 0)
+                return fail(ssh, w, "write");
+            continue;
+        }
+        if (n < 0)
+            return fail(ssh, map_error((int)n), "write");
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static void collect(lg_buf *output, const char *data, size_t n)
+{
+    if (!output)
+        return;
+    lg_buf_append(output, data, n);
+    if (output->len > OUTPUT_CAP)
+        lg_buf_keep_tail(output, OUTPUT_CAP);
+}
+
+int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t input_len,
+                lg_deadline dl, lg_buf *output, int *exit_status)
+{
+    if (ssh->broken) {
+        lg_error_set("ssh session is no longer usable");
+        return -ECONNRESET;
+    }
+    LG_DEBUG("ssh", "exec: %s", command);
+    LIBSSH2_CHANNEL *ch = open_channel(ssh, dl);
+    if (!ch)
+        return ssh->broken ? -ECONNRESET : -EIO;
+    int rc = RETRY(ssh, dl, "exec", libssh2_channel_exec(ch, command));
+    if (rc == 0 && input_len)
+        rc = write_all(ssh, ch, input, input_len, dl);
+    if (rc == 0)
+        rc = RETRY(ssh, dl, "send eof", libssh2_channel_send_eof(ch));
+
+    char chunk[8192];
+    while (rc == 0) {
+        ssize_t out = libssh2_channel_read(ch, chunk, sizeof(chunk));
+        if (out > 0) {
+            collect(output, chunk, (size_t)out);
+            continue;
+        }
+        ssize_t err = libssh2_channel_read_stderr(ch, chunk, sizeof(chunk));
+        if (err > 0) {
+            collect(output, chunk, (size_t)err);
+            continue;
+        }
+        if (out < 0 && out != LIBSSH2_ERROR_EAGAIN) {
+            rc = fail(ssh, map_error((int)out), "read");
+            break;
+        }
+        if (libssh2_channel_eof(ch))
+            break;
+        int w = wait_socket(ssh, dl);
+        if (w < 0)
+            rc = fail(ssh, w, "read");
+    }
+    if (rc == 0)
+        rc = RETRY(ssh, dl, "close", libssh2_channel_close(ch));
+    if (rc == 0)
+        rc = RETRY(ssh, dl, "close", libssh2_channel_wait_closed(ch));
+    if (rc == 0 && exit_status)
+        *exit_status = libssh2_channel_get_exit_status(ch);
+    if (rc == 0 || !ssh->broken)
+        libssh2_channel_free(ch);
+    /* else: freeing a channel on a dead session would wait for the peer; the
+     * session free releases it */
+    return rc;
+}
+
+static int upload_tree(lg_ssh *ssh, const char *local, const char *remote, lg_deadline dl)
+{
+    DIR *d = opendir(local);
+    if (!d) {
+        lg_error_set("cannot read directory %s: %s", local, strerror(errno));
+        return -errno;
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        LG_AUTOFREE char *lpath = lg_strdup_printf("%s/%s", local, e->d_name);
+        LG_AUTOFREE char *rpath = lg_strdup_printf("%s/%s", remote, e->d_name);
+        struct stat st;
+        if (stat(lpath, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            rc = upload_tree(ssh, lpath, rpath, dl);
+            continue;
+        }
+        if (!S_ISREG(st.st_mode))
+            continue;
+        LG_AUTOFREE char *data = NULL;
+        size_t len = 0;
+        rc = lg_read_file(lpath, 256u << 20, &data, &len);
+        if (rc < 0)
+            break;
+        LG_AUTOFREE char *qdir = lg_shell_quote(remote);
+        LG_AUTOFREE char *qpath = lg_shell_quote(rpath);
+        LG_AUTOFREE char *cmd = lg_strdup_printf("mkdir -p %s && cat > %s && chmod %o %s",
+                                                 qdir, qpath, (unsigned)(st.st_mode & 07777), qpath);
+        LG_AUTOBUF out = LG_BUF_INIT;
+        int status = -1;
+        rc = lg_ssh_exec(ssh, cmd, data, len, dl, &out, &status);
+        if (rc == 0 && status != 0) {
+            lg_error_set("upload of %s failed (exit %d): %s", lpath, status, out.data ? out.data : "");
+            rc = -EIO;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+int lg_ssh_upload_dir(lg_ssh *ssh, const char *local_dir, const char *remote_dir, lg_deadline dl)
+{
+    LG_AUTOFREE char *q = lg_shell_quote(remote_dir);
+    LG_AUTOFREE char *cmd = lg_strdup_printf("rm -rf %s && mkdir -p %s", q, q);
+    int status = -1;
+    int rc = lg_ssh_exec(ssh, cmd, NULL, 0, dl, NULL, &status);
+    if (rc == 0 && status != 0) {
+        lg_error_set("cannot create %s in the guest", remote_dir);
+        return -EIO;
+    }
+    return rc < 0 ? rc : upload_tree(ssh, local_dir, remote_dir, dl);
+}

@@ -1,0 +1,42 @@
+/* SSH transport to a guest (libssh2, non-blocking): every call takes a
+ * deadline and a cancel check, so a guest that dies mid-call never blocks a
+ * job.  After a timeout or a lost connection the session is unusable: free it
+ * and connect again. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+
+typedef struct lg_ssh lg_ssh;
+
+/* Returns true when the caller should stop waiting (verdict reached, Ctrl-C). */
+typedef bool (*lg_cancel_fn)(void *opaque);
+
+typedef struct lg_ssh_target {
+    const char *host;     /* 127.0.0.1 */
+    int port;
+    const char *user;
+    const char *key_path; /* private key (PEM) */
+    lg_cancel_fn cancel;
+    void *cancel_opaque;
+} lg_ssh_target;
+
+/* Once per process, before any thread uses ssh. */
+int lg_ssh_global_init(void);
+void lg_ssh_global_exit(void);
+
+/* Errors: -ETIMEDOUT, -ECANCELED, -ECONNREFUSED/-ECONNRESET (nothing there
+ * yet, or it went away), -EACCES (key refused), -EIO. */
+int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out);
+/* Runs command; input (may be NULL) is its stdin; stdout and stderr are
+ * collected into output (may be NULL, capped at 1 MiB, tail kept). */
+int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t input_len,
+                lg_deadline dl, lg_buf *output, int *exit_status);
+/* Copies a local directory tree to remote_dir (created; modes kept). */
+int lg_ssh_upload_dir(lg_ssh *ssh, const char *local_dir, const char *remote_dir, lg_deadline dl);
+void lg_ssh_free(lg_ssh *ssh);
+
+#include "base/cleanup.h"
+LG_DEFINE_AUTOPTR(lg_ssh, lg_ssh_free)

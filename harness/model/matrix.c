@@ -1,0 +1,537 @@
+#include "matrix.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+
+extern const char lg_schema_rng[];
+extern const unsigned long lg_schema_rng_len;
+
+typedef struct xml_errors {
+    lg_diags *diags;
+    const char *file;
+} xml_errors;
+
+static void on_xml_error(void *opaque, xmlErrorPtr err)
+{
+    xml_errors *ctx = opaque;
+    int line = err->line;
+    if (err->node && err->domain == XML_FROM_RELAXNGV)
+        line = (int)xmlGetLineNo((xmlNodePtr)err->node);
+    lg_diags_add(ctx->diags, ctx->file, line, false, "%s", err->message ? err->message : "invalid XML");
+}
+
+/* Parses path and validates it against the embedded schema; the root element
+ * must be `root`.  Returns the document or NULL with diagnostics added. */
+static xmlDocPtr load_validated(const char *path, const char *root, lg_diags *diags)
+{
+    xml_errors ctx = { .diags = diags, .file = path };
+    size_t before = diags->n;
+    if (access(path, R_OK) < 0) {
+        lg_diags_add(diags, path, 0, false, "cannot read file: %s", strerror(errno));
+        return NULL;
+    }
+    xmlSetStructuredErrorFunc(&ctx, on_xml_error);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (!doc) {
+        if (diags->n == before)
+            lg_diags_add(diags, path, 0, false, "not a well-formed XML document");
+        return NULL;
+    }
+    xmlNodePtr top = xmlDocGetRootElement(doc);
+    if (!top || strcmp((const char *)top->name, root) != 0) {
+        lg_diags_add(diags, path, top ? (int)xmlGetLineNo(top) : 0, false,
+                     "expected a <%s> document, found <%s>", root, top ? (const char *)top->name : "nothing");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+
+    xmlRelaxNGParserCtxtPtr pctx = xmlRelaxNGNewMemParserCtxt(lg_schema_rng, (int)lg_schema_rng_len);
+    xmlRelaxNGPtr schema = pctx ? xmlRelaxNGParse(pctx) : NULL;
+    xmlRelaxNGFreeParserCtxt(pctx);
+    if (!schema) {
+        lg_diags_add(diags, path, 0, false, "internal error: the embedded schema does not parse");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlRelaxNGValidCtxtPtr vctx = xmlRelaxNGNewValidCtxt(schema);
+    xmlRelaxNGSetValidStructuredErrors(vctx, on_xml_error, &ctx);
+    int rc = xmlRelaxNGValidateDoc(vctx, doc);
+    xmlRelaxNGFreeValidCtxt(vctx);
+    xmlRelaxNGFree(schema);
+    if (rc != 0) {
+        if (diags->n == before)
+            lg_diags_add(diags, path, 0, false, "does not match the labgate schema");
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+static char *attr(xmlNodePtr node, const char *name)
+{
+    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+    if (!v)
+        return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+static int attr_int(xmlNodePtr node, const char *name, int def)
+{
+    LG_AUTOFREE char *v = attr(node, name);
+    return v ? (int)strtol(v, NULL, 10) : def;
+}
+
+static char *text(xmlNodePtr node)
+{
+    xmlChar *v = xmlNodeGetContent(node);
+    char *s = strdup(v ? (const char *)v : "");
+    xmlFree(v);
+    return s;
+}
+
+static int text_int(xmlNodePtr node)
+{
+    LG_AUTOFREE char *s = text(node);
+    return (int)strtol(s, NULL, 10);
+}
+
+static bool is_element(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && (!name || strcmp((const char *)n->name, name) == 0);
+}
+
+static size_t count_children(xmlNodePtr parent, const char *name)
+{
+    size_t n = 0;
+    for (xmlNodePtr c = parent->children; c; c = c->next)
+        n += is_element(c, name);
+    return n;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr c = parent->children; c; c = c->next)
+        if (is_element(c, name))
+            return c;
+    return NULL;
+}
+
+static int line_of(xmlNodePtr n)
+{
+    return (int)xmlGetLineNo(n);
+}
+
+/* A path attribute resolved against the directory of the file holding it. */
+static char *path_attr(xmlNodePtr node, const char *name, const char *base_dir)
+{
+    LG_AUTOFREE char *v = attr(node, name);
+    if (!v)
+        return NULL;
+    char *joined = lg_path_join(base_dir, v);
+    char real[PATH_MAX];
+    /* Keep the joined path when it does not exist yet, so the error names it. */
+    if (joined && realpath(joined, real)) {
+        free(joined);
+        return strdup(real);
+    }
+    return joined;
+}
+
+static char *abs_dirname(const char *path)
+{
+    char real[PATH_MAX];
+    LG_AUTOFREE char *dir = lg_path_dirname(path);
+    return strdup(realpath(dir, real) ? real : dir);
+}
+
+/* ------------------------------------------------------------------ profile */
+
+void lg_profile_free(lg_profile *p)
+{
+    if (!p)
+        return;
+    free(p->id); free(p->path); free(p->os); free(p->arch); free(p->machine);
+    free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
+    free(p->ssh_user); free(p->ssh_key); free(p->boot_count_command); free(p->panic_model);
+    free(p);
+}
+
+static void warn_missing_image(lg_diags *diags, const char *file, int line, const char *what, const char *path)
+{
+    if (path && !lg_is_file(path))
+        lg_diags_add(diags, file, line, true,
+                     "%s %s does not exist yet (build the guest images first: guests/linux/build-image.sh); "
+                     "jobs on this guest will end in INFRA_ERROR", what, path);
+}
+
+int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
+{
+    xmlDocPtr doc = load_validated(path, "profile", diags);
+    if (!doc)
+        return -EINVAL;
+    LG_AUTOFREE char *dir = abs_dirname(path);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    lg_profile *p = calloc(1, sizeof(*p));
+    if (!p) {
+        xmlFreeDoc(doc);
+        return -ENOMEM;
+    }
+    p->id = attr(root, "id");
+    p->path = strdup(path);
+    p->os = text(child(root, "os"));
+    p->arch = text(child(root, "arch"));
+    xmlNodePtr n;
+    p->machine = (n = child(root, "machine")) ? text(n)
+                 : strdup(strcmp(p->arch, "aarch64") == 0 ? "virt" : "pc");
+    p->memory_mib = (n = child(root, "memory-mib")) ? text_int(n) : 512;
+    p->vcpus = (n = child(root, "vcpus")) ? text_int(n) : 1;
+
+    xmlNodePtr boot = child(root, "boot");
+    p->disk = path_attr(boot, "disk", dir);
+    p->kernel = path_attr(boot, "kernel", dir);
+    p->initrd = path_attr(boot, "initrd", dir);
+    p->cmdline = attr(boot, "cmdline");
+    if (!p->cmdline)
+        p->cmdline = strdup("");
+    if (p->initrd && !p->kernel)
+        lg_diags_add(diags, path, line_of(boot), false, "<boot> has an initrd but no kernel");
+    warn_missing_image(diags, path, line_of(boot), "disk image", p->disk);
+    warn_missing_image(diags, path, line_of(boot), "kernel", p->kernel);
+    warn_missing_image(diags, path, line_of(boot), "initrd", p->initrd);
+
+    xmlNodePtr tr = child(root, "transport");
+    p->ssh_user = attr(tr, "user");
+    if (!p->ssh_user)
+        p->ssh_user = strdup("root");
+    p->ssh_key = path_attr(tr, "key", dir);
+    p->ssh_port = attr_int(tr, "port", 22);
+    warn_missing_image(diags, path, line_of(tr), "ssh key", p->ssh_key);
+
+    p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
+    p->panic_model = (n = child(root, "panic")) ? attr(n, "model") : strdup("isa");
+    xmlFreeDoc(doc);
+
+    if (lg_diags_errors(diags)) {
+        lg_profile_free(p);
+        return -EINVAL;
+    }
+    *out = p;
+    return 0;
+}
+
+/* ------------------------------------------------------------------- matrix */
+
+const char *lg_step_kind_name(lg_step_kind kind)
+{
+    switch (kind) {
+    case LG_STEP_WAIT_READY: return "wait-ready";
+    case LG_STEP_INSTALL: return "install";
+    case LG_STEP_APPLY_CONTENT: return "apply-content";
+    case LG_STEP_REBOOT: return "reboot";
+    case LG_STEP_EXEC: return "exec";
+    }
+    return "?";
+}
+
+const char *lg_accel_name(lg_accel accel)
+{
+    switch (accel) {
+    case LG_ACCEL_AUTO: return "auto";
+    case LG_ACCEL_KVM: return "kvm";
+    case LG_ACCEL_TCG: return "tcg";
+    }
+    return "?";
+}
+
+int lg_accel_parse(const char *s, lg_accel *out)
+{
+    static const lg_accel all[] = { LG_ACCEL_AUTO, LG_ACCEL_KVM, LG_ACCEL_TCG };
+    for (size_t i = 0; i < LG_N_ELEMENTS(all); i++) {
+        if (strcmp(s, lg_accel_name(all[i])) == 0) {
+            *out = all[i];
+            return 0;
+        }
+    }
+    return -EINVAL;
+}
+
+void lg_matrix_free(lg_matrix *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_hosts; i++) {
+        free(m->hosts[i].id);
+        free(m->hosts[i].uri);
+    }
+    for (size_t i = 0; i < m->n_guests; i++) {
+        free(m->guests[i].id);
+        lg_profile_free(m->guests[i].profile);
+    }
+    for (size_t i = 0; i < m->n_builds; i++) {
+        lg_build *b = &m->builds[i];
+        free(b->id); free(b->dir); free(b->install); free(b->content_hook); free(b->health);
+    }
+    for (size_t i = 0; i < m->n_contents; i++) {
+        free(m->contents[i].id);
+        free(m->contents[i].dir);
+    }
+    for (size_t i = 0; i < m->n_scenarios; i++) {
+        for (size_t j = 0; j < m->scenarios[i].n_steps; j++)
+            free(m->scenarios[i].steps[j].command);
+        free(m->scenarios[i].steps);
+        free(m->scenarios[i].id);
+    }
+    for (size_t i = 0; i < m->n_excludes; i++) {
+        lg_exclude *e = &m->excludes[i];
+        free(e->guest); free(e->build); free(e->content); free(e->scenario);
+    }
+    free(m->hosts); free(m->guests); free(m->builds); free(m->contents);
+    free(m->scenarios); free(m->excludes);
+    free(m->path); free(m->name);
+    free(m);
+}
+
+/* Reports an id used twice within one kind of element.  Every element struct
+ * starts with its id and holds its line at line_offset. */
+static void check_unique(lg_diags *diags, const char *file, const char *kind, const void *items,
+                         size_t n, size_t stride, size_t line_offset)
+{
+    const char *base = items;
+    for (size_t i = 0; i < n; i++) {
+        const char *id_i = *(char *const *)(base + i * stride);
+        for (size_t j = 0; j < i; j++) {
+            const char *id_j = *(char *const *)(base + j * stride);
+            if (strcmp(id_i, id_j) == 0) {
+                lg_diags_add(diags, file, *(const int *)(base + i * stride + line_offset), false,
+                             "duplicate %s id '%s' (first defined on line %d)", kind, id_i,
+                             *(const int *)(base + j * stride + line_offset));
+                break;
+            }
+        }
+    }
+}
+
+#define CHECK_UNIQUE(diags, file, kind, arr, n) \
+    check_unique(diags, file, kind, arr, n, sizeof(*(arr)), offsetof(__typeof__(*(arr)), line))
+
+#define FIND_ID(arr, n, wanted)                                       \
+    ({                                                                \
+        bool found_ = false;                                          \
+        for (size_t k_ = 0; k_ < (n); k_++)                           \
+            found_ = found_ || strcmp((arr)[k_].id, (wanted)) == 0;   \
+        found_;                                                       \
+    })
+
+static void parse_policy(xmlNodePtr node, lg_policy *pol)
+{
+    *pol = (lg_policy){
+        .boot_timeout_s = 180,
+        .step_timeout_s = 300,
+        .heartbeat_interval_s = 5,
+        .heartbeat_misses = 4,
+        .crash_grace_s = 5,
+        .accel = LG_ACCEL_AUTO,
+        .strict = false,
+        .seed = 0,
+    };
+    if (!node)
+        return;
+    pol->boot_timeout_s = attr_int(node, "boot-timeout-s", pol->boot_timeout_s);
+    pol->step_timeout_s = attr_int(node, "step-timeout-s", pol->step_timeout_s);
+    pol->heartbeat_interval_s = attr_int(node, "heartbeat-interval-s", pol->heartbeat_interval_s);
+    pol->heartbeat_misses = attr_int(node, "heartbeat-misses", pol->heartbeat_misses);
+    pol->crash_grace_s = attr_int(node, "crash-grace-s", pol->crash_grace_s);
+    LG_AUTOFREE char *accel = attr(node, "accel");
+    if (accel)
+        lg_accel_parse(accel, &pol->accel);
+    LG_AUTOFREE char *strict = attr(node, "strict");
+    pol->strict = strict && (strcmp(strict, "true") == 0 || strcmp(strict, "1") == 0);
+    LG_AUTOFREE char *seed = attr(node, "seed");
+    if (seed)
+        pol->seed = strtoull(seed, NULL, 10);
+}
+
+static void parse_steps(xmlNodePtr node, lg_scenario *sc)
+{
+    sc->steps = calloc(count_children(node, NULL) + 1, sizeof(*sc->steps));
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (!is_element(c, NULL))
+            continue;
+        lg_step *st = &sc->steps[sc->n_steps++];
+        const char *name = (const char *)c->name;
+        st->kind = strcmp(name, "wait-ready") == 0 ? LG_STEP_WAIT_READY
+                 : strcmp(name, "install") == 0 ? LG_STEP_INSTALL
+                 : strcmp(name, "apply-content") == 0 ? LG_STEP_APPLY_CONTENT
+                 : strcmp(name, "reboot") == 0 ? LG_STEP_REBOOT
+                 : LG_STEP_EXEC;
+        st->count = attr_int(c, "count", 1);
+        st->command = attr(c, "command");
+        st->timeout_s = attr_int(c, "timeout-s", 0);
+        st->line = line_of(c);
+    }
+}
+
+int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
+{
+    size_t errors_before = lg_diags_errors(diags);
+    xmlDocPtr doc = load_validated(path, "matrix", diags);
+    if (!doc)
+        return -EINVAL;
+    LG_AUTOFREE char *dir = abs_dirname(path);
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    LG_AUTO(lg_matrix) m = calloc(1, sizeof(*m));
+    if (!m) {
+        xmlFreeDoc(doc);
+        return -ENOMEM;
+    }
+    m->path = strdup(path);
+    m->name = attr(root, "name");
+    if (!m->name) {
+        /* default: the file name without directory and extension */
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        m->name = strndup(base, strcspn(base, "."));
+    }
+
+    xmlNodePtr sect;
+    sect = child(root, "hosts");
+    m->hosts = calloc(count_children(sect, "host"), sizeof(*m->hosts));
+    for (xmlNodePtr c = sect->children; c; c = c->next) {
+        if (!is_element(c, "host"))
+            continue;
+        lg_host *h = &m->hosts[m->n_hosts++];
+        h->id = attr(c, "id");
+        h->uri = attr(c, "uri");
+        h->slots = attr_int(c, "slots", 1);
+        h->line = line_of(c);
+    }
+
+    sect = child(root, "guests");
+    m->guests = calloc(count_children(sect, "guest"), sizeof(*m->guests));
+    for (xmlNodePtr c = sect->children; c; c = c->next) {
+        if (!is_element(c, "guest"))
+            continue;
+        lg_guest *g = &m->guests[m->n_guests++];
+        g->id = attr(c, "id");
+        g->line = line_of(c);
+        LG_AUTOFREE char *profile_path = path_attr(c, "profile", dir);
+        if (!lg_is_file(profile_path)) {
+            lg_diags_add(diags, path, g->line, false, "guest '%s': profile file %s not found", g->id, profile_path);
+            continue;
+        }
+        lg_profile_load(profile_path, &g->profile, diags);
+    }
+
+    sect = child(root, "builds");
+    m->builds = calloc(count_children(sect, "build"), sizeof(*m->builds));
+    for (xmlNodePtr c = sect->children; c; c = c->next) {
+        if (!is_element(c, "build"))
+            continue;
+        lg_build *b = &m->builds[m->n_builds++];
+        b->id = attr(c, "id");
+        b->line = line_of(c);
+        b->dir = path_attr(c, "dir", dir);
+        LG_AUTOFREE char *status = attr(c, "status");
+        b->candidate = strcmp(status, "candidate") == 0;
+        b->install = attr(c, "install");
+        b->content_hook = attr(c, "content-hook");
+        b->health = attr(c, "health");
+        if (!lg_is_dir(b->dir)) {
+            lg_diags_add(diags, path, b->line, false,
+                         "build '%s': directory %s not found (build the sample agent: guests/sample-agent/build.sh)",
+                         b->id, b->dir);
+            continue;
+        }
+        /* The default commands name scripts that must be in the build. */
+        static const struct { const char *script; size_t field; } defaults[] = {
+            { "install.sh", offsetof(lg_build, install) },
+            { "apply-content.sh", offsetof(lg_build, content_hook) },
+        };
+        for (size_t k = 0; k < LG_N_ELEMENTS(defaults); k++) {
+            char **cmd = (char **)((char *)b + defaults[k].field);
+            if (*cmd)
+                continue;
+            LG_AUTOFREE char *script = lg_path_join(b->dir, defaults[k].script);
+            if (!lg_is_file(script))
+                lg_diags_add(diags, path, b->line, false,
+                             "build '%s': %s not found in %s (or name the command with the %s attribute)",
+                             b->id, defaults[k].script, b->dir, k == 0 ? "install" : "content-hook");
+            *cmd = lg_strdup_printf("sh ./%s", defaults[k].script);
+        }
+    }
+
+    sect = child(root, "contents");
+    m->contents = calloc(count_children(sect, "content"), sizeof(*m->contents));
+    for (xmlNodePtr c = sect->children; c; c = c->next) {
+        if (!is_element(c, "content"))
+            continue;
+        lg_content *ct = &m->contents[m->n_contents++];
+        ct->id = attr(c, "id");
+        ct->line = line_of(c);
+        ct->dir = path_attr(c, "dir", dir);
+        if (!lg_is_dir(ct->dir))
+            lg_diags_add(diags, path, ct->line, false, "content '%s': directory %s not found", ct->id, ct->dir);
+    }
+
+    sect = child(root, "scenarios");
+    m->scenarios = calloc(count_children(sect, "scenario"), sizeof(*m->scenarios));
+    for (xmlNodePtr c = sect->children; c; c = c->next) {
+        if (!is_element(c, "scenario"))
+            continue;
+        lg_scenario *sc = &m->scenarios[m->n_scenarios++];
+        sc->id = attr(c, "id");
+        sc->line = line_of(c);
+        parse_steps(c, sc);
+    }
+
+    m->excludes = calloc(count_children(root, "exclude") + 1, sizeof(*m->excludes));
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (!is_element(c, "exclude"))
+            continue;
+        lg_exclude *e = &m->excludes[m->n_excludes++];
+        e->guest = attr(c, "guest");
+        e->build = attr(c, "build");
+        e->content = attr(c, "content");
+        e->scenario = attr(c, "scenario");
+        e->line = line_of(c);
+        if (!e->guest && !e->build && !e->content && !e->scenario)
+            lg_diags_add(diags, path, e->line, false, "<exclude> names nothing: it would exclude every job");
+        if (e->guest && !FIND_ID(m->guests, m->n_guests, e->guest))
+            lg_diags_add(diags, path, e->line, false, "<exclude> names unknown guest '%s'", e->guest);
+        if (e->build && !FIND_ID(m->builds, m->n_builds, e->build))
+            lg_diags_add(diags, path, e->line, false, "<exclude> names unknown build '%s'", e->build);
+        if (e->content && !FIND_ID(m->contents, m->n_contents, e->content))
+            lg_diags_add(diags, path, e->line, false, "<exclude> names unknown content '%s'", e->content);
+        if (e->scenario && !FIND_ID(m->scenarios, m->n_scenarios, e->scenario))
+            lg_diags_add(diags, path, e->line, false, "<exclude> names unknown scenario '%s'", e->scenario);
+    }
+
+    parse_policy(child(root, "policy"), &m->policy);
+    xmlFreeDoc(doc);
+
+    CHECK_UNIQUE(diags, path, "host", m->hosts, m->n_hosts);
+    CHECK_UNIQUE(diags, path, "guest", m->guests, m->n_guests);
+    CHECK_UNIQUE(diags, path, "build", m->builds, m->n_builds);
+    CHECK_UNIQUE(diags, path, "content", m->contents, m->n_contents);
+    CHECK_UNIQUE(diags, path, "scenario", m->scenarios, m->n_scenarios);
+
+    if (lg_diags_errors(diags) > errors_before)
+        return -EINVAL;
+    *out = LG_STEAL(m);
+    return 0;
+}

@@ -1,0 +1,129 @@
+/* The matrix: what to test on what.  Plain data, parsed from the matrix files and
+ * the guest profiles, validated against matrix/schema.rng (embedded) and
+ * then checked for meaning (unique ids, references, files that must exist).
+ * All paths in the structures are absolute. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+typedef enum { LG_ACCEL_AUTO, LG_ACCEL_KVM, LG_ACCEL_TCG } lg_accel;
+
+typedef struct lg_profile {
+    char *id;
+    char *path;        /* the profile file */
+    char *os;          /* linux | windows */
+    char *arch;        /* x86_64 | aarch64 */
+    char *machine;     /* pc, q35, virt */
+    int memory_mib;
+    int vcpus;
+    char *disk;        /* base image (qcow2) */
+    char *kernel;      /* direct kernel boot, or NULL */
+    char *initrd;
+    char *cmdline;
+    char *ssh_user;
+    char *ssh_key;     /* private key file */
+    int ssh_port;      /* guest port forwarded from 127.0.0.1 */
+    char *boot_count_command;
+    char *panic_model; /* isa | none */
+} lg_profile;
+
+typedef struct lg_host {
+    char *id;
+    char *uri;
+    int slots;
+    int line;
+} lg_host;
+
+typedef struct lg_guest {
+    char *id;
+    lg_profile *profile;
+    int line;
+} lg_guest;
+
+typedef struct lg_build {
+    char *id;
+    char *dir;
+    bool candidate;     /* status="candidate"; otherwise released (in the field) */
+    char *install;      /* guest command, cwd = uploaded build dir */
+    char *content_hook; /* guest command; gets the uploaded content dir as $1 */
+    char *health;       /* guest command, or NULL */
+    int line;
+} lg_build;
+
+typedef struct lg_content {
+    char *id;
+    char *dir;
+    int line;
+} lg_content;
+
+typedef enum {
+    LG_STEP_WAIT_READY,
+    LG_STEP_INSTALL,
+    LG_STEP_APPLY_CONTENT,
+    LG_STEP_REBOOT,
+    LG_STEP_EXEC,
+} lg_step_kind;
+
+typedef struct lg_step {
+    lg_step_kind kind;
+    int count;      /* reboot: how many times */
+    char *command;  /* exec */
+    int timeout_s;  /* 0 = policy default */
+    int line;
+} lg_step;
+
+typedef struct lg_scenario {
+    char *id;
+    lg_step *steps;
+    size_t n_steps;
+    int line;
+} lg_scenario;
+
+typedef struct lg_exclude {
+    char *guest, *build, *content, *scenario; /* NULL = any */
+    int line;
+} lg_exclude;
+
+typedef struct lg_policy {
+    int boot_timeout_s;
+    int step_timeout_s;
+    int heartbeat_interval_s;
+    int heartbeat_misses;
+    int crash_grace_s;
+    lg_accel accel;
+    bool strict;
+    uint64_t seed;
+} lg_policy;
+
+typedef struct lg_matrix {
+    char *path;
+    char *name;
+    lg_host *hosts;         size_t n_hosts;
+    lg_guest *guests;       size_t n_guests;
+    lg_build *builds;       size_t n_builds;
+    lg_content *contents;   size_t n_contents;
+    lg_scenario *scenarios; size_t n_scenarios;
+    lg_exclude *excludes;   size_t n_excludes;
+    lg_policy policy;
+} lg_matrix;
+
+/* Parses and validates.  Returns 0 and *out, or -EINVAL with every problem in
+ * diags (warnings may be added on success too). */
+int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags);
+void lg_matrix_free(lg_matrix *m);
+
+/* A guest profile on its own (used by the matrix and by tooling). */
+int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags);
+void lg_profile_free(lg_profile *p);
+
+const char *lg_step_kind_name(lg_step_kind kind);
+const char *lg_accel_name(lg_accel accel);
+/* "auto" | "kvm" | "tcg"; -EINVAL otherwise. */
+int lg_accel_parse(const char *s, lg_accel *out);
+
+#include "base/cleanup.h"
+LG_DEFINE_AUTOPTR(lg_matrix, lg_matrix_free)
+LG_DEFINE_AUTOPTR(lg_profile, lg_profile_free)

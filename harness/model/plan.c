@@ -1,0 +1,88 @@
+#include "plan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/util.h"
+
+void lg_job_make_id(const char *guest, const char *build, const char *content,
+                    const char *scenario, char out[LG_JOB_ID_LEN + 1])
+{
+    /* NUL separators keep ("ab","c") and ("a","bc") apart. */
+    uint64_t h = 0;
+    const char *parts[] = { guest, build, content, scenario };
+    for (size_t i = 0; i < LG_N_ELEMENTS(parts); i++)
+        h = lg_hash64(parts[i], strlen(parts[i]) + 1, h);
+    snprintf(out, LG_JOB_ID_LEN + 1, "%012" PRIx64, (uint64_t)(h & 0xffffffffffffULL));
+}
+
+static bool field_matches(const char *rule, const char *id)
+{
+    return !rule || strcmp(rule, id) == 0;
+}
+
+static bool excluded(const lg_matrix *m, const lg_job *job)
+{
+    for (size_t i = 0; i < m->n_excludes; i++) {
+        const lg_exclude *e = &m->excludes[i];
+        if (field_matches(e->guest, job->guest->id) && field_matches(e->build, job->build->id) &&
+            field_matches(e->content, job->content->id) && field_matches(e->scenario, job->scenario->id))
+            return true;
+    }
+    return false;
+}
+
+int lg_plan_expand(const lg_matrix *m, lg_plan **out)
+{
+    size_t total = m->n_guests * m->n_builds * m->n_contents * m->n_scenarios;
+    lg_plan *plan = calloc(1, sizeof(*plan));
+    if (!plan)
+        return -ENOMEM;
+    plan->matrix = m;
+    plan->jobs = calloc(total ? total : 1, sizeof(*plan->jobs));
+    if (!plan->jobs) {
+        free(plan);
+        return -ENOMEM;
+    }
+    /* Content varies slowest after the guest so that one guest's jobs for one
+     * content set sit together in the plan and the report. */
+    for (size_t g = 0; g < m->n_guests; g++)
+        for (size_t c = 0; c < m->n_contents; c++)
+            for (size_t b = 0; b < m->n_builds; b++)
+                for (size_t s = 0; s < m->n_scenarios; s++) {
+                    lg_job job = {
+                        .guest = &m->guests[g],
+                        .build = &m->builds[b],
+                        .content = &m->contents[c],
+                        .scenario = &m->scenarios[s],
+                    };
+                    if (excluded(m, &job)) {
+                        plan->n_excluded++;
+                        continue;
+                    }
+                    lg_job_make_id(job.guest->id, job.build->id, job.content->id, job.scenario->id, job.id);
+                    job.seed = lg_hash64_str(job.id, m->policy.seed) & 0xffffffffULL;
+                    plan->jobs[plan->n_jobs++] = job;
+                }
+    *out = plan;
+    return 0;
+}
+
+void lg_plan_free(lg_plan *plan)
+{
+    if (!plan)
+        return;
+    free(plan->jobs);
+    free(plan);
+}
+
+long lg_plan_find(const lg_plan *plan, const char *job_id)
+{
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        if (strcmp(plan->jobs[i].id, job_id) == 0)
+            return (long)i;
+    return -1;
+}

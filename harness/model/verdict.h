@@ -1,0 +1,53 @@
+/* Verdicts, the signals that decide them, and the gate (exit code). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef enum {
+    LG_VERDICT_PASS,
+    LG_VERDICT_CRASH,
+    LG_VERDICT_BOOT_LOOP,
+    LG_VERDICT_HANG,
+    LG_VERDICT_BOOT_TIMEOUT,
+    LG_VERDICT_AGENT_FAILURE,
+    LG_VERDICT_INFRA_ERROR,
+} lg_verdict;
+
+typedef enum {
+    LG_SIGNAL_NONE,
+    LG_SIGNAL_PVPANIC,    /* libvirt lifecycle CRASHED (panic device) */
+    LG_SIGNAL_CONSOLE,    /* crash signature on the serial console */
+    LG_SIGNAL_STATE,      /* virDomainGetState backstop */
+    LG_SIGNAL_REBOOT,     /* resets counted against boot markers */
+    LG_SIGNAL_HEARTBEAT,  /* heartbeat over the transport lost */
+    LG_SIGNAL_DEADLINE,   /* a step or boot overran its deadline */
+    LG_SIGNAL_STEP,       /* a step's command failed while the guest lived */
+    LG_SIGNAL_HYPERVISOR, /* harness / libvirt failure */
+} lg_signal;
+
+enum { LG_EXIT_CLEAR = 0, LG_EXIT_BLOCKED = 1, LG_EXIT_BAD_INPUT = 2, LG_EXIT_INCOMPLETE = 3 };
+
+/* A decision proposed by one signal. */
+typedef struct lg_finding {
+    lg_verdict verdict;
+    lg_signal signal;
+    const char *title;
+    bool title_is_specific; /* names what failed (console report) rather than only that it did */
+} lg_finding;
+
+typedef enum {
+    LG_MERGE_KEEP,       /* the current decision stands */
+    LG_MERGE_REPLACE,    /* the incoming finding becomes the decision */
+    LG_MERGE_TITLE_ONLY, /* same verdict: keep signal and time, take the better title */
+} lg_merge;
+
+const char *lg_verdict_name(lg_verdict v);
+const char *lg_signal_name(lg_signal s);
+bool lg_verdict_blocks(lg_verdict v);
+/* Decides how a new finding combines with the current decision.  `current`
+ * is NULL before anything was decided; in_grace says the finding arrived
+ * within the collection window after the first decision, when a root cause
+ * (a crash) may still explain what was seen first (a lost heartbeat). */
+lg_merge lg_verdict_merge(const lg_finding *current, const lg_finding *incoming, bool in_grace);
+/* 0 all PASS, 1 any blocking verdict, 3 otherwise incomplete (infra). */
+int lg_gate_exit_code(const lg_verdict *verdicts, size_t n);

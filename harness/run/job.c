@@ -1,0 +1,509 @@
+#include "job.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/ports.h"
+#include "base/util.h"
+#include "guest/ssh.h"
+#include "virt/domain.h"
+#include "virt/domxml.h"
+#include "virt/overlay.h"
+
+#define GUEST_BUILD_DIR "/opt/labgate/build"
+#define GUEST_CONTENT_DIR "/opt/labgate/content"
+#define ATTEMPT_MS 15000
+#define REBOOT_COMMAND_MS 10000
+
+typedef struct job_ctx {
+    const lg_job_env *env;
+    const lg_job *job;
+    const lg_profile *profile;
+    const lg_policy *policy;
+    lg_monitor *mon;
+    lg_domain *dom;
+    int port;
+    lg_ssh *ssh;          /* the steps' session */
+    int boot;             /* boot number at the last ready */
+    const char *step;     /* current step name */
+
+    /* heartbeat thread */
+    pthread_t hb_thread;
+    bool hb_started;
+    pthread_mutex_t hb_lock;
+    pthread_cond_t hb_cond;
+    bool hb_stop;
+    bool hb_active;       /* guest is ready and not being rebooted */
+    unsigned hb_generation;
+} job_ctx;
+
+static void progress(job_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(job_ctx *ctx, const char *fmt, ...)
+{
+    if (!ctx->env->progress)
+        return;
+    LG_AUTOBUF msg = LG_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    lg_buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    ctx->env->progress(ctx->env->progress_opaque, ctx->job, msg.data);
+}
+
+/* Stop waiting on the guest: a verdict exists, the user pressed Ctrl-C, or
+ * the hypervisor connection is gone. */
+static bool cancelled(void *opaque)
+{
+    job_ctx *ctx = opaque;
+    if (lg_conn_lost(ctx->env->conn))
+        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
+                        "lost the connection to libvirt (%s)", lg_conn_uri(ctx->env->conn));
+    return lg_monitor_decided(ctx->mon) || atomic_load(ctx->env->interrupted);
+}
+
+static int64_t scaled_ms(job_ctx *ctx, int seconds)
+{
+    (void)ctx;
+    return (int64_t)seconds * 1000;
+}
+
+/* ------------------------------------------------------------ libvirt events */
+
+static void on_console(void *opaque, const char *data, size_t len)
+{
+    lg_monitor_console(((job_ctx *)opaque)->mon, data, len);
+}
+
+static void on_lifecycle(void *opaque, int event, int detail)
+{
+    job_ctx *ctx = opaque;
+    LG_DEBUG("monitor", "%s: lifecycle event %d detail %d", ctx->job->id, event, detail);
+    switch (event) {
+    case VIR_DOMAIN_EVENT_CRASHED:
+        lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "%s",
+                        detail == VIR_DOMAIN_EVENT_CRASHED_CRASHLOADED
+                            ? "kernel crashed and loaded its crash kernel (pvpanic)"
+                            : "kernel panic (pvpanic)");
+        break;
+    case VIR_DOMAIN_EVENT_STOPPED:
+        if (detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED)
+            lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "kernel panic (pvpanic)");
+        else if (detail == VIR_DOMAIN_EVENT_STOPPED_FAILED)
+            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
+                            "the QEMU process failed (see the libvirt log for %s)", lg_domain_name(ctx->dom));
+        else if (detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
+            lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_STATE, "guest powered itself off");
+        else
+            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
+                            "domain stopped from outside labgate (detail %d)", detail);
+        break;
+    default:
+        break;
+    }
+}
+
+static void on_reboot(void *opaque)
+{
+    lg_monitor_reset_event(((job_ctx *)opaque)->mon);
+}
+
+/* Backstop for a missed panic event. */
+static void check_state(job_ctx *ctx)
+{
+    int state, reason;
+    if (!ctx->dom || lg_domain_state(ctx->dom, &state, &reason) < 0)
+        return;
+    if (state == VIR_DOMAIN_CRASHED || (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_CRASHED) ||
+        (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_CRASHED))
+        lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_STATE, "kernel panic (domain state crashed)");
+}
+
+/* ----------------------------------------------------------------- heartbeat */
+
+static void hb_set_active(job_ctx *ctx, bool active)
+{
+    pthread_mutex_lock(&ctx->hb_lock);
+    ctx->hb_active = active;
+    ctx->hb_generation++;
+    pthread_mutex_unlock(&ctx->hb_lock);
+}
+
+static void *heartbeat(void *opaque)
+{
+    job_ctx *ctx = opaque;
+    const int interval_ms = (int)scaled_ms(ctx, ctx->policy->heartbeat_interval_s);
+    int misses = 0;
+    lg_ssh *ssh = NULL;
+    lg_ssh_target target = {
+        .host = "127.0.0.1", .port = ctx->port, .user = ctx->profile->ssh_user,
+        .key_path = ctx->profile->ssh_key, .cancel = cancelled, .cancel_opaque = ctx,
+    };
+    pthread_mutex_lock(&ctx->hb_lock);
+    while (!ctx->hb_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += interval_ms / 1000;
+        ts.tv_nsec += (long)(interval_ms % 1000) * 1000000;
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&ctx->hb_cond, &ctx->hb_lock, &ts);
+        if (ctx->hb_stop)
+            break;
+        if (!ctx->hb_active) {
+            misses = 0;
+            lg_ssh_free(ssh);
+            ssh = NULL;
+            continue;
+        }
+        unsigned generation = ctx->hb_generation;
+        pthread_mutex_unlock(&ctx->hb_lock);
+
+        lg_deadline dl = lg_deadline_in_ms(interval_ms > 5000 ? interval_ms : 5000);
+        int rc = ssh ? 0 : lg_ssh_connect(&target, dl, &ssh);
+        int status = -1;
+        if (rc == 0)
+            rc = lg_ssh_exec(ssh, "true", NULL, 0, dl, NULL, &status);
+        if (rc < 0) {
+            lg_ssh_free(ssh);
+            ssh = NULL;
+        }
+
+        pthread_mutex_lock(&ctx->hb_lock);
+        if (generation != ctx->hb_generation || rc == -ECANCELED)
+            continue; /* the guest was rebooted under us: not a miss */
+        if (rc == 0 && status == 0) {
+            misses = 0;
+            continue;
+        }
+        misses++;
+        LG_DEBUG("heartbeat", "%s: miss %d/%d: %s", ctx->job->id, misses, ctx->policy->heartbeat_misses,
+                 rc < 0 ? lg_error_msg() : "non-zero exit");
+        if (misses >= ctx->policy->heartbeat_misses) {
+            lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT,
+                            "heartbeat lost: guest did not answer %d checks %d s apart",
+                            misses, ctx->policy->heartbeat_interval_s);
+            ctx->hb_active = false;
+        }
+    }
+    pthread_mutex_unlock(&ctx->hb_lock);
+    lg_ssh_free(ssh);
+    return NULL;
+}
+
+/* --------------------------------------------------------------------- steps */
+
+/* A transport call failed during a step.  A crash usually explains it and is
+ * reported within moments, so give the monitor the grace time first. */
+static int transport_failed(job_ctx *ctx, int rc, int timeout_s)
+{
+    if (rc == -ECANCELED || cancelled(ctx))
+        return -ECANCELED;
+    LG_AUTOFREE char *why = strdup(lg_error_msg());
+    check_state(ctx);
+    if (lg_monitor_wait(ctx->mon, scaled_ms(ctx, ctx->policy->crash_grace_s)))
+        return -ECANCELED;
+    if (rc == -ETIMEDOUT)
+        lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_DEADLINE,
+                        "step %s overran its deadline of %d s", ctx->step, timeout_s);
+    else
+        lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT,
+                        "lost contact with the guest during step %s: %s", ctx->step, why);
+    return rc;
+}
+
+/* Waits until the guest answers with a boot number above after_boot. */
+static int wait_ready(job_ctx *ctx, int after_boot)
+{
+    const int timeout_s = ctx->policy->boot_timeout_s;
+    lg_deadline dl = lg_deadline_in_ms(scaled_ms(ctx, timeout_s));
+    lg_ssh_target target = {
+        .host = "127.0.0.1", .port = ctx->port, .user = ctx->profile->ssh_user,
+        .key_path = ctx->profile->ssh_key, .cancel = cancelled, .cancel_opaque = ctx,
+    };
+    lg_ssh_free(ctx->ssh);
+    ctx->ssh = NULL;
+    while (!lg_deadline_passed(dl)) {
+        if (cancelled(ctx))
+            return -ECANCELED;
+        check_state(ctx);
+        lg_deadline attempt = lg_deadline_min(dl, lg_deadline_in_ms(ATTEMPT_MS));
+        lg_ssh *ssh = NULL;
+        int rc = lg_ssh_connect(&target, attempt, &ssh);
+        if (rc == -EACCES) {
+            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
+                            "guest refused the profile's ssh key %s: %s", ctx->profile->ssh_key, lg_error_msg());
+            return rc;
+        }
+        if (rc == 0) {
+            LG_AUTOBUF out = LG_BUF_INIT;
+            int status = -1;
+            rc = lg_ssh_exec(ssh, ctx->profile->boot_count_command, NULL, 0, attempt, &out, &status);
+            int boot = rc == 0 && status == 0 && out.data ? atoi(out.data) : 0;
+            if (boot > after_boot) {
+                ctx->ssh = ssh;
+                ctx->boot = boot;
+                lg_monitor_ready(ctx->mon, boot);
+                hb_set_active(ctx, true);
+                return 0;
+            }
+            lg_ssh_free(ssh);
+        }
+        lg_sleep_ms(lg_deadline_left_ms(dl) < 1000 ? lg_deadline_left_ms(dl) : 1000);
+    }
+    if (cancelled(ctx))
+        return -ECANCELED;
+    lg_monitor_post(ctx->mon, LG_VERDICT_BOOT_TIMEOUT, LG_SIGNAL_DEADLINE,
+                    "guest did not become ready within %d s (boot %d)", timeout_s, after_boot + 1);
+    return -ETIMEDOUT;
+}
+
+static int step_timeout_s(job_ctx *ctx, const lg_step *step)
+{
+    return step->timeout_s ? step->timeout_s : ctx->policy->step_timeout_s;
+}
+
+/* Runs command in the guest; non-zero exit is an agent failure. */
+static int guest_command(job_ctx *ctx, const char *command, const char *what, int timeout_s, lg_deadline dl)
+{
+    LG_AUTOBUF out = LG_BUF_INIT;
+    int status = -1;
+    int rc = lg_ssh_exec(ctx->ssh, command, NULL, 0, dl, &out, &status);
+    if (rc < 0)
+        return transport_failed(ctx, rc, timeout_s);
+    LG_DEBUG("job", "%s: %s exited %d: %s", ctx->job->id, what, status, out.data ? out.data : "");
+    if (status != 0) {
+        /* the last line of output usually says why */
+        char *last = out.data ? out.data : "";
+        while (out.len && (last[out.len - 1] == '\n' || last[out.len - 1] == ' '))
+            last[--out.len] = '\0';
+        char *nl = strrchr(last, '\n');
+        lg_monitor_post(ctx->mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "%s failed (exit %d)%s%s", what,
+                        status, *last ? ": " : "", nl ? nl + 1 : last);
+        return -EIO;
+    }
+    return 0;
+}
+
+static int upload(job_ctx *ctx, const char *local, const char *remote, int timeout_s, lg_deadline dl)
+{
+    int rc = lg_ssh_upload_dir(ctx->ssh, local, remote, dl);
+    if (rc == -EIO && !cancelled(ctx)) {
+        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "%s", lg_error_msg());
+        return rc;
+    }
+    return rc < 0 ? transport_failed(ctx, rc, timeout_s) : 0;
+}
+
+static int run_step(job_ctx *ctx, const lg_step *step)
+{
+    const lg_build *build = ctx->job->build;
+    int timeout_s = step_timeout_s(ctx, step);
+    lg_deadline dl = lg_deadline_in_ms(scaled_ms(ctx, timeout_s));
+    ctx->step = lg_step_kind_name(step->kind);
+    if (!ctx->ssh && step->kind != LG_STEP_WAIT_READY) {
+        int rc = wait_ready(ctx, ctx->boot);
+        if (rc < 0)
+            return rc;
+    }
+    switch (step->kind) {
+    case LG_STEP_WAIT_READY:
+        return ctx->ssh ? 0 : wait_ready(ctx, ctx->boot);
+    case LG_STEP_INSTALL: {
+        int rc = upload(ctx, build->dir, GUEST_BUILD_DIR, timeout_s, dl);
+        if (rc < 0)
+            return rc;
+        LG_AUTOFREE char *cmd = lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s", build->install);
+        LG_AUTOFREE char *what = lg_strdup_printf("install of build %s", build->id);
+        return guest_command(ctx, cmd, what, timeout_s, dl);
+    }
+    case LG_STEP_APPLY_CONTENT: {
+        int rc = upload(ctx, ctx->job->content->dir, GUEST_CONTENT_DIR, timeout_s, dl);
+        if (rc < 0)
+            return rc;
+        LG_AUTOFREE char *cmd = lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s " GUEST_CONTENT_DIR,
+                                                 build->content_hook);
+        LG_AUTOFREE char *what = lg_strdup_printf("content hook for %s", ctx->job->content->id);
+        return guest_command(ctx, cmd, what, timeout_s, dl);
+    }
+    case LG_STEP_REBOOT:
+        for (int i = 0; i < step->count; i++) {
+            progress(ctx, "reboot %d/%d (boot %d)", i + 1, step->count, ctx->boot);
+            int before = ctx->boot;
+            hb_set_active(ctx, false);
+            lg_monitor_expect_reboot(ctx->mon);
+            /* The session dies with the guest; the command's own result
+             * does not matter, only that the guest comes back. */
+            lg_ssh_exec(ctx->ssh, "reboot", NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
+            int rc = wait_ready(ctx, before);
+            if (rc < 0)
+                return rc;
+        }
+        return 0;
+    case LG_STEP_EXEC: {
+        LG_AUTOFREE char *what = lg_strdup_printf("exec '%s'", step->command);
+        return guest_command(ctx, step->command, what, timeout_s, dl);
+    }
+    }
+    return -EINVAL;
+}
+
+/* ------------------------------------------------------------------- the job */
+
+static int check_guest_files(job_ctx *ctx)
+{
+    const char *files[] = { ctx->profile->disk, ctx->profile->kernel, ctx->profile->initrd };
+    for (size_t i = 0; i < LG_N_ELEMENTS(files); i++) {
+        if (!files[i])
+            continue;
+        if (!lg_is_file(files[i])) {
+            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
+                            "guest image %s is missing (build it: guests/linux/build-image.sh)", files[i]);
+            return -ENOENT;
+        }
+        LG_AUTOFREE char *blocking = NULL;
+        if (ctx->env->system_uri && !lg_path_world_readable(files[i], &blocking)) {
+            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
+                            "QEMU runs unprivileged under qemu:///system and cannot read %s (%s is not "
+                            "world-readable/searchable); move the checkout or chmod o+rx it",
+                            files[i], blocking ? blocking : files[i]);
+            return -EACCES;
+        }
+    }
+    if (!lg_is_file(ctx->profile->ssh_key)) {
+        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
+                        "ssh key %s is missing (build it: guests/linux/build-image.sh)", ctx->profile->ssh_key);
+        return -ENOENT;
+    }
+    return 0;
+}
+
+void lg_job_result_clear(lg_job_result *result)
+{
+    lg_evidence_clear(&result->evidence);
+    free(result->step);
+    free(result->console_log);
+    memset(result, 0, sizeof(*result));
+}
+
+void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
+{
+    int64_t start = lg_now_ms();
+    memset(result, 0, sizeof(*result));
+    job_ctx ctx = {
+        .env = env, .job = job, .profile = job->guest->profile, .policy = &env->matrix->policy, .port = -1,
+    };
+    pthread_mutex_init(&ctx.hb_lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&ctx.hb_cond, &attr);
+    pthread_condattr_destroy(&attr);
+
+    LG_AUTOFREE char *job_dir = lg_strdup_printf("%s/jobs/%s", env->out_dir, job->id);
+    LG_AUTOFREE char *console_path = lg_strdup_printf("%s/console.log", job_dir);
+    LG_AUTOFREE char *name = lg_strdup_printf("labgate-%s-%s", env->run_id, job->id);
+    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/%s.qcow2", lg_overlay_dir(), name);
+    bool overlay_made = false;
+    result->console_log = lg_strdup_printf("jobs/%s/console.log", job->id);
+
+    int rc = lg_mkdir_p(job_dir, 0755);
+    if (rc == 0)
+        rc = lg_monitor_new(console_path, (int)scaled_ms(&ctx, env->matrix->policy.crash_grace_s), &ctx.mon);
+    if (rc < 0) {
+        result->evidence = (lg_evidence){
+            .verdict = LG_VERDICT_INFRA_ERROR, .signal = LG_SIGNAL_HYPERVISOR,
+            .title = lg_strdup_printf("cannot create %s: %s", job_dir, strerror(-rc)),
+        };
+        goto out;
+    }
+
+    if (check_guest_files(&ctx) < 0)
+        goto teardown;
+    progress(&ctx, "creating overlay");
+    if (lg_overlay_create(ctx.profile->disk, overlay) < 0) {
+        lg_monitor_post(ctx.mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
+        goto teardown;
+    }
+    overlay_made = true;
+
+    lg_domain_handlers handlers = {
+        .console = on_console, .lifecycle = on_lifecycle, .reboot = on_reboot, .opaque = &ctx,
+    };
+    /* The port may be taken by someone else between our probe and QEMU's
+     * bind; a fresh port on a second attempt settles it. */
+    for (int attempt = 0; attempt < 3 && !ctx.dom; attempt++) {
+        if (ctx.port > 0)
+            lg_port_release(ctx.port);
+        ctx.port = lg_port_reserve();
+        if (ctx.port < 0)
+            break;
+        lg_domxml_params params = {
+            .profile = ctx.profile, .name = name, .overlay_path = overlay, .ssh_host_port = ctx.port,
+            .kvm = env->kvm, .strict = env->matrix->policy.strict, .run_id = env->run_id, .job_id = job->id,
+        };
+        LG_AUTOFREE char *xml = lg_domxml_build(&params);
+        progress(&ctx, "starting %s (ssh on 127.0.0.1:%d)", name, ctx.port);
+        rc = xml ? lg_domain_launch(env->conn, xml, &handlers, &ctx.dom) : -ENOMEM;
+        if (rc < 0)
+            LG_DEBUG("job", "%s: launch attempt %d failed: %s", job->id, attempt + 1, lg_error_msg());
+        if (rc < 0 && !strstr(lg_error_msg(), "forward"))
+            break;
+    }
+    if (!ctx.dom) {
+        lg_monitor_post(ctx.mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
+        goto teardown;
+    }
+
+    if (pthread_create(&ctx.hb_thread, NULL, heartbeat, &ctx) == 0)
+        ctx.hb_started = true;
+
+    for (size_t i = 0; i < job->scenario->n_steps && !cancelled(&ctx); i++) {
+        const lg_step *step = &job->scenario->steps[i];
+        progress(&ctx, "step %zu/%zu %s", i + 1, job->scenario->n_steps, lg_step_kind_name(step->kind));
+        if (run_step(&ctx, step) < 0)
+            break;
+    }
+    if (!lg_monitor_decided(ctx.mon)) {
+        if (atomic_load(env->interrupted))
+            lg_monitor_post(ctx.mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "interrupted (Ctrl-C)");
+        else
+            check_state(&ctx);
+    }
+    if (lg_monitor_decided(ctx.mon) && !atomic_load(env->interrupted)) {
+        progress(&ctx, "collecting evidence");
+        lg_monitor_wait_evidence(ctx.mon);
+    }
+
+teardown:
+    if (ctx.hb_started) {
+        pthread_mutex_lock(&ctx.hb_lock);
+        ctx.hb_stop = true;
+        pthread_cond_broadcast(&ctx.hb_cond);
+        pthread_mutex_unlock(&ctx.hb_lock);
+        pthread_join(ctx.hb_thread, NULL);
+    }
+    result->step = lg_monitor_decided(ctx.mon) && ctx.step ? strdup(ctx.step) : NULL;
+    lg_ssh_free(ctx.ssh);
+    lg_domain_free(ctx.dom); /* after this no event reaches the monitor */
+    if (overlay_made && lg_overlay_remove(overlay) < 0)
+        LG_WARN("job", "%s", lg_error_msg());
+    if (ctx.port > 0)
+        lg_port_release(ctx.port);
+    lg_monitor_result(ctx.mon, &result->evidence);
+    result->boots = lg_monitor_boot(ctx.mon);
+    lg_monitor_free(ctx.mon);
+out:
+    result->duration_s = (double)(lg_now_ms() - start) / 1000.0;
+    pthread_cond_destroy(&ctx.hb_cond);
+    pthread_mutex_destroy(&ctx.hb_lock);
+}

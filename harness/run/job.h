@@ -1,0 +1,34 @@
+/* Runs one job on one host: overlay, domain, steps, monitor, teardown.
+ * Whatever happens (verdict, harness error, Ctrl-C) the domain is destroyed
+ * and undefined, the overlay removed and the port released before return. */
+#pragma once
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "model/plan.h"
+#include "virt/conn.h"
+#include "watch/monitor.h"
+
+typedef struct lg_job_env {
+    const lg_matrix *matrix;
+    lg_conn *conn;
+    const char *out_dir;     /* results/<run> */
+    const char *run_id;
+    bool kvm;
+    bool system_uri;         /* qemu:///system: QEMU runs unprivileged */
+    atomic_bool *interrupted;
+    /* progress: called from the job's thread */
+    void (*progress)(void *opaque, const lg_job *job, const char *what);
+    void *progress_opaque;
+} lg_job_env;
+
+typedef struct lg_job_result {
+    lg_evidence evidence;
+    double duration_s;
+    int boots;             /* boots the guest announced */
+    char *step;            /* step running when the verdict came, or NULL */
+    char *console_log;     /* relative to out_dir */
+} lg_job_result;
+
+void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result);
+void lg_job_result_clear(lg_job_result *result);

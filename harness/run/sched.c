@@ -1,0 +1,164 @@
+#include "sched.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "virt/accel.h"
+
+typedef struct sched {
+    const lg_plan *plan;
+    const lg_sched_opts *opts;
+    lg_job_result *results;
+    pthread_mutex_t lock;
+    size_t next;
+    size_t done;
+    int64_t start_ms;
+} sched;
+
+typedef struct worker {
+    sched *s;
+    lg_job_env env;
+    pthread_t thread;
+    bool running;
+} worker;
+
+static void print_progress(void *opaque, const lg_job *job, const char *what)
+{
+    sched *s = opaque;
+    if (s->opts->quiet)
+        return;
+    int64_t t = (lg_now_ms() - s->start_ms) / 1000;
+    flockfile(stderr);
+    fprintf(stderr, "[%3lld:%02lld] %s %s/%s/%s/%s: %s\n", (long long)(t / 60), (long long)(t % 60), job->id,
+            job->guest->id, job->build->id, job->content->id, job->scenario->id, what);
+    funlockfile(stderr);
+}
+
+static void *work(void *opaque)
+{
+    worker *w = opaque;
+    sched *s = w->s;
+    for (;;) {
+        pthread_mutex_lock(&s->lock);
+        size_t i = s->next < s->plan->n_jobs ? s->next++ : s->plan->n_jobs;
+        pthread_mutex_unlock(&s->lock);
+        if (i >= s->plan->n_jobs)
+            break;
+        const lg_job *job = &s->plan->jobs[i];
+        lg_job_result *res = &s->results[i];
+        if (atomic_load(s->opts->interrupted)) {
+            res->evidence.verdict = LG_VERDICT_INFRA_ERROR;
+            res->evidence.signal = LG_SIGNAL_HYPERVISOR;
+            res->evidence.title = strdup("not run: interrupted (Ctrl-C)");
+            continue;
+        }
+        lg_job_run(&w->env, job, res);
+        pthread_mutex_lock(&s->lock);
+        s->done++;
+        size_t done = s->done;
+        pthread_mutex_unlock(&s->lock);
+        LG_AUTOBUF line = LG_BUF_INIT;
+        lg_buf_printf(&line, "%s (%zu/%zu done, %.0f s)", lg_verdict_name(res->evidence.verdict), done,
+                      s->plan->n_jobs, res->duration_s);
+        if (res->evidence.title)
+            lg_buf_printf(&line, ": %s", res->evidence.title);
+        print_progress(s, job, line.data);
+    }
+    return NULL;
+}
+
+static void fail_host_jobs(sched *s, const char *why)
+{
+    for (size_t i = 0; i < s->plan->n_jobs; i++) {
+        lg_job_result *res = &s->results[i];
+        if (res->evidence.title)
+            continue;
+        res->evidence.verdict = LG_VERDICT_INFRA_ERROR;
+        res->evidence.signal = LG_SIGNAL_HYPERVISOR;
+        res->evidence.title = strdup(why);
+    }
+}
+
+void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results, const char **accel_used)
+{
+    const lg_matrix *m = plan->matrix;
+    sched s = { .plan = plan, .opts = opts, .results = results, .start_ms = lg_now_ms() };
+    pthread_mutex_init(&s.lock, NULL);
+    *accel_used = "none";
+
+    /* One connection per host, shared by its workers (libvirt connections
+     * are thread-safe). */
+    size_t n_workers = 0;
+    lg_conn **conns = calloc(m->n_hosts, sizeof(*conns));
+    worker *workers = NULL;
+    size_t total_slots = 0;
+    for (size_t h = 0; h < m->n_hosts; h++)
+        total_slots += (size_t)m->hosts[h].slots;
+    size_t cap = opts->max_parallel > 0 ? (size_t)opts->max_parallel : total_slots;
+    if (cap > plan->n_jobs)
+        cap = plan->n_jobs;
+    workers = calloc(cap ? cap : 1, sizeof(*workers));
+    if (!conns || !workers) {
+        fail_host_jobs(&s, "out of memory");
+        goto out;
+    }
+
+    LG_AUTOBUF errors = LG_BUF_INIT;
+    for (size_t h = 0; h < m->n_hosts && n_workers < cap; h++) {
+        const lg_host *host = &m->hosts[h];
+        if (lg_conn_open(host->uri, &conns[h]) < 0) {
+            LG_ERROR("run", "host %s: %s", host->id, lg_error_msg());
+            lg_buf_printf(&errors, "%shost %s: %s", errors.len ? "; " : "", host->id, lg_error_msg());
+            continue;
+        }
+        bool kvm = false;
+        if (lg_accel_resolve(conns[h], opts->accel, m, &kvm) < 0) {
+            LG_ERROR("run", "host %s: %s", host->id, lg_error_msg());
+            lg_buf_printf(&errors, "%shost %s: %s", errors.len ? "; " : "", host->id, lg_error_msg());
+            continue;
+        }
+        *accel_used = kvm ? "kvm" : "tcg";
+        for (int k = 0; k < host->slots && n_workers < cap; k++) {
+            worker *w = &workers[n_workers++];
+            w->s = &s;
+            w->env = (lg_job_env){
+                .matrix = m, .conn = conns[h], .out_dir = opts->out_dir, .run_id = opts->run_id, .kvm = kvm,
+                .system_uri = strcmp(host->uri, "qemu:///system") == 0,
+                .interrupted = opts->interrupted, .progress = print_progress, .progress_opaque = &s,
+            };
+        }
+    }
+    if (n_workers == 0) {
+        fail_host_jobs(&s, errors.data ? errors.data : "no host could run jobs");
+        goto out;
+    }
+    if (!opts->quiet)
+        fprintf(stderr, "labgate: %zu job(s) on %zu worker(s), accelerator %s, results in %s\n", plan->n_jobs,
+                n_workers, *accel_used, opts->out_dir);
+    size_t started = 0;
+    for (size_t i = 0; i < n_workers; i++) {
+        workers[i].running = pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0;
+        started += workers[i].running;
+    }
+    if (started == 0)
+        work(&workers[0]); /* no threads to be had: run the jobs here, one by one */
+    for (size_t i = 0; i < n_workers; i++)
+        if (workers[i].running)
+            pthread_join(workers[i].thread, NULL);
+
+out:
+    if (conns)
+        for (size_t h = 0; h < m->n_hosts; h++)
+            lg_conn_free(conns[h]);
+    free(conns);
+    free(workers);
+    pthread_mutex_destroy(&s.lock);
+}

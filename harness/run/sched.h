@@ -1,0 +1,21 @@
+/* Runs a plan's jobs on the matrix's hosts, up to each host's slots (and
+ * --jobs overall) at once.  A job that hangs or crashes never stalls the
+ * others: each runs on its own worker with its own deadlines. */
+#pragma once
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "job.h"
+
+typedef struct lg_sched_opts {
+    int max_parallel;        /* 0 = sum of host slots */
+    lg_accel accel;          /* already merged from matrix, environment, CLI */
+    const char *out_dir;
+    const char *run_id;
+    bool quiet;
+    atomic_bool *interrupted;
+} lg_sched_opts;
+
+/* results has plan->n_jobs entries.  *accel_used says what ran ("kvm"/"tcg"). */
+void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results,
+                  const char **accel_used);

@@ -1,0 +1,141 @@
+#include "conn.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/log.h"
+
+struct lg_conn {
+    virConnectPtr virt;
+    char *uri;
+    atomic_bool lost;
+};
+
+static pthread_t loop_thread;
+static atomic_bool loop_running;
+static atomic_bool loop_stop;
+static int wakeup_timer = -1;
+
+static void silence_libvirt(void *opaque, virErrorPtr err)
+{
+    (void)opaque;
+    /* The wrapper that sees the failure reports it once, in context. */
+    LG_DEBUG("virt", "libvirt: %s", err && err->message ? err->message : "?");
+}
+
+static void on_wakeup(int timer, void *opaque)
+{
+    (void)timer; (void)opaque;
+}
+
+static void *event_loop(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&loop_stop)) {
+        if (virEventRunDefaultImpl() < 0) {
+            lg_virt_error("libvirt event loop");
+            LG_ERROR("virt", "%s", lg_error_msg());
+            break;
+        }
+    }
+    return NULL;
+}
+
+int lg_virt_init(void)
+{
+    if (atomic_load(&loop_running))
+        return 0;
+    virSetErrorFunc(NULL, silence_libvirt);
+    if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
+        lg_virt_error("cannot initialise libvirt");
+        return -EIO;
+    }
+    /* A periodic timer makes the loop return regularly so it can be stopped. */
+    wakeup_timer = virEventAddTimeout(200, on_wakeup, NULL, NULL);
+    if (pthread_create(&loop_thread, NULL, event_loop, NULL) != 0) {
+        lg_error_set("cannot start the libvirt event thread");
+        return -EAGAIN;
+    }
+    atomic_store(&loop_running, true);
+    return 0;
+}
+
+void lg_virt_shutdown(void)
+{
+    if (!atomic_load(&loop_running))
+        return;
+    atomic_store(&loop_stop, true);
+    pthread_join(loop_thread, NULL);
+    if (wakeup_timer >= 0)
+        virEventRemoveTimeout(wakeup_timer);
+    atomic_store(&loop_running, false);
+}
+
+void lg_virt_error(const char *what)
+{
+    const char *msg = virGetLastErrorMessage();
+    lg_error_set("%s: %s", what, msg && *msg ? msg : "unknown libvirt error");
+}
+
+static void on_close(virConnectPtr virt, int reason, void *opaque)
+{
+    (void)virt;
+    lg_conn *conn = opaque;
+    atomic_store(&conn->lost, true);
+    static const char *reasons[] = { "error", "end of file", "keepalive timeout", "client closed" };
+    LG_DEBUG("virt", "connection to %s closed: %s", conn->uri,
+             reason >= 0 && reason < 4 ? reasons[reason] : "unknown");
+}
+
+int lg_conn_open(const char *uri, lg_conn **out)
+{
+    lg_conn *conn = calloc(1, sizeof(*conn));
+    if (!conn)
+        return -ENOMEM;
+    conn->uri = strdup(uri);
+    conn->virt = virConnectOpen(uri);
+    if (!conn->virt) {
+        lg_virt_error(uri);
+        lg_conn_free(conn);
+        return -ECONNREFUSED;
+    }
+    /* Local drivers (test:///, qemu:///system through the socket) differ in
+     * keepalive support; failing to enable it is not fatal. */
+    if (virConnectSetKeepAlive(conn->virt, 5, 3) < 0)
+        LG_DEBUG("virt", "keepalive not available on %s", uri);
+    if (virConnectRegisterCloseCallback(conn->virt, on_close, conn, NULL) < 0)
+        LG_DEBUG("virt", "close callback not available on %s", uri);
+    *out = conn;
+    return 0;
+}
+
+void lg_conn_free(lg_conn *conn)
+{
+    if (!conn)
+        return;
+    if (conn->virt) {
+        virConnectUnregisterCloseCallback(conn->virt, on_close);
+        virConnectClose(conn->virt);
+    }
+    free(conn->uri);
+    free(conn);
+}
+
+bool lg_conn_lost(lg_conn *conn)
+{
+    return atomic_load(&conn->lost);
+}
+
+const char *lg_conn_uri(lg_conn *conn)
+{
+    return conn->uri;
+}
+
+virConnectPtr lg_conn_virt(lg_conn *conn)
+{
+    return conn->virt;
+}

@@ -1,0 +1,28 @@
+/* libvirt connections, the event-loop thread, and error translation.
+ * libvirt RPCs have no per-call timeout; keepalive (every 5 s, 3 misses) is
+ * what bounds them: a daemon that stops answering fails the call and closes
+ * the connection, which we report as INFRA_ERROR. */
+#pragma once
+#include <stdbool.h>
+
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+typedef struct lg_conn lg_conn;
+
+/* Registers libvirt's default event loop and runs it on a thread.  Must be
+ * called before the first lg_conn_open(); idempotent. */
+int lg_virt_init(void);
+void lg_virt_shutdown(void);
+
+int lg_conn_open(const char *uri, lg_conn **out);
+void lg_conn_free(lg_conn *conn);
+/* True once libvirt reported the connection closed (daemon died, keepalive). */
+bool lg_conn_lost(lg_conn *conn);
+const char *lg_conn_uri(lg_conn *conn);
+virConnectPtr lg_conn_virt(lg_conn *conn);
+/* Records libvirt's last error message via lg_error_set, prefixed by what. */
+void lg_virt_error(const char *what);
+
+#include "base/cleanup.h"
+LG_DEFINE_AUTOPTR(lg_conn, lg_conn_free)

@@ -1,0 +1,214 @@
+#include "domain.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/error.h"
+#include "base/log.h"
+
+/* What libvirt's callbacks point at.  Reference-counted because libvirt may
+ * still be inside a callback when we deregister it: its free callbacks drop
+ * their references only once it is done with them. */
+typedef struct sink {
+    pthread_mutex_t lock;
+    bool closing;
+    lg_domain_handlers handlers;
+    atomic_int refs;
+} sink;
+
+struct lg_domain {
+    lg_conn *conn;
+    virDomainPtr virt;
+    char *name;
+    sink *sink;
+    int lifecycle_cb;
+    int reboot_cb;
+    virStreamPtr console;
+    bool console_cb;
+};
+
+static sink *sink_ref(sink *s)
+{
+    atomic_fetch_add(&s->refs, 1);
+    return s;
+}
+
+static void sink_unref(void *opaque)
+{
+    sink *s = opaque;
+    if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+    }
+}
+
+static void on_lifecycle(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
+{
+    (void)c; (void)d;
+    sink *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    if (!s->closing && s->handlers.lifecycle)
+        s->handlers.lifecycle(s->handlers.opaque, event, detail);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_reboot(virConnectPtr c, virDomainPtr d, void *opaque)
+{
+    (void)c; (void)d;
+    sink *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    if (!s->closing && s->handlers.reboot)
+        s->handlers.reboot(s->handlers.opaque);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_console(virStreamPtr st, int events, void *opaque)
+{
+    sink *s = opaque;
+    char buf[4096];
+    pthread_mutex_lock(&s->lock);
+    while (!s->closing) {
+        int n = virStreamRecv(st, buf, sizeof(buf));
+        if (n == -2)
+            break; /* drained */
+        if (n <= 0) {
+            /* EOF or error: the console is gone (domain stopped); the
+             * lifecycle events tell why. */
+            LG_DEBUG("virt", "console stream ended (%d, events 0x%x)", n, events);
+            virStreamEventRemoveCallback(st);
+            break;
+        }
+        if (s->handlers.console)
+            s->handlers.console(s->handlers.opaque, buf, (size_t)n);
+    }
+    pthread_mutex_unlock(&s->lock);
+}
+
+const char *lg_domain_name(lg_domain *dom)
+{
+    return dom->name;
+}
+
+int lg_domain_state(lg_domain *dom, int *state, int *reason)
+{
+    if (virDomainGetState(dom->virt, state, reason, 0) < 0) {
+        lg_virt_error("virDomainGetState");
+        return -EIO;
+    }
+    return 0;
+}
+
+int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *handlers, lg_domain **out)
+{
+    virConnectPtr virt = lg_conn_virt(conn);
+    lg_domain *dom = calloc(1, sizeof(*dom));
+    sink *s = calloc(1, sizeof(*s));
+    if (!dom || !s) {
+        free(dom);
+        free(s);
+        return -ENOMEM;
+    }
+    pthread_mutex_init(&s->lock, NULL);
+    s->handlers = *handlers;
+    atomic_store(&s->refs, 1);
+    dom->sink = s;
+    dom->conn = conn;
+    dom->lifecycle_cb = dom->reboot_cb = -1;
+
+    dom->virt = virDomainDefineXML(virt, xml);
+    if (!dom->virt) {
+        lg_virt_error("cannot define the domain");
+        lg_domain_free(dom);
+        return -EIO;
+    }
+    const char *name = virDomainGetName(dom->virt);
+    dom->name = strdup(name ? name : "?");
+
+    dom->lifecycle_cb = virConnectDomainEventRegisterAny(
+        virt, dom->virt, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
+        sink_ref(s), sink_unref);
+    if (dom->lifecycle_cb < 0)
+        sink_unref(s);
+    dom->reboot_cb = virConnectDomainEventRegisterAny(
+        virt, dom->virt, VIR_DOMAIN_EVENT_ID_REBOOT, VIR_DOMAIN_EVENT_CALLBACK(on_reboot),
+        sink_ref(s), sink_unref);
+    if (dom->reboot_cb < 0)
+        sink_unref(s);
+    if (dom->lifecycle_cb < 0 || dom->reboot_cb < 0) {
+        lg_virt_error("cannot register domain events");
+        lg_domain_free(dom);
+        return -EIO;
+    }
+
+    if (virDomainCreateWithFlags(dom->virt, VIR_DOMAIN_START_PAUSED) < 0) {
+        lg_virt_error("cannot start the domain");
+        lg_domain_free(dom);
+        return -EIO;
+    }
+
+    dom->console = virStreamNew(virt, VIR_STREAM_NONBLOCK);
+    if (!dom->console || virDomainOpenConsole(dom->virt, NULL, dom->console, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+        lg_virt_error("cannot open the serial console");
+        lg_domain_free(dom);
+        return -EIO;
+    }
+    if (virStreamEventAddCallback(dom->console,
+                                  VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
+                                  on_console, sink_ref(s), sink_unref) < 0) {
+        sink_unref(s);
+        lg_virt_error("cannot watch the serial console");
+        lg_domain_free(dom);
+        return -EIO;
+    }
+    dom->console_cb = true;
+
+    if (virDomainResume(dom->virt) < 0) {
+        lg_virt_error("cannot resume the domain");
+        lg_domain_free(dom);
+        return -EIO;
+    }
+    *out = dom;
+    return 0;
+}
+
+void lg_domain_free(lg_domain *dom)
+{
+    if (!dom)
+        return;
+    virConnectPtr virt = lg_conn_virt(dom->conn);
+    if (dom->sink) {
+        pthread_mutex_lock(&dom->sink->lock);
+        dom->sink->closing = true;
+        pthread_mutex_unlock(&dom->sink->lock);
+    }
+    if (dom->console) {
+        if (dom->console_cb)
+            virStreamEventRemoveCallback(dom->console);
+        virStreamAbort(dom->console);
+        virStreamFree(dom->console);
+    }
+    if (dom->lifecycle_cb >= 0)
+        virConnectDomainEventDeregisterAny(virt, dom->lifecycle_cb);
+    if (dom->reboot_cb >= 0)
+        virConnectDomainEventDeregisterAny(virt, dom->reboot_cb);
+    if (dom->virt) {
+        int state = VIR_DOMAIN_NOSTATE;
+        if (virDomainGetState(dom->virt, &state, NULL, 0) == 0 && state != VIR_DOMAIN_SHUTOFF &&
+            virDomainDestroy(dom->virt) < 0) {
+            lg_virt_error("cannot destroy domain");
+            LG_WARN("virt", "%s: %s", dom->name, lg_error_msg());
+        }
+        if (virDomainUndefineFlags(dom->virt, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                                  VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
+            lg_virt_error("cannot undefine domain");
+            LG_WARN("virt", "%s: %s", dom->name, lg_error_msg());
+        }
+        virDomainFree(dom->virt);
+    }
+    sink_unref(dom->sink);
+    free(dom->name);
+    free(dom);
+}

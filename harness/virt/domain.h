@@ -1,0 +1,29 @@
+/* One labgate guest domain: defined, started, watched, and always torn down
+ * (destroyed and undefined) by lg_domain_free. */
+#pragma once
+#include <stddef.h>
+
+#include "conn.h"
+
+typedef struct lg_domain lg_domain;
+
+/* Called on libvirt's event thread; never after lg_domain_free returns. */
+typedef struct lg_domain_handlers {
+    void (*console)(void *opaque, const char *data, size_t len);
+    void (*lifecycle)(void *opaque, int event, int detail);
+    void (*reboot)(void *opaque);
+    void *opaque;
+} lg_domain_handlers;
+
+/* Defines the domain, registers its events, starts it paused, attaches the
+ * serial console stream, then resumes it, so no console byte is missed. */
+int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *handlers,
+                     lg_domain **out);
+const char *lg_domain_name(lg_domain *dom);
+/* virDomainGetState: the backstop when an event was missed. */
+int lg_domain_state(lg_domain *dom, int *state, int *reason);
+/* Detaches handlers, destroys and undefines.  Accepts NULL. */
+void lg_domain_free(lg_domain *dom);
+
+#include "base/cleanup.h"
+LG_DEFINE_AUTOPTR(lg_domain, lg_domain_free)

@@ -1,0 +1,22 @@
+/* Builds the libvirt domain XML for one job from a guest profile. */
+#pragma once
+#include "model/matrix.h"
+
+typedef struct lg_domxml_params {
+    const lg_profile *profile;
+    const char *name;          /* labgate-<run>-<job> */
+    const char *overlay_path;  /* the job's qcow2 overlay */
+    int ssh_host_port;         /* 127.0.0.1:port forwards to the guest's ssh port */
+    bool kvm;                  /* false: TCG */
+    bool strict;               /* turn oopses, warnings and lockups into panics */
+    const char *run_id;
+    const char *job_id;
+} lg_domxml_params;
+
+/* The kernel arguments strict mode adds. */
+#define LG_STRICT_CMDLINE "oops=panic panic_on_warn=1 softlockup_panic=1 hung_task_panic=1"
+/* XML namespace of the <metadata> element that marks labgate's domains. */
+#define LG_METADATA_NS "urn:labgate:job"
+
+/* Returns a new XML string, or NULL when out of memory. */
+char *lg_domxml_build(const lg_domxml_params *params);

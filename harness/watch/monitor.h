@@ -1,0 +1,53 @@
+/* The per-job monitor: every signal source (console stream, libvirt events,
+ * heartbeat, step deadlines) posts here from its own thread; the first
+ * decisive signal decides the verdict, and stronger evidence arriving within
+ * the grace window may name the root cause or a better title. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "model/verdict.h"
+
+typedef struct lg_monitor lg_monitor;
+
+typedef struct lg_evidence {
+    lg_verdict verdict;
+    lg_signal signal;
+    char *title;
+    double time_s;      /* since job start */
+    int boot;           /* boot number when decided (1 = first boot) */
+    char *console_excerpt;
+} lg_evidence;
+
+/* console_log_path receives every console byte; grace_ms is how long to keep
+ * collecting after the first decision. */
+int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out);
+void lg_monitor_free(lg_monitor *mon);
+
+/* --- inputs (any thread) --- */
+void lg_monitor_console(lg_monitor *mon, const char *data, size_t len);
+void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* libvirt reboot event (debounced here: one guest reset emits several). */
+void lg_monitor_reset_event(lg_monitor *mon);
+/* A step is about to reboot the guest: its resets are not failures. */
+void lg_monitor_expect_reboot(lg_monitor *mon);
+/* The guest reached ready in boot number `boot`. */
+void lg_monitor_ready(lg_monitor *mon, int boot);
+
+/* --- queries --- */
+bool lg_monitor_decided(lg_monitor *mon);
+/* Waits up to timeout_ms for a decision; returns whether one exists. */
+bool lg_monitor_wait(lg_monitor *mon, int64_t timeout_ms);
+/* After a decision: waits out the grace window so the evidence holds the
+ * whole report (returns early once a crash has both a pvpanic and a titled
+ * console report).  Bounded by the grace time. */
+void lg_monitor_wait_evidence(lg_monitor *mon);
+/* The boot number the console last announced (0 before the first). */
+int lg_monitor_boot(lg_monitor *mon);
+/* Copies the decision (PASS with no title when nothing fired). */
+void lg_monitor_result(lg_monitor *mon, lg_evidence *out);
+void lg_evidence_clear(lg_evidence *ev);
+
+#include "base/cleanup.h"
+LG_DEFINE_AUTOPTR(lg_monitor, lg_monitor_free)

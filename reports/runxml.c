@@ -1,0 +1,154 @@
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libxml/tree.h>
+
+#include "base/error.h"
+#include "lg-config.h"
+#include "report.h"
+
+const char *lg_report_outcome(int exit_code)
+{
+    switch (exit_code) {
+    case LG_EXIT_CLEAR: return "clear";
+    case LG_EXIT_BLOCKED: return "blocked";
+    case LG_EXIT_INCOMPLETE: return "incomplete";
+    default: return "error";
+    }
+}
+
+static void set(xmlNodePtr node, const char *name, const char *value)
+{
+    xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)(value ? value : ""));
+}
+
+static void setnum(xmlNodePtr node, const char *name, double v, int decimals)
+{
+    char buf[64];
+    snprintf(buf, sizeof(buf), "%.*f", decimals, v);
+    set(node, name, buf);
+}
+
+/* Saves doc atomically: a reader never sees half a report. */
+static int save(xmlDocPtr doc, const char *path)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    int rc = xmlSaveFormatFileEnc(tmp, doc, "UTF-8", 1) < 0 ? -EIO : 0;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0) {
+        unlink(tmp);
+        lg_error_set("cannot write %s", path);
+    }
+    return rc;
+}
+
+int lg_report_write_runxml(const lg_run_report *r, const char *path)
+{
+    const lg_matrix *m = r->plan->matrix;
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNodePtr run = xmlNewNode(NULL, (const xmlChar *)"run");
+    xmlDocSetRootElement(doc, run);
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    set(run, "id", r->run_id);
+    set(run, "matrix", m->path);
+    set(run, "matrix-name", m->name);
+    set(run, "started", r->started);
+    set(run, "finished", r->finished);
+    set(run, "host", host);
+    set(run, "labgate-version", LG_VERSION);
+    set(run, "accel", r->accel);
+    set(run, "outcome", lg_report_outcome(r->exit_code));
+    setnum(run, "exit-code", r->exit_code, 0);
+
+    for (size_t i = 0; i < r->plan->n_jobs; i++) {
+        const lg_job *job = &r->plan->jobs[i];
+        const lg_job_result *res = &r->results[i];
+        const lg_evidence *ev = &res->evidence;
+        xmlNodePtr j = xmlNewChild(run, NULL, (const xmlChar *)"job", NULL);
+        set(j, "id", job->id);
+        set(j, "guest", job->guest->id);
+        set(j, "build", job->build->id);
+        set(j, "content", job->content->id);
+        set(j, "scenario", job->scenario->id);
+        setnum(j, "seed", (double)job->seed, 0);
+        set(j, "verdict", lg_verdict_name(ev->verdict));
+        set(j, "blocks", lg_verdict_blocks(ev->verdict) ? "true" : "false");
+        setnum(j, "duration-s", res->duration_s, 1);
+        setnum(j, "boots", res->boots, 0);
+        if (ev->verdict != LG_VERDICT_PASS) {
+            xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
+            set(e, "signal", lg_signal_name(ev->signal));
+            set(e, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
+            setnum(e, "time-s", ev->time_s, 1);
+            setnum(e, "boot", ev->boot, 0);
+            if (res->step)
+                set(e, "step", res->step);
+            if (ev->console_excerpt && *ev->console_excerpt)
+                xmlNewTextChild(e, NULL, (const xmlChar *)"console", (const xmlChar *)ev->console_excerpt);
+        }
+        if (res->console_log) {
+            xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
+            set(a, "kind", "console");
+            set(a, "path", res->console_log);
+        }
+    }
+    int rc = save(doc, path);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+int lg_report_write_junit(const lg_run_report *r, const char *path)
+{
+    const lg_matrix *m = r->plan->matrix;
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNodePtr suites = xmlNewNode(NULL, (const xmlChar *)"testsuites");
+    xmlDocSetRootElement(doc, suites);
+    xmlNodePtr suite = xmlNewChild(suites, NULL, (const xmlChar *)"testsuite", NULL);
+    size_t failures = 0, errors = 0;
+    double total = 0;
+    for (size_t i = 0; i < r->plan->n_jobs; i++) {
+        const lg_job *job = &r->plan->jobs[i];
+        const lg_job_result *res = &r->results[i];
+        const lg_evidence *ev = &res->evidence;
+        xmlNodePtr tc = xmlNewChild(suite, NULL, (const xmlChar *)"testcase", NULL);
+        char name[512];
+        snprintf(name, sizeof(name), "%s/%s/%s", job->build->id, job->content->id, job->scenario->id);
+        set(tc, "classname", job->guest->id);
+        set(tc, "name", name);
+        setnum(tc, "time", res->duration_s, 1);
+        total += res->duration_s;
+        if (ev->verdict == LG_VERDICT_PASS)
+            continue;
+        bool infra = ev->verdict == LG_VERDICT_INFRA_ERROR;
+        failures += !infra;
+        errors += infra;
+        char message[1024];
+        snprintf(message, sizeof(message), "%s: %s", lg_verdict_name(ev->verdict),
+                 ev->title ? ev->title : "");
+        xmlNodePtr f = xmlNewTextChild(tc, NULL, (const xmlChar *)(infra ? "error" : "failure"),
+                                       (const xmlChar *)(ev->console_excerpt ? ev->console_excerpt : ""));
+        set(f, "message", message);
+        set(f, "type", lg_verdict_name(ev->verdict));
+        if (ev->console_excerpt)
+            xmlNewTextChild(tc, NULL, (const xmlChar *)"system-out", (const xmlChar *)ev->console_excerpt);
+    }
+    set(suite, "name", m->name);
+    setnum(suite, "tests", (double)r->plan->n_jobs, 0);
+    setnum(suite, "failures", (double)failures, 0);
+    setnum(suite, "errors", (double)errors, 0);
+    set(suite, "skipped", "0");
+    setnum(suite, "time", total, 1);
+    set(suite, "timestamp", r->started);
+    set(suites, "name", "labgate");
+    setnum(suites, "tests", (double)r->plan->n_jobs, 0);
+    setnum(suites, "failures", (double)failures, 0);
+    setnum(suites, "errors", (double)errors, 0);
+    int rc = save(doc, path);
+    xmlFreeDoc(doc);
+    return rc;
+}
