@@ -152,10 +152,13 @@ static char *match_header(const char *line)
     if (suppressed(line))
         return NULL;
     if (starts_with(line, "BUG: ")) {
-        /* "BUG: unable to handle page fault for address: X" -> drop the address part */
-        const char *for_addr = strstr(line, " for address");
-        if (for_addr)
-            return strndup(line, (size_t)(for_addr - line));
+        /* "BUG: unable to handle page fault for address: X", "BUG: kernel NULL
+         * pointer dereference, address: X": the address part varies */
+        const char *addr = strstr(line, " for address");
+        if (!addr)
+            addr = strstr(line, ", address");
+        if (addr)
+            return strndup(line, (size_t)(addr - line));
         const char *at = strstr(line, " at ");
         if (starts_with(line, "BUG: unable to handle kernel") && at)
             return strndup(line, (size_t)(at - line));
