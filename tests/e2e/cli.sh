@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The command line as a user meets it, without booting anything.
+. "$(dirname "$0")/lib.sh"
+
+out=$("$LABGATE" --help); ok $? "labgate --help exits 0"
+contains "$out" "run MATRIX" "--help lists the run command"
+"$LABGATE" frobnicate >/dev/null 2>&1; is $? 2 "an unknown command exits 2"
+out=$("$LABGATE" run --help); contains "$out" "--out DIR" "run --help describes --out"
+
+"$LABGATE" validate "$LG_SOURCE_DIR/matrix/demo.xml" >/dev/null; is $? 0 "matrix/demo.xml is valid"
+
+bad=$scratch/bad.xml
+make_matrix "$bad" '<wait-ready/><install/>'
+sed -i 's|</scenarios>|</scenarios>\n  <exclude content="nope"/>|; s|<install/>|<install timeout-s="soon"/>|' "$bad"
+err=$("$LABGATE" validate "$bad" 2>&1 >/dev/null); is $? 2 "an invalid matrix exits 2"
+contains "$err" "$bad:" "errors name the file"
+line=$(grep -n 'timeout-s="soon"' "$bad" | cut -d: -f1)
+contains "$err" "$bad:$line:" "a schema error names its line"
+
+sed -i 's|<install timeout-s="soon"/>|<install/>|' "$bad"
+err=$("$LABGATE" validate "$bad" 2>&1 >/dev/null); is $? 2 "an unknown id in <exclude> exits 2"
+line=$(grep -n 'exclude content="nope"' "$bad" | cut -d: -f1)
+contains "$err" "$bad:$line: <exclude> names unknown content 'nope'" "the unknown id is reported with its line"
+
+"$LABGATE" run "$bad" --out "$scratch/never" >/dev/null 2>&1; is $? 2 "run refuses an invalid matrix with exit 2"
+ok "$(test ! -e "$scratch/never/run.xml"; echo $?)" "and starts nothing"
+"$LABGATE" run "$LG_SOURCE_DIR/matrix/demo.xml" --jobs zero >/dev/null 2>&1; is $? 2 "run rejects a bad --jobs"
+
+p1=$("$LABGATE" plan "$LG_SOURCE_DIR/matrix/demo.xml"); ok $? "plan exits 0"
+p2=$("$LABGATE" plan "$LG_SOURCE_DIR/matrix/demo.xml")
+is "$p1" "$p2" "plan is the same on every invocation"
+is "$(echo "$p1" | tail -n +2 | wc -l)" 2 "the demo plans two jobs"
+contains "$p1" "faulty" "the plan lists the faulty content job"
+done_testing

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The demo matrix, for real: good content passes, faulty content crashes the
+# guest kernel in the sample driver, the gate blocks the release.
+. "$(dirname "$0")/lib.sh"
+
+out=$scratch/out
+"$LABGATE" run "$LG_SOURCE_DIR/matrix/demo.xml" --out "$out" >"$scratch/stdout" 2>"$scratch/stderr"
+rc=$?
+is "$rc" 1 "labgate run matrix/demo.xml exits 1 (release blocked)"
+run=$out/run.xml
+ok "$(test -s "$run"; echo $?)" "run.xml written"
+is "$(xpath "$run" 'count(/run/job)')" 2 "run.xml has one <job> per job"
+is "$(xpath "$run" 'string(/run/job[@content="good"]/@verdict)')" PASS "good content: PASS"
+is "$(xpath "$run" 'count(/run/job[@content="good"]/evidence)')" 0 "a PASS job carries no evidence"
+is "$(xpath "$run" 'string(/run/job[@content="good"]/@boots)')" 4 "good content survived 3 reboots (4 boots)"
+is "$(xpath "$run" 'string(/run/job[@content="faulty"]/@verdict)')" CRASH "faulty content: CRASH"
+is "$(xpath "$run" 'string(/run/job[@content="faulty"]/evidence/@title)')" \
+	"BUG: kernel NULL pointer dereference in sampledrv_parse_record" "crash title names the driver function"
+signal=$(xpath "$run" 'string(/run/job[@content="faulty"]/evidence/@signal)')
+case "$signal" in console | pvpanic) ok 0 "crash decided by a crash signal ($signal)" ;; *) ok 1 "crash signal is '$signal'" ;; esac
+is "$(xpath "$run" 'string(/run/job[@content="faulty"]/evidence/@step)')" apply-content "crash happened while applying content"
+contains "$(xpath "$run" 'string(/run/job[@content="faulty"]/evidence/console)')" "RIP: 0010:sampledrv_parse_record" \
+	"evidence holds the console report"
+is "$(xpath "$run" 'string(/run/@outcome)')" blocked "run outcome is 'blocked'"
+junit=$out/junit.xml
+is "$(xpath "$junit" 'count(//testcase)')" 2 "junit.xml has a testcase per job"
+is "$(xpath "$junit" 'count(//testcase/failure)')" 1 "junit.xml has one failure"
+contains "$(xpath "$junit" 'string(//testcase/failure/@message)')" "sampledrv_parse_record" "junit failure message is the crash title"
+for id in $(xpath "$run" '/run/job/@id' | sed 's/ id="\([^"]*\)"/\1 /g'); do
+	ok "$(test -s "$out/jobs/$id/console.log"; echo $?)" "console.log kept for job $id"
+done
+faulty_id=$(xpath "$run" 'string(/run/job[@content="faulty"]/@id)')
+contains "$(cat "$out/jobs/$faulty_id/console.log")" "Kernel panic - not syncing" "strict mode turned the oops into a panic"
+contains "$(cat "$scratch/stdout")" "RELEASE BLOCKED" "summary says RELEASE BLOCKED"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
+done_testing

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Verdicts other than CRASH, and cleanup on Ctrl-C.
+. "$(dirname "$0")/lib.sh"
+export LABGATE_ACCEL=${LABGATE_ACCEL:-tcg}
+
+# --- an agent whose install fails: AGENT_FAILURE, release blocked
+broken=$scratch/broken-build
+cp -r "$LG_SOURCE_DIR/guests/sample-agent/out/x86_64/sample-agent-1.0" "$broken"
+printf '#!/bin/sh\necho "sampleagent: kernel $(uname -r) is not supported" >&2\nexit 3\n' >"$broken/install.sh"
+make_matrix "$scratch/broken.xml" '<wait-ready/><install/>' '' "$broken"
+"$LABGATE" run "$scratch/broken.xml" --out "$scratch/broken" --quiet >/dev/null 2>&1
+is "$?" 1 "a failing install blocks the release (exit 1)"
+run=$scratch/broken/run.xml
+is "$(xpath "$run" 'string(/run/job/@verdict)')" AGENT_FAILURE "failing install: AGENT_FAILURE"
+contains "$(xpath "$run" 'string(/run/job/evidence/@title)')" "install of build agent failed (exit 3): sampleagent: kernel" \
+	"title carries the exit status and the install's last words"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
+
+# --- a guest image that is missing: INFRA_ERROR, run incomplete (exit 3)
+sed "s|\.\./linux/out/x86_64/rootfs.qcow2|$scratch/no-such-disk.qcow2|; s|\.\./linux/out|$LG_SOURCE_DIR/guests/linux/out|g" \
+	"$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >"$scratch/missing-disk.xml"
+make_matrix "$scratch/missing.xml" '<wait-ready/>'
+sed -i "s|profile=\"[^\"]*\"|profile=\"$scratch/missing-disk.xml\"|" "$scratch/missing.xml"
+"$LABGATE" run "$scratch/missing.xml" --out "$scratch/missing" --quiet >/dev/null 2>&1
+is "$?" 3 "a missing guest image makes the run incomplete (exit 3), not a pass or a guest failure"
+is "$(xpath "$scratch/missing/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "missing image: INFRA_ERROR"
+contains "$(xpath "$scratch/missing/run.xml" 'string(/run/job/evidence/@title)')" "no-such-disk.qcow2" "title names the missing image"
+
+# --- Ctrl-C in the middle of a run: exit 3, nothing left behind
+make_matrix "$scratch/long.xml" '<wait-ready/><reboot count="50"/>'
+"$LABGATE" run "$scratch/long.xml" --out "$scratch/long" >"$scratch/long.out" 2>&1 &
+pid=$!
+started=1
+for _ in $(seq 1 120); do
+	if [ -n "$(domains_matching "-$pid-")" ] && grep -q "reboot 1/50" "$scratch/long.out"; then
+		started=0
+		break
+	fi
+	sleep 1
+done
+ok $started "the long run got a guest booted and rebooting"
+kill -INT "$pid"
+wait "$pid"
+is "$?" 3 "Ctrl-C ends the run as incomplete (exit 3)"
+is "$(xpath "$scratch/long/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "an interrupted job is INFRA_ERROR, not PASS"
+is "$(domains_matching "-$pid-")" "" "Ctrl-C left no domain defined or running"
+is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2' | head -5)" "" "Ctrl-C left no overlay disk"
+done_testing

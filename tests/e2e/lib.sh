@@ -1,0 +1,73 @@
+# Shared helpers for the end-to-end tests: TAP output and leak checks.
+# Sourced by each test; LABGATE (the binary) and LG_SOURCE_DIR come from meson.
+set -uo pipefail
+
+: "${LABGATE:?set LABGATE to the labgate binary}"
+: "${LG_SOURCE_DIR:?set LG_SOURCE_DIR to the source tree}"
+URI=${LG_TEST_URI:-qemu:///system}
+
+tap_n=0
+tap_failed=0
+ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION
+	tap_n=$((tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $tap_n - $2"
+	else
+		echo "not ok $tap_n - $2"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+is() { # is ACTUAL EXPECTED DESCRIPTION
+	[ "$1" = "$2" ]
+	local rc=$?
+	ok $rc "$3"
+	[ $rc -eq 0 ] || echo "#   got '$1', expected '$2'"
+}
+contains() { # contains HAYSTACK NEEDLE DESCRIPTION
+	case "$1" in *"$2"*) ok 0 "$3" ;; *) ok 1 "$3"; echo "#   '$2' not in: ${1:0:400}" ;; esac
+}
+done_testing() {
+	echo "1..$tap_n"
+	[ "$tap_failed" -eq 0 ]
+}
+
+# A scratch directory QEMU (libvirt-qemu) can reach, removed at exit.
+scratch=$(mktemp -d /var/tmp/labgate-e2e.XXXXXX)
+chmod 0755 "$scratch"
+export LABGATE_STATE_DIR=$scratch/state
+mkdir -p "$LABGATE_STATE_DIR"
+trap 'rm -rf "$scratch"' EXIT
+
+# xpath FILE EXPR: the string value of an XPath expression
+xpath() { xmllint --xpath "$2" "$1" 2>/dev/null; }
+
+# Domains (defined or running) whose name contains $1.
+domains_matching() {
+	virsh -c "$URI" list --all --name 2>/dev/null | grep -F -- "$1" || true
+}
+
+# Asserts nothing of run $1 is left: no domain, no overlay.
+assert_no_leftovers() {
+	local run_id=$1
+	is "$(domains_matching "$run_id")" "" "no labgate domain of run $run_id is left defined or running"
+	is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2' | head -5)" "" "no overlay disk is left in the state directory"
+}
+
+# A matrix with absolute paths into the source tree, written to $1.
+# make_matrix FILE SCENARIO_STEPS [CONTENTS] [BUILD_DIR]
+make_matrix() {
+	local file=$1 steps=$2
+	local contents=${3:-'<content id="good" dir="'$LG_SOURCE_DIR'/guests/sample-agent/content/good"/>'}
+	local build_dir=${4:-$LG_SOURCE_DIR/guests/sample-agent/out/x86_64/sample-agent-1.0}
+	cat >"$file" <<XML
+<?xml version="1.0"?>
+<matrix name="e2e">
+  <hosts><host id="local" uri="$URI" slots="2"/></hosts>
+  <guests><guest id="linux-x86_64" profile="$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml"/></guests>
+  <builds><build id="agent" dir="$build_dir" status="candidate"/></builds>
+  <contents>$contents</contents>
+  <scenarios><scenario id="s">$steps</scenario></scenarios>
+  <policy boot-timeout-s="180" heartbeat-interval-s="5" heartbeat-misses="4" crash-grace-s="5" strict="true"/>
+</matrix>
+XML
+}
