@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The command line as a user meets it, without booting anything.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 out=$("$LABGATE" --help); ok $? "labgate --help exits 0"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The demo matrix, for real: good content passes, faulty content crashes the
 # guest kernel in the sample driver, the gate blocks the release.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 
 out=$scratch/out

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Verdicts other than CRASH, and cleanup on Ctrl-C.
+# shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 export LABGATE_ACCEL=${LABGATE_ACCEL:-tcg}
 
@@ -25,6 +26,30 @@ sed -i "s|profile=\"[^\"]*\"|profile=\"$scratch/missing-disk.xml\"|" "$scratch/m
 is "$?" 3 "a missing guest image makes the run incomplete (exit 3), not a pass or a guest failure"
 is "$(xpath "$scratch/missing/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "missing image: INFRA_ERROR"
 contains "$(xpath "$scratch/missing/run.xml" 'string(/run/job/evidence/@title)')" "no-such-disk.qcow2" "title names the missing image"
+
+# --- a guest that goes silent (its vCPUs paused from outside): HANG via heartbeat
+make_matrix "$scratch/silent.xml" '<wait-ready/><exec command="sleep 600" timeout-s="900"/>'
+sed -i 's|heartbeat-interval-s="5" heartbeat-misses="4"|heartbeat-interval-s="2" heartbeat-misses="3"|' "$scratch/silent.xml"
+"$LABGATE" run "$scratch/silent.xml" --out "$scratch/silent" >"$scratch/silent.out" 2>&1 &
+pid=$!
+paused=1
+for _ in $(seq 1 120); do
+	dom=$(domains_matching "-$pid-")
+	if [ -n "$dom" ] && grep -q "step 2/2 exec" "$scratch/silent.out"; then
+		sleep 3
+		virsh -c "$URI" suspend "$dom" >/dev/null && paused=0
+		break
+	fi
+	sleep 1
+done
+ok $paused "paused the guest's vCPUs during a long step"
+wait "$pid"
+is "$?" 1 "a silent guest blocks the release (exit 1)"
+run=$scratch/silent/run.xml
+is "$(xpath "$run" 'string(/run/job/@verdict)')" HANG "silent guest: HANG"
+is "$(xpath "$run" 'string(/run/job/evidence/@signal)')" heartbeat "decided by the heartbeat"
+contains "$(xpath "$run" 'string(/run/job/evidence/@title)')" "heartbeat lost" "title says the heartbeat was lost"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
 # --- Ctrl-C in the middle of a run: exit 3, nothing left behind
 make_matrix "$scratch/long.xml" '<wait-ready/><reboot count="50"/>'

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the end-to-end tests: TAP output and leak checks.
 # Sourced by each test; LABGATE (the binary) and LG_SOURCE_DIR come from meson.
 set -uo pipefail

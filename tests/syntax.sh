@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Tooling as tests: every shell script passes shellcheck, every shipped
+# matrix and profile validates against matrix/schema.rng.
+set -uo pipefail
+src=${LG_SOURCE_DIR:?}
+n=0
+failed=0
+check() { # check DESCRIPTION COMMAND...
+	local desc=$1
+	shift
+	n=$((n + 1))
+	local out
+	if out=$("$@" 2>&1); then
+		echo "ok $n - $desc"
+	else
+		echo "not ok $n - $desc"
+		printf '%s\n' "$out" | sed 's/^/#   /' | head -40
+		failed=$((failed + 1))
+	fi
+}
+cd "$src" || exit 1
+while IFS= read -r script; do
+	check "shellcheck $script" shellcheck -S warning -x "$script"
+done < <(git ls-files '*.sh' .ci/run 'guests/sample-agent/agent/sampleagentd' 2>/dev/null || find . -name '*.sh' -not -path './build*')
+for xml in matrix/*.xml guests/profiles/*.xml; do
+	check "$xml matches matrix/schema.rng" xmllint --noout --relaxng matrix/schema.rng "$xml"
+done
+echo "1..$n"
+[ "$failed" -eq 0 ]
