@@ -13,23 +13,153 @@
 #include <libxml/xmlerror.h>
 
 #include "base/buf.h"
+#include "base/error.h"
 #include "base/util.h"
 
 extern const char lg_schema_rng[];
 extern const unsigned long lg_schema_rng_len;
 
+/* libxml2's RelaxNG validator reports some errors without the node they are
+ * about, hence without a line: a missing attribute inside an <interleave>
+ * ("Element host failed to validate attributes") or its follow-up ("Extra
+ * element policy in interleave").  Validity errors are therefore collected
+ * first and placed afterwards (see place_schema_errors). */
+typedef struct schema_error {
+    char *message;
+    char *element; /* name of the node libxml2 named, or NULL */
+    int line;      /* 0 until placed */
+} schema_error;
+
 typedef struct xml_errors {
     lg_diags *diags;
     const char *file;
+    schema_error *schema; /* validity errors, in the order reported */
+    size_t n_schema;
 } xml_errors;
 
 static void on_xml_error(void *opaque, xmlErrorPtr err)
 {
     xml_errors *ctx = opaque;
-    int line = err->line;
-    if (err->node && err->domain == XML_FROM_RELAXNGV)
-        line = (int)xmlGetLineNo((xmlNodePtr)err->node);
-    lg_diags_add(ctx->diags, ctx->file, line, false, "%s", err->message ? err->message : "invalid XML");
+    const char *message = err->message ? err->message : "invalid XML";
+    if (err->domain != XML_FROM_RELAXNGV) {
+        lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message);
+        return;
+    }
+    schema_error *grown = realloc(ctx->schema, (ctx->n_schema + 1) * sizeof(*grown));
+    if (!grown)
+        abort(); /* as in lg_diags_add: a few bytes per problem */
+    ctx->schema = grown;
+    xmlNodePtr node = err->node;
+    ctx->schema[ctx->n_schema++] = (schema_error){
+        .message = strdup(message),
+        .element = node && node->name ? strdup((const char *)node->name) : NULL,
+        .line = node ? (int)xmlGetLineNo(node) : err->line,
+    };
+}
+
+/* The element name a libxml2 RelaxNG message is about ("Element host ...",
+ * "Extra element policy ...", "... for element policy"), or NULL. */
+static char *element_named_in(const char *message)
+{
+    const char *p = strstr(message, "lement ");
+    if (!p)
+        return NULL;
+    p += strlen("lement ");
+    size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-");
+    return n ? strndup(p, n) : NULL;
+}
+
+static int first_element_line(xmlNodePtr node, const char *name)
+{
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        if (strcmp((const char *)node->name, name) == 0)
+            return (int)xmlGetLineNo(node);
+        int line = first_element_line(node->children, name);
+        if (line > 0)
+            return line;
+    }
+    return 0;
+}
+
+/* Gives an error without a line the line of another error about an element
+ * of the same name (libxml2 usually follows up with one that has the node),
+ * else the line of the first element of that name. */
+static void place_schema_errors(xml_errors *ctx, xmlDocPtr doc)
+{
+    for (size_t i = 0; i < ctx->n_schema; i++) {
+        schema_error *e = &ctx->schema[i];
+        if (e->line > 0)
+            continue;
+        LG_AUTOFREE char *name = element_named_in(e->message);
+        if (!name)
+            continue;
+        for (size_t j = 0; j < ctx->n_schema && e->line <= 0; j++)
+            if (ctx->schema[j].line > 0 && ctx->schema[j].element && strcmp(ctx->schema[j].element, name) == 0)
+                e->line = ctx->schema[j].line;
+        if (e->line <= 0)
+            e->line = first_element_line(xmlDocGetRootElement(doc), name);
+    }
+    for (size_t i = 0; i < ctx->n_schema; i++) {
+        lg_diags_add(ctx->diags, ctx->file, ctx->schema[i].line > 0 ? ctx->schema[i].line : 0, false, "%s",
+                     ctx->schema[i].message);
+        free(ctx->schema[i].message);
+        free(ctx->schema[i].element);
+    }
+    free(ctx->schema);
+    ctx->schema = NULL;
+    ctx->n_schema = 0;
+}
+
+/* Matrices and profiles are a few kilobytes; anything this large is a mistake. */
+#define MAX_INPUT_BYTES (16u << 20)
+
+/* libxml2 numbers an element by the line where its start tag ENDS; a
+ * diagnostic should point where the element starts (<build id=...), which
+ * for a start tag spread over several lines is earlier.  The start is the
+ * nearest "<name" before the end of that line: '<' cannot occur in attribute
+ * values, so a closer one can only be on the same line, which changes nothing.
+ * line_ends[i] is the offset of the newline ending line i + 1. */
+static void move_to_start_lines(xmlNodePtr node, const char *text, const size_t *line_ends, size_t n_lines)
+{
+    for (; node; node = node->next) {
+        if (node->type != XML_ELEMENT_NODE)
+            continue;
+        move_to_start_lines(node->children, text, line_ends, n_lines);
+        long line = xmlGetLineNo(node);
+        if (line <= 1 || line >= 65535 || (size_t)line > n_lines)
+            continue; /* nothing to move, or libxml2 keeps big line numbers elsewhere */
+        size_t name_len = strlen((const char *)node->name);
+        long start_line = line;
+        for (size_t i = line_ends[line - 1]; i-- > 0;) {
+            if (text[i] == '\n') {
+                start_line--;
+                continue;
+            }
+            if (text[i] == '<' && strncmp(text + i + 1, (const char *)node->name, name_len) == 0 &&
+                strchr(" \t\r\n/>", text[i + 1 + name_len])) {
+                node->line = (unsigned short)start_line;
+                break;
+            }
+        }
+    }
+}
+
+static void set_start_lines(xmlDocPtr doc, const char *text, size_t len)
+{
+    size_t n_lines = 1;
+    for (size_t i = 0; i < len; i++)
+        n_lines += text[i] == '\n';
+    LG_AUTOFREE size_t *line_ends = calloc(n_lines, sizeof(*line_ends));
+    if (!line_ends)
+        return; /* the lines stay where libxml2 put them */
+    size_t line = 0;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] == '\n')
+            line_ends[line++] = i;
+    line_ends[line] = len; /* the last line may have no newline */
+    move_to_start_lines(xmlDocGetRootElement(doc), text, line_ends, n_lines);
 }
 
 /* Parses path and validates it against the embedded schema; the root element
@@ -42,14 +172,21 @@ static xmlDocPtr load_validated(const char *path, const char *root, lg_diags *di
         lg_diags_add(diags, path, 0, false, "cannot read file: %s", strerror(errno));
         return NULL;
     }
+    LG_AUTOFREE char *text = NULL;
+    size_t text_len = 0;
+    if (lg_read_file(path, MAX_INPUT_BYTES, &text, &text_len) < 0) {
+        lg_diags_add(diags, path, 0, false, "cannot read file: %s", lg_error_msg());
+        return NULL;
+    }
     xmlSetStructuredErrorFunc(&ctx, on_xml_error);
-    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    xmlDocPtr doc = xmlReadMemory(text, (int)text_len, path, NULL, XML_PARSE_NONET);
     xmlSetStructuredErrorFunc(NULL, NULL);
     if (!doc) {
         if (diags->n == before)
             lg_diags_add(diags, path, 0, false, "not a well-formed XML document");
         return NULL;
     }
+    set_start_lines(doc, text, text_len);
     xmlNodePtr top = xmlDocGetRootElement(doc);
     if (!top || strcmp((const char *)top->name, root) != 0) {
         lg_diags_add(diags, path, top ? (int)xmlGetLineNo(top) : 0, false,
@@ -71,6 +208,7 @@ static xmlDocPtr load_validated(const char *path, const char *root, lg_diags *di
     int rc = xmlRelaxNGValidateDoc(vctx, doc);
     xmlRelaxNGFreeValidCtxt(vctx);
     xmlRelaxNGFree(schema);
+    place_schema_errors(&ctx, doc);
     if (rc != 0) {
         if (diags->n == before)
             lg_diags_add(diags, path, 0, false, "does not match the labgate schema");
@@ -152,6 +290,13 @@ static char *path_attr(xmlNodePtr node, const char *name, const char *base_dir)
     return joined;
 }
 
+/* The structures hold absolute paths (diagnostics keep the path as given). */
+static char *abs_path(const char *path)
+{
+    char real[PATH_MAX];
+    return strdup(realpath(path, real) ? real : path);
+}
+
 static char *abs_dirname(const char *path)
 {
     char real[PATH_MAX];
@@ -181,6 +326,9 @@ static void warn_missing_image(lg_diags *diags, const char *file, int line, cons
 
 int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
 {
+    /* diags may already hold the problems of other files (the matrix loads
+     * every profile into one list): only this file's errors count here */
+    size_t errors_before = lg_diags_errors(diags);
     xmlDocPtr doc = load_validated(path, "profile", diags);
     if (!doc)
         return -EINVAL;
@@ -192,7 +340,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         return -ENOMEM;
     }
     p->id = attr(root, "id");
-    p->path = strdup(path);
+    p->path = abs_path(path);
     p->os = text(child(root, "os"));
     p->arch = text(child(root, "arch"));
     xmlNodePtr n;
@@ -226,7 +374,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     p->panic_model = (n = child(root, "panic")) ? attr(n, "model") : strdup("isa");
     xmlFreeDoc(doc);
 
-    if (lg_diags_errors(diags)) {
+    if (lg_diags_errors(diags) > errors_before) {
         lg_profile_free(p);
         return -EINVAL;
     }
@@ -345,6 +493,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         .heartbeat_interval_s = 5,
         .heartbeat_misses = 4,
         .crash_grace_s = 5,
+        .tcg_scale = 4,
         .accel = LG_ACCEL_AUTO,
         .strict = false,
         .seed = 0,
@@ -356,6 +505,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->heartbeat_interval_s = attr_int(node, "heartbeat-interval-s", pol->heartbeat_interval_s);
     pol->heartbeat_misses = attr_int(node, "heartbeat-misses", pol->heartbeat_misses);
     pol->crash_grace_s = attr_int(node, "crash-grace-s", pol->crash_grace_s);
+    pol->tcg_scale = attr_int(node, "tcg-scale", pol->tcg_scale);
     LG_AUTOFREE char *accel = attr(node, "accel");
     if (accel)
         lg_accel_parse(accel, &pol->accel);
@@ -399,7 +549,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         xmlFreeDoc(doc);
         return -ENOMEM;
     }
-    m->path = strdup(path);
+    m->path = abs_path(path);
     m->name = attr(root, "name");
     if (!m->name) {
         /* default: the file name without directory and extension */

@@ -93,6 +93,7 @@ typedef struct lg_policy {
     int heartbeat_interval_s;
     int heartbeat_misses;
     int crash_grace_s;
+    int tcg_scale;      /* timeouts are for KVM; TCG multiplies them by this */
     lg_accel accel;
     bool strict;
     uint64_t seed;

@@ -69,10 +69,11 @@ static bool cancelled(void *opaque)
     return lg_monitor_decided(ctx->mon) || atomic_load(ctx->env->interrupted);
 }
 
+/* A timeout from the policy, which is written for KVM: software emulation
+ * is several times slower at everything. */
 static int64_t scaled_ms(job_ctx *ctx, int seconds)
 {
-    (void)ctx;
-    return (int64_t)seconds * 1000;
+    return (int64_t)seconds * 1000 * (ctx->env->kvm ? 1 : ctx->policy->tcg_scale);
 }
 
 /* ------------------------------------------------------------ libvirt events */
@@ -139,7 +140,9 @@ static void hb_set_active(job_ctx *ctx, bool active)
 static void *heartbeat(void *opaque)
 {
     job_ctx *ctx = opaque;
-    const int interval_ms = (int)scaled_ms(ctx, ctx->policy->heartbeat_interval_s);
+    /* The interval is a period, not a timeout: it stays as written, so a hang
+     * is reported after interval x misses whatever the accelerator. */
+    const int interval_ms = ctx->policy->heartbeat_interval_s * 1000;
     int misses = 0;
     lg_ssh *ssh = NULL;
     lg_ssh_target target = {
@@ -224,8 +227,8 @@ static int transport_failed(job_ctx *ctx, int rc, int timeout_s)
 /* Waits until the guest answers with a boot number above after_boot. */
 static int wait_ready(job_ctx *ctx, int after_boot)
 {
-    const int timeout_s = ctx->policy->boot_timeout_s;
-    lg_deadline dl = lg_deadline_in_ms(scaled_ms(ctx, timeout_s));
+    const int timeout_s = (int)(scaled_ms(ctx, ctx->policy->boot_timeout_s) / 1000);
+    lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
     lg_ssh_target target = {
         .host = "127.0.0.1", .port = ctx->port, .user = ctx->profile->ssh_user,
         .key_path = ctx->profile->ssh_key, .cancel = cancelled, .cancel_opaque = ctx,
@@ -307,8 +310,8 @@ static int upload(job_ctx *ctx, const char *local, const char *remote, int timeo
 static int run_step(job_ctx *ctx, const lg_step *step)
 {
     const lg_build *build = ctx->job->build;
-    int timeout_s = step_timeout_s(ctx, step);
-    lg_deadline dl = lg_deadline_in_ms(scaled_ms(ctx, timeout_s));
+    int timeout_s = (int)(scaled_ms(ctx, step_timeout_s(ctx, step)) / 1000);
+    lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
     ctx->step = lg_step_kind_name(step->kind);
     if (!ctx->ssh && step->kind != LG_STEP_WAIT_READY) {
         int rc = wait_ready(ctx, ctx->boot);

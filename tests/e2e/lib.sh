@@ -68,7 +68,7 @@ make_matrix() {
   <builds><build id="agent" dir="$build_dir" status="candidate"/></builds>
   <contents>$contents</contents>
   <scenarios><scenario id="s">$steps</scenario></scenarios>
-  <policy boot-timeout-s="180" heartbeat-interval-s="5" heartbeat-misses="4" crash-grace-s="5" strict="true"/>
+  <policy boot-timeout-s="60" heartbeat-interval-s="5" heartbeat-misses="4" crash-grace-s="2" strict="true"/>
 </matrix>
 XML
 }
