@@ -15,6 +15,8 @@ static int buf_reserve(lg_buf *buf, size_t extra)
     char *data = realloc(buf->data, cap);
     if (!data)
         return -ENOMEM;
+    /* a fresh buffer is a string too (lg_buf_steal of an empty buffer) */
+    data[buf->len] = '\0';
     buf->data = data;
     buf->cap = cap;
     return 0;

@@ -16,8 +16,9 @@ int lg_proc_run(const char *const argv[], lg_deadline dl, lg_buf *output)
 {
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) < 0) {
-        lg_error_set("pipe: %s", strerror(errno));
-        return -errno;
+        int err = errno;
+        lg_error_set("pipe: %s", strerror(err));
+        return -err;
     }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
@@ -57,12 +58,22 @@ int lg_proc_run(const char *const argv[], lg_deadline dl, lg_buf *output)
             lg_buf_append(output, chunk, (size_t)got);
     }
     close(pipefd[0]);
-    if (timed_out)
-        kill(pid, SIGKILL);
+    /* The output ended, but a child that closed it can still run: the
+     * deadline holds for the wait too. */
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    while (!timed_out) {
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid || (done < 0 && errno != EINTR))
+            break;
+        if (lg_deadline_passed(dl))
+            timed_out = true;
+        else
+            lg_sleep_ms(lg_deadline_left_ms(dl) < 5 ? lg_deadline_left_ms(dl) : 5);
+    }
     if (timed_out) {
+        kill(pid, SIGKILL);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
         lg_error_set("%s did not finish in time and was killed", argv[0]);
         return -ETIMEDOUT;
     }

@@ -31,6 +31,10 @@ uint64_t lg_hash64_str(const char *s, uint64_t seed)
 
 int lg_mkdir_p(const char *path, unsigned mode)
 {
+    if (!*path) {
+        lg_error_set("cannot create a directory with an empty name");
+        return -ENOENT;
+    }
     LG_AUTOFREE char *copy = strdup(path);
     if (!copy)
         return -ENOMEM;
@@ -39,13 +43,19 @@ int lg_mkdir_p(const char *path, unsigned mode)
             char saved = *p;
             *p = '\0';
             if (mkdir(copy, mode) < 0 && errno != EEXIST) {
-                lg_error_set("cannot create directory %s: %s", copy, strerror(errno));
-                return -errno;
+                int err = errno;
+                lg_error_set("cannot create directory %s: %s", copy, strerror(err));
+                return -err;
             }
             *p = saved;
             if (!saved)
                 break;
         }
+    }
+    /* EEXIST above also means "a file of that name is in the way" */
+    if (!lg_is_dir(path)) {
+        lg_error_set("cannot create directory %s: a file of that name exists", path);
+        return -ENOTDIR;
     }
     return 0;
 }
@@ -128,7 +138,12 @@ char *lg_path_join(const char *base_dir, const char *rel)
 {
     if (rel[0] == '/' || !base_dir || !*base_dir)
         return strdup(rel);
-    return lg_strdup_printf("%s/%s", base_dir, rel);
+    /* "dir/" + "x" is "dir/x", and "/" + "x" is "/x" (not "//x", which
+     * POSIX leaves implementation-defined) */
+    size_t len = strlen(base_dir);
+    while (len > 1 && base_dir[len - 1] == '/')
+        len--;
+    return lg_strdup_printf("%.*s%s%s", (int)len, base_dir, base_dir[len - 1] == '/' ? "" : "/", rel);
 }
 
 char *lg_path_dirname(const char *path)

@@ -49,6 +49,7 @@ struct lg_monitor {
 };
 
 static void on_console_line(void *opaque, const char *line, size_t line_no);
+static void start_excerpt(lg_monitor *mon, size_t hit_line);
 
 int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
 {
@@ -137,6 +138,12 @@ static void excerpt_add(lg_monitor *mon, const char *line)
 static void on_console_line(void *opaque, const char *line, size_t line_no)
 {
     lg_monitor *mon = opaque;
+    /* The scanner saw a report header on the previous line.  Start the
+     * excerpt now, while the ring still holds the header: one chunk of
+     * console output can carry the whole report and more than RING_LINES
+     * lines after it. */
+    if (!mon->excerpt_started && lg_scanner_hit(mon->scanner))
+        start_excerpt(mon, lg_scanner_hit_line(mon->scanner));
     size_t slot = mon->ring_next++ % RING_LINES;
     free(mon->ring[slot]);
     mon->ring[slot] = strdup(line);
@@ -169,9 +176,9 @@ void lg_monitor_console(lg_monitor *mon, const char *data, size_t len)
         fwrite(data, 1, len, mon->console_log);
         fflush(mon->console_log);
     }
-    bool had_hit = lg_scanner_hit(mon->scanner);
     bool changed = lg_scanner_feed(mon->scanner, data, len);
-    if (!had_hit && lg_scanner_hit(mon->scanner))
+    /* the header was the chunk's last line (otherwise on_console_line started it) */
+    if (!mon->excerpt_started && lg_scanner_hit(mon->scanner))
         start_excerpt(mon, lg_scanner_hit_line(mon->scanner));
     if (changed)
         decide(mon, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, lg_scanner_title(mon->scanner),

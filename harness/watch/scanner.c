@@ -14,6 +14,7 @@ struct lg_scanner {
     char line[MAX_LINE + 1];
     size_t line_len;
     bool line_truncated;
+    bool after_cr; /* the last line ended in CR: a LF right after it is the same line end */
     size_t line_no;
 
     bool hit;
@@ -174,6 +175,17 @@ static char *match_header(const char *line)
         return strdup("Oops");
     if (starts_with(line, "Kernel panic - not syncing"))
         return strdup(line);
+    /* arm64: "Unable to handle kernel NULL pointer dereference at virtual
+     * address 0000000000000008" (or "... paging request at ..."), and
+     * "Internal error: Oops: 0000000096000004 [#1] PREEMPT SMP" */
+    if (starts_with(line, "Unable to handle kernel ")) {
+        const char *at = strstr(line, " at virtual address");
+        return at ? strndup(line, (size_t)(at - line)) : strdup(line);
+    }
+    if (starts_with(line, "Internal error: ")) {
+        const char *colon = strchr(line + strlen("Internal error: "), ':');
+        return colon ? strndup(line, (size_t)(colon - line)) : strdup(line);
+    }
     return NULL;
 }
 
@@ -238,14 +250,24 @@ bool lg_scanner_feed(lg_scanner *sc, const char *data, size_t len)
     bool changed = false;
     for (size_t i = 0; i < len; i++) {
         char c = data[i];
-        if (c == '\n') {
+        /* Lines end in LF, CRLF or a bare CR (a terminal shows what follows a
+         * CR as a new line, and a kernel report printed after a userspace
+         * progress line must still start one).  A CR on an empty line ends
+         * nothing: serial consoles send "\r\r\n", and busybox starts its
+         * messages with "\r".  So hit lines match what an editor shows for
+         * the saved console log. */
+        if (c == '\n' && sc->after_cr) {
+            sc->after_cr = false;
+        } else if (c == '\n' || (c == '\r' && sc->line_len > 0)) {
             sc->line[sc->line_len] = '\0';
             changed |= scan_line(sc, sc->line);
             sc->line_len = 0;
             sc->line_truncated = false;
+            sc->after_cr = c == '\r';
         } else if (c == '\r' || c == '\0') {
             continue;
         } else if (sc->line_len < MAX_LINE) {
+            sc->after_cr = false;
             sc->line[sc->line_len++] = c;
         } else {
             sc->line_truncated = true;

@@ -1,0 +1,442 @@
+/* base/: buffers, file-system and hashing helpers, child processes, logging
+ * switches, deadlines. */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lg_test.h"
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/proc.h"
+#include "base/util.h"
+
+typedef struct suite {
+    char dir[64];
+} suite;
+
+static int setup(void **state)
+{
+    suite *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    snprintf(s->dir, sizeof(s->dir), "/tmp/lg-test-base-XXXXXX");
+    if (!mkdtemp(s->dir)) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    suite *s = *state;
+    lg_remove_tree(s->dir);
+    free(s);
+    return 0;
+}
+
+static lg_deadline generous(void)
+{
+    /* only a bound for a broken child; never what a test measures */
+    return lg_deadline_in_ms(120 * 1000);
+}
+
+/* ------------------------------------------------------------------- buf */
+
+static void test_buf_printf(void **state)
+{
+    (void)state;
+    lg_buf b = LG_BUF_INIT;
+    assert_int_equal(lg_buf_printf(&b, "%s-%d", "job", 7), 0);
+    assert_int_equal(lg_buf_printf(&b, " %05.1f%%", 3.25), 0);
+    assert_string_equal(b.data, "job-7 003.2%");
+    assert_int_equal(b.len, strlen("job-7 003.2%"));
+
+    /* past the initial capacity, several times over */
+    char big[5000];
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    assert_int_equal(lg_buf_printf(&b, "[%s]", big), 0);
+    assert_int_equal(b.len, 12 + 2 + 4999);
+    assert_true(b.cap > b.len);
+    assert_int_equal(b.data[b.len], '\0');
+    assert_int_equal(b.data[12], '[');
+    assert_int_equal(b.data[b.len - 1], ']');
+
+    /* an empty format still leaves a string */
+    lg_buf e = LG_BUF_INIT;
+    assert_int_equal(lg_buf_printf(&e, "%s", ""), 0);
+    assert_non_null(e.data);
+    assert_string_equal(e.data, "");
+    lg_buf_free(&e);
+    lg_buf_free(&b);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+}
+
+static void test_buf_append_binary_clear_steal(void **state)
+{
+    (void)state;
+    lg_buf b = LG_BUF_INIT;
+    assert_int_equal(lg_buf_append(&b, "a\0b", 3), 0);
+    assert_int_equal(b.len, 3);
+    assert_memory_equal(b.data, "a\0b", 4); /* with the terminating NUL */
+    assert_int_equal(lg_buf_puts(&b, "cd"), 0);
+    assert_int_equal(b.len, 5);
+    lg_buf_clear(&b);
+    assert_int_equal(b.len, 0);
+    assert_string_equal(b.data, "");
+    assert_int_equal(lg_buf_puts(&b, "kept"), 0);
+    char *s = lg_buf_steal(&b);
+    assert_string_equal(s, "kept");
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    free(s);
+    /* stealing from an empty buffer still gives a string */
+    s = lg_buf_steal(&b);
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    free(s);
+    lg_buf_free(NULL);
+}
+
+static void test_buf_keep_tail(void **state)
+{
+    (void)state;
+    lg_buf b = LG_BUF_INIT;
+    lg_buf_puts(&b, "0123456789");
+    lg_buf_keep_tail(&b, 20);
+    assert_string_equal(b.data, "0123456789");
+    lg_buf_keep_tail(&b, 10);
+    assert_string_equal(b.data, "0123456789");
+    lg_buf_keep_tail(&b, 4);
+    assert_string_equal(b.data, "6789");
+    assert_int_equal(b.len, 4);
+    lg_buf_puts(&b, "ab");
+    assert_string_equal(b.data, "6789ab");
+    lg_buf_keep_tail(&b, 0);
+    assert_string_equal(b.data, "");
+    assert_int_equal(b.len, 0);
+    lg_buf_free(&b);
+    lg_buf_keep_tail(&b, 3); /* empty, never allocated */
+    assert_int_equal(b.len, 0);
+}
+
+static void test_strdup_printf(void **state)
+{
+    (void)state;
+    char *s = lg_strdup_printf("%s:%d: %s", "matrix.xml", 12, "duplicate");
+    assert_string_equal(s, "matrix.xml:12: duplicate");
+    free(s);
+}
+
+static void test_shell_quote(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        { "plain", "'plain'" },
+        { "", "''" },
+        { "two words", "'two words'" },
+        { "it's", "'it'\\''s'" },
+        { "''", "''\\'''\\'''" },
+        { "$HOME `id` \"x\" \\ ;|&", "'$HOME `id` \"x\" \\ ;|&'" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(cases); i++) {
+        char *q = lg_shell_quote(cases[i].in);
+        assert_string_equal(q, cases[i].out);
+        free(q);
+    }
+}
+
+/* What matters to a user: a quoted string reaches a shell command unchanged. */
+static void test_shell_quote_survives_a_shell(void **state)
+{
+    (void)state;
+    static const char *const inputs[] = {
+        "it's", "a 'quoted' \"word\"", "$(touch /tmp/lg-should-not-exist) $HOME `id`", "back\\slash", "*", "",
+        "new\nline", "-n",
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(inputs); i++) {
+        LG_AUTOFREE char *quoted = lg_shell_quote(inputs[i]);
+        LG_AUTOFREE char *script = lg_strdup_printf("printf '%%s' %s", quoted);
+        const char *argv[] = { "sh", "-c", script, NULL };
+        lg_buf out = LG_BUF_INIT;
+        assert_int_equal(lg_proc_run(argv, generous(), &out), 0);
+        assert_int_equal(out.len, strlen(inputs[i]));
+        if (out.len)
+            assert_string_equal(out.data, inputs[i]);
+        lg_buf_free(&out);
+    }
+    assert_int_equal(access("/tmp/lg-should-not-exist", F_OK), -1);
+}
+
+/* ------------------------------------------------------------------ util */
+
+static void test_path_join(void **state)
+{
+    (void)state;
+    static const struct { const char *base, *rel, *out; } cases[] = {
+        { "/a/b", "c", "/a/b/c" },
+        { "/a/b", "../c/d.xml", "/a/b/../c/d.xml" },
+        { "/a/b", "/abs/path", "/abs/path" },
+        { "/a/b/", "c", "/a/b/c" },
+        { "/a/b//", "c", "/a/b/c" },
+        { "/", "etc", "/etc" },
+        { "rel/dir", "x", "rel/dir/x" },
+        { "", "x", "x" },
+        { NULL, "x", "x" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(cases); i++) {
+        char *p = lg_path_join(cases[i].base, cases[i].rel);
+        if (strcmp(p, cases[i].out) != 0)
+            fail_msg("join(%s, %s) = %s, expected %s", cases[i].base ? cases[i].base : "NULL", cases[i].rel,
+                     p, cases[i].out);
+        free(p);
+    }
+}
+
+static void test_path_dirname(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        { "/a/b/c.xml", "/a/b" },
+        { "a/b.xml", "a" },
+        { "c.xml", "." },
+        { "/c.xml", "/" },
+        { "../matrix/demo.xml", "../matrix" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(cases); i++) {
+        char *d = lg_path_dirname(cases[i].in);
+        assert_string_equal(d, cases[i].out);
+        free(d);
+    }
+}
+
+/* FNV-1a 64: the published test vectors, so ids and seeds are the same on
+ * every machine and every version. */
+static void test_hash_known_values(void **state)
+{
+    (void)state;
+    assert_true(lg_hash64("", 0, 0) == 0xcbf29ce484222325ULL);
+    assert_true(lg_hash64("a", 1, 0) == 0xaf63dc4c8601ec8cULL);
+    assert_true(lg_hash64("foobar", 6, 0) == 0x85944171f73967e8ULL);
+    assert_true(lg_hash64_str("foobar", 0) == 0x85944171f73967e8ULL);
+    /* the seed changes the result; the same input and seed never do */
+    assert_true(lg_hash64_str("foobar", 1) != lg_hash64_str("foobar", 0));
+    assert_true(lg_hash64_str("foobar", 42) == lg_hash64_str("foobar", 42));
+    /* every byte counts, including a NUL */
+    assert_true(lg_hash64("a\0", 2, 0) != lg_hash64("a", 1, 0));
+}
+
+static void test_mkdir_p(void **state)
+{
+    const suite *s = *state;
+    mode_t old_umask = umask(022);
+    LG_AUTOFREE char *deep = lg_strdup_printf("%s/one/two/three", s->dir);
+    assert_int_equal(lg_mkdir_p(deep, 0750), 0);
+    assert_true(lg_is_dir(deep));
+    struct stat st;
+    assert_int_equal(stat(deep, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0750);
+    /* again: nothing to do is success */
+    assert_int_equal(lg_mkdir_p(deep, 0750), 0);
+    LG_AUTOFREE char *slash = lg_strdup_printf("%s/one/two/four/", s->dir);
+    assert_int_equal(lg_mkdir_p(slash, 0755), 0);
+    assert_true(lg_is_dir(slash));
+
+    /* a file in the way is an error, not a directory */
+    LG_AUTOFREE char *file = lg_strdup_printf("%s/file", s->dir);
+    assert_int_equal(lg_write_file(file, "x", 1), 0);
+    assert_int_equal(lg_mkdir_p(file, 0755), -ENOTDIR);
+    assert_non_null(strstr(lg_error_msg(), file));
+    LG_AUTOFREE char *below = lg_strdup_printf("%s/file/sub", s->dir);
+    assert_int_equal(lg_mkdir_p(below, 0755), -ENOTDIR);
+    assert_false(lg_is_dir(below));
+    umask(old_umask);
+}
+
+static void test_read_write_file(void **state)
+{
+    const suite *s = *state;
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/data.bin", s->dir);
+    static const char data[] = "line 1\n\0binary\xff";
+    assert_int_equal(lg_write_file(path, data, sizeof(data)), 0);
+    assert_true(lg_is_file(path));
+    assert_false(lg_is_dir(path));
+    char *got = NULL;
+    size_t len = 0;
+    assert_int_equal(lg_read_file(path, 1024, &got, &len), 0);
+    assert_int_equal(len, sizeof(data));
+    assert_memory_equal(got, data, sizeof(data));
+    free(got);
+
+    /* over the cap: an error, and the output is left alone */
+    got = (char *)"untouched";
+    assert_int_equal(lg_read_file(path, 4, &got, &len), -EFBIG);
+    assert_string_equal(got, "untouched");
+    LG_AUTOFREE char *missing = lg_strdup_printf("%s/missing", s->dir);
+    assert_int_equal(lg_read_file(missing, 1024, &got, &len), -ENOENT);
+    assert_string_equal(got, "untouched");
+    assert_false(lg_is_file(missing));
+    assert_false(lg_is_dir(missing));
+}
+
+/* ------------------------------------------------------------------ proc */
+
+static void test_proc_exit_status(void **state)
+{
+    (void)state;
+    const char *ok[] = { "true", NULL };
+    assert_int_equal(lg_proc_run(ok, generous(), NULL), 0);
+    const char *fails[] = { "false", NULL };
+    assert_int_equal(lg_proc_run(fails, generous(), NULL), 1);
+    const char *three[] = { "sh", "-c", "exit 3", NULL };
+    assert_int_equal(lg_proc_run(three, generous(), NULL), 3);
+}
+
+static void test_proc_output_capture(void **state)
+{
+    (void)state;
+    const char *argv[] = { "sh", "-c", "echo to-stdout; echo to-stderr >&2; printf 'no newline'", NULL };
+    lg_buf out = LG_BUF_INIT;
+    assert_int_equal(lg_proc_run(argv, generous(), &out), 0);
+    assert_non_null(strstr(out.data, "to-stdout\n"));
+    assert_non_null(strstr(out.data, "to-stderr\n"));
+    assert_non_null(strstr(out.data, "no newline"));
+    lg_buf_free(&out);
+
+    /* more than a pipe holds: everything arrives, nothing deadlocks */
+    const char *big[] = { "sh", "-c", "head -c 300000 /dev/zero | tr '\\0' 'z'", NULL };
+    assert_int_equal(lg_proc_run(big, generous(), &out), 0);
+    assert_int_equal(out.len, 300000);
+    assert_int_equal(out.data[0], 'z');
+    assert_int_equal(out.data[299999], 'z');
+    lg_buf_free(&out);
+
+    /* stdin is /dev/null: a command reading it ends at once */
+    const char *cat[] = { "cat", NULL };
+    assert_int_equal(lg_proc_run(cat, generous(), &out), 0);
+    assert_int_equal(out.len, 0);
+    lg_buf_free(&out);
+}
+
+static void test_proc_missing_program(void **state)
+{
+    (void)state;
+    const char *argv[] = { "labgate-no-such-program", NULL };
+    int rc = lg_proc_run(argv, generous(), NULL);
+    assert_int_equal(rc, -ENOENT);
+    assert_non_null(strstr(lg_error_msg(), "labgate-no-such-program"));
+}
+
+static void test_proc_killed_by_signal(void **state)
+{
+    (void)state;
+    const char *argv[] = { "sh", "-c", "kill -9 $$", NULL };
+    int rc = lg_proc_run(argv, generous(), NULL);
+    assert_true(rc < 0);
+    assert_int_not_equal(rc, -ETIMEDOUT);
+    assert_non_null(strstr(lg_error_msg(), "signal 9"));
+}
+
+static void test_proc_deadline_kills(void **state)
+{
+    (void)state;
+    const char *argv[] = { "sleep", "30", NULL };
+    assert_int_equal(lg_proc_run(argv, lg_deadline_in_ms(200), NULL), -ETIMEDOUT);
+    assert_non_null(strstr(lg_error_msg(), "did not finish in time"));
+
+    /* a child that closes its output and keeps running is bound by the deadline too */
+    const char *quiet[] = { "sh", "-c", "exec >/dev/null 2>&1; sleep 30", NULL };
+    assert_int_equal(lg_proc_run(quiet, lg_deadline_in_ms(200), NULL), -ETIMEDOUT);
+
+    /* a deadline already passed */
+    assert_int_equal(lg_proc_run(argv, lg_deadline_in_ms(-1), NULL), -ETIMEDOUT);
+}
+
+/* ----------------------------------------------------------- log, clock */
+
+static void test_log_module_filter(void **state)
+{
+    (void)state;
+    setenv("LABGATE_DEBUG", "ssh, monitor", 1);
+    lg_log_init(false, false);
+    assert_true(lg_log_enabled(LG_LOG_DEBUG, "ssh"));
+    assert_true(lg_log_enabled(LG_LOG_DEBUG, "monitor"));
+    assert_false(lg_log_enabled(LG_LOG_DEBUG, "mon"));
+    assert_false(lg_log_enabled(LG_LOG_DEBUG, "sshd"));
+    assert_false(lg_log_enabled(LG_LOG_DEBUG, "virt"));
+    assert_false(lg_log_enabled(LG_LOG_INFO, "virt"));
+    assert_true(lg_log_enabled(LG_LOG_WARN, "virt"));
+    assert_true(lg_log_enabled(LG_LOG_INFO, "ssh")); /* a listed module says everything */
+
+    setenv("LABGATE_DEBUG", "all", 1);
+    lg_log_init(true, false);
+    assert_true(lg_log_enabled(LG_LOG_DEBUG, "virt"));
+    assert_true(lg_log_enabled(LG_LOG_INFO, "job"));
+
+    unsetenv("LABGATE_DEBUG");
+    lg_log_init(false, true);
+    assert_false(lg_log_enabled(LG_LOG_DEBUG, "ssh"));
+    assert_false(lg_log_enabled(LG_LOG_WARN, "job"));
+    assert_true(lg_log_enabled(LG_LOG_ERROR, "job"));
+    lg_log_init(false, false);
+}
+
+static void test_deadlines(void **state)
+{
+    (void)state;
+    lg_deadline past = lg_deadline_in_ms(-1000);
+    lg_deadline far = lg_deadline_in_ms(3600 * 1000);
+    assert_true(lg_deadline_passed(past));
+    assert_int_equal(lg_deadline_left_ms(past), 0);
+    assert_false(lg_deadline_passed(far));
+    assert_in_range(lg_deadline_left_ms(far), 1, 3600 * 1000);
+    assert_true(lg_deadline_min(past, far).at_ms == past.at_ms);
+    assert_true(lg_deadline_min(far, past).at_ms == past.at_ms);
+    char when[32];
+    lg_wall_iso8601(when, sizeof(when));
+    assert_int_equal(strlen(when), 20);
+    assert_int_equal(when[10], 'T');
+    assert_int_equal(when[19], 'Z');
+}
+
+static void test_error_message(void **state)
+{
+    (void)state;
+    lg_error_clear();
+    assert_string_equal(lg_error_msg(), "unknown error");
+    lg_error_set("cannot open %s: %s", "x.qcow2", "Permission denied");
+    assert_string_equal(lg_error_msg(), "cannot open x.qcow2: Permission denied");
+    lg_error_clear();
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_printf),
+        cmocka_unit_test(test_buf_append_binary_clear_steal),
+        cmocka_unit_test(test_buf_keep_tail),
+        cmocka_unit_test(test_strdup_printf),
+        cmocka_unit_test(test_shell_quote),
+        cmocka_unit_test(test_shell_quote_survives_a_shell),
+        cmocka_unit_test(test_path_join),
+        cmocka_unit_test(test_path_dirname),
+        cmocka_unit_test(test_hash_known_values),
+        cmocka_unit_test(test_mkdir_p),
+        cmocka_unit_test(test_read_write_file),
+        cmocka_unit_test(test_proc_exit_status),
+        cmocka_unit_test(test_proc_output_capture),
+        cmocka_unit_test(test_proc_missing_program),
+        cmocka_unit_test(test_proc_killed_by_signal),
+        cmocka_unit_test(test_proc_deadline_kills),
+        cmocka_unit_test(test_log_module_filter),
+        cmocka_unit_test(test_deadlines),
+        cmocka_unit_test(test_error_message),
+    };
+    return cmocka_run_group_tests_name("base", tests, setup, teardown);
+}

@@ -1,0 +1,479 @@
+/* The per-job monitor driven directly, without a VM: console bytes, posted
+ * signals and reset events in, one decision with its evidence out.
+ *
+ * Grace windows: a test that needs a finding to arrive WITHIN grace uses a
+ * window far longer than the test could stall on a loaded machine (nothing
+ * waits for it to expire); a test that needs one to arrive AFTER grace uses a
+ * tiny window and sleeps well past it.  Either way no assertion depends on
+ * how fast the machine is. */
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "lg_test.h"
+
+#include "base/clock.h"
+#include "watch/monitor.h"
+
+#define CONSOLE(name) FIXTURE("console/" name)
+#define SAMPLEDRV_TITLE "BUG: kernel NULL pointer dereference in sampledrv_parse_record"
+#define BUG_LINE "BUG: kernel NULL pointer dereference, address: 0000000000000000"
+#define RIP_LINE "RIP: 0010:sampledrv_parse_record+0x1b/0x80 [sampledrv]"
+
+#define GRACE_NEVER_EXPIRES_MS (10 * 60 * 1000)
+#define GRACE_TINY_MS 20
+/* the monitor's reset debounce is 3 s; sleep comfortably past it */
+#define PAST_DEBOUNCE_MS 3300
+
+typedef struct suite {
+    char dir[64];
+} suite;
+
+static int setup(void **state)
+{
+    suite *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    snprintf(s->dir, sizeof(s->dir), "/tmp/lg-test-monitor-XXXXXX");
+    if (!mkdtemp(s->dir)) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    suite *s = *state;
+    lg_remove_tree(s->dir);
+    free(s);
+    return 0;
+}
+
+static lg_monitor *new_monitor(const suite *s, const char *log_name, int grace_ms)
+{
+    LG_AUTOFREE char *path = log_name ? lg_strdup_printf("%s/%s", s->dir, log_name) : NULL;
+    lg_monitor *mon = NULL;
+    assert_int_equal(lg_monitor_new(path, grace_ms, &mon), 0);
+    assert_non_null(mon);
+    return mon;
+}
+
+static void feed_in_chunks(lg_monitor *mon, const char *data, size_t len, size_t chunk)
+{
+    for (size_t off = 0; off < len; off += chunk)
+        lg_monitor_console(mon, data + off, len - off < chunk ? len - off : chunk);
+}
+
+static void feed_log(lg_monitor *mon, const char *name, size_t chunk)
+{
+    size_t len;
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/%s", FIXTURE("console"), name);
+    char *data = read_fixture(path, &len);
+    feed_in_chunks(mon, data, len, chunk ? chunk : len);
+    free(data);
+}
+
+static void assert_contains(const char *haystack, const char *needle)
+{
+    if (!haystack || !strstr(haystack, needle))
+        fail_msg("\"%s\" not found in:\n%s", needle, haystack ? haystack : "(null)");
+}
+
+/* ------------------------------------------------------------- console */
+
+static void test_console_crash_from_real_log(void **state)
+{
+    const suite *s = *state;
+    /* whole, and in serial-sized chunks */
+    static const size_t chunks[] = { 0, 64, 1 };
+    for (size_t i = 0; i < LG_N_ELEMENTS(chunks); i++) {
+        lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+        feed_log(mon, "linux-x86_64-faulty-content-oops.log", chunks[i]);
+        assert_true(lg_monitor_decided(mon));
+        lg_evidence ev;
+        lg_monitor_result(mon, &ev);
+        assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+        assert_int_equal(ev.signal, LG_SIGNAL_CONSOLE);
+        assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+        assert_int_equal(ev.boot, 1);
+        /* the report itself, and what led to it */
+        assert_contains(ev.console_excerpt, BUG_LINE);
+        assert_contains(ev.console_excerpt, RIP_LINE);
+        assert_contains(ev.console_excerpt, "sampledrv: loaded channel file: 4 records (active set: 11 records)");
+        assert_null(strstr(ev.console_excerpt, "Linux version"));
+        assert_null(strchr(ev.console_excerpt, '\r'));
+        /* the BUG line comes before the RIP line */
+        assert_true(strstr(ev.console_excerpt, BUG_LINE) < strstr(ev.console_excerpt, RIP_LINE));
+        lg_evidence_clear(&ev);
+        assert_null(ev.title);
+        lg_monitor_free(mon);
+    }
+}
+
+static void test_crash_at_boot_records_boot_number(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    feed_log(mon, "linux-x86_64-faulty-at-boot.log", 0);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+    /* "labgate: boot 2" preceded the crash */
+    assert_int_equal(ev.boot, 2);
+    assert_contains(ev.console_excerpt, RIP_LINE);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_clean_log_decides_nothing(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    feed_log(mon, "linux-x86_64-clean-boot.log", 100);
+    assert_false(lg_monitor_decided(mon));
+    assert_int_equal(lg_monitor_boot(mon), 2);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_PASS);
+    assert_int_equal(ev.signal, LG_SIGNAL_NONE);
+    assert_null(ev.title);
+    assert_null(ev.console_excerpt);
+    assert_int_equal(ev.boot, 2);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_pvpanic_then_console_title(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    lg_monitor_post(mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "guest kernel panicked (%s)", "pvpanic");
+    assert_true(lg_monitor_decided(mon));
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_string_equal(ev.title, "guest kernel panicked (pvpanic)");
+    lg_evidence_clear(&ev);
+
+    feed_log(mon, "linux-x86_64-faulty-content-panic.log", 512);
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    /* the first, strongest signal stays; the console names the function */
+    assert_int_equal(ev.signal, LG_SIGNAL_PVPANIC);
+    assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+    assert_contains(ev.console_excerpt, BUG_LINE);
+    assert_contains(ev.console_excerpt, "Kernel panic - not syncing: Fatal exception");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_hang_then_crash_within_grace(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    lg_monitor_post(mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT, "heartbeat lost: %d missed", 4);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_HANG);
+    lg_evidence_clear(&ev);
+
+    /* the console shows why the heartbeat stopped */
+    feed_log(mon, "linux-x86_64-faulty-content-oops.log", 0);
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_int_equal(ev.signal, LG_SIGNAL_CONSOLE);
+    assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_hang_then_crash_after_grace(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    lg_monitor_post(mon, LG_VERDICT_HANG, LG_SIGNAL_DEADLINE, "step 'reboot' overran its deadline");
+    lg_sleep_ms(GRACE_TINY_MS * 10);
+    feed_log(mon, "linux-x86_64-faulty-content-oops.log", 0);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    /* a separate, later event: the first decision stands */
+    assert_int_equal(ev.verdict, LG_VERDICT_HANG);
+    assert_int_equal(ev.signal, LG_SIGNAL_DEADLINE);
+    assert_string_equal(ev.title, "step 'reboot' overran its deadline");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_infra_error_is_final(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    lg_monitor_post(mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "libvirt connection lost");
+    feed_log(mon, "linux-x86_64-faulty-content-oops.log", 0);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_INFRA_ERROR);
+    assert_string_equal(ev.title, "libvirt connection lost");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_excerpt_without_console_report(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    for (int i = 1; i <= 100; i++) {
+        LG_AUTOFREE char *line = lg_strdup_printf("[  %3d.000000] stress: iteration %d\r\n", i, i);
+        lg_monitor_console(mon, line, strlen(line));
+    }
+    lg_monitor_post(mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT, "heartbeat lost");
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    /* the last thing the guest printed is the evidence */
+    assert_contains(ev.console_excerpt, "stress: iteration 100\n");
+    assert_contains(ev.console_excerpt, "stress: iteration 99\n");
+    assert_null(strstr(ev.console_excerpt, "stress: iteration 1\n"));
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_excerpt_when_the_console_was_silent(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    lg_monitor_post(mon, LG_VERDICT_BOOT_TIMEOUT, LG_SIGNAL_DEADLINE, "not ready after %d s", 180);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_TIMEOUT);
+    assert_string_equal(ev.title, "not ready after 180 s");
+    /* nothing printed: an empty excerpt, not garbage */
+    assert_non_null(ev.console_excerpt);
+    assert_string_equal(ev.console_excerpt, "");
+    assert_int_equal(ev.boot, 0);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+/* ----------------------------------------------------------- boot markers */
+
+static void test_boot_markers(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    assert_int_equal(lg_monitor_boot(mon), 0);
+    const char *boot1 = "labgate: boot 1\r\n";
+    lg_monitor_console(mon, boot1, strlen(boot1));
+    assert_int_equal(lg_monitor_boot(mon), 1);
+    /* with a printk timestamp, split across two chunks */
+    lg_monitor_console(mon, "[    1.5] labgate: bo", 21);
+    assert_int_equal(lg_monitor_boot(mon), 1);
+    lg_monitor_console(mon, "ot 2\r\n", 6);
+    assert_int_equal(lg_monitor_boot(mon), 2);
+    /* a look-alike in the middle of a line is not a marker */
+    const char *other = "echo labgate: boot 9\r\n";
+    lg_monitor_console(mon, other, strlen(other));
+    assert_int_equal(lg_monitor_boot(mon), 2);
+    /* readiness can move the count on, never back */
+    lg_monitor_ready(mon, 3);
+    assert_int_equal(lg_monitor_boot(mon), 3);
+    lg_monitor_ready(mon, 1);
+    assert_int_equal(lg_monitor_boot(mon), 3);
+
+    /* the decision records the boot it happened in */
+    lg_monitor_post(mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "health.sh exited 1");
+    const char *boot4 = "labgate: boot 4\n";
+    lg_monitor_console(mon, boot4, strlen(boot4));
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.boot, 3);
+    assert_int_equal(lg_monitor_boot(mon), 4);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+/* ------------------------------------------------------------------ resets */
+
+static void test_two_unexpected_resets_are_a_boot_loop(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    /* one guest reset emits a burst of events: it counts once */
+    int64_t before = lg_now_ms();
+    lg_monitor_reset_event(mon);
+    lg_monitor_reset_event(mon);
+    lg_monitor_reset_event(mon);
+    bool burst_was_quick = lg_now_ms() - before < 2000;
+    if (burst_was_quick)
+        assert_false(lg_monitor_decided(mon));
+    else
+        print_message("# the machine stalled during the burst; not judging the debounce\n");
+
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    assert_true(lg_monitor_decided(mon));
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    assert_int_equal(ev.signal, LG_SIGNAL_REBOOT);
+    assert_non_null(ev.title);
+    assert_contains(ev.title, "boot loop");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_expected_reboots_are_not_a_boot_loop(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    lg_monitor_expect_reboot(mon);
+    lg_monitor_reset_event(mon);
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    assert_false(lg_monitor_decided(mon));
+
+    /* once the guest is ready again, resets are unexpected again */
+    lg_monitor_ready(mon, 2);
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_ready_resets_the_count(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    lg_monitor_reset_event(mon);
+    lg_monitor_ready(mon, 1); /* the guest came back: that reset was survived */
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    assert_false(lg_monitor_decided(mon));
+    /* ... but this one was not followed by ready */
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    assert_true(lg_monitor_decided(mon));
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+/* --------------------------------------------------------------- waiting */
+
+typedef struct poster {
+    lg_monitor *mon;
+} poster;
+
+static void *post_later(void *opaque)
+{
+    poster *p = opaque;
+    lg_sleep_ms(50);
+    lg_monitor_post(p->mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT, "heartbeat lost");
+    return NULL;
+}
+
+static void test_wait_wakes_on_decision(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    /* nothing happens: the wait ends at its timeout */
+    assert_false(lg_monitor_wait(mon, 30));
+    /* a decision from another thread ends it (the timeout is only a bound) */
+    poster p = { .mon = mon };
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, post_later, &p), 0);
+    assert_true(lg_monitor_wait(mon, 5 * 60 * 1000));
+    pthread_join(thread, NULL);
+    assert_true(lg_monitor_wait(mon, 0));
+    lg_monitor_free(mon);
+}
+
+static void test_wait_evidence_is_bounded(void **state)
+{
+    const suite *s = *state;
+    /* nothing decided: returns at once */
+    lg_monitor *mon = new_monitor(s, NULL, 200);
+    lg_monitor_wait_evidence(mon);
+    lg_monitor_free(mon);
+
+    /* decided: returns after at most the grace window, evidence complete */
+    mon = new_monitor(s, NULL, 200);
+    lg_monitor_post(mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "guest kernel panicked");
+    feed_log(mon, "linux-x86_64-faulty-content-panic.log", 0);
+    lg_monitor_wait_evidence(mon);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+    assert_int_equal(ev.signal, LG_SIGNAL_PVPANIC);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+/* ------------------------------------------------------------- console log */
+
+static void test_console_log_receives_every_byte(void **state)
+{
+    const suite *s = *state;
+    lg_monitor *mon = new_monitor(s, "console.log", GRACE_TINY_MS);
+    size_t len;
+    const char *path = CONSOLE("linux-x86_64-faulty-content-panic.log");
+    char *data = read_fixture(path, &len);
+    /* plus bytes the scanner drops: NULs, bare CRs, an unfinished line */
+    lg_buf all = LG_BUF_INIT;
+    lg_buf_append(&all, data, len);
+    lg_buf_append(&all, "\0\r\0\rtail without newline", 24);
+    free(data);
+    feed_in_chunks(mon, all.data, all.len, 333);
+
+    LG_AUTOFREE char *log_path = lg_strdup_printf("%s/console.log", s->dir);
+    size_t got_len;
+    char *got = read_fixture(log_path, &got_len);
+    assert_int_equal(got_len, all.len);
+    assert_memory_equal(got, all.data, all.len);
+    free(got);
+    lg_buf_free(&all);
+    lg_monitor_free(mon);
+}
+
+static void test_console_log_path_must_be_writable(void **state)
+{
+    const suite *s = *state;
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/no-such-dir/console.log", s->dir);
+    static char sentinel;
+    lg_monitor *mon = (lg_monitor *)&sentinel;
+    assert_int_equal(lg_monitor_new(path, GRACE_TINY_MS, &mon), -ENOENT);
+    /* nothing written on failure */
+    assert_ptr_equal(mon, (lg_monitor *)&sentinel);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_console_crash_from_real_log),
+        cmocka_unit_test(test_crash_at_boot_records_boot_number),
+        cmocka_unit_test(test_clean_log_decides_nothing),
+        cmocka_unit_test(test_pvpanic_then_console_title),
+        cmocka_unit_test(test_hang_then_crash_within_grace),
+        cmocka_unit_test(test_hang_then_crash_after_grace),
+        cmocka_unit_test(test_infra_error_is_final),
+        cmocka_unit_test(test_excerpt_without_console_report),
+        cmocka_unit_test(test_excerpt_when_the_console_was_silent),
+        cmocka_unit_test(test_boot_markers),
+        cmocka_unit_test(test_two_unexpected_resets_are_a_boot_loop),
+        cmocka_unit_test(test_expected_reboots_are_not_a_boot_loop),
+        cmocka_unit_test(test_ready_resets_the_count),
+        cmocka_unit_test(test_wait_wakes_on_decision),
+        cmocka_unit_test(test_wait_evidence_is_bounded),
+        cmocka_unit_test(test_console_log_receives_every_byte),
+        cmocka_unit_test(test_console_log_path_must_be_writable),
+    };
+    return cmocka_run_group_tests_name("monitor", tests, setup, teardown);
+}
