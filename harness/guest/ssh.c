@@ -200,12 +200,20 @@ void lg_ssh_free(lg_ssh *ssh)
         return;
     if (ssh->session) {
         /* Best effort and bounded: a dead peer must not hold us here. */
-        if (!ssh->broken) {
-            lg_deadline dl = lg_deadline_in_ms(1000);
-            ssh->cancel = NULL;
+        lg_deadline dl = lg_deadline_in_ms(1000);
+        ssh->cancel = NULL;
+        if (!ssh->broken)
             RETRY(ssh, dl, "disconnect", libssh2_session_disconnect(ssh->session, "bye"));
+        /* Non-blocking, freeing can want the socket too (closing channels).
+         * A peer that stays silent past the deadline gets the socket shut
+         * down under it, which turns every further wait into a quick error;
+         * the attempt cap is a last guard against looping. */
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            if (libssh2_session_free(ssh->session) != LIBSSH2_ERROR_EAGAIN)
+                break;
+            if (lg_deadline_passed(dl) || wait_socket(ssh, dl) < 0)
+                shutdown(ssh->sock, SHUT_RDWR);
         }
-        libssh2_session_free(ssh->session);
     }
     if (ssh->sock >= 0)
         close(ssh->sock);

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/error.h"
 #include "base/log.h"
@@ -73,6 +74,69 @@ void lg_virt_shutdown(void)
     if (wakeup_timer >= 0)
         virEventRemoveTimeout(wakeup_timer);
     atomic_store(&loop_running, false);
+}
+
+/* Shared by the waiter and libvirt's timer: whichever lets go last frees it
+ * (the waiter may give up before the timer fires; libvirt may free the timer
+ * before the woken waiter has re-taken the lock). */
+typedef struct barrier {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool passed;
+    atomic_int refs;
+} barrier;
+
+static void on_barrier(int timer, void *opaque)
+{
+    barrier *b = opaque;
+    virEventRemoveTimeout(timer);
+    pthread_mutex_lock(&b->lock);
+    b->passed = true;
+    pthread_cond_signal(&b->cond);
+    pthread_mutex_unlock(&b->lock);
+}
+
+static void barrier_unref(void *opaque)
+{
+    barrier *b = opaque;
+    if (atomic_fetch_sub(&b->refs, 1) != 1)
+        return;
+    pthread_cond_destroy(&b->cond);
+    pthread_mutex_destroy(&b->lock);
+    free(b);
+}
+
+int lg_virt_event_barrier(int timeout_ms)
+{
+    if (!atomic_load(&loop_running))
+        return 0;
+    barrier *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->cond, NULL);
+    atomic_store(&b->refs, 2);
+    if (virEventAddTimeout(0, on_barrier, b, barrier_unref) < 0) {
+        atomic_store(&b->refs, 1);
+        barrier_unref(b);
+        return -EIO;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += timeout_ms / 1000;
+    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    int rc = 0;
+    pthread_mutex_lock(&b->lock);
+    while (!b->passed && rc == 0)
+        rc = pthread_cond_timedwait(&b->cond, &b->lock, &until);
+    bool passed = b->passed;
+    pthread_mutex_unlock(&b->lock);
+    barrier_unref(b);
+    return passed ? 0 : -ETIMEDOUT;
 }
 
 void lg_virt_error(const char *what)

@@ -21,6 +21,10 @@ void lg_conn_free(lg_conn *conn);
 bool lg_conn_lost(lg_conn *conn);
 const char *lg_conn_uri(lg_conn *conn);
 virConnectPtr lg_conn_virt(lg_conn *conn);
+/* Waits (up to timeout_ms) until the event-loop thread has run one more
+ * iteration: a callback that was being dispatched when it was removed has
+ * then returned.  Returns 0, or -ETIMEDOUT. */
+int lg_virt_event_barrier(int timeout_ms);
 /* Records libvirt's last error message via lg_error_set, prefixed by what. */
 void lg_virt_error(const char *what);
 

@@ -76,9 +76,11 @@ static void on_console(virStreamPtr st, int events, void *opaque)
             break; /* drained */
         if (n <= 0) {
             /* EOF or error: the console is gone (domain stopped); the
-             * lifecycle events tell why. */
+             * lifecycle events tell why.  Stop listening but leave the
+             * callback registered: removing it from inside itself makes
+             * libvirt drop its free function, leaking our reference. */
             LG_DEBUG("virt", "console stream ended (%d, events 0x%x)", n, events);
-            virStreamEventRemoveCallback(st);
+            virStreamEventUpdateCallback(st, 0);
             break;
         }
         if (s->handlers.console)
@@ -155,9 +157,12 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
         lg_domain_free(dom);
         return -EIO;
     }
+    /* No free function here: libvirt 9.0's remote streams do not reliably
+     * call it.  lg_domain_free drops this reference itself once the event
+     * loop has moved past any dispatch in flight. */
     if (virStreamEventAddCallback(dom->console,
                                   VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
-                                  on_console, sink_ref(s), sink_unref) < 0) {
+                                  on_console, sink_ref(s), NULL) < 0) {
         sink_unref(s);
         lg_virt_error("cannot watch the serial console");
         lg_domain_free(dom);
@@ -185,8 +190,13 @@ void lg_domain_free(lg_domain *dom)
         pthread_mutex_unlock(&dom->sink->lock);
     }
     if (dom->console) {
-        if (dom->console_cb)
+        if (dom->console_cb) {
             virStreamEventRemoveCallback(dom->console);
+            /* If the loop is stuck, leaking the reference beats freeing
+             * memory a callback may still use. */
+            if (lg_virt_event_barrier(5000) == 0)
+                sink_unref(dom->sink);
+        }
         virStreamAbort(dom->console);
         virStreamFree(dom->console);
     }
