@@ -98,6 +98,19 @@ build_guests() {
 	guests/sample-agent/build.sh --arch x86_64
 }
 
+# QEMU runs as libvirt-qemu under qemu:///system and opens the guest images
+# in this checkout: every directory above it must be searchable by others.
+check_reachable() {
+	local dir=$top
+	while [ "$dir" != / ]; do
+		if [ "$(stat -c '%A' "$dir" | cut -c10)" != x ]; then
+			die "QEMU (user libvirt-qemu) cannot reach this checkout: $dir is not searchable by others. Clone labgate elsewhere (e.g. under /srv or /opt) or chmod o+x $dir"
+		fi
+		dir=$(dirname "$dir")
+	done
+}
+
+check_reachable
 install_packages
 fix_kvm_node
 start_libvirt
