@@ -17,6 +17,34 @@
 
 #define FIXTURE(rel) LG_FIXTURES_DIR "/" rel
 
+/* Group state for suites that need a scratch directory. */
+typedef struct tmpdir_suite {
+    char dir[64];
+} tmpdir_suite;
+
+/* Group setup/teardown: a fresh /tmp directory per test program. */
+static inline int suite_setup_tmpdir(void **state)
+{
+    tmpdir_suite *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -1;
+    snprintf(s->dir, sizeof(s->dir), "/tmp/lg-unit-XXXXXX");
+    if (!mkdtemp(s->dir)) {
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static inline int suite_teardown_tmpdir(void **state)
+{
+    tmpdir_suite *s = *state;
+    lg_remove_tree(s->dir);
+    free(s);
+    return 0;
+}
+
 /* Reads a whole fixture file; fails the test when it cannot. */
 static inline char *read_fixture(const char *path, size_t *len)
 {

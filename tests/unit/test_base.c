@@ -13,32 +13,6 @@
 #include "base/proc.h"
 #include "base/util.h"
 
-typedef struct suite {
-    char dir[64];
-} suite;
-
-static int setup(void **state)
-{
-    suite *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -1;
-    snprintf(s->dir, sizeof(s->dir), "/tmp/lg-test-base-XXXXXX");
-    if (!mkdtemp(s->dir)) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    suite *s = *state;
-    lg_remove_tree(s->dir);
-    free(s);
-    return 0;
-}
-
 static lg_deadline generous(void)
 {
     /* only a bound for a broken child; never what a test measures */
@@ -234,7 +208,7 @@ static void test_hash_known_values(void **state)
 
 static void test_mkdir_p(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     mode_t old_umask = umask(022);
     LG_AUTOFREE char *deep = lg_strdup_printf("%s/one/two/three", s->dir);
     assert_int_equal(lg_mkdir_p(deep, 0750), 0);
@@ -261,7 +235,7 @@ static void test_mkdir_p(void **state)
 
 static void test_read_write_file(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     LG_AUTOFREE char *path = lg_strdup_printf("%s/data.bin", s->dir);
     static const char data[] = "line 1\n\0binary\xff";
     assert_int_equal(lg_write_file(path, data, sizeof(data)), 0);
@@ -438,5 +412,5 @@ int main(void)
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_error_message),
     };
-    return cmocka_run_group_tests_name("base", tests, setup, teardown);
+    return cmocka_run_group_tests_name("base", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

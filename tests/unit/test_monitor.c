@@ -25,33 +25,7 @@
 /* the monitor's reset debounce is 3 s; sleep comfortably past it */
 #define PAST_DEBOUNCE_MS 3300
 
-typedef struct suite {
-    char dir[64];
-} suite;
-
-static int setup(void **state)
-{
-    suite *s = calloc(1, sizeof(*s));
-    if (!s)
-        return -1;
-    snprintf(s->dir, sizeof(s->dir), "/tmp/lg-test-monitor-XXXXXX");
-    if (!mkdtemp(s->dir)) {
-        free(s);
-        return -1;
-    }
-    *state = s;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    suite *s = *state;
-    lg_remove_tree(s->dir);
-    free(s);
-    return 0;
-}
-
-static lg_monitor *new_monitor(const suite *s, const char *log_name, int grace_ms)
+static lg_monitor *new_monitor(const tmpdir_suite *s, const char *log_name, int grace_ms)
 {
     LG_AUTOFREE char *path = log_name ? lg_strdup_printf("%s/%s", s->dir, log_name) : NULL;
     lg_monitor *mon = NULL;
@@ -85,7 +59,7 @@ static void assert_contains(const char *haystack, const char *needle)
 
 static void test_console_crash_from_real_log(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     /* whole, and in serial-sized chunks */
     static const size_t chunks[] = { 0, 64, 1 };
     for (size_t i = 0; i < LG_N_ELEMENTS(chunks); i++) {
@@ -114,7 +88,7 @@ static void test_console_crash_from_real_log(void **state)
 
 static void test_crash_at_boot_records_boot_number(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
     feed_log(mon, "linux-x86_64-faulty-at-boot.log", 0);
     lg_evidence ev;
@@ -130,7 +104,7 @@ static void test_crash_at_boot_records_boot_number(void **state)
 
 static void test_clean_log_decides_nothing(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     feed_log(mon, "linux-x86_64-clean-boot.log", 100);
     assert_false(lg_monitor_decided(mon));
@@ -148,7 +122,7 @@ static void test_clean_log_decides_nothing(void **state)
 
 static void test_pvpanic_then_console_title(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
     lg_monitor_post(mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "guest kernel panicked (%s)", "pvpanic");
     assert_true(lg_monitor_decided(mon));
@@ -171,7 +145,7 @@ static void test_pvpanic_then_console_title(void **state)
 
 static void test_hang_then_crash_within_grace(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
     lg_monitor_post(mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT, "heartbeat lost: %d missed", 4);
     lg_evidence ev;
@@ -191,7 +165,7 @@ static void test_hang_then_crash_within_grace(void **state)
 
 static void test_hang_then_crash_after_grace(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     lg_monitor_post(mon, LG_VERDICT_HANG, LG_SIGNAL_DEADLINE, "step 'reboot' overran its deadline");
     lg_sleep_ms(GRACE_TINY_MS * 10);
@@ -208,7 +182,7 @@ static void test_hang_then_crash_after_grace(void **state)
 
 static void test_infra_error_is_final(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
     lg_monitor_post(mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "libvirt connection lost");
     feed_log(mon, "linux-x86_64-faulty-content-oops.log", 0);
@@ -222,7 +196,7 @@ static void test_infra_error_is_final(void **state)
 
 static void test_excerpt_without_console_report(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     for (int i = 1; i <= 100; i++) {
         LG_AUTOFREE char *line = lg_strdup_printf("[  %3d.000000] stress: iteration %d\r\n", i, i);
@@ -241,7 +215,7 @@ static void test_excerpt_without_console_report(void **state)
 
 static void test_excerpt_when_the_console_was_silent(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     lg_monitor_post(mon, LG_VERDICT_BOOT_TIMEOUT, LG_SIGNAL_DEADLINE, "not ready after %d s", 180);
     lg_evidence ev;
@@ -260,7 +234,7 @@ static void test_excerpt_when_the_console_was_silent(void **state)
 
 static void test_boot_markers(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     assert_int_equal(lg_monitor_boot(mon), 0);
     const char *boot1 = "labgate: boot 1\r\n";
@@ -297,7 +271,7 @@ static void test_boot_markers(void **state)
 
 static void test_two_unexpected_resets_are_a_boot_loop(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     /* one guest reset emits a burst of events: it counts once */
     int64_t before = lg_now_ms();
@@ -325,7 +299,7 @@ static void test_two_unexpected_resets_are_a_boot_loop(void **state)
 
 static void test_expected_reboots_are_not_a_boot_loop(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     lg_monitor_expect_reboot(mon);
     lg_monitor_reset_event(mon);
@@ -348,7 +322,7 @@ static void test_expected_reboots_are_not_a_boot_loop(void **state)
 
 static void test_ready_resets_the_count(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     lg_monitor_reset_event(mon);
     lg_monitor_ready(mon, 1); /* the guest came back: that reset was survived */
@@ -382,7 +356,7 @@ static void *post_later(void *opaque)
 
 static void test_wait_wakes_on_decision(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
     /* nothing happens: the wait ends at its timeout */
     assert_false(lg_monitor_wait(mon, 30));
@@ -398,7 +372,7 @@ static void test_wait_wakes_on_decision(void **state)
 
 static void test_wait_evidence_is_bounded(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     /* nothing decided: returns at once */
     lg_monitor *mon = new_monitor(s, NULL, 200);
     lg_monitor_wait_evidence(mon);
@@ -421,7 +395,7 @@ static void test_wait_evidence_is_bounded(void **state)
 
 static void test_console_log_receives_every_byte(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     lg_monitor *mon = new_monitor(s, "console.log", GRACE_TINY_MS);
     size_t len;
     const char *path = CONSOLE("linux-x86_64-faulty-content-panic.log");
@@ -445,7 +419,7 @@ static void test_console_log_receives_every_byte(void **state)
 
 static void test_console_log_path_must_be_writable(void **state)
 {
-    const suite *s = *state;
+    const tmpdir_suite *s = *state;
     LG_AUTOFREE char *path = lg_strdup_printf("%s/no-such-dir/console.log", s->dir);
     static char sentinel;
     lg_monitor *mon = (lg_monitor *)&sentinel;
@@ -475,5 +449,5 @@ int main(void)
         cmocka_unit_test(test_console_log_receives_every_byte),
         cmocka_unit_test(test_console_log_path_must_be_writable),
     };
-    return cmocka_run_group_tests_name("monitor", tests, setup, teardown);
+    return cmocka_run_group_tests_name("monitor", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }
