@@ -21,6 +21,7 @@ static void usage(FILE *out)
             "  validate MATRIX          check a matrix file and its guest profiles\n"
             "  plan MATRIX              list the jobs a run would execute\n"
             "  run MATRIX [--out DIR]   run the matrix; exit code is the gate\n"
+            "  triage FILE              title of the first kernel crash in a saved console log\n"
             "\n"
             "exit codes of run: 0 release may ship, 1 release blocked, 2 bad input,\n"
             "3 run incomplete (harness or hypervisor failure)\n"
@@ -55,6 +56,8 @@ int main(int argc, char **argv)
         rc = lg_cmd_plan(argc - 1, argv + 1);
     else if (strcmp(cmd, "run") == 0)
         rc = lg_cmd_run(argc - 1, argv + 1);
+    else if (strcmp(cmd, "triage") == 0)
+        rc = lg_cmd_triage(argc - 1, argv + 1);
     else {
         fprintf(stderr, "labgate: unknown command '%s'\n\n", cmd);
         usage(stderr);

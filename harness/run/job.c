@@ -42,6 +42,7 @@ typedef struct job_ctx {
     pthread_cond_t hb_cond;
     bool hb_stop;
     bool hb_active;       /* guest is ready and not being rebooted */
+    bool agent_installed; /* the build's health command applies from now on */
     unsigned hb_generation;
 } job_ctx;
 
@@ -127,7 +128,22 @@ static void check_state(job_ctx *ctx)
         lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_STATE, "kernel panic (domain state crashed)");
 }
 
+/* The last non-empty line of a command's output (trailing blanks dropped). */
+static const char *last_line(lg_buf *out)
+{
+    if (!out->data)
+        return "";
+    while (out->len && strchr("\n\r ", out->data[out->len - 1]))
+        out->data[--out->len] = '\0';
+    char *nl = strrchr(out->data, '\n');
+    return nl ? nl + 1 : out->data;
+}
+
 /* ----------------------------------------------------------------- heartbeat */
+
+/* Health checks that must fail in a row before the agent counts as dead: one
+ * failure can be a restart in progress. */
+#define HEALTH_FAILURES 2
 
 static void hb_set_active(job_ctx *ctx, bool active)
 {
@@ -144,6 +160,9 @@ static void *heartbeat(void *opaque)
      * is reported after interval x misses whatever the accelerator. */
     const int interval_ms = ctx->policy->heartbeat_interval_s * 1000;
     int misses = 0;
+    int health_failures = 0;
+    LG_AUTOFREE char *health_cmd = ctx->job->build->health
+        ? lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s", ctx->job->build->health) : NULL;
     lg_ssh *ssh = NULL;
     lg_ssh_target target = {
         .host = "127.0.0.1", .port = ctx->port, .user = ctx->profile->ssh_user,
@@ -169,13 +188,17 @@ static void *heartbeat(void *opaque)
             continue;
         }
         unsigned generation = ctx->hb_generation;
+        bool check_health = health_cmd && ctx->agent_installed;
         pthread_mutex_unlock(&ctx->hb_lock);
 
         lg_deadline dl = lg_deadline_in_ms(interval_ms > 5000 ? interval_ms : 5000);
         int rc = ssh ? 0 : lg_ssh_connect(&target, dl, &ssh);
-        int status = -1;
+        int status = -1, health_status = 0;
+        LG_AUTOBUF health_out = LG_BUF_INIT;
         if (rc == 0)
             rc = lg_ssh_exec(ssh, "true", NULL, 0, dl, NULL, &status);
+        if (rc == 0 && status == 0 && check_health)
+            rc = lg_ssh_exec(ssh, health_cmd, NULL, 0, dl, &health_out, &health_status);
         if (rc < 0) {
             lg_ssh_free(ssh);
             ssh = NULL;
@@ -186,6 +209,14 @@ static void *heartbeat(void *opaque)
             continue; /* the guest was rebooted under us: not a miss */
         if (rc == 0 && status == 0) {
             misses = 0;
+            /* The OS answers; does the agent? */
+            health_failures = health_status == 0 ? 0 : health_failures + 1;
+            if (health_failures >= HEALTH_FAILURES) {
+                lg_monitor_post(ctx->mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_HEARTBEAT,
+                                "agent health check failed (exit %d) while the OS lived: %s", health_status,
+                                last_line(&health_out));
+                ctx->hb_active = false;
+            }
             continue;
         }
         misses++;
@@ -286,12 +317,9 @@ static int guest_command(job_ctx *ctx, const char *command, const char *what, in
     LG_DEBUG("job", "%s: %s exited %d: %s", ctx->job->id, what, status, out.data ? out.data : "");
     if (status != 0) {
         /* the last line of output usually says why */
-        char *last = out.data ? out.data : "";
-        while (out.len && (last[out.len - 1] == '\n' || last[out.len - 1] == ' '))
-            last[--out.len] = '\0';
-        char *nl = strrchr(last, '\n');
+        const char *why = last_line(&out);
         lg_monitor_post(ctx->mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "%s failed (exit %d)%s%s", what,
-                        status, *last ? ": " : "", nl ? nl + 1 : last);
+                        status, *why ? ": " : "", why);
         return -EIO;
     }
     return 0;
@@ -327,7 +355,13 @@ static int run_step(job_ctx *ctx, const lg_step *step)
             return rc;
         LG_AUTOFREE char *cmd = lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s", build->install);
         LG_AUTOFREE char *what = lg_strdup_printf("install of build %s", build->id);
-        return guest_command(ctx, cmd, what, timeout_s, dl);
+        rc = guest_command(ctx, cmd, what, timeout_s, dl);
+        if (rc == 0) {
+            pthread_mutex_lock(&ctx->hb_lock);
+            ctx->agent_installed = true;
+            pthread_mutex_unlock(&ctx->hb_lock);
+        }
+        return rc;
     }
     case LG_STEP_APPLY_CONTENT: {
         int rc = upload(ctx, ctx->job->content->dir, GUEST_CONTENT_DIR, timeout_s, dl);

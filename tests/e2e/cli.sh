@@ -32,4 +32,12 @@ p2=$("$LABGATE" plan "$LG_SOURCE_DIR/matrix/demo.xml")
 is "$p1" "$p2" "plan is the same on every invocation"
 is "$(echo "$p1" | tail -n +2 | wc -l)" 2 "the demo plans two jobs"
 contains "$p1" "faulty" "the plan lists the faulty content job"
+fx=$LG_SOURCE_DIR/tests/fixtures/console
+out=$("$LABGATE" triage "$fx/linux-x86_64-faulty-content-panic.log"); is $? 1 "triage of a crash log exits 1"
+is "$out" "BUG: kernel NULL pointer dereference in sampledrv_parse_record" "triage prints the crash title"
+out=$("$LABGATE" triage - <"$fx/linux-x86_64-faulty-at-boot.log"); is $? 1 "triage reads stdin with -"
+is "$out" "BUG: kernel NULL pointer dereference in sampledrv_parse_record" "the same title from stdin"
+out=$("$LABGATE" triage "$fx/linux-x86_64-clean-boot.log"); is $? 0 "triage of a clean boot exits 0"
+is "$out" "" "and prints nothing"
+"$LABGATE" triage "$scratch/no-such.log" 2>/dev/null; is $? 2 "triage of a missing file exits 2"
 done_testing

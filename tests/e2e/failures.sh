@@ -17,6 +17,16 @@ contains "$(xpath "$run" 'string(/run/job/evidence/@title)')" "install of build 
 	"title carries the exit status and the install's last words"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
+# --- the agent's daemon dies while the OS lives: the health check says so
+make_matrix "$scratch/dies.xml" '<wait-ready/><install/><apply-content/>
+  <exec command="kill $(cat /run/sampleagent.pid)"/><exec command="sleep 300" timeout-s="600"/>'
+"$LABGATE" run "$scratch/dies.xml" --out "$scratch/dies" --quiet >/dev/null 2>&1
+is "$?" 1 "a dead agent blocks the release (exit 1)"
+run=$scratch/dies/run.xml
+is "$(xpath "$run" 'string(/run/job/@verdict)')" AGENT_FAILURE "dead agent daemon: AGENT_FAILURE"
+contains "$(xpath "$run" 'string(/run/job/evidence/@title)')" "agent health check failed" "title says the health check failed"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
+
 # --- a guest image that is missing: INFRA_ERROR, run incomplete (exit 3)
 sed "s|\.\./linux/out/x86_64/rootfs.qcow2|$scratch/no-such-disk.qcow2|; s|\.\./linux/out|$LG_SOURCE_DIR/guests/linux/out|g" \
 	"$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >"$scratch/missing-disk.xml"

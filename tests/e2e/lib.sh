@@ -65,7 +65,7 @@ make_matrix() {
 <matrix name="e2e">
   <hosts><host id="local" uri="$URI" slots="2"/></hosts>
   <guests><guest id="linux-x86_64" profile="$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml"/></guests>
-  <builds><build id="agent" dir="$build_dir" status="candidate"/></builds>
+  <builds><build id="agent" dir="$build_dir" status="candidate" health="sh ./health.sh"/></builds>
   <contents>$contents</contents>
   <scenarios><scenario id="s">$steps</scenario></scenarios>
   <policy boot-timeout-s="60" heartbeat-interval-s="5" heartbeat-misses="4" crash-grace-s="2" strict="true"/>
