@@ -26,6 +26,7 @@ const char *lg_signal_name(lg_signal s)
     case LG_SIGNAL_DEADLINE: return "deadline";
     case LG_SIGNAL_STEP: return "step";
     case LG_SIGNAL_HYPERVISOR: return "hypervisor";
+    case LG_SIGNAL_WATCHDOG: return "watchdog";
     }
     return "?";
 }

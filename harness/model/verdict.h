@@ -23,6 +23,7 @@ typedef enum {
     LG_SIGNAL_DEADLINE,   /* a step or boot overran its deadline */
     LG_SIGNAL_STEP,       /* a step's command failed while the guest lived */
     LG_SIGNAL_HYPERVISOR, /* harness / libvirt failure */
+    LG_SIGNAL_WATCHDOG,   /* the guest's watchdog device fired */
 } lg_signal;
 
 enum { LG_EXIT_CLEAR = 0, LG_EXIT_BLOCKED = 1, LG_EXIT_BAD_INPUT = 2, LG_EXIT_INCOMPLETE = 3 };

@@ -112,6 +112,14 @@ static void on_lifecycle(void *opaque, int event, int detail)
     }
 }
 
+static void on_watchdog(void *opaque, int action)
+{
+    job_ctx *ctx = opaque;
+    static const char *actions[] = { "none", "pause", "reset", "poweroff", "shutdown", "debug", "inject-nmi" };
+    lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_WATCHDOG, "watchdog fired (action %s)",
+                    action >= 0 && action < (int)LG_N_ELEMENTS(actions) ? actions[action] : "unknown");
+}
+
 static void on_reboot(void *opaque)
 {
     lg_monitor_reset_event(((job_ctx *)opaque)->mon);
@@ -474,7 +482,8 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
     overlay_made = true;
 
     lg_domain_handlers handlers = {
-        .console = on_console, .lifecycle = on_lifecycle, .reboot = on_reboot, .opaque = &ctx,
+        .console = on_console, .lifecycle = on_lifecycle, .reboot = on_reboot, .watchdog = on_watchdog,
+        .opaque = &ctx,
     };
     /* The port may be taken by someone else between our probe and QEMU's
      * bind; a fresh port on a second attempt settles it. */

@@ -26,6 +26,7 @@ struct lg_domain {
     sink *sink;
     int lifecycle_cb;
     int reboot_cb;
+    int watchdog_cb;
     virStreamPtr console;
     bool console_cb;
 };
@@ -62,6 +63,16 @@ static void on_reboot(virConnectPtr c, virDomainPtr d, void *opaque)
     pthread_mutex_lock(&s->lock);
     if (!s->closing && s->handlers.reboot)
         s->handlers.reboot(s->handlers.opaque);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_watchdog(virConnectPtr c, virDomainPtr d, int action, void *opaque)
+{
+    (void)c; (void)d;
+    sink *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    if (!s->closing && s->handlers.watchdog)
+        s->handlers.watchdog(s->handlers.opaque, action);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -118,7 +129,7 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
     atomic_store(&s->refs, 1);
     dom->sink = s;
     dom->conn = conn;
-    dom->lifecycle_cb = dom->reboot_cb = -1;
+    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = -1;
 
     dom->virt = virDomainDefineXML(virt, xml);
     if (!dom->virt) {
@@ -139,7 +150,12 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
         sink_ref(s), sink_unref);
     if (dom->reboot_cb < 0)
         sink_unref(s);
-    if (dom->lifecycle_cb < 0 || dom->reboot_cb < 0) {
+    dom->watchdog_cb = virConnectDomainEventRegisterAny(
+        virt, dom->virt, VIR_DOMAIN_EVENT_ID_WATCHDOG, VIR_DOMAIN_EVENT_CALLBACK(on_watchdog),
+        sink_ref(s), sink_unref);
+    if (dom->watchdog_cb < 0)
+        sink_unref(s);
+    if (dom->lifecycle_cb < 0 || dom->reboot_cb < 0 || dom->watchdog_cb < 0) {
         lg_virt_error("cannot register domain events");
         lg_domain_free(dom);
         return -EIO;
@@ -204,6 +220,8 @@ void lg_domain_free(lg_domain *dom)
         virConnectDomainEventDeregisterAny(virt, dom->lifecycle_cb);
     if (dom->reboot_cb >= 0)
         virConnectDomainEventDeregisterAny(virt, dom->reboot_cb);
+    if (dom->watchdog_cb >= 0)
+        virConnectDomainEventDeregisterAny(virt, dom->watchdog_cb);
     if (dom->virt) {
         int state = VIR_DOMAIN_NOSTATE;
         if (virDomainGetState(dom->virt, &state, NULL, 0) == 0 && state != VIR_DOMAIN_SHUTOFF &&

@@ -12,6 +12,8 @@ typedef struct lg_domain_handlers {
     void (*console)(void *opaque, const char *data, size_t len);
     void (*lifecycle)(void *opaque, int event, int detail);
     void (*reboot)(void *opaque);
+    /* action: a virDomainEventWatchdogAction */
+    void (*watchdog)(void *opaque, int action);
     void *opaque;
 } lg_domain_handlers;
 

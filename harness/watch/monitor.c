@@ -210,9 +210,12 @@ void lg_monitor_reset_event(lg_monitor *mon)
     if (!duplicate && !mon->reboot_expected) {
         mon->resets_since_ready++;
         LG_DEBUG("monitor", "unexpected guest reset (%d since last ready)", mon->resets_since_ready);
-        if (mon->resets_since_ready >= BOOT_LOOP_RESETS)
-            decide(mon, LG_VERDICT_BOOT_LOOP, LG_SIGNAL_REBOOT,
-                   "boot loop: guest reset before reaching ready", false);
+        if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {
+            char title[128];
+            snprintf(title, sizeof(title), "boot loop: guest reset %d times in a row without reaching ready",
+                     mon->resets_since_ready);
+            decide(mon, LG_VERDICT_BOOT_LOOP, LG_SIGNAL_REBOOT, title, false);
+        }
     }
     pthread_mutex_unlock(&mon->lock);
 }

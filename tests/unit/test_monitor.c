@@ -292,7 +292,7 @@ static void test_two_unexpected_resets_are_a_boot_loop(void **state)
     assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
     assert_int_equal(ev.signal, LG_SIGNAL_REBOOT);
     assert_non_null(ev.title);
-    assert_contains(ev.title, "boot loop");
+    assert_contains(ev.title, "boot loop: guest reset 2 times in a row");
     lg_evidence_clear(&ev);
     lg_monitor_free(mon);
 }
