@@ -91,10 +91,17 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
             if (ev->console_excerpt && *ev->console_excerpt)
                 xmlNewTextChild(e, NULL, (const xmlChar *)"console", (const xmlChar *)ev->console_excerpt);
         }
-        if (res->console_log) {
+        const struct { const char *kind, *path; } artifacts[] = {
+            { "console", res->console_log },
+            { "screenshot", res->screenshot },
+            { "memory-dump", res->memory_dump },
+        };
+        for (size_t k = 0; k < sizeof(artifacts) / sizeof(artifacts[0]); k++) {
+            if (!artifacts[k].path)
+                continue;
             xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
-            set(a, "kind", "console");
-            set(a, "path", res->console_log);
+            set(a, "kind", artifacts[k].kind);
+            set(a, "path", artifacts[k].path);
         }
     }
     int rc = save(doc, path);

@@ -511,6 +511,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         lg_accel_parse(accel, &pol->accel);
     LG_AUTOFREE char *strict = attr(node, "strict");
     pol->strict = strict && (strcmp(strict, "true") == 0 || strcmp(strict, "1") == 0);
+    LG_AUTOFREE char *dump = attr(node, "memory-dump");
+    pol->memory_dump_on_crash = dump && strcmp(dump, "on-crash") == 0;
     LG_AUTOFREE char *seed = attr(node, "seed");
     if (seed)
         pol->seed = strtoull(seed, NULL, 10);

@@ -96,6 +96,7 @@ typedef struct lg_policy {
     int tcg_scale;      /* timeouts are for KVM; TCG multiplies them by this */
     lg_accel accel;
     bool strict;
+    bool memory_dump_on_crash;
     uint64_t seed;
 } lg_policy;
 

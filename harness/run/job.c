@@ -432,11 +432,36 @@ static int check_guest_files(job_ctx *ctx)
     return 0;
 }
 
+/* The screen and, on a crash when the policy asks, guest memory: taken while
+ * the domain still exists (a panicked guest is kept paused for this). */
+static void collect_artifacts(job_ctx *ctx, const char *job_dir, lg_job_result *result)
+{
+    lg_verdict verdict = lg_monitor_verdict(ctx->mon);
+    if (!ctx->dom || verdict == LG_VERDICT_PASS || verdict == LG_VERDICT_INFRA_ERROR)
+        return;
+    LG_AUTOFREE char *stem = lg_strdup_printf("%s/screenshot", job_dir);
+    LG_AUTOFREE char *shot = lg_domain_screenshot(ctx->dom, stem);
+    if (shot)
+        result->screenshot = lg_strdup_printf("jobs/%s/%s", ctx->job->id, strrchr(shot, '/') + 1);
+    else
+        LG_WARN("job", "%s: no screenshot: %s", ctx->job->id, lg_error_msg());
+    if (verdict != LG_VERDICT_CRASH || !ctx->policy->memory_dump_on_crash)
+        return;
+    progress(ctx, "saving guest memory dump");
+    LG_AUTOFREE char *dump = lg_strdup_printf("%s/memory.kdump", job_dir);
+    if (lg_domain_memory_dump(ctx->dom, dump) == 0)
+        result->memory_dump = lg_strdup_printf("jobs/%s/memory.kdump", ctx->job->id);
+    else
+        LG_WARN("job", "%s: no memory dump: %s", ctx->job->id, lg_error_msg());
+}
+
 void lg_job_result_clear(lg_job_result *result)
 {
     lg_evidence_clear(&result->evidence);
     free(result->step);
     free(result->console_log);
+    free(result->screenshot);
+    free(result->memory_dump);
     memset(result, 0, sizeof(*result));
 }
 
@@ -529,6 +554,8 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
         progress(&ctx, "collecting evidence");
         lg_monitor_wait_evidence(ctx.mon);
     }
+
+    collect_artifacts(&ctx, job_dir, result);
 
 teardown:
     if (ctx.hb_started) {

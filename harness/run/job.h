@@ -28,6 +28,8 @@ typedef struct lg_job_result {
     int boots;             /* boots the guest announced */
     char *step;            /* step running when the verdict came, or NULL */
     char *console_log;     /* relative to out_dir */
+    char *screenshot;      /* relative to out_dir, or NULL */
+    char *memory_dump;     /* relative to out_dir, or NULL */
 } lg_job_result;
 
 void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result);

@@ -105,6 +105,16 @@ const char *lg_domain_name(lg_domain *dom)
     return dom->name;
 }
 
+lg_conn *lg_domain_conn(lg_domain *dom)
+{
+    return dom->conn;
+}
+
+virDomainPtr lg_domain_virt(lg_domain *dom)
+{
+    return dom->virt;
+}
+
 int lg_domain_state(lg_domain *dom, int *state, int *reason)
 {
     if (virDomainGetState(dom->virt, state, reason, 0) < 0) {

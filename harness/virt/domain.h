@@ -24,6 +24,14 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
 const char *lg_domain_name(lg_domain *dom);
 /* virDomainGetState: the backstop when an event was missed. */
 int lg_domain_state(lg_domain *dom, int *state, int *reason);
+/* Evidence (virt/evidence.c).  The screenshot needs the display the domain
+ * XML gives every guest; it is written to path_stem plus the extension of
+ * the format libvirt delivers, and that path returned (NULL on failure).
+ * The memory dump is kdump-compressed, memory only. */
+char *lg_domain_screenshot(lg_domain *dom, const char *path_stem);
+int lg_domain_memory_dump(lg_domain *dom, const char *path);
+lg_conn *lg_domain_conn(lg_domain *dom);
+virDomainPtr lg_domain_virt(lg_domain *dom);
 /* Detaches handlers, destroys and undefines.  Accepts NULL. */
 void lg_domain_free(lg_domain *dom);
 

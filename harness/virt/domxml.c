@@ -107,6 +107,13 @@ char *lg_domxml_build(const lg_domxml_params *params)
         set(addr, "type", "isa");
         set(addr, "iobase", "0x505");
     }
+    /* A display with no listener: nothing to connect to, but QEMU renders
+     * the screen, so a screenshot can be taken as evidence. */
+    xmlNodePtr graphics = add(devices, "graphics", NULL);
+    set(graphics, "type", "vnc");
+    set(add(graphics, "listen", NULL), "type", "none");
+    xmlNodePtr video = add(devices, "video", NULL);
+    set(add(video, "model", NULL), "type", "vga");
     set(add(devices, "memballoon", NULL), "model", "none");
 
     /* User-mode networking with an ssh forward on loopback only: libvirt 9.0

@@ -293,6 +293,14 @@ void lg_monitor_wait_evidence(lg_monitor *mon)
     pthread_mutex_unlock(&mon->lock);
 }
 
+lg_verdict lg_monitor_verdict(lg_monitor *mon)
+{
+    pthread_mutex_lock(&mon->lock);
+    lg_verdict v = mon->decided ? mon->finding.verdict : LG_VERDICT_PASS;
+    pthread_mutex_unlock(&mon->lock);
+    return v;
+}
+
 int lg_monitor_boot(lg_monitor *mon)
 {
     pthread_mutex_lock(&mon->lock);

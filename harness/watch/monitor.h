@@ -43,6 +43,8 @@ bool lg_monitor_wait(lg_monitor *mon, int64_t timeout_ms);
  * whole report (returns early once a crash has both a pvpanic and a titled
  * console report).  Bounded by the grace time. */
 void lg_monitor_wait_evidence(lg_monitor *mon);
+/* The verdict so far (PASS while nothing decided). */
+lg_verdict lg_monitor_verdict(lg_monitor *mon);
 /* The boot number the console last announced (0 before the first). */
 int lg_monitor_boot(lg_monitor *mon);
 /* Copies the decision (PASS with no title when nothing fired). */

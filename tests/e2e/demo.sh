@@ -33,5 +33,10 @@ done
 faulty_id=$(xpath "$run" 'string(/run/job[@content="faulty"]/@id)')
 contains "$(cat "$out/jobs/$faulty_id/console.log")" "Kernel panic - not syncing" "strict mode turned the oops into a panic"
 contains "$(cat "$scratch/stdout")" "RELEASE BLOCKED" "summary says RELEASE BLOCKED"
+shot=$(xpath "$run" 'string(/run/job[@content="faulty"]/artifact[@kind="screenshot"]/@path)')
+contains "$(file "$out/$shot")" "PNG image data" "a screenshot of the crashed guest is kept as PNG"
+is "$(xpath "$run" 'count(/run/job[@content="good"]/artifact[@kind="screenshot"])')" 0 "a PASS job keeps no screenshot"
+dump=$(xpath "$run" 'string(/run/job[@content="faulty"]/artifact[@kind="memory-dump"]/@path)')
+contains "$(file "$out/$dump")" "kdump compressed dump" "the policy asked for a memory dump of the crash, and it is kdump-compressed"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 done_testing

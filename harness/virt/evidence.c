@@ -1,0 +1,64 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "domain.h"
+
+#define SCREENSHOT_MAX (32u << 20)
+
+/* virStreamRecvAll sink: returns how many bytes it took (libvirt offers the
+ * rest again), or -1. */
+static int collect(virStreamPtr st, const char *data, size_t n, void *opaque)
+{
+    (void)st;
+    lg_buf *buf = opaque;
+    if (buf->len + n > SCREENSHOT_MAX)
+        return -1;
+    return lg_buf_append(buf, data, n) < 0 ? -1 : (int)n;
+}
+
+char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
+{
+    virStreamPtr st = virStreamNew(lg_conn_virt(lg_domain_conn(dom)), 0);
+    if (!st) {
+        lg_virt_error("screenshot");
+        return NULL;
+    }
+    lg_buf image = LG_BUF_INIT;
+    char *mime = virDomainScreenshot(lg_domain_virt(dom), st, 0, 0);
+    char *path = NULL;
+    if (!mime || virStreamRecvAll(st, collect, &image) < 0 || virStreamFinish(st) < 0) {
+        lg_virt_error("screenshot");
+        virStreamAbort(st);
+    } else {
+        /* QEMU 7.1 and later hand libvirt a PNG; older ones a PPM */
+        const char *ext = strcmp(mime, "image/png") == 0 ? "png"
+                        : strcmp(mime, "image/x-portable-pixmap") == 0 ? "ppm" : "img";
+        path = lg_strdup_printf("%s.%s", path_stem, ext);
+        if (path && lg_write_file(path, image.data, image.len) < 0) {
+            free(path);
+            path = NULL;
+        }
+    }
+    virStreamFree(st);
+    LG_DEBUG("virt", "screenshot (%s, %zu bytes) -> %s", mime ? mime : "?", image.len, path ? path : "none");
+    free(mime);
+    lg_buf_free(&image);
+    return path;
+}
+
+int lg_domain_memory_dump(lg_domain *dom, const char *path)
+{
+    /* kdump-compressed, memory only: what crash(8) reads, a fraction of RAM */
+    if (virDomainCoreDumpWithFormat(lg_domain_virt(dom), path, VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
+                                    VIR_DUMP_MEMORY_ONLY) < 0) {
+        lg_virt_error("memory dump");
+        return -EIO;
+    }
+    return 0;
+}
