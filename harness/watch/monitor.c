@@ -207,7 +207,10 @@ void lg_monitor_reset_event(lg_monitor *mon)
     int64_t now = lg_now_ms();
     bool duplicate = mon->last_reset_ms && now - mon->last_reset_ms < RESET_DEBOUNCE_MS;
     mon->last_reset_ms = now;
-    if (!duplicate && !mon->reboot_expected) {
+    if (!duplicate && mon->reboot_expected) {
+        /* the reset a step asked for; any further one before ready is not */
+        mon->reboot_expected = false;
+    } else if (!duplicate) {
         mon->resets_since_ready++;
         LG_DEBUG("monitor", "unexpected guest reset (%d since last ready)", mon->resets_since_ready);
         if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {

@@ -30,7 +30,8 @@ void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, cons
     __attribute__((format(printf, 4, 5)));
 /* libvirt reboot event (debounced here: one guest reset emits several). */
 void lg_monitor_reset_event(lg_monitor *mon);
-/* A step is about to reboot the guest: its resets are not failures. */
+/* A step is about to reboot the guest: the next reset (one debounced burst)
+ * is not a failure; resets after it, before the guest is ready, are. */
 void lg_monitor_expect_reboot(lg_monitor *mon);
 /* The guest reached ready in boot number `boot`. */
 void lg_monitor_ready(lg_monitor *mon, int boot);

@@ -297,6 +297,27 @@ static void test_two_unexpected_resets_are_a_boot_loop(void **state)
     lg_monitor_free(mon);
 }
 
+/* The boot loop of July 2024: the reboot we ask for is fine, but the guest
+ * then never comes back and resets again and again. */
+static void test_resets_after_a_requested_reboot_are_a_boot_loop(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    lg_monitor_expect_reboot(mon);
+    lg_monitor_reset_event(mon);
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    assert_false(lg_monitor_decided(mon));
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    assert_string_equal(ev.title, "boot loop: guest reset 2 times in a row without reaching ready");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
 static void test_expected_reboots_are_not_a_boot_loop(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -443,6 +464,7 @@ int main(void)
         cmocka_unit_test(test_boot_markers),
         cmocka_unit_test(test_two_unexpected_resets_are_a_boot_loop),
         cmocka_unit_test(test_expected_reboots_are_not_a_boot_loop),
+        cmocka_unit_test(test_resets_after_a_requested_reboot_are_a_boot_loop),
         cmocka_unit_test(test_ready_resets_the_count),
         cmocka_unit_test(test_wait_wakes_on_decision),
         cmocka_unit_test(test_wait_evidence_is_bounded),
