@@ -17,6 +17,7 @@
 #include "virt/domain.h"
 #include "virt/domxml.h"
 #include "virt/overlay.h"
+#include "watch/panicinfo.h"
 
 #define GUEST_BUILD_DIR "/opt/labgate/build"
 #define GUEST_CONTENT_DIR "/opt/labgate/content"
@@ -118,6 +119,20 @@ static void on_watchdog(void *opaque, int action)
     static const char *actions[] = { "none", "pause", "reset", "poweroff", "shutdown", "debug", "inject-nmi" };
     lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_WATCHDOG, "watchdog fired (action %s)",
                     action >= 0 && action < (int)LG_N_ELEMENTS(actions) ? actions[action] : "unknown");
+}
+
+static void on_panic_details(void *opaque, const char *details)
+{
+    job_ctx *ctx = opaque;
+    LG_DEBUG("monitor", "%s: GUEST_PANICKED %s", ctx->job->id, details ? details : "");
+    lg_panic_info info;
+    if (!lg_panic_info_parse(details, &info))
+        return; /* a Linux pvpanic: the lifecycle event and console tell the rest */
+    LG_AUTOFREE char *title = lg_panic_info_title(&info);
+    LG_AUTOFREE char *params = lg_panic_info_describe(&info);
+    LG_INFO("monitor", "%s: bugcheck %s", ctx->job->id, params ? params : "");
+    if (title)
+        lg_monitor_post_specific(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, title);
 }
 
 static void on_reboot(void *opaque)
@@ -508,7 +523,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
 
     lg_domain_handlers handlers = {
         .console = on_console, .lifecycle = on_lifecycle, .reboot = on_reboot, .watchdog = on_watchdog,
-        .opaque = &ctx,
+        .panic_details = on_panic_details, .opaque = &ctx,
     };
     /* The port may be taken by someone else between our probe and QEMU's
      * bind; a fresh port on a second attempt settles it. */

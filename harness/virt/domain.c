@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libvirt/libvirt-qemu.h>
+
 #include "base/error.h"
 #include "base/log.h"
 
@@ -27,6 +29,7 @@ struct lg_domain {
     int lifecycle_cb;
     int reboot_cb;
     int watchdog_cb;
+    int panic_cb;
     virStreamPtr console;
     bool console_cb;
 };
@@ -73,6 +76,17 @@ static void on_watchdog(virConnectPtr c, virDomainPtr d, int action, void *opaqu
     pthread_mutex_lock(&s->lock);
     if (!s->closing && s->handlers.watchdog)
         s->handlers.watchdog(s->handlers.opaque, action);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_qemu_event(virConnectPtr c, virDomainPtr d, const char *event, long long seconds,
+                          unsigned int micros, const char *details, void *opaque)
+{
+    (void)c; (void)d; (void)event; (void)seconds; (void)micros;
+    sink *s = opaque;
+    pthread_mutex_lock(&s->lock);
+    if (!s->closing && s->handlers.panic_details)
+        s->handlers.panic_details(s->handlers.opaque, details);
     pthread_mutex_unlock(&s->lock);
 }
 
@@ -139,7 +153,7 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
     atomic_store(&s->refs, 1);
     dom->sink = s;
     dom->conn = conn;
-    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = -1;
+    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = dom->panic_cb = -1;
 
     dom->virt = virDomainDefineXML(virt, xml);
     if (!dom->virt) {
@@ -165,7 +179,13 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
         sink_ref(s), sink_unref);
     if (dom->watchdog_cb < 0)
         sink_unref(s);
-    if (dom->lifecycle_cb < 0 || dom->reboot_cb < 0 || dom->watchdog_cb < 0) {
+    /* The lifecycle event says that the guest panicked; QEMU's own event
+     * also says why, where the guest told it (Windows: bugcheck code). */
+    dom->panic_cb = virConnectDomainQemuMonitorEventRegister(virt, dom->virt, "GUEST_PANICKED", on_qemu_event,
+                                                            sink_ref(s), sink_unref, 0);
+    if (dom->panic_cb < 0)
+        sink_unref(s);
+    if (dom->lifecycle_cb < 0 || dom->reboot_cb < 0 || dom->watchdog_cb < 0 || dom->panic_cb < 0) {
         lg_virt_error("cannot register domain events");
         lg_domain_free(dom);
         return -EIO;
@@ -232,6 +252,8 @@ void lg_domain_free(lg_domain *dom)
         virConnectDomainEventDeregisterAny(virt, dom->reboot_cb);
     if (dom->watchdog_cb >= 0)
         virConnectDomainEventDeregisterAny(virt, dom->watchdog_cb);
+    if (dom->panic_cb >= 0)
+        virConnectDomainQemuMonitorEventDeregister(virt, dom->panic_cb);
     if (dom->virt) {
         int state = VIR_DOMAIN_NOSTATE;
         if (virDomainGetState(dom->virt, &state, NULL, 0) == 0 && state != VIR_DOMAIN_SHUTOFF &&

@@ -14,6 +14,9 @@ typedef struct lg_domain_handlers {
     void (*reboot)(void *opaque);
     /* action: a virDomainEventWatchdogAction */
     void (*watchdog)(void *opaque, int action);
+    /* QEMU's GUEST_PANICKED event data (JSON), with the guest's own crash
+     * details where it has them (hyper-v crash MSRs) */
+    void (*panic_details)(void *opaque, const char *details_json);
     void *opaque;
 } lg_domain_handlers;
 

@@ -201,6 +201,15 @@ void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, cons
     lg_buf_free(&title);
 }
 
+void lg_monitor_post_specific(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *title)
+{
+    pthread_mutex_lock(&mon->lock);
+    if (signal == LG_SIGNAL_PVPANIC)
+        mon->saw_pvpanic = true;
+    decide(mon, verdict, signal, title, true);
+    pthread_mutex_unlock(&mon->lock);
+}
+
 void lg_monitor_reset_event(lg_monitor *mon)
 {
     pthread_mutex_lock(&mon->lock);

@@ -28,6 +28,9 @@ void lg_monitor_free(lg_monitor *mon);
 void lg_monitor_console(lg_monitor *mon, const char *data, size_t len);
 void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* Like lg_monitor_post with a title that names what failed (a decoded stop
+ * code), which outranks a generic one for the same verdict. */
+void lg_monitor_post_specific(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *title);
 /* libvirt reboot event (debounced here: one guest reset emits several). */
 void lg_monitor_reset_event(lg_monitor *mon);
 /* A step is about to reboot the guest: the next reset (one debounced burst)
