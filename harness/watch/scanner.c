@@ -287,7 +287,8 @@ static bool is_helper(const char *fn)
 }
 
 /* The function a register dump names: x86 "RIP: 0010:fn+0x2a/0x90 [mod]"
- * (32-bit "EIP: fn+0x.."), arm64 "pc : fn+0x..", arm32 "PC is at fn+0x..".
+ * (32-bit "EIP: fn+0x..", 4.x "IP: fn+0x.."), arm64 "pc : fn+0x..", arm32
+ * "PC is at fn+0x..".
  * "RIP: 0033:0x7f..." is userspace and names none. */
 static char *match_register_function(const char *line)
 {
@@ -297,12 +298,18 @@ static char *match_register_function(const char *line)
         const char *colon = strchr(p, ':');
         if (colon && colon - p <= 5 && strspn(p, "0123456789abcdefABCDEF") == (size_t)(colon - p))
             p = colon + 1;
-    } else if (starts_with(line, "pc : ")) {
-        p = line + 5;
+    } else if (starts_with(line, "pc : ") || starts_with(line, "IP: ")) {
+        /* "IP: fn+0x.." is how 4.x kernels named the faulting function */
+        p = strchr(line, ':') + 2;
     } else if (starts_with(line, "PC is at ") || starts_with(line, "EIP is at ")) {
         p = strstr(line, " at ") + 4;
     } else {
         return NULL;
+    }
+    /* 3.x kernels print addresses first: "RIP: 0010:[<ffffffffa0123456>]  [<ffffffffa0123456>] fn+0x.." */
+    while (starts_with(p, "[<") && strstr(p, ">]")) {
+        p = strstr(p, ">]") + 2;
+        p += strspn(p, " \t");
     }
     return parse_symbol(p, NULL);
 }
@@ -587,9 +594,10 @@ static char *match_driver(const char *line, bool in_report)
     }
     if (!in_report)
         return NULL;
+    static const char delimiters[] = " \t\"'()<>:,";
     for (const char *p = line; *p;) {
-        p += strspn(p, " \t\"'(<>:,");
-        size_t len = strcspn(p, " \t\"'()<>,");
+        p += strspn(p, delimiters);
+        size_t len = strcspn(p, delimiters);
         size_t name_len = len;
         while (name_len && strchr(".:;!", p[name_len - 1]))
             name_len--;
@@ -681,12 +689,24 @@ static bool refine_bsod(lg_scanner *sc, const char *line)
     return changed;
 }
 
+/* "Call Trace:" (x86) or "Call trace:" (arm64) alone on its line. */
+static bool is_call_trace_label(const char *line)
+{
+    static const char label[] = "Call Trace:";
+    if (strncasecmp(line, label, sizeof(label) - 1) != 0)
+        return false;
+    const char *rest = line + sizeof(label) - 1;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0';
+}
+
 /* After a Linux hit: the guilty function, from a register dump or the call trace. */
 static bool refine_linux(lg_scanner *sc, const char *line)
 {
     if (sc->function)
         return false;
-    if (strncasecmp(line, "Call Trace:", 11) == 0 && line[11 + strspn(line + 11, " \t")] == '\0') {
+    if (is_call_trace_label(line)) {
         sc->in_trace = true;
         sc->irq_depth = 0;
         return false;
