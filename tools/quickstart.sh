@@ -103,7 +103,8 @@ build_guests() {
 check_reachable() {
 	local dir=$top
 	while [ "$dir" != / ]; do
-		if [ "$(stat -c '%A' "$dir" | cut -c10)" != x ]; then
+		# other-execute bit of the octal mode (the letter form shows 't' on /tmp)
+		if (((8#$(stat -c '%a' "$dir") & 1) == 0)); then
 			die "QEMU (user libvirt-qemu) cannot reach this checkout: $dir is not searchable by others. Clone labgate elsewhere (e.g. under /srv or /opt) or chmod o+x $dir"
 		fi
 		dir=$(dirname "$dir")
