@@ -30,7 +30,7 @@ agent build directory:
 Must run as root on Debian 12 (installs linux-headers-<kernel-release> and
 build tools with apt-get if missing). Skips the build, printing "up to date",
 when the sources, the kernel release and the headers version are unchanged.
-Content sets are not built: content/good and content/faulty are used as is.
+Content sets are not built: the directories of content/ are used as is.
 EOF
 }
 

@@ -69,11 +69,16 @@ hook=/etc/labgate/boot.d/50-sampleagent
 cat >"$hook.tmp" <<'HOOK'
 #!/bin/sh
 # Installed by the labgate sample agent: load the driver, start the daemon and
-# wait (bounded) until it has fed its content to the driver.
+# wait (bounded) until it has fed its content to the driver. At boot (no
+# argument), then hold the boot for the content's delay-boot seconds, if any;
+# install.sh runs it with --now to start the agent without holding anything.
 PATH=/sbin:/usr/sbin:/bin:/usr/bin
 export PATH
 ko=/lib/modules/$(uname -r)/extra/sampledrv.ko
 pid_file=/run/sampleagent.pid
+exit_file=/run/sampleagent.exit
+at_boot=1
+[ "${1:-}" != --now ] || at_boot=0
 
 if [ ! -d /proc/sampledrv ]; then
 	echo "sampleagent: loading driver $ko"
@@ -90,7 +95,8 @@ daemon=$!
 i=0
 while [ ! -s "$pid_file" ]; do
 	if ! kill -0 "$daemon" 2>/dev/null && [ ! -s "$pid_file" ]; then
-		echo "sampleagent: error: sampleagentd exited during start"
+		why=$(head -n1 "$exit_file" 2>/dev/null)
+		echo "sampleagent: error: sampleagentd exited during start${why:+: $why}"
 		exit 1
 	fi
 	if [ "$i" -ge 300 ]; then
@@ -101,6 +107,12 @@ while [ ! -s "$pid_file" ]; do
 	i=$((i + 1))
 done
 echo "sampleagent: running (pid $(cat "$pid_file"))"
+delay=$(sed -n 's/^delay_boot //p' /proc/sampledrv/status)
+if [ "$at_boot" -eq 1 ] && [ "${delay:-0}" -gt 0 ]; then
+	echo "sampleagent: holding the boot for $delay s (content setting delay-boot)"
+	sleep "$delay"
+	echo "sampleagent: boot hold of $delay s over"
+fi
 HOOK
 chmod 0755 "$hook.tmp"
 mv "$hook.tmp" "$hook"
@@ -108,7 +120,7 @@ say "installed boot hook $hook"
 sync
 
 say "starting the agent now"
-sh "$hook" || die "the agent did not start (see above and the console)"
+sh "$hook" --now || die "the agent did not start (see above and the console)"
 sh /usr/lib/sampleagent/health.sh || die "agent installed but not healthy"
 sync
 say "sample agent $version installed for kernel $krel"

@@ -4,38 +4,90 @@
  *
  * The agent daemon feeds "channel files" (.sac content) into the driver by
  * writing them to /proc/sampledrv/content; the driver parses them into its
- * active rule set, reported by /proc/sampledrv/status.
+ * active rule set and settings, reported by /proc/sampledrv/status and
+ * /proc/sampledrv/options.
  *
  * Content format (text, one record per line):
  *
  *     SAC1                                    magic, first non-comment line
  *     # comment                               comments and blank lines are ignored
  *     rule <id> fields=<declared> <f1>|<f2>|...|<fn>
+ *     netblock <id> ports=<p>[,<p>|<first>-<last>]...
+ *                                             audit inbound TCP/UDP packets to these
+ *                                             ports (1..65535; counted, never dropped)
+ *     option <key> <value>                    a setting for sampleagentd, passed through
+ *                                             /proc/sampledrv/options (syntax checked only)
+ *     boot-watchdog <seconds>|off             restart the machine if the agent has not
+ *                                             reported up within <seconds> (1..600) of
+ *                                             loading this file at boot
+ *     delay-boot <seconds>                    the agent's boot hook holds the boot this
+ *                                             long (0..3600) once the agent is up
  *
- * THIS DRIVER HAS A DELIBERATE BUG. It is the failure class labgate exists to
- * catch (the July 2024 channel-file incident): the record interpreter trusts
- * the field count the record *declares* instead of the number of fields it
- * *carries*. A record that declares more fields than it carries makes
- * sampledrv_parse_record() read past the end of its field array and
- * dereference a NULL (or unmapped) pointer, and the kernel crashes, every time
- * the content is loaded, including at every boot. Well-formed content
- * (declared == carried) works fine, so content unit tests that only exercise
- * good files pass. Do not "fix" it: the end-to-end tests depend on it.
+ * A file is committed on close, atomically: its rules and port lists replace
+ * those with the same id, its options those with the same key, and its
+ * boot-watchdog / delay-boot (the last one in the file wins) replace the
+ * current ones. A file that fails to parse changes nothing.
+ *
+ * THIS DRIVER HAS DELIBERATE BUGS. They are the failure classes labgate
+ * exists to catch: content that passes every unit test but takes the machine
+ * down once the shipped driver loads it. Well-formed content works fine, so
+ * content unit tests that only exercise good files pass. Do not "fix" them:
+ * the end-to-end tests and the fault-mode content sets depend on them.
+ *
+ *  1. Crash (the July 2024 channel-file incident): the record interpreter
+ *     trusts the field count a rule *declares* instead of the number of
+ *     fields it *carries*. A rule that declares more fields than it carries
+ *     makes sampledrv_parse_record() read past the end of its field array and
+ *     dereference a NULL (or unmapped) pointer, and the kernel crashes, every
+ *     time the content is loaded, including at every boot. (content/faulty)
+ *
+ *  2. Boot loop: boot-watchdog is documented as 1..600 or "off", but the
+ *     parser checks only the upper bound, so "boot-watchdog 0" (written by
+ *     someone who expects 0 to mean off) is accepted and arms a watchdog that
+ *     has already expired. At runtime it is harmless: the watchdog only arms
+ *     while the agent is starting at boot. At every boot after, the timer
+ *     fires as soon as the daemon loads the file, and the driver resets the
+ *     machine with emergency_restart(): no panic, no oops, just a reset
+ *     before the boot completes, boot after boot. (content/bootloop)
+ *
+ *  3. Hang: port lists are compiled into the live port table in
+ *     sampledrv_compile_ports() under an IRQ-safe spinlock (the packet hook
+ *     reads the table in softirq context). Its loop counter is a u16 and a
+ *     range's upper bound is inclusive, so a range that ends at 65535 (the
+ *     top of the ephemeral range, 49152-65535) wraps to 0 and never ends: the
+ *     CPU spins with preemption and interrupts off. On a 1-vCPU machine
+ *     nothing else runs again: no console output, no network, no timer
+ *     interrupt for the soft-lockup detector. (content/hang)
+ *
+ * Two more content sets break the agent without a driver bug:
+ * content/agent-dies sets an option the daemon cannot use (it exits), and
+ * content/slow-boot sets delay-boot 90 (the boot hook holds the boot).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/bitmap.h>
+#include <linux/ctype.h>
+#include <linux/ip.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter_ipv4.h>
 #include <linux/proc_fs.h>
+#include <linux/reboot.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
+#include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <net/ip.h>
+#include <net/net_namespace.h>
 
 #define SAC_VERSION		"1.0"
 #define SAC_MAGIC		"SAC1"
@@ -43,12 +95,40 @@
 #define SAC_MAX_DECLARED	4096
 #define SAC_MAX_ID		63
 #define SAC_MAX_FIELD		255
+#define SAC_MAX_RANGES		64	/* per port list */
+#define SAC_NPORTS		65536
+#define SAC_MAX_KEY		31
+#define SAC_MAX_VALUE		127
+#define SAC_MAX_WATCHDOG_S	600
+#define SAC_MAX_DELAY_BOOT_S	3600
+#define SAC_UNSET		(-2)	/* setting not in this file */
+#define SAC_OFF			(-1)
 
 struct sac_record {
 	struct list_head node;
 	char id[SAC_MAX_ID + 1];
 	unsigned int nfields;
 	u32 digest;
+};
+
+struct sac_port_range {
+	u16 first;
+	u16 last;	/* inclusive */
+};
+
+/* "netblock <id> ports=...": one port list of the network audit. */
+struct sac_netblock {
+	struct list_head node;
+	char id[SAC_MAX_ID + 1];
+	unsigned int nranges;
+	struct sac_port_range ranges[SAC_MAX_RANGES];
+};
+
+/* "option <key> <value>": a setting for the daemon, opaque to the driver. */
+struct sac_option {
+	struct list_head node;
+	char key[SAC_MAX_KEY + 1];
+	char value[SAC_MAX_VALUE + 1];
 };
 
 /* One open of /proc/sampledrv/content for writing: one channel file. */
@@ -61,6 +141,12 @@ struct sac_session {
 	int error;		/* sticky: a rejected file stays rejected */
 	struct list_head records;
 	unsigned int nrecords;
+	struct list_head netblocks;
+	unsigned int nnetblocks;
+	struct list_head options;
+	unsigned int noptions;
+	int boot_watchdog_s;	/* SAC_UNSET, SAC_OFF or seconds */
+	int delay_boot_s;	/* SAC_UNSET or seconds */
 	struct mutex lock;
 };
 
@@ -71,6 +157,36 @@ static unsigned int sac_files_loaded;
 static unsigned int sac_files_rejected;
 static struct proc_dir_entry *sac_proc_dir;
 
+/* Settings of the active content, under sac_active_lock. */
+static LIST_HEAD(sac_active_netblocks);
+static unsigned int sac_active_netblock_count;
+static LIST_HEAD(sac_active_options);
+static unsigned int sac_active_option_count;
+static int sac_boot_watchdog_s = SAC_OFF;
+static unsigned int sac_delay_boot_s;
+
+/*
+ * The agent is starting (boot) from module load until sampleagentd writes
+ * "up" to /proc/sampledrv/control. Content committed while it is starting
+ * arms its boot watchdog; content committed later only sets the value for the
+ * next boot. Under sac_active_lock.
+ */
+static bool sac_agent_up;
+static bool sac_watchdog_armed;
+static unsigned long sac_watchdog_deadline;
+static int sac_watchdog_armed_s;	/* for the message; read in the timer */
+static struct timer_list sac_watchdog;
+
+/*
+ * The compiled port table of the network audit: a bit per port. The netfilter
+ * hook reads it in softirq context, so writers hold sac_net_lock with
+ * interrupts off, and keep it short.
+ */
+static DEFINE_SPINLOCK(sac_net_lock);
+static DECLARE_BITMAP(sac_port_table, SAC_NPORTS);
+static u64 sac_net_audit_hits;		/* under sac_net_lock */
+static bool sac_nf_registered;
+
 static void sac_free_records(struct list_head *records)
 {
 	struct sac_record *rec, *tmp;
@@ -78,6 +194,26 @@ static void sac_free_records(struct list_head *records)
 	list_for_each_entry_safe(rec, tmp, records, node) {
 		list_del(&rec->node);
 		kfree(rec);
+	}
+}
+
+static void sac_free_netblocks(struct list_head *netblocks)
+{
+	struct sac_netblock *nb, *tmp;
+
+	list_for_each_entry_safe(nb, tmp, netblocks, node) {
+		list_del(&nb->node);
+		kfree(nb);
+	}
+}
+
+static void sac_free_options(struct list_head *options)
+{
+	struct sac_option *opt, *tmp;
+
+	list_for_each_entry_safe(opt, tmp, options, node) {
+		list_del(&opt->node);
+		kfree(opt);
 	}
 }
 
@@ -178,6 +314,178 @@ static int sac_parse_rule(struct sac_session *s, char *args)
 	return 0;
 }
 
+/* The next blank-separated word of *args (NULL if none), *args advanced. */
+static char *sac_next_word(char **args)
+{
+	char *word;
+
+	if (!*args)
+		return NULL;
+	*args = skip_spaces(*args);
+	if (!**args)
+		return NULL;
+	word = strsep(args, " \t");
+	return word;
+}
+
+/* Nothing but blanks left on the line. */
+static bool sac_line_done(char *args)
+{
+	return !args || !*skip_spaces(args);
+}
+
+static int sac_parse_port(struct sac_session *s, const char *id, const char *text, u16 *port)
+{
+	if (kstrtou16(text, 10, port) || *port == 0) {
+		pr_err("line %u: netblock %s: bad port '%.16s' (want 1..65535)\n", s->lineno, id, text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "netblock <id> ports=<p>[,<p>|<first>-<last>]...", @args points past "netblock ". */
+static int sac_parse_netblock(struct sac_session *s, char *args)
+{
+	char *id, *ports, *element, *dash;
+	struct sac_netblock *nb;
+	int ret = -EINVAL;
+
+	id = sac_next_word(&args);
+	ports = sac_next_word(&args);
+	if (!id || !ports || strncmp(ports, "ports=", 6) || !ports[6] || !sac_line_done(args)) {
+		pr_err("line %u: expected 'netblock <id> ports=<p>[,<first>-<last>]...'\n", s->lineno);
+		return -EINVAL;
+	}
+	if (strlen(id) > SAC_MAX_ID) {
+		pr_err("line %u: netblock id longer than %d bytes\n", s->lineno, SAC_MAX_ID);
+		return -EINVAL;
+	}
+	nb = kzalloc(sizeof(*nb), GFP_KERNEL);
+	if (!nb)
+		return -ENOMEM;
+	strscpy(nb->id, id, sizeof(nb->id));
+	ports += 6;
+	while ((element = strsep(&ports, ","))) {
+		struct sac_port_range *range;
+
+		if (nb->nranges == SAC_MAX_RANGES) {
+			pr_err("line %u: netblock %s: more than %d ports or ranges\n",
+			       s->lineno, id, SAC_MAX_RANGES);
+			goto fail;
+		}
+		range = &nb->ranges[nb->nranges];
+		dash = strchr(element, '-');
+		if (dash)
+			*dash = '\0';
+		if (sac_parse_port(s, id, element, &range->first))
+			goto fail;
+		range->last = range->first;
+		if (dash && sac_parse_port(s, id, dash + 1, &range->last))
+			goto fail;
+		if (range->last < range->first) {
+			pr_err("line %u: netblock %s: range %u-%u is backwards\n",
+			       s->lineno, id, range->first, range->last);
+			goto fail;
+		}
+		nb->nranges++;
+	}
+	list_add_tail(&nb->node, &s->netblocks);
+	s->nnetblocks++;
+	return 0;
+fail:
+	kfree(nb);
+	return ret;
+}
+
+/* "option <key> <value>": the value is the rest of the line. */
+static int sac_parse_option(struct sac_session *s, char *args)
+{
+	struct sac_option *opt;
+	char *key, *value;
+	const char *p;
+
+	key = sac_next_word(&args);
+	value = args ? skip_spaces(args) : NULL;
+	if (!key || !value || !*value) {
+		pr_err("line %u: expected 'option <key> <value>'\n", s->lineno);
+		return -EINVAL;
+	}
+	if (strlen(key) > SAC_MAX_KEY || strlen(value) > SAC_MAX_VALUE) {
+		pr_err("line %u: option key longer than %d or value longer than %d bytes\n",
+		       s->lineno, SAC_MAX_KEY, SAC_MAX_VALUE);
+		return -EINVAL;
+	}
+	for (p = key; *p; p++) {
+		if (!islower(*p) && !isdigit(*p) && *p != '-') {
+			pr_err("line %u: option key '%s': want [a-z0-9-]\n", s->lineno, key);
+			return -EINVAL;
+		}
+	}
+	for (p = value; *p; p++) {
+		if (!isprint(*p)) {
+			pr_err("line %u: option %s: control character in the value\n", s->lineno, key);
+			return -EINVAL;
+		}
+	}
+	opt = kzalloc(sizeof(*opt), GFP_KERNEL);
+	if (!opt)
+		return -ENOMEM;
+	strscpy(opt->key, key, sizeof(opt->key));
+	strscpy(opt->value, value, sizeof(opt->value));
+	list_add_tail(&opt->node, &s->options);
+	s->noptions++;
+	return 0;
+}
+
+/* "boot-watchdog <seconds>|off" */
+static int sac_parse_boot_watchdog(struct sac_session *s, char *args)
+{
+	char *arg = sac_next_word(&args);
+	unsigned int seconds;
+
+	if (arg && !strcmp(arg, "off") && sac_line_done(args)) {
+		s->boot_watchdog_s = SAC_OFF;
+		return 0;
+	}
+	/*
+	 * BUG (deliberate, the boot-loop fault mode; see the top of this file):
+	 * the documented range is 1..SAC_MAX_WATCHDOG_S but only the upper
+	 * bound is checked, so 0 is accepted and arms an expired watchdog.
+	 */
+	if (!arg || kstrtouint(arg, 10, &seconds) || seconds > SAC_MAX_WATCHDOG_S ||
+	    !sac_line_done(args)) {
+		pr_err("line %u: expected 'boot-watchdog <seconds>' (1..%d) or 'boot-watchdog off'\n",
+		       s->lineno, SAC_MAX_WATCHDOG_S);
+		return -EINVAL;
+	}
+	s->boot_watchdog_s = seconds;
+	return 0;
+}
+
+/* "delay-boot <seconds>" */
+static int sac_parse_delay_boot(struct sac_session *s, char *args)
+{
+	char *arg = sac_next_word(&args);
+	unsigned int seconds;
+
+	if (!arg || kstrtouint(arg, 10, &seconds) || seconds > SAC_MAX_DELAY_BOOT_S ||
+	    !sac_line_done(args)) {
+		pr_err("line %u: expected 'delay-boot <seconds>' (0..%d)\n",
+		       s->lineno, SAC_MAX_DELAY_BOOT_S);
+		return -EINVAL;
+	}
+	s->delay_boot_s = seconds;
+	return 0;
+}
+
+/* @line starts with directive @name followed by a blank. */
+static bool sac_directive(const char *line, const char *name)
+{
+	size_t len = strlen(name);
+
+	return !strncmp(line, name, len) && (line[len] == ' ' || line[len] == '\t');
+}
+
 static int sac_parse_line(struct sac_session *s, char *line)
 {
 	line = strim(line);
@@ -192,8 +500,16 @@ static int sac_parse_line(struct sac_session *s, char *line)
 		s->magic_seen = true;
 		return 0;
 	}
-	if (!strncmp(line, "rule", 4) && (line[4] == ' ' || line[4] == '\t'))
+	if (sac_directive(line, "rule"))
 		return sac_parse_rule(s, line + 5);
+	if (sac_directive(line, "netblock"))
+		return sac_parse_netblock(s, line + 9);
+	if (sac_directive(line, "option"))
+		return sac_parse_option(s, line + 7);
+	if (sac_directive(line, "boot-watchdog"))
+		return sac_parse_boot_watchdog(s, line + 14);
+	if (sac_directive(line, "delay-boot"))
+		return sac_parse_delay_boot(s, line + 11);
 	pr_err("line %u: unknown directive '%.32s'\n", s->lineno, line);
 	return -EINVAL;
 }
@@ -236,6 +552,10 @@ static int sac_content_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	}
 	INIT_LIST_HEAD(&s->records);
+	INIT_LIST_HEAD(&s->netblocks);
+	INIT_LIST_HEAD(&s->options);
+	s->boot_watchdog_s = SAC_UNSET;
+	s->delay_boot_s = SAC_UNSET;
 	mutex_init(&s->lock);
 	file->private_data = s;
 	return 0;
@@ -277,26 +597,126 @@ out:
 	return ret;
 }
 
-/* Commit a complete, valid channel file: its rules replace those with the same id. */
+/*
+ * Sets the bits of one port list in the port table. Called with sac_net_lock
+ * held and interrupts off.
+ *
+ * BUG (deliberate, the hang fault mode; see the top of this file): @port is a
+ * u16 and the range is inclusive, so for a range ending at 65535 "port <=
+ * last" is always true: port wraps to 0 and the loop never ends. noinline so
+ * a lockup report (where there is one) names this function.
+ */
+static noinline void sampledrv_compile_ports(unsigned long *table, const struct sac_netblock *nb)
+{
+	unsigned int i;
+
+	for (i = 0; i < nb->nranges; i++) {
+		u16 port;
+
+		for (port = nb->ranges[i].first; port <= nb->ranges[i].last; port++)
+			__set_bit(port, table);
+	}
+}
+
+/* Rebuilds the port table from the active port lists; sac_active_lock held. */
+static void sac_compile_port_table(void)
+{
+	struct sac_netblock *nb;
+	unsigned long flags;
+
+	pr_info("compiling the network audit table: %u port lists\n", sac_active_netblock_count);
+	spin_lock_irqsave(&sac_net_lock, flags);
+	bitmap_zero(sac_port_table, SAC_NPORTS);
+	list_for_each_entry(nb, &sac_active_netblocks, node)
+		sampledrv_compile_ports(sac_port_table, nb);
+	spin_unlock_irqrestore(&sac_net_lock, flags);
+	pr_info("network audit: %u ports audited\n", bitmap_weight(sac_port_table, SAC_NPORTS));
+}
+
+/*
+ * The agent did not report up in time after loading its content at boot:
+ * restart the machine rather than run it unprotected. emergency_restart(),
+ * not kernel_restart(): this is timer (softirq) context, and a machine whose
+ * agent is stuck may not shut down cleanly either.
+ */
+static void sac_watchdog_fire(struct timer_list *timer)
+{
+	pr_emerg("boot watchdog expired: the agent did not report up within %d s of loading its content; restarting the machine\n",
+		 READ_ONCE(sac_watchdog_armed_s));
+	emergency_restart();
+}
+
+/* sac_active_lock held. */
+static void sac_watchdog_arm(void)
+{
+	if (sac_boot_watchdog_s == SAC_OFF) {
+		if (sac_watchdog_armed && del_timer_sync(&sac_watchdog))
+			pr_info("boot watchdog switched off\n");
+		sac_watchdog_armed = false;
+		return;
+	}
+	WRITE_ONCE(sac_watchdog_armed_s, sac_boot_watchdog_s);
+	sac_watchdog_deadline = jiffies + sac_boot_watchdog_s * HZ;
+	sac_watchdog_armed = true;
+	mod_timer(&sac_watchdog, sac_watchdog_deadline);
+	pr_info("boot watchdog armed: the machine restarts unless the agent reports up within %d s\n",
+		sac_boot_watchdog_s);
+}
+
+/* Moves every entry of @from to @to, replacing the entry of @to with the same key. */
+#define sac_merge(from, to, type, key_field, to_count)				\
+	do {									\
+		type *new_, *new_tmp_, *old_, *old_tmp_;			\
+		list_for_each_entry_safe(new_, new_tmp_, from, node) {		\
+			list_for_each_entry_safe(old_, old_tmp_, to, node) {	\
+				if (!strcmp(old_->key_field, new_->key_field)) {\
+					list_del(&old_->node);			\
+					kfree(old_);				\
+					(to_count)--;				\
+				}						\
+			}							\
+			list_move_tail(&new_->node, to);			\
+			(to_count)++;						\
+		}								\
+	} while (0)
+
+/* Commit a complete, valid channel file: see the top of this file. */
 static void sac_commit(struct sac_session *s)
 {
-	struct sac_record *rec, *tmp, *old, *old_tmp;
-
 	mutex_lock(&sac_active_lock);
-	list_for_each_entry_safe(rec, tmp, &s->records, node) {
-		list_for_each_entry_safe(old, old_tmp, &sac_active, node) {
-			if (!strcmp(old->id, rec->id)) {
-				list_del(&old->node);
-				kfree(old);
-				sac_active_count--;
-			}
-		}
-		list_move_tail(&rec->node, &sac_active);
-		sac_active_count++;
-	}
+	sac_merge(&s->records, &sac_active, struct sac_record, id, sac_active_count);
 	sac_files_loaded++;
 	pr_info("loaded channel file: %u records (active set: %u records)\n",
 		s->nrecords, sac_active_count);
+
+	if (s->nnetblocks) {
+		sac_merge(&s->netblocks, &sac_active_netblocks, struct sac_netblock, id,
+			  sac_active_netblock_count);
+		sac_compile_port_table();
+	}
+	if (s->noptions) {
+		sac_merge(&s->options, &sac_active_options, struct sac_option, key,
+			  sac_active_option_count);
+		pr_info("agent options: %u set by this file (%u active)\n", s->noptions,
+			sac_active_option_count);
+	}
+	if (s->delay_boot_s != SAC_UNSET) {
+		sac_delay_boot_s = s->delay_boot_s;
+		if (sac_delay_boot_s)
+			pr_info("delay-boot: the agent's boot hook holds the boot for %u s\n",
+				sac_delay_boot_s);
+		else
+			pr_info("delay-boot: off\n");
+	}
+	if (s->boot_watchdog_s != SAC_UNSET) {
+		sac_boot_watchdog_s = s->boot_watchdog_s;
+		if (!sac_agent_up)
+			sac_watchdog_arm();
+		else if (sac_boot_watchdog_s == SAC_OFF)
+			pr_info("boot watchdog: off from the next boot\n");
+		else
+			pr_info("boot watchdog: %d s from the next boot\n", sac_boot_watchdog_s);
+	}
 	mutex_unlock(&sac_active_lock);
 }
 
@@ -323,6 +743,8 @@ static int sac_content_release(struct inode *inode, struct file *file)
 		}
 	}
 	sac_free_records(&s->records);
+	sac_free_netblocks(&s->netblocks);
+	sac_free_options(&s->options);
 	kvfree(s->buf);
 	kfree(s);
 	return 0;
@@ -342,6 +764,17 @@ static int sac_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "files_loaded %u\n", sac_files_loaded);
 	seq_printf(m, "files_rejected %u\n", sac_files_rejected);
 	seq_printf(m, "version %s\n", SAC_VERSION);
+	seq_printf(m, "netblocks %u\n", sac_active_netblock_count);
+	seq_printf(m, "options %u\n", sac_active_option_count);
+	if (sac_boot_watchdog_s == SAC_OFF)
+		seq_puts(m, "boot_watchdog off\n");
+	else
+		seq_printf(m, "boot_watchdog %d\n", sac_boot_watchdog_s);
+	seq_printf(m, "delay_boot %u\n", sac_delay_boot_s);
+	seq_printf(m, "agent_up %d\n", sac_agent_up);
+	spin_lock_irq(&sac_net_lock);
+	seq_printf(m, "net_audit_hits %llu\n", sac_net_audit_hits);
+	spin_unlock_irq(&sac_net_lock);
 	mutex_unlock(&sac_active_lock);
 	return 0;
 }
@@ -358,16 +791,111 @@ static const struct proc_ops sac_status_ops = {
 	.proc_release	= single_release,
 };
 
+/* /proc/sampledrv/options: "<key> <value>" per line, for sampleagentd. */
+static int sac_options_show(struct seq_file *m, void *v)
+{
+	struct sac_option *opt;
+
+	mutex_lock(&sac_active_lock);
+	list_for_each_entry(opt, &sac_active_options, node)
+		seq_printf(m, "%s %s\n", opt->key, opt->value);
+	mutex_unlock(&sac_active_lock);
+	return 0;
+}
+
+static int sac_options_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, sac_options_show, NULL);
+}
+
+static const struct proc_ops sac_options_ops = {
+	.proc_open	= sac_options_open,
+	.proc_read	= seq_read,
+	.proc_lseek	= seq_lseek,
+	.proc_release	= single_release,
+};
+
+/*
+ * /proc/sampledrv/control: sampleagentd writes "up" once it has loaded its
+ * content. That ends the boot phase: a pending boot watchdog is disarmed,
+ * unless it has already expired (a late agent does not rescue the boot: the
+ * timer fires at the next tick).
+ */
+static ssize_t sac_control_write(struct file *file, const char __user *ubuf, size_t count,
+				 loff_t *ppos)
+{
+	char cmd[16];
+	size_t len = min(count, sizeof(cmd) - 1);
+
+	if (copy_from_user(cmd, ubuf, len))
+		return -EFAULT;
+	cmd[len] = '\0';
+	if (strcmp(strim(cmd), "up"))
+		return -EINVAL;
+	mutex_lock(&sac_active_lock);
+	if (!sac_agent_up)
+		pr_info("agent up\n");
+	sac_agent_up = true;
+	if (sac_watchdog_armed && time_before(jiffies, sac_watchdog_deadline) &&
+	    del_timer_sync(&sac_watchdog)) {
+		sac_watchdog_armed = false;
+		pr_info("boot watchdog disarmed: the agent is up\n");
+	}
+	mutex_unlock(&sac_active_lock);
+	return count;
+}
+
+static const struct proc_ops sac_control_ops = {
+	.proc_write	= sac_control_write,
+	.proc_lseek	= noop_llseek,
+};
+
+/* Network audit: count inbound IPv4 TCP/UDP packets to audited ports. Never drops. */
+static unsigned int sac_nf_hook(void *priv, struct sk_buff *skb, const struct nf_hook_state *state)
+{
+	const struct iphdr *iph = ip_hdr(skb);
+	__be16 buf[2];
+	const __be16 *ports;
+	unsigned long flags;
+
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
+		return NF_ACCEPT;
+	if (ntohs(iph->frag_off) & IP_OFFSET)
+		return NF_ACCEPT;
+	ports = skb_header_pointer(skb, iph->ihl * 4, sizeof(buf), buf);
+	if (!ports)
+		return NF_ACCEPT;
+	spin_lock_irqsave(&sac_net_lock, flags);
+	if (test_bit(ntohs(ports[1]), sac_port_table))
+		sac_net_audit_hits++;
+	spin_unlock_irqrestore(&sac_net_lock, flags);
+	return NF_ACCEPT;
+}
+
+static const struct nf_hook_ops sac_nf_ops = {
+	.hook		= sac_nf_hook,
+	.pf		= NFPROTO_IPV4,
+	.hooknum	= NF_INET_LOCAL_IN,
+	.priority	= NF_IP_PRI_FILTER,
+};
+
 static int __init sampledrv_init(void)
 {
 	sac_proc_dir = proc_mkdir("sampledrv", NULL);
 	if (!sac_proc_dir)
 		return -ENOMEM;
 	if (!proc_create("content", 0200, sac_proc_dir, &sac_content_ops) ||
-	    !proc_create("status", 0444, sac_proc_dir, &sac_status_ops)) {
+	    !proc_create("status", 0444, sac_proc_dir, &sac_status_ops) ||
+	    !proc_create("options", 0444, sac_proc_dir, &sac_options_ops) ||
+	    !proc_create("control", 0200, sac_proc_dir, &sac_control_ops)) {
 		proc_remove(sac_proc_dir);
 		return -ENOMEM;
 	}
+	timer_setup(&sac_watchdog, sac_watchdog_fire, 0);
+	/* The audit is an extra: the agent works without it. */
+	sac_nf_registered = !nf_register_net_hook(&init_net, &sac_nf_ops);
+	if (!sac_nf_registered)
+		pr_warn("network audit unavailable (netfilter hook not registered)\n");
 	pr_info("sample endpoint driver %s loaded\n", SAC_VERSION);
 	return 0;
 }
@@ -375,7 +903,12 @@ static int __init sampledrv_init(void)
 static void __exit sampledrv_exit(void)
 {
 	proc_remove(sac_proc_dir);
+	if (sac_nf_registered)
+		nf_unregister_net_hook(&init_net, &sac_nf_ops);
+	del_timer_sync(&sac_watchdog);
 	sac_free_records(&sac_active);
+	sac_free_netblocks(&sac_active_netblocks);
+	sac_free_options(&sac_active_options);
 	pr_info("unloaded\n");
 }
 
@@ -383,5 +916,5 @@ module_init(sampledrv_init);
 module_exit(sampledrv_exit);
 
 MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("labgate sample endpoint-security driver (with a deliberate content-parser bug)");
+MODULE_DESCRIPTION("labgate sample endpoint-security driver (with deliberate content-handling bugs)");
 MODULE_VERSION(SAC_VERSION);
