@@ -1,14 +1,67 @@
 /* Console signature scanner: fed raw serial bytes in chunks of any size, it
  * reassembles lines and recognises kernel crash reports.  Titles are
  * canonical (kind + guilty function, no addresses or numbers), so the same bug
- * gets the same title on every run and every machine. */
+ * gets the same title on every run and every machine.
+ *
+ * A report header starts its line (after the printk timestamp, caller id
+ * and "<N>" level, and with terminal control sequences and bells removed):
+ *
+ *   line starts with                              kind in the title
+ *   Kernel panic - not syncing: MSG               Kernel panic - not syncing: MSG
+ *   BUG: kernel NULL pointer dereference, ...     BUG: kernel NULL pointer dereference
+ *   BUG: unable to handle page fault for ...      BUG: unable to handle page fault
+ *   BUG: unable to handle kernel paging request   BUG: unable to handle kernel paging request
+ *   BUG: KASAN: KIND in fn+0x..                   BUG: KASAN: KIND            (function: fn)
+ *   BUG: KFENCE: KIND in fn+0x..                  BUG: KFENCE: KIND           (function: fn)
+ *   [watchdog: ]BUG: soft lockup - CPU#N ...      BUG: soft lockup
+ *   BUG: scheduling while atomic: cat/231/0x2     BUG: scheduling while atomic
+ *   BUG: OTHER ...                                BUG: OTHER, cut at ", address", " at ",
+ *                                                 " - CPU#", " - pool", " on CPU#", ...
+ *   UBSAN: KIND in FILE:LINE:COL                  UBSAN: KIND
+ *   kernel BUG at FILE:LINE!                      kernel BUG at FILE
+ *   [Oops: ]general protection fault ... [#N]     general protection fault
+ *   [Oops: ]invalid opcode|double fault|divide error|stack segment|... [#N]
+ *   [traps: ]PANIC: double fault                  double fault
+ *   Oops: ... [#N]                                Oops
+ *   WARNING: CPU: N PID: N at FILE:LINE fn+0x..   WARNING                     (function: fn)
+ *   WARNING: possible circular locking ... (lockdep, a fixed list)
+ *   INFO: task COMM:PID blocked for more than N seconds.   INFO: task hung
+ *   [rcu: ]INFO: rcu_* [self-]detected stall(s) ...        INFO: rcu detected stall
+ *   [NMI watchdog: |watchdog: ]Watchdog detected hard LOCKUP on cpu N
+ *                                                 Watchdog detected hard LOCKUP
+ *   Unable to handle kernel WHAT at virtual address X  (arm64)
+ *                                                 Unable to handle kernel WHAT
+ *   Internal error: Oops[ - BUG]: ESR [#N]        Internal error: Oops[ - BUG]
+ *   Unhandled fault: WHAT (0xFSR) at 0xADDR       Unhandled fault: WHAT
+ *
+ * and the title is "KIND in FUNCTION" once the guilty function is known:
+ * the header's own "fn+0x" when it names one, else the first of the report's
+ * RIP:/EIP:/IP:/pc :/PC is at register lines, else the first frame after
+ * "Call Trace:" -- skipping, everywhere, frames that report, trap, sleep or
+ * lock for the code that went wrong (dump_stack*, panic, __warn, report_bug,
+ * exc_*, page_fault_oops, kasan_*, __ubsan_handle_*, printk, lockdep,
+ * schedule*, mutex_lock*, _raw_spin_*, ...), "? " guesses, and for stall
+ * reports the <IRQ>/<NMI> frames of the timer that noticed.  Compiler
+ * suffixes go (".cold", ".isra.0", ".constprop.0").  Numbers, addresses,
+ * "[...]" tokens, tasks with pids ("cat/231", "cat:231"), "CPU#N" and
+ * "name=NUMBER" go from the kind.
+ *
+ * Windows (EMS/SAC on the serial port) gives "BSOD 0xCODE NAME[ in
+ * driver.sys]" (see stopcodes.h), from the bluescreen block EMS sends at a
+ * bugcheck (a "<BP>" line, <INSTANCE CLASSNAME="BLUESCREEN">, and
+ * <PROPERTY NAME="STOPCODE" TYPE="string"><VALUE>"0x50"</VALUE></PROPERTY>),
+ * from "*** STOP: 0x00000050 (...)", from a bugcheck name alone on its line,
+ * or from "Stop code: NAME"; the driver from "The problem seems to be caused
+ * by the following file: X", "***  X - Address ...", "What failed: X" or any
+ * "*.sys" in the report.  Only the first report decides. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
 
 typedef struct lg_scanner lg_scanner;
 
-/* Called for every complete line (printk timestamp removed). */
+/* Called for every complete line (printk timestamp and terminal control
+ * characters removed). */
 typedef void (*lg_scanner_line_fn)(void *opaque, const char *line, size_t line_no);
 
 lg_scanner *lg_scanner_new(void);
@@ -16,13 +69,14 @@ void lg_scanner_free(lg_scanner *sc);
 void lg_scanner_set_line_fn(lg_scanner *sc, lg_scanner_line_fn fn, void *opaque);
 /* Returns true when this chunk produced the first hit or refined its title. */
 bool lg_scanner_feed(lg_scanner *sc, const char *data, size_t len);
-/* Scans a last line that has no newline (end of a saved log). */
+/* Scans a last line that has no newline (end of a saved log); a log that
+ * ends inside a bluescreen block counts as a "BSOD" hit. */
 bool lg_scanner_finish(lg_scanner *sc);
 
 bool lg_scanner_hit(const lg_scanner *sc);
 /* Title of the first crash report, or NULL. */
 const char *lg_scanner_title(const lg_scanner *sc);
-/* True once the title names the guilty function. */
+/* True once the title names the guilty function (Windows: the driver). */
 bool lg_scanner_title_specific(const lg_scanner *sc);
 /* 1-based line number where the first report starts (0 if none). */
 size_t lg_scanner_hit_line(const lg_scanner *sc);
