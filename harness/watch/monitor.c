@@ -35,6 +35,7 @@ struct lg_monitor {
     bool excerpt_started;
     size_t excerpt_last_line;
 
+    lg_buf before_reset;      /* console lines before the last counted reset */
     int boot;                 /* from "labgate: boot N" */
     bool reboot_expected;
     int resets_since_ready;
@@ -49,6 +50,19 @@ struct lg_monitor {
 };
 
 static void on_console_line(void *opaque, const char *line, size_t line_no);
+/* The last RING_LINES console lines, oldest first. */
+static void ring_text(lg_monitor *mon, lg_buf *out)
+{
+    lg_buf_clear(out);
+    for (size_t i = 0; i < RING_LINES; i++) {
+        size_t slot = (mon->ring_next + i) % RING_LINES;
+        if (mon->ring[slot]) {
+            lg_buf_puts(out, mon->ring[slot]);
+            lg_buf_puts(out, "\n");
+        }
+    }
+}
+
 static void start_excerpt(lg_monitor *mon, size_t hit_line);
 
 int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
@@ -92,6 +106,7 @@ void lg_monitor_free(lg_monitor *mon)
     for (size_t i = 0; i < RING_LINES; i++)
         free(mon->ring[i]);
     lg_buf_free(&mon->excerpt);
+    lg_buf_free(&mon->before_reset);
     free(mon->title);
     pthread_cond_destroy(&mon->cond);
     pthread_mutex_destroy(&mon->lock);
@@ -221,6 +236,9 @@ void lg_monitor_reset_event(lg_monitor *mon)
         mon->reboot_expected = false;
     } else if (!duplicate) {
         mon->resets_since_ready++;
+        /* what the guest said just before it reset is the evidence of a
+         * boot loop; by the time it is decided the next boot is printing */
+        ring_text(mon, &mon->before_reset);
         LG_DEBUG("monitor", "unexpected guest reset (%d since last ready)", mon->resets_since_ready);
         if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {
             char title[128];
@@ -333,16 +351,12 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
     if (mon->decided) {
         if (mon->excerpt.len) {
             out->console_excerpt = strdup(mon->excerpt.data);
+        } else if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP && mon->before_reset.len) {
+            out->console_excerpt = strdup(mon->before_reset.data);
         } else {
             /* no console report: the last lines the guest printed */
             lg_buf tail = LG_BUF_INIT;
-            for (size_t i = 0; i < RING_LINES; i++) {
-                size_t slot = (mon->ring_next + i) % RING_LINES;
-                if (mon->ring[slot]) {
-                    lg_buf_puts(&tail, mon->ring[slot]);
-                    lg_buf_puts(&tail, "\n");
-                }
-            }
+            ring_text(mon, &tail);
             out->console_excerpt = lg_buf_steal(&tail);
         }
     }

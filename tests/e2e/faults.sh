@@ -24,6 +24,8 @@ is "$(xpath "$run" 'string(/run/job[@content="bootloop"]/@verdict)')" BOOT_LOOP 
 is "$(xpath "$run" 'string(/run/job[@content="bootloop"]/evidence/@signal)')" reboot "decided by resets counted against readiness"
 is "$(xpath "$run" 'string(/run/job[@content="bootloop"]/evidence/@title)')" \
 	"boot loop: guest reset 2 times in a row without reaching ready" "boot-loop title is stable and carries the count"
+contains "$(xpath "$run" 'string(/run/job[@content="bootloop"]/evidence/console)')" "boot watchdog expired" \
+	"boot-loop evidence shows what the guest said before it reset"
 is "$(xpath "$run" 'string(/run/job[@content="agent-dies"]/@verdict)')" AGENT_FAILURE "dying agent: AGENT_FAILURE"
 contains "$(xpath "$run" 'string(/run/job[@content="agent-dies"]/evidence/@title)')" "agent health check failed" \
 	"title says the agent's health check failed"
