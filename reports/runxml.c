@@ -84,10 +84,24 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
             xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
             set(e, "signal", lg_signal_name(ev->signal));
             set(e, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
-            setnum(e, "time-s", ev->time_s, 1);
+            setnum(e, "time-s", ev->time_s, 3);
             setnum(e, "boot", ev->boot, 0);
             if (res->step)
                 set(e, "step", res->step);
+            /* the instants detection latency is measured from */
+            if (ev->panic_time_s >= 0)
+                setnum(e, "panic-time-s", ev->panic_time_s, 3);
+            if (ev->report_time_s >= 0)
+                setnum(e, "report-time-s", ev->report_time_s, 3);
+            if (ev->last_answer_s >= 0)
+                setnum(e, "last-answer-s", ev->last_answer_s, 3);
+            for (size_t k = 0; k < ev->n_signals; k++) {
+                xmlNodePtr sig = xmlNewChild(e, NULL, (const xmlChar *)"signal", NULL);
+                set(sig, "name", lg_signal_name(ev->signals[k].signal));
+                set(sig, "verdict", lg_verdict_name(ev->signals[k].verdict));
+                setnum(sig, "time-s", ev->signals[k].time_s, 3);
+                set(sig, "title", ev->signals[k].title);
+            }
             if (ev->console_excerpt && *ev->console_excerpt)
                 xmlNewTextChild(e, NULL, (const xmlChar *)"console", (const xmlChar *)ev->console_excerpt);
         }

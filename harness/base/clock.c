@@ -11,6 +11,23 @@ int64_t lg_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t lg_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t lg_wall_us_to_mono_us(int64_t wall_us)
+{
+    struct timespec wall, mono;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    int64_t wall_now = (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000;
+    int64_t mono_now = (int64_t)mono.tv_sec * 1000000 + mono.tv_nsec / 1000;
+    return mono_now - (wall_now - wall_us);
+}
+
 void lg_wall_iso8601(char *out, size_t len)
 {
     time_t now = time(NULL);

@@ -9,6 +9,11 @@ typedef struct lg_deadline {
 } lg_deadline;
 
 int64_t lg_now_ms(void);
+/* Monotonic microseconds (same clock as lg_now_ms). */
+int64_t lg_now_us(void);
+/* A wall-clock instant (microseconds since the epoch, as QEMU stamps its
+ * events) on the monotonic clock, by the current offset between the two. */
+int64_t lg_wall_us_to_mono_us(int64_t wall_us);
 /* Wall-clock time as ISO-8601 UTC into out (>= 21 bytes). */
 void lg_wall_iso8601(char *out, size_t len);
 lg_deadline lg_deadline_in_ms(int64_t ms);

@@ -43,6 +43,7 @@ typedef struct job_ctx {
     pthread_cond_t hb_cond;
     bool hb_stop;
     bool hb_active;       /* guest is ready and not being rebooted */
+    int64_t hb_active_ms; /* when it last became ready: the guest answered then */
     bool agent_installed; /* the build's health command applies from now on */
     unsigned hb_generation;
 } job_ctx;
@@ -121,9 +122,10 @@ static void on_watchdog(void *opaque, int action)
                     action >= 0 && action < (int)LG_N_ELEMENTS(actions) ? actions[action] : "unknown");
 }
 
-static void on_panic_details(void *opaque, const char *details)
+static void on_panic_details(void *opaque, const char *details, int64_t qemu_wall_us)
 {
     job_ctx *ctx = opaque;
+    lg_monitor_panic_time(ctx->mon, qemu_wall_us);
     LG_DEBUG("monitor", "%s: GUEST_PANICKED %s", ctx->job->id, details ? details : "");
     lg_panic_info info;
     if (!lg_panic_info_parse(details, &info))
@@ -172,17 +174,24 @@ static void hb_set_active(job_ctx *ctx, bool active)
 {
     pthread_mutex_lock(&ctx->hb_lock);
     ctx->hb_active = active;
+    ctx->hb_active_ms = lg_now_ms();
     ctx->hb_generation++;
     pthread_mutex_unlock(&ctx->hb_lock);
+    if (active)
+        lg_monitor_heartbeat(ctx->mon);
 }
 
 static void *heartbeat(void *opaque)
 {
     job_ctx *ctx = opaque;
-    /* The interval is a period, not a timeout: it stays as written, so a hang
-     * is reported after interval x misses whatever the accelerator. */
-    const int interval_ms = ctx->policy->heartbeat_interval_s * 1000;
-    int misses = 0;
+    /* The guest is lost once it has not answered for interval x misses.  That
+     * is a span of time, measured from the last answer, not a count of failed
+     * checks: a check that hangs until its deadline must not stretch it.  The
+     * interval is a period, not a timeout, so it is not scaled for TCG. */
+    const int64_t interval_ms = (int64_t)ctx->policy->heartbeat_interval_s * 1000;
+    const int64_t timeout_ms = interval_ms * ctx->policy->heartbeat_misses;
+    int64_t last_answer_ms = 0;
+    int failures = 0;
     int health_failures = 0;
     LG_AUTOFREE char *health_cmd = ctx->job->build->health
         ? lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s", ctx->job->build->health) : NULL;
@@ -191,36 +200,54 @@ static void *heartbeat(void *opaque)
         .host = "127.0.0.1", .port = ctx->port, .user = ctx->profile->ssh_user,
         .key_path = ctx->profile->ssh_key, .cancel = cancelled, .cancel_opaque = ctx,
     };
+    unsigned seen_generation = 0;
+    int64_t next_check_ms = lg_now_ms() + interval_ms;
     pthread_mutex_lock(&ctx->hb_lock);
     while (!ctx->hb_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += interval_ms / 1000;
-        ts.tv_nsec += (long)(interval_ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
+        int64_t wait_ms = next_check_ms - lg_now_ms();
+        if (wait_ms > 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_sec += wait_ms / 1000;
+            ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&ctx->hb_cond, &ctx->hb_lock, &ts);
+            continue; /* woken early (stop, or a state change): look again */
         }
-        pthread_cond_timedwait(&ctx->hb_cond, &ctx->hb_lock, &ts);
-        if (ctx->hb_stop)
-            break;
-        if (!ctx->hb_active) {
-            misses = 0;
+        /* checks start on a fixed period, however long the last one took */
+        next_check_ms += interval_ms;
+        if (next_check_ms < lg_now_ms())
+            next_check_ms = lg_now_ms() + interval_ms;
+        if (!ctx->hb_active || ctx->hb_generation != seen_generation) {
+            /* not ready, or rebooted since the last check: start over */
+            seen_generation = ctx->hb_generation;
+            last_answer_ms = ctx->hb_active ? ctx->hb_active_ms : 0;
+            failures = 0;
             lg_ssh_free(ssh);
             ssh = NULL;
-            continue;
+            if (!ctx->hb_active)
+                continue;
         }
         unsigned generation = ctx->hb_generation;
         bool check_health = health_cmd && ctx->agent_installed;
         pthread_mutex_unlock(&ctx->hb_lock);
 
-        lg_deadline dl = lg_deadline_in_ms(interval_ms > 5000 ? interval_ms : 5000);
+        /* A check may take until the guest counts as lost, no longer: a slow
+         * answer from a busy TCG guest is still an answer. */
+        int64_t left_ms = last_answer_ms + timeout_ms - lg_now_ms();
+        lg_deadline dl = lg_deadline_in_ms(left_ms > 1000 ? left_ms : 1000);
         int rc = ssh ? 0 : lg_ssh_connect(&target, dl, &ssh);
         int status = -1, health_status = 0;
         LG_AUTOBUF health_out = LG_BUF_INIT;
         if (rc == 0)
             rc = lg_ssh_exec(ssh, "true", NULL, 0, dl, NULL, &status);
-        if (rc == 0 && status == 0 && check_health)
+        bool answered = rc == 0 && status == 0;
+        if (answered)
+            lg_monitor_heartbeat(ctx->mon);
+        if (answered && check_health)
             rc = lg_ssh_exec(ssh, health_cmd, NULL, 0, dl, &health_out, &health_status);
         if (rc < 0) {
             lg_ssh_free(ssh);
@@ -230,8 +257,11 @@ static void *heartbeat(void *opaque)
         pthread_mutex_lock(&ctx->hb_lock);
         if (generation != ctx->hb_generation || rc == -ECANCELED)
             continue; /* the guest was rebooted under us: not a miss */
-        if (rc == 0 && status == 0) {
-            misses = 0;
+        if (answered) {
+            last_answer_ms = lg_now_ms();
+            failures = 0;
+            if (rc < 0 || !check_health)
+                continue; /* the health command itself timed out: asked again next time */
             /* The OS answers; does the agent? */
             health_failures = health_status == 0 ? 0 : health_failures + 1;
             if (health_failures >= HEALTH_FAILURES) {
@@ -242,13 +272,15 @@ static void *heartbeat(void *opaque)
             }
             continue;
         }
-        misses++;
-        LG_DEBUG("heartbeat", "%s: miss %d/%d: %s", ctx->job->id, misses, ctx->policy->heartbeat_misses,
+        failures++;
+        int64_t silent_ms = lg_now_ms() - last_answer_ms;
+        LG_DEBUG("heartbeat", "%s: no answer (%d in a row, silent %.1f s of %.1f s): %s", ctx->job->id, failures,
+                 (double)silent_ms / 1000.0, (double)timeout_ms / 1000.0,
                  rc < 0 ? lg_error_msg() : "non-zero exit");
-        if (misses >= ctx->policy->heartbeat_misses) {
+        if (silent_ms >= timeout_ms) {
             lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT,
-                            "heartbeat lost: guest did not answer %d checks %d s apart",
-                            misses, ctx->policy->heartbeat_interval_s);
+                            "heartbeat lost: guest did not answer for %d s (checks every %d s)",
+                            (int)(timeout_ms / 1000), ctx->policy->heartbeat_interval_s);
             ctx->hb_active = false;
         }
     }
@@ -508,6 +540,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
         result->evidence = (lg_evidence){
             .verdict = LG_VERDICT_INFRA_ERROR, .signal = LG_SIGNAL_HYPERVISOR,
             .title = lg_strdup_printf("cannot create %s: %s", job_dir, strerror(-rc)),
+            .panic_time_s = -1, .report_time_s = -1, .last_answer_s = -1,
         };
         goto out;
     }

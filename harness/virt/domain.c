@@ -82,11 +82,11 @@ static void on_watchdog(virConnectPtr c, virDomainPtr d, int action, void *opaqu
 static void on_qemu_event(virConnectPtr c, virDomainPtr d, const char *event, long long seconds,
                           unsigned int micros, const char *details, void *opaque)
 {
-    (void)c; (void)d; (void)event; (void)seconds; (void)micros;
+    (void)c; (void)d; (void)event;
     sink *s = opaque;
     pthread_mutex_lock(&s->lock);
     if (!s->closing && s->handlers.panic_details)
-        s->handlers.panic_details(s->handlers.opaque, details);
+        s->handlers.panic_details(s->handlers.opaque, details, (int64_t)seconds * 1000000 + micros);
     pthread_mutex_unlock(&s->lock);
 }
 

@@ -2,6 +2,7 @@
  * (destroyed and undefined) by lg_domain_free. */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conn.h"
 
@@ -15,8 +16,9 @@ typedef struct lg_domain_handlers {
     /* action: a virDomainEventWatchdogAction */
     void (*watchdog)(void *opaque, int action);
     /* QEMU's GUEST_PANICKED event data (JSON), with the guest's own crash
-     * details where it has them (hyper-v crash MSRs) */
-    void (*panic_details)(void *opaque, const char *details_json);
+     * details where it has them (hyper-v crash MSRs), and QEMU's timestamp of
+     * it (wall clock, microseconds since the epoch) */
+    void (*panic_details)(void *opaque, const char *details_json, int64_t qemu_wall_us);
     void *opaque;
 } lg_domain_handlers;
 

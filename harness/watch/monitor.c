@@ -18,6 +18,12 @@
 /* One guest reset emits a burst of reboot events within about a second (more under TCG). */
 #define RESET_DEBOUNCE_MS 3000
 #define BOOT_LOOP_RESETS 2
+#define SIGNAL_KINDS (LG_SIGNAL_WATCHDOG + 1)
+/* printk timestamp samples kept for the console clock */
+#define CLOCK_SAMPLES 256
+/* only samples this close (guest time) to the report line estimate its
+ * delivery: the guest's clock rate is only as good as its calibration */
+#define CLOCK_WINDOW_US 5000000
 
 struct lg_monitor {
     pthread_mutex_t lock;
@@ -41,15 +47,33 @@ struct lg_monitor {
     int resets_since_ready;
     int64_t last_reset_ms;
 
+    /* the console clock: for each recent line with a printk timestamp, its
+     * arrival here minus the guest's stamp; a new boot starts a new epoch */
+    int64_t chunk_arrival_us;
+    struct { int64_t guest_us, delta_us; } clock[CLOCK_SAMPLES];
+    size_t clock_next, clock_count;
+    int64_t clock_last_guest_us;
+    int64_t ring_guest_us[RING_LINES]; /* printk stamp of each ring line, -1 none */
+    int64_t report_guest_us;           /* stamp of the first report header, -1 none */
+    int64_t report_arrival_us;
+
+    int64_t start_us;
+    int64_t panic_us;        /* QEMU's panic timestamp on our clock, 0 none */
+    int64_t last_answer_us;  /* 0 never */
+    lg_signal_note notes[SIGNAL_KINDS];
+    size_t note_order[SIGNAL_KINDS];
+    size_t n_notes;
+
     bool decided;
     int64_t decided_ms;
+    int64_t decided_us;
     lg_finding finding;       /* title owned below */
     char *title;
     int decided_boot;
     bool saw_pvpanic;
 };
 
-static void on_console_line(void *opaque, const char *line, size_t line_no);
+static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no);
 /* The last RING_LINES console lines, oldest first. */
 static void ring_text(lg_monitor *mon, lg_buf *out)
 {
@@ -65,6 +89,73 @@ static void ring_text(lg_monitor *mon, lg_buf *out)
 
 static void start_excerpt(lg_monitor *mon, size_t hit_line);
 
+/* ------------------------------------------------------------ console clock
+ * When did the guest print the crash report?  Its kernel stamps each line
+ * ("[   12.345678] ...") on its own clock; we see each line arrive on ours.
+ * For every line, arrival minus stamp = the clock offset + that line's
+ * delivery delay (serial port, QEMU, libvirtd, RPC), and the delay is never
+ * negative, so the smallest difference among nearby lines is the best
+ * estimate of the offset, and stamp + offset is when the report line was
+ * printed, too late by at most the smallest delay seen (about a
+ * millisecond).  Nearby: within CLOCK_WINDOW_US of guest time, so a guest
+ * clock that runs a little fast or slow does not skew it. */
+
+/* "[    4.123456] ..." -> microseconds; -1 when the line has no stamp. */
+static int64_t printk_stamp_us(const char *line)
+{
+    if (*line != '[')
+        return -1;
+    const char *p = line + 1;
+    while (*p == ' ')
+        p++;
+    int64_t sec = 0, usec = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        sec = sec * 10 + (*p - '0');
+    if (!digits || digits > 9 || *p != '.')
+        return -1;
+    p++;
+    digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        usec = usec * 10 + (*p - '0');
+    if (digits != 6 || *p != ']')
+        return -1;
+    return sec * 1000000 + usec;
+}
+
+/* Records the line's sample; returns its stamp or -1. */
+static int64_t console_clock_sample(lg_monitor *mon, const char *line)
+{
+    int64_t guest_us = printk_stamp_us(line);
+    if (guest_us < 0)
+        return -1;
+    if (guest_us + 1000000 < mon->clock_last_guest_us)
+        mon->clock_count = 0; /* the guest rebooted: a new clock */
+    mon->clock_last_guest_us = guest_us;
+    mon->clock[mon->clock_next].guest_us = guest_us;
+    mon->clock[mon->clock_next].delta_us = mon->chunk_arrival_us - guest_us;
+    mon->clock_next = (mon->clock_next + 1) % CLOCK_SAMPLES;
+    if (mon->clock_count < CLOCK_SAMPLES)
+        mon->clock_count++;
+    return guest_us;
+}
+
+/* When the report header was printed, on our clock; -1 unknown. */
+static int64_t console_clock_report_us(lg_monitor *mon)
+{
+    if (mon->report_guest_us < 0)
+        return -1;
+    /* the header's own sample is one of them, so there is always one */
+    int64_t best = mon->report_arrival_us - mon->report_guest_us;
+    for (size_t i = 0; i < mon->clock_count; i++) {
+        int64_t g = mon->clock[i].guest_us;
+        if (g >= mon->report_guest_us - CLOCK_WINDOW_US && g <= mon->report_guest_us + CLOCK_WINDOW_US &&
+            mon->clock[i].delta_us < best)
+            best = mon->clock[i].delta_us;
+    }
+    return mon->report_guest_us + best;
+}
+
 int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
 {
     lg_monitor *mon = calloc(1, sizeof(*mon));
@@ -77,6 +168,10 @@ int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
     pthread_cond_init(&mon->cond, &attr);
     pthread_condattr_destroy(&attr);
     mon->start_ms = lg_now_ms();
+    mon->start_us = lg_now_us();
+    mon->report_guest_us = -1;
+    for (size_t i = 0; i < RING_LINES; i++)
+        mon->ring_guest_us[i] = -1;
     mon->grace_ms = grace_ms;
     mon->scanner = lg_scanner_new();
     if (console_log_path) {
@@ -108,6 +203,8 @@ void lg_monitor_free(lg_monitor *mon)
     lg_buf_free(&mon->excerpt);
     lg_buf_free(&mon->before_reset);
     free(mon->title);
+    for (size_t i = 0; i < SIGNAL_KINDS; i++)
+        free(mon->notes[i].title);
     pthread_cond_destroy(&mon->cond);
     pthread_mutex_destroy(&mon->lock);
     free(mon);
@@ -117,7 +214,20 @@ void lg_monitor_free(lg_monitor *mon)
 static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *title, bool specific)
 {
     lg_finding incoming = { .verdict = verdict, .signal = signal, .title = title, .title_is_specific = specific };
+    int64_t now_us = lg_now_us();
     int64_t now = lg_now_ms();
+    if ((int)signal >= 0 && signal < SIGNAL_KINDS && !mon->notes[signal].title) {
+        mon->notes[signal] = (lg_signal_note){
+            .signal = signal, .verdict = verdict,
+            .time_s = (double)(now_us - mon->start_us) / 1e6, .title = strdup(title),
+        };
+        mon->note_order[mon->n_notes++] = signal;
+    } else if ((int)signal >= 0 && signal < SIGNAL_KINDS && specific) {
+        /* the same signal naming what failed (a console report's guilty
+         * function): a better title, first time kept */
+        free(mon->notes[signal].title);
+        mon->notes[signal].title = strdup(title);
+    }
     bool in_grace = mon->decided && now - mon->decided_ms <= mon->grace_ms;
     lg_merge merge = lg_verdict_merge(mon->decided ? &mon->finding : NULL, &incoming, in_grace);
     if (merge == LG_MERGE_KEEP) {
@@ -134,6 +244,7 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
         mon->finding.signal = signal;
         if (!mon->decided) {
             mon->decided_ms = now;
+            mon->decided_us = now_us;
             mon->decided_boot = mon->boot;
         }
         mon->decided = true;
@@ -150,7 +261,7 @@ static void excerpt_add(lg_monitor *mon, const char *line)
 }
 
 /* Called by the scanner, lock held (scanner runs under it). */
-static void on_console_line(void *opaque, const char *line, size_t line_no)
+static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no)
 {
     lg_monitor *mon = opaque;
     /* The scanner saw a report header on the previous line.  Start the
@@ -163,6 +274,7 @@ static void on_console_line(void *opaque, const char *line, size_t line_no)
     free(mon->ring[slot]);
     mon->ring[slot] = strdup(line);
     mon->ring_line_no[slot] = line_no;
+    mon->ring_guest_us[slot] = console_clock_sample(mon, stamped);
 
     int n;
     if (sscanf(line, "labgate: boot %d", &n) == 1)
@@ -173,6 +285,13 @@ static void on_console_line(void *opaque, const char *line, size_t line_no)
 
 static void start_excerpt(lg_monitor *mon, size_t hit_line)
 {
+    /* the header is in the ring: remember when the guest printed it */
+    for (size_t i = 0; i < RING_LINES; i++) {
+        if (mon->ring[i] && mon->ring_line_no[i] == hit_line && mon->ring_guest_us[i] >= 0) {
+            mon->report_guest_us = mon->ring_guest_us[i];
+            mon->report_arrival_us = mon->chunk_arrival_us;
+        }
+    }
     mon->excerpt_started = true;
     mon->excerpt_last_line = hit_line + EXCERPT_AFTER;
     size_t first = hit_line > EXCERPT_BEFORE ? hit_line - EXCERPT_BEFORE : 1;
@@ -187,6 +306,7 @@ static void start_excerpt(lg_monitor *mon, size_t hit_line)
 void lg_monitor_console(lg_monitor *mon, const char *data, size_t len)
 {
     pthread_mutex_lock(&mon->lock);
+    mon->chunk_arrival_us = lg_now_us();
     if (mon->console_log) {
         fwrite(data, 1, len, mon->console_log);
         fflush(mon->console_log);
@@ -222,6 +342,23 @@ void lg_monitor_post_specific(lg_monitor *mon, lg_verdict verdict, lg_signal sig
     if (signal == LG_SIGNAL_PVPANIC)
         mon->saw_pvpanic = true;
     decide(mon, verdict, signal, title, true);
+    pthread_mutex_unlock(&mon->lock);
+}
+
+void lg_monitor_panic_time(lg_monitor *mon, int64_t qemu_wall_us)
+{
+    int64_t mono_us = lg_wall_us_to_mono_us(qemu_wall_us);
+    pthread_mutex_lock(&mon->lock);
+    if (!mon->panic_us)
+        mon->panic_us = mono_us;
+    pthread_mutex_unlock(&mon->lock);
+}
+
+void lg_monitor_heartbeat(lg_monitor *mon)
+{
+    int64_t now_us = lg_now_us();
+    pthread_mutex_lock(&mon->lock);
+    mon->last_answer_us = now_us;
     pthread_mutex_unlock(&mon->lock);
 }
 
@@ -346,7 +483,17 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
     out->verdict = mon->decided ? mon->finding.verdict : LG_VERDICT_PASS;
     out->signal = mon->decided ? mon->finding.signal : LG_SIGNAL_NONE;
     out->title = mon->title ? strdup(mon->title) : NULL;
-    out->time_s = mon->decided ? (double)(mon->decided_ms - mon->start_ms) / 1000.0 : 0;
+    out->time_s = mon->decided ? (double)(mon->decided_us - mon->start_us) / 1e6 : 0;
+    out->panic_time_s = mon->panic_us ? (double)(mon->panic_us - mon->start_us) / 1e6 : -1;
+    int64_t report_us = console_clock_report_us(mon);
+    out->report_time_s = report_us >= 0 ? (double)(report_us - mon->start_us) / 1e6 : -1;
+    out->last_answer_s = mon->last_answer_us ? (double)(mon->last_answer_us - mon->start_us) / 1e6 : -1;
+    out->signals = calloc(mon->n_notes ? mon->n_notes : 1, sizeof(*out->signals));
+    for (size_t i = 0; out->signals && i < mon->n_notes; i++) {
+        out->signals[i] = mon->notes[mon->note_order[i]];
+        out->signals[i].title = strdup(mon->notes[mon->note_order[i]].title);
+    }
+    out->n_signals = out->signals ? mon->n_notes : 0;
     out->boot = mon->decided ? mon->decided_boot : mon->boot;
     if (mon->decided) {
         if (mon->excerpt.len) {
@@ -365,6 +512,9 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
 
 void lg_evidence_clear(lg_evidence *ev)
 {
+    for (size_t i = 0; i < ev->n_signals; i++)
+        free(ev->signals[i].title);
+    free(ev->signals);
     free(ev->title);
     free(ev->console_excerpt);
     memset(ev, 0, sizeof(*ev));

@@ -10,13 +10,34 @@
 
 typedef struct lg_monitor lg_monitor;
 
+/* A signal as it fired, decisive or not: the timeline behind a verdict. */
+typedef struct lg_signal_note {
+    lg_signal signal;
+    lg_verdict verdict;
+    double time_s;      /* first time this signal fired, since job start */
+    char *title;
+} lg_signal_note;
+
 typedef struct lg_evidence {
     lg_verdict verdict;
     lg_signal signal;
     char *title;
-    double time_s;      /* since job start */
+    double time_s;      /* when decided, since job start */
     int boot;           /* boot number when decided (1 = first boot) */
     char *console_excerpt;
+    /* Every signal that fired, once each, in the order they first fired. */
+    lg_signal_note *signals;
+    size_t n_signals;
+    /* When the guest's kernel panicked, by QEMU's clock (the pvpanic write),
+     * since job start; < 0 when no panic device reported one. */
+    double panic_time_s;
+    /* When the guest printed the first line of the crash report the console
+     * scanner found, since job start; < 0 when unknown.  Estimated from the
+     * kernel's printk timestamps: see the comment at console_clock_*(). */
+    double report_time_s;
+    /* When the guest last answered the heartbeat (or a readiness probe),
+     * since job start; < 0 never. */
+    double last_answer_s;
 } lg_evidence;
 
 /* console_log_path receives every console byte; grace_ms is how long to keep
@@ -31,6 +52,11 @@ void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, cons
 /* Like lg_monitor_post with a title that names what failed (a decoded stop
  * code), which outranks a generic one for the same verdict. */
 void lg_monitor_post_specific(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *title);
+/* QEMU's own timestamp (wall clock, microseconds since the epoch) of the
+ * guest's panic notification, converted here to the job's clock. */
+void lg_monitor_panic_time(lg_monitor *mon, int64_t qemu_wall_us);
+/* The guest answered the heartbeat. */
+void lg_monitor_heartbeat(lg_monitor *mon);
 /* libvirt reboot event (debounced here: one guest reset emits several). */
 void lg_monitor_reset_event(lg_monitor *mon);
 /* A step is about to reboot the guest: the next reset (one debounced burst)

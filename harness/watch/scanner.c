@@ -730,7 +730,7 @@ static bool scan_line(lg_scanner *sc, char *raw)
     drop_controls(raw);
     const char *line = strip_prefix(raw);
     if (sc->line_fn)
-        sc->line_fn(sc->line_opaque, line, sc->line_no);
+        sc->line_fn(sc->line_opaque, raw, line, sc->line_no);
 
     if (!sc->hit) {
         if (scan_windows(sc, line))

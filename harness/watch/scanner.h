@@ -60,9 +60,9 @@
 
 typedef struct lg_scanner lg_scanner;
 
-/* Called for every complete line (printk timestamp and terminal control
- * characters removed). */
-typedef void (*lg_scanner_line_fn)(void *opaque, const char *line, size_t line_no);
+/* Called for every complete line: `line` without its printk timestamp and
+ * terminal control characters, `stamped` with the timestamp kept. */
+typedef void (*lg_scanner_line_fn)(void *opaque, const char *stamped, const char *line, size_t line_no);
 
 lg_scanner *lg_scanner_new(void);
 void lg_scanner_free(lg_scanner *sc);

@@ -32,6 +32,13 @@ for id in $(xpath "$run" '/run/job/@id' | sed 's/ id="\([^"]*\)"/\1 /g'); do
 done
 faulty_id=$(xpath "$run" 'string(/run/job[@content="faulty"]/@id)')
 contains "$(cat "$out/jobs/$faulty_id/console.log")" "Kernel panic - not syncing" "strict mode turned the oops into a panic"
+fe='/run/job[@content="faulty"]/evidence'
+is "$(xpath "$run" "count($fe/signal[@name='console' and @verdict='CRASH'])")" 1 "the timeline notes the console report"
+is "$(xpath "$run" "count($fe/signal[@name='pvpanic' and @verdict='CRASH'])")" 1 "the timeline notes the pvpanic event"
+is "$(xpath "$run" "boolean($fe/@panic-time-s and $fe/@report-time-s and $fe/@last-answer-s)")" true \
+	"evidence records when the guest panicked, printed the report, and last answered"
+is "$(xpath "$run" "$fe/@report-time-s <= $fe/@panic-time-s and $fe/@last-answer-s <= $fe/@report-time-s")" true \
+	"the guest answered, then printed the oops, then panicked (in that order)"
 contains "$(cat "$scratch/stdout")" "RELEASE BLOCKED" "summary says RELEASE BLOCKED"
 shot=$(xpath "$run" 'string(/run/job[@content="faulty"]/artifact[@kind="screenshot"]/@path)')
 contains "$(file "$out/$shot")" "PNG image data" "a screenshot of the crashed guest is kept as PNG"

@@ -440,6 +440,126 @@ static void test_wait_evidence_is_bounded(void **state)
 
 /* ------------------------------------------------------------- console log */
 
+/* ------------------------------------------------------------- timeline */
+
+static void feed_str(lg_monitor *mon, const char *text)
+{
+    lg_monitor_console(mon, text, strlen(text));
+}
+
+static void test_every_signal_is_noted_once_in_order(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    lg_monitor_post(mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT, "heartbeat lost");
+    lg_monitor_post(mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "kernel panic (pvpanic)");
+    lg_monitor_post(mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "kernel panic (pvpanic), again");
+    feed_str(mon, BUG_LINE "\n" RIP_LINE "\n");
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    /* the crash took over as the root cause; the timeline keeps all three */
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_int_equal(ev.n_signals, 3);
+    assert_int_equal(ev.signals[0].signal, LG_SIGNAL_HEARTBEAT);
+    assert_int_equal(ev.signals[0].verdict, LG_VERDICT_HANG);
+    assert_string_equal(ev.signals[0].title, "heartbeat lost");
+    assert_int_equal(ev.signals[1].signal, LG_SIGNAL_PVPANIC);
+    assert_string_equal(ev.signals[1].title, "kernel panic (pvpanic)");
+    assert_int_equal(ev.signals[2].signal, LG_SIGNAL_CONSOLE);
+    /* refined when the call trace named the function */
+    assert_string_equal(ev.signals[2].title, SAMPLEDRV_TITLE);
+    assert_true(ev.signals[0].time_s <= ev.signals[1].time_s);
+    assert_true(ev.signals[1].time_s <= ev.signals[2].time_s);
+    /* the decision is as old as the first signal */
+    assert_true(ev.time_s == ev.signals[0].time_s);
+    /* no QEMU timestamp, no printk stamps, no heartbeat answer */
+    assert_true(ev.panic_time_s < 0);
+    assert_true(ev.report_time_s < 0);
+    assert_true(ev.last_answer_s < 0);
+    lg_evidence_clear(&ev);
+    assert_null(ev.signals);
+    lg_monitor_free(mon);
+}
+
+static double since(int64_t from_us, int64_t to_us)
+{
+    return (double)(to_us - from_us) / 1e6;
+}
+
+/* The report line arrives late; an earlier line of the same boot arrived
+ * promptly and fixes the guest's clock, so the estimate is that line's
+ * arrival plus the guest time between the two (0.3 s).  Sleeps only make
+ * later lines later, so the bounds hold however slow the machine is. */
+static void test_report_time_from_printk_stamps(void **state)
+{
+    const tmpdir_suite *s = *state;
+    int64_t start_lo = lg_now_us();
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    int64_t start_hi = lg_now_us();
+    /* an earlier boot whose clock must not count */
+    feed_str(mon, "[   50.000000] previous boot\n");
+    lg_sleep_ms(20);
+    int64_t a_lo = lg_now_us();
+    feed_str(mon, "[    1.000000] labgate: boot 2\n");
+    int64_t a_hi = lg_now_us();
+    lg_sleep_ms(200);
+    feed_str(mon, "[    1.200000] sampledrv: loaded channel file\n");
+    lg_sleep_ms(250);
+    feed_str(mon, "[    1.300000] " BUG_LINE "\n[    1.300100] " RIP_LINE "\n");
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    double lo = since(start_hi, a_lo) + 0.3, hi = since(start_lo, a_hi) + 0.3;
+    if (ev.report_time_s < lo - 1e-6 || ev.report_time_s > hi + 1e-6)
+        fail_msg("report time %.6f not in [%.6f, %.6f]", ev.report_time_s, lo, hi);
+    /* decided when the late line arrived, after the guest printed it */
+    assert_true(ev.time_s >= ev.report_time_s);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_report_without_stamps_has_no_time(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    feed_str(mon, "[    1.000000] stamped\n" BUG_LINE "\n" RIP_LINE "\n");
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_true(ev.report_time_s < 0);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+static void test_panic_time_and_last_answer(void **state)
+{
+    const tmpdir_suite *s = *state;
+    int64_t start_lo = lg_now_us();
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    int64_t start_hi = lg_now_us();
+    lg_sleep_ms(50);
+    int64_t answer_lo = lg_now_us();
+    lg_monitor_heartbeat(mon);
+    int64_t answer_hi = lg_now_us();
+    /* QEMU stamped the panic 20 ms before we heard of it */
+    struct timespec wall;
+    int64_t panic_lo = lg_now_us();
+    clock_gettime(CLOCK_REALTIME, &wall);
+    lg_monitor_panic_time(mon, (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000 - 20000);
+    int64_t panic_hi = lg_now_us();
+    lg_monitor_post(mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "kernel panic (pvpanic)");
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_true(ev.last_answer_s >= since(start_hi, answer_lo) && ev.last_answer_s <= since(start_lo, answer_hi));
+    /* 1 ms of slack: the wall and monotonic clocks are read a moment apart */
+    double lo = since(start_hi, panic_lo) - 0.020 - 0.001, hi = since(start_lo, panic_hi) - 0.020 + 0.001;
+    if (ev.panic_time_s < lo || ev.panic_time_s > hi)
+        fail_msg("panic time %.6f not in [%.6f, %.6f]", ev.panic_time_s, lo, hi);
+    assert_true(ev.time_s >= ev.panic_time_s);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
 static void test_console_log_receives_every_byte(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -495,6 +615,10 @@ int main(void)
         cmocka_unit_test(test_ready_resets_the_count),
         cmocka_unit_test(test_wait_wakes_on_decision),
         cmocka_unit_test(test_wait_evidence_is_bounded),
+        cmocka_unit_test(test_every_signal_is_noted_once_in_order),
+        cmocka_unit_test(test_report_time_from_printk_stamps),
+        cmocka_unit_test(test_report_without_stamps_has_no_time),
+        cmocka_unit_test(test_panic_time_and_last_answer),
         cmocka_unit_test(test_console_log_receives_every_byte),
         cmocka_unit_test(test_console_log_path_must_be_writable),
     };

@@ -52,7 +52,7 @@ typedef struct result {
     bool cr_in_line;
 } result;
 
-static void count_line(void *opaque, const char *line, size_t line_no)
+static void count_line(void *opaque, const char *stamped, const char *line, size_t line_no)
 {
     result *r = opaque;
     r->lines++;
@@ -105,7 +105,7 @@ static void assert_title(const result *r, const char *want)
         fail_msg("title \"%s\" (hit %d), expected \"%s\"", r->title ? r->title : "(none)", r->hit, want);
 }
 
-static void collect_line(void *opaque, const char *line, size_t line_no)
+static void collect_line(void *opaque, const char *stamped, const char *line, size_t line_no)
 {
     (void)line_no;
     lg_buf_printf(opaque, "%s\n", line);
