@@ -313,6 +313,7 @@ void lg_profile_free(lg_profile *p)
     free(p->id); free(p->path); free(p->os); free(p->arch); free(p->machine);
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
     free(p->ssh_user); free(p->ssh_key); free(p->boot_count_command); free(p->panic_model);
+    free(p->watchdog_model); free(p->watchdog_action);
     free(p);
 }
 
@@ -372,6 +373,13 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
 
     p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
     p->panic_model = (n = child(root, "panic")) ? attr(n, "model") : strdup("isa");
+    if ((n = child(root, "watchdog"))) {
+        p->watchdog_model = attr(n, "model");
+        /* the event is the signal; the guest is left as it is for evidence */
+        p->watchdog_action = attr(n, "action");
+        if (!p->watchdog_action)
+            p->watchdog_action = strdup("none");
+    }
     xmlFreeDoc(doc);
 
     if (lg_diags_errors(diags) > errors_before) {

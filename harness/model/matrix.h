@@ -28,6 +28,8 @@ typedef struct lg_profile {
     int ssh_port;      /* guest port forwarded from 127.0.0.1 */
     char *boot_count_command;
     char *panic_model; /* isa | none */
+    char *watchdog_model;  /* i6300esb | ib700, or NULL for none */
+    char *watchdog_action; /* what QEMU does when it fires (libvirt's names) */
 } lg_profile;
 
 typedef struct lg_host {

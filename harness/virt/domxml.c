@@ -107,6 +107,11 @@ char *lg_domxml_build(const lg_domxml_params *params)
         set(addr, "type", "isa");
         set(addr, "iobase", "0x505");
     }
+    if (p->watchdog_model) {
+        xmlNodePtr wd = add(devices, "watchdog", NULL);
+        set(wd, "model", p->watchdog_model);
+        set(wd, "action", p->watchdog_action);
+    }
     /* A display with no listener: nothing to connect to, but QEMU renders
      * the screen, so a screenshot can be taken as evidence. */
     xmlNodePtr graphics = add(devices, "graphics", NULL);

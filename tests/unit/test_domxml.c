@@ -249,6 +249,17 @@ static void test_no_panic_device_when_profile_says_none(void **state)
     built_free(&b);
 }
 
+static void test_watchdog_device_from_profile(void **state)
+{
+    suite *s = *state;
+    lg_domxml_params params = params_for(s->fixture_profile, false, false);
+    built b = build(&params);
+    assert_int_equal(xcount(&b, "/domain/devices/watchdog"), 1);
+    assert_xstr(&b, "/domain/devices/watchdog/@model", "i6300esb");
+    assert_xstr(&b, "/domain/devices/watchdog/@action", "pause");
+    built_free(&b);
+}
+
 static void test_disk_is_the_overlay(void **state)
 {
     suite *s = *state;
@@ -385,6 +396,7 @@ int main(void)
         cmocka_unit_test(test_name_resources_and_kernel),
         cmocka_unit_test(test_panic_device_and_on_crash),
         cmocka_unit_test(test_no_panic_device_when_profile_says_none),
+        cmocka_unit_test(test_watchdog_device_from_profile),
         cmocka_unit_test(test_disk_is_the_overlay),
         cmocka_unit_test(test_ssh_forward_on_qemu_command_line),
         cmocka_unit_test(test_strict_kernel_arguments_only_when_strict),
