@@ -126,8 +126,13 @@ char *lg_domxml_build(const lg_domxml_params *params)
      * at a fixed PCI slot well above the ones libvirt assigns. restrict=on
      * keeps the guest from reaching anything but the forwarded port. */
     xmlNodePtr cmd = xmlNewChild(dom, qemu_ns, (const xmlChar *)"commandline", NULL);
+    char host_port[16];
+    if (params->ssh_host_port > 0)
+        snprintf(host_port, sizeof(host_port), "%d", params->ssh_host_port);
+    else
+        snprintf(host_port, sizeof(host_port), "%s", LG_DOMXML_PORT_PLACEHOLDER);
     LG_AUTOFREE char *netdev = lg_strdup_printf(
-        "user,id=lgnet0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:%d", params->ssh_host_port, p->ssh_port);
+        "user,id=lgnet0,restrict=on,hostfwd=tcp:127.0.0.1:%s-:%d", host_port, p->ssh_port);
     const char *bus = strcmp(p->machine, "pc") == 0 || strncmp(p->machine, "pc-i440fx", 9) == 0 ? "pci.0" : "pcie.0";
     LG_AUTOFREE char *nic = lg_strdup_printf("virtio-net-pci,netdev=lgnet0,bus=%s,addr=0x10", bus);
     qemu_arg(cmd, qemu_ns, "-netdev");

@@ -6,7 +6,8 @@ typedef struct lg_domxml_params {
     const lg_profile *profile;
     const char *name;          /* labgate-<run>-<job> */
     const char *overlay_path;  /* the job's qcow2 overlay */
-    int ssh_host_port;         /* 127.0.0.1:port forwards to the guest's ssh port */
+    int ssh_host_port;         /* 127.0.0.1:port forwards to the guest's ssh port;
+                                * 0 writes LG_DOMXML_PORT_PLACEHOLDER */
     bool kvm;                  /* false: TCG */
     bool strict;               /* turn oopses, warnings and lockups into panics */
     const char *run_id;
@@ -17,6 +18,9 @@ typedef struct lg_domxml_params {
 #define LG_STRICT_CMDLINE "oops=panic panic_on_warn=1 softlockup_panic=1 hung_task_panic=1"
 /* XML namespace of the <metadata> element that marks labgate's domains. */
 #define LG_METADATA_NS "urn:labgate:job"
+
+/* What `labgate domxml` shows where a run would put a real port. */
+#define LG_DOMXML_PORT_PLACEHOLDER "SSH_PORT"
 
 /* Returns a new XML string, or NULL when out of memory. */
 char *lg_domxml_build(const lg_domxml_params *params);

@@ -32,6 +32,22 @@ p2=$("$LABGATE" plan "$LG_SOURCE_DIR/matrix/demo.xml")
 is "$p1" "$p2" "plan is the same on every invocation"
 is "$(echo "$p1" | tail -n +2 | wc -l)" 2 "the demo plans two jobs"
 contains "$p1" "faulty" "the plan lists the faulty content job"
+# domxml: what a run would define, for every shipped profile, valid for libvirt
+for profile in "$LG_SOURCE_DIR"/guests/profiles/*.xml "$LG_SOURCE_DIR"/bench/profiles/*.xml; do
+	name=${profile#"$LG_SOURCE_DIR"/}
+	"$LABGATE" domxml "$profile" >"$scratch/dom.xml" 2>/dev/null; ok $? "domxml $name exits 0"
+	virt-xml-validate "$scratch/dom.xml" domain >/dev/null 2>&1; ok $? "domxml $name validates against libvirt's domain schema"
+done
+xml=$("$LABGATE" domxml "$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" --strict 2>/dev/null)
+contains "$xml" "hostfwd=tcp:127.0.0.1:SSH_PORT-:22" "domxml shows the ssh port as a placeholder"
+contains "$xml" "labgate-RUN_ID-JOB_ID" "domxml shows run and job ids as placeholders"
+contains "$xml" "oops=panic" "domxml --strict adds strict mode's kernel arguments"
+contains "$("$LABGATE" domxml "$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" --accel kvm 2>/dev/null)" 'type="kvm"' \
+	"domxml --accel kvm gives a kvm domain"
+err=$("$LABGATE" domxml "$LG_SOURCE_DIR/matrix/demo.xml" 2>&1 >/dev/null); is $? 2 "domxml of a matrix (not a profile) exits 2"
+contains "$err" "demo.xml:" "and names the file"
+"$LABGATE" domxml --accel fast "$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >/dev/null 2>&1; is $? 2 "domxml rejects a bad --accel"
+
 fx=$LG_SOURCE_DIR/tests/fixtures/console
 out=$("$LABGATE" triage "$fx/linux-x86_64-faulty-content-panic.log"); is $? 1 "triage of a crash log exits 1"
 is "$out" "BUG: kernel NULL pointer dereference in sampledrv_parse_record" "triage prints the crash title"

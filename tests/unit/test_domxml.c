@@ -275,6 +275,19 @@ static void test_disk_is_the_overlay(void **state)
     built_free(&b);
 }
 
+static void test_port_placeholder_when_no_port(void **state)
+{
+    suite *s = *state;
+    lg_domxml_params params = params_for(s->profile, false, false);
+    params.ssh_host_port = 0;
+    built b = build(&params);
+    char *netdev = xstr(&b, "/domain/qemu:commandline/qemu:arg[@value='-netdev']/following-sibling::qemu:arg[1]/@value");
+    assert_true(list_has(netdev, ",", "hostfwd=tcp:127.0.0.1:" LG_DOMXML_PORT_PLACEHOLDER "-:22"));
+    free(netdev);
+    assert_valid_for_libvirt(s, &b);
+    built_free(&b);
+}
+
 static void test_ssh_forward_on_qemu_command_line(void **state)
 {
     suite *s = *state;
@@ -397,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_panic_device_and_on_crash),
         cmocka_unit_test(test_no_panic_device_when_profile_says_none),
         cmocka_unit_test(test_watchdog_device_from_profile),
+        cmocka_unit_test(test_port_placeholder_when_no_port),
         cmocka_unit_test(test_disk_is_the_overlay),
         cmocka_unit_test(test_ssh_forward_on_qemu_command_line),
         cmocka_unit_test(test_strict_kernel_arguments_only_when_strict),
