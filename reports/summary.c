@@ -8,6 +8,66 @@ static int width(const char *s, int min)
     return n > min ? n : min;
 }
 
+/* Blocking verdicts first, the way a reader scans for trouble. */
+static int severity(lg_verdict v)
+{
+    switch (v) {
+    case LG_VERDICT_CRASH: return 6;
+    case LG_VERDICT_BOOT_LOOP: return 5;
+    case LG_VERDICT_HANG: return 4;
+    case LG_VERDICT_BOOT_TIMEOUT: return 3;
+    case LG_VERDICT_AGENT_FAILURE: return 2;
+    case LG_VERDICT_INFRA_ERROR: return 1;
+    default: return 0;
+    }
+}
+
+/* Content is its own axis, crossed with every build in the field: for each
+ * content set, how each build fared, so "this content crashes 7.11 but not
+ * 7.12" reads off one block. */
+static void print_by_content(const lg_run_report *r, FILE *out, int wb)
+{
+    const lg_plan *plan = r->plan;
+    const lg_matrix *m = plan->matrix;
+    if (m->n_builds < 2)
+        return;
+    fprintf(out, "\nBY CONTENT (every build in the field and the candidate)\n");
+    for (size_t c = 0; c < m->n_contents; c++) {
+        const lg_content *content = &m->contents[c];
+        bool any = false;
+        for (size_t b = 0; b < m->n_builds; b++) {
+            const lg_build *build = &m->builds[b];
+            size_t jobs = 0, worst_count = 0;
+            const lg_evidence *worst = NULL;
+            const lg_job *worst_job = NULL;
+            for (size_t i = 0; i < plan->n_jobs; i++) {
+                const lg_job *job = &plan->jobs[i];
+                if (job->content != content || job->build != build)
+                    continue;
+                const lg_evidence *ev = &r->results[i].evidence;
+                jobs++;
+                if (!worst || severity(ev->verdict) > severity(worst->verdict)) {
+                    worst = ev;
+                    worst_job = job;
+                    worst_count = 1;
+                } else if (ev->verdict == worst->verdict) {
+                    worst_count++;
+                }
+            }
+            if (!jobs)
+                continue;
+            if (!any)
+                fprintf(out, "  %s\n", content->id);
+            any = true;
+            fprintf(out, "    %-*s  %-9s  %-13s %zu/%zu", wb, build->id, build->candidate ? "candidate" : "released",
+                    lg_verdict_name(worst->verdict), worst_count, jobs);
+            if (worst->verdict != LG_VERDICT_PASS)
+                fprintf(out, "  %s (%s)", worst->title ? worst->title : "", worst_job->guest->id);
+            fprintf(out, "\n");
+        }
+    }
+}
+
 void lg_report_print_summary(const lg_run_report *r, FILE *out)
 {
     const lg_plan *plan = r->plan;
@@ -33,6 +93,7 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
             fprintf(out, "%s [%s, %.1f s, boot %d]\n", ev->title ? ev->title : "", lg_signal_name(ev->signal),
                     ev->time_s, ev->boot);
     }
+    print_by_content(r, out, wb);
     fprintf(out, "\n");
     for (int v = LG_VERDICT_PASS; v <= LG_VERDICT_INFRA_ERROR; v++)
         if (counts[v])

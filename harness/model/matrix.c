@@ -577,7 +577,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         lg_host *h = &m->hosts[m->n_hosts++];
         h->id = attr(c, "id");
         h->uri = attr(c, "uri");
-        h->slots = attr_int(c, "slots", 1);
+        h->slots = attr_int(c, "slots", 0); /* 0: from the host's CPUs and memory */
         h->line = line_of(c);
     }
 

@@ -35,7 +35,7 @@ typedef struct lg_profile {
 typedef struct lg_host {
     char *id;
     char *uri;
-    int slots;
+    int slots;  /* jobs at once; 0 = auto (the host's CPUs and free memory) */
     int line;
 } lg_host;
 

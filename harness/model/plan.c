@@ -86,3 +86,24 @@ long lg_plan_find(const lg_plan *plan, const char *job_id)
             return (long)i;
     return -1;
 }
+
+int lg_plan_auto_slots(const lg_matrix *m, int host_cpus, long long host_available_mib)
+{
+    int vcpus = 1;
+    long long mib = 1;
+    for (size_t i = 0; i < m->n_guests; i++) {
+        const lg_profile *p = m->guests[i].profile;
+        if (p && p->vcpus > vcpus)
+            vcpus = p->vcpus;
+        if (p && p->memory_mib + LG_GUEST_OVERHEAD_MIB > mib)
+            mib = p->memory_mib + LG_GUEST_OVERHEAD_MIB;
+    }
+    long long by_cpu = host_cpus / vcpus;
+    long long by_mem = (host_available_mib - LG_HOST_RESERVE_MIB) / mib;
+    long long slots = by_cpu < by_mem ? by_cpu : by_mem;
+    if (slots < 1)
+        slots = 1;
+    if (slots > 256)
+        slots = 256;
+    return (int)slots;
+}

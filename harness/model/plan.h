@@ -32,4 +32,14 @@ long lg_plan_find(const lg_plan *plan, const char *job_id);
 void lg_job_make_id(const char *guest, const char *build, const char *content,
                     const char *scenario, char out[LG_JOB_ID_LEN + 1]);
 
+/* Host memory kept for the host itself, and each guest's cost beyond its
+ * RAM (the QEMU process, TCG's translation cache). */
+#define LG_HOST_RESERVE_MIB 1024
+#define LG_GUEST_OVERHEAD_MIB 256
+/* How many of the plan's guests a host can run at once: every guest vCPU
+ * keeps a host CPU busy under TCG, and every guest needs its memory; the
+ * largest guest of the matrix is the measure.  At least 1: a host too small
+ * for one guest still runs jobs one by one rather than none. */
+int lg_plan_auto_slots(const lg_matrix *m, int host_cpus, long long host_available_mib);
+
 LG_DEFINE_AUTOPTR(lg_plan, lg_plan_free)

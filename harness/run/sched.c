@@ -98,39 +98,58 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
      * are thread-safe). */
     size_t n_workers = 0;
     lg_conn **conns = calloc(m->n_hosts, sizeof(*conns));
+    int *slots = calloc(m->n_hosts, sizeof(*slots));
+    bool *kvm = calloc(m->n_hosts, sizeof(*kvm));
     worker *workers = NULL;
-    size_t total_slots = 0;
-    for (size_t h = 0; h < m->n_hosts; h++)
-        total_slots += (size_t)m->hosts[h].slots;
-    size_t cap = opts->max_parallel > 0 ? (size_t)opts->max_parallel : total_slots;
-    if (cap > plan->n_jobs)
-        cap = plan->n_jobs;
-    workers = calloc(cap ? cap : 1, sizeof(*workers));
-    if (!conns || !workers) {
+    if (!conns || !slots || !kvm) {
         fail_host_jobs(&s, "out of memory");
         goto out;
     }
 
     LG_AUTOBUF errors = LG_BUF_INIT;
+    size_t total_slots = 0;
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        const lg_host *host = &m->hosts[h];
+        int cpus = 0;
+        long long available_mib = 0;
+        int rc = lg_conn_open(host->uri, &conns[h]);
+        if (rc == 0)
+            rc = lg_accel_resolve(conns[h], opts->accel, m, &kvm[h]);
+        if (rc == 0 && host->slots == 0)
+            rc = lg_conn_node_capacity(conns[h], &cpus, &available_mib);
+        if (rc < 0) {
+            LG_ERROR("run", "host %s: %s", host->id, lg_error_msg());
+            lg_buf_printf(&errors, "%shost %s: %s", errors.len ? "; " : "", host->id, lg_error_msg());
+            lg_conn_free(conns[h]);
+            conns[h] = NULL;
+            continue;
+        }
+        *accel_used = kvm[h] ? "kvm" : "tcg";
+        slots[h] = host->slots;
+        if (slots[h] == 0) {
+            slots[h] = lg_plan_auto_slots(m, cpus, available_mib);
+            if (!opts->quiet)
+                fprintf(stderr, "labgate: host %s: %d slot(s) (%d CPUs, %lld MiB available)\n", host->id,
+                        slots[h], cpus, available_mib);
+        }
+        total_slots += (size_t)slots[h];
+    }
+    size_t cap = opts->max_parallel > 0 ? (size_t)opts->max_parallel : total_slots;
+    if (cap > plan->n_jobs)
+        cap = plan->n_jobs;
+    workers = calloc(cap ? cap : 1, sizeof(*workers));
+    if (!workers) {
+        fail_host_jobs(&s, "out of memory");
+        goto out;
+    }
+    /* fill hosts in matrix order */
     for (size_t h = 0; h < m->n_hosts && n_workers < cap; h++) {
         const lg_host *host = &m->hosts[h];
-        if (lg_conn_open(host->uri, &conns[h]) < 0) {
-            LG_ERROR("run", "host %s: %s", host->id, lg_error_msg());
-            lg_buf_printf(&errors, "%shost %s: %s", errors.len ? "; " : "", host->id, lg_error_msg());
-            continue;
-        }
-        bool kvm = false;
-        if (lg_accel_resolve(conns[h], opts->accel, m, &kvm) < 0) {
-            LG_ERROR("run", "host %s: %s", host->id, lg_error_msg());
-            lg_buf_printf(&errors, "%shost %s: %s", errors.len ? "; " : "", host->id, lg_error_msg());
-            continue;
-        }
-        *accel_used = kvm ? "kvm" : "tcg";
-        for (int k = 0; k < host->slots && n_workers < cap; k++) {
+        for (int k = 0; conns[h] && k < slots[h] && n_workers < cap; k++) {
             worker *w = &workers[n_workers++];
             w->s = &s;
             w->env = (lg_job_env){
-                .matrix = m, .conn = conns[h], .out_dir = opts->out_dir, .run_id = opts->run_id, .kvm = kvm,
+                .matrix = m, .conn = conns[h], .out_dir = opts->out_dir, .run_id = opts->run_id, .kvm = kvm[h],
                 .system_uri = strcmp(host->uri, "qemu:///system") == 0,
                 .interrupted = opts->interrupted, .progress = print_progress, .progress_opaque = &s,
             };
@@ -159,6 +178,8 @@ out:
         for (size_t h = 0; h < m->n_hosts; h++)
             lg_conn_free(conns[h]);
     free(conns);
+    free(slots);
+    free(kvm);
     free(workers);
     pthread_mutex_destroy(&s.lock);
 }

@@ -203,3 +203,35 @@ virConnectPtr lg_conn_virt(lg_conn *conn)
 {
     return conn->virt;
 }
+
+int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib)
+{
+    virNodeInfo info;
+    if (virNodeGetInfo(lg_conn_virt(conn), &info) < 0) {
+        lg_virt_error("cannot read the host's CPU count");
+        return -EIO;
+    }
+    int n = 0;
+    if (virNodeGetMemoryStats(lg_conn_virt(conn), VIR_NODE_MEMORY_STATS_ALL_CELLS, NULL, &n, 0) < 0 || n <= 0) {
+        lg_virt_error("cannot read the host's memory");
+        return -EIO;
+    }
+    virNodeMemoryStatsPtr stats = calloc((size_t)n, sizeof(*stats));
+    if (!stats)
+        return -ENOMEM;
+    if (virNodeGetMemoryStats(lg_conn_virt(conn), VIR_NODE_MEMORY_STATS_ALL_CELLS, stats, &n, 0) < 0) {
+        free(stats);
+        lg_virt_error("cannot read the host's memory");
+        return -EIO;
+    }
+    unsigned long long kib = 0;
+    for (int i = 0; i < n; i++)
+        if (strcmp(stats[i].field, VIR_NODE_MEMORY_STATS_FREE) == 0 ||
+            strcmp(stats[i].field, VIR_NODE_MEMORY_STATS_BUFFERS) == 0 ||
+            strcmp(stats[i].field, VIR_NODE_MEMORY_STATS_CACHED) == 0)
+            kib += stats[i].value;
+    free(stats);
+    *cpus = (int)info.cpus;
+    *available_mib = (long long)(kib / 1024);
+    return 0;
+}

@@ -25,6 +25,9 @@ virConnectPtr lg_conn_virt(lg_conn *conn);
  * iteration: a callback that was being dispatched when it was removed has
  * then returned.  Returns 0, or -ETIMEDOUT. */
 int lg_virt_event_barrier(int timeout_ms);
+/* The host's CPUs and the memory it could give guests (free + buffers +
+ * page cache), in MiB.  Returns 0 or a negative errno (message set). */
+int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib);
 /* Records libvirt's last error message via lg_error_set, prefixed by what. */
 void lg_virt_error(const char *what);
 

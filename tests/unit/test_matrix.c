@@ -153,7 +153,7 @@ static void test_valid_matrix_values(void **state)
     assert_int_equal(m->hosts[0].line, line_containing(path, "<host id=\"local\""));
     assert_string_equal(m->hosts[1].id, "lab-1");
     assert_string_equal(m->hosts[1].uri, "qemu+ssh://lab-1.example/system");
-    assert_int_equal(m->hosts[1].slots, 1); /* default */
+    assert_int_equal(m->hosts[1].slots, 0); /* default: auto, decided when connected */
 
     assert_int_equal(m->n_guests, 2);
     assert_string_equal(m->guests[0].id, "linux-x86_64");

@@ -378,6 +378,24 @@ static void test_seed_known_value(void **state)
     lg_matrix_free(m);
 }
 
+static void test_auto_slots(void **state)
+{
+    (void)state;
+    lg_profile small = { .vcpus = 1, .memory_mib = 512 }, big = { .vcpus = 2, .memory_mib = 4096 };
+    lg_guest guests[2] = { { .id = (char *)"small", .profile = &small }, { .id = (char *)"big", .profile = &big } };
+    lg_matrix m = { .guests = guests, .n_guests = 1 };
+    /* CPU-bound: 2 CPUs, plenty of memory */
+    assert_int_equal(lg_plan_auto_slots(&m, 2, 24 * 1024), 2);
+    /* memory-bound: 1024 reserved, 768 per guest */
+    assert_int_equal(lg_plan_auto_slots(&m, 64, 1024 + 3 * 768 + 100), 3);
+    /* the largest guest is the measure */
+    m.n_guests = 2;
+    assert_int_equal(lg_plan_auto_slots(&m, 8, 64 * 1024), 4);
+    assert_int_equal(lg_plan_auto_slots(&m, 64, 1024 + 2 * (4096 + 256)), 2);
+    /* never zero: a small host runs jobs one at a time */
+    assert_int_equal(lg_plan_auto_slots(&m, 1, 512), 1);
+}
+
 static void test_plan_find(void **state)
 {
     (void)state;
@@ -410,6 +428,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cross_product_count_and_order),
+        cmocka_unit_test(test_auto_slots),
         cmocka_unit_test(test_uneven_dimensions),
         cmocka_unit_test(test_empty_dimension_gives_no_jobs),
         cmocka_unit_test(test_exclude_single_attribute),

@@ -1,0 +1,184 @@
+/* The writers of a run's results, on a plan and results built in memory:
+ * the terminal summary (content x build grouping), run.xml and junit.xml. */
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "lg_test.h"
+
+#include "model/plan.h"
+#include "reports/report.h"
+
+/* Two builds (7.11 in the field, 7.12 the candidate) x two contents on two
+ * guests: the bad content crashes 7.11 on one guest only. */
+typedef struct fixture {
+    lg_profile profile;
+    lg_guest guests[2];
+    lg_build builds[2];
+    lg_content contents[2];
+    lg_scenario scenario;
+    lg_matrix matrix;
+    lg_job jobs[8];
+    lg_job_result results[8];
+    lg_plan plan;
+    lg_run_report report;
+} fixture;
+
+static fixture *make_fixture(void)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    assert_non_null(f);
+    f->guests[0] = (lg_guest){ .id = (char *)"linux-x86_64", .profile = &f->profile };
+    f->guests[1] = (lg_guest){ .id = (char *)"linux-aarch64", .profile = &f->profile };
+    f->builds[0] = (lg_build){ .id = (char *)"agent-7.11", .candidate = false };
+    f->builds[1] = (lg_build){ .id = (char *)"agent-7.12", .candidate = true };
+    f->contents[0] = (lg_content){ .id = (char *)"c-291" };
+    f->contents[1] = (lg_content){ .id = (char *)"c-290" };
+    f->scenario = (lg_scenario){ .id = (char *)"boot" };
+    f->matrix = (lg_matrix){
+        .path = (char *)"/m.xml", .name = (char *)"nightly",
+        .guests = f->guests, .n_guests = 2, .builds = f->builds, .n_builds = 2,
+        .contents = f->contents, .n_contents = 2, .scenarios = &f->scenario, .n_scenarios = 1,
+    };
+    size_t n = 0;
+    for (size_t g = 0; g < 2; g++)
+        for (size_t b = 0; b < 2; b++)
+            for (size_t c = 0; c < 2; c++) {
+                lg_job *j = &f->jobs[n];
+                j->guest = &f->guests[g];
+                j->build = &f->builds[b];
+                j->content = &f->contents[c];
+                j->scenario = &f->scenario;
+                lg_job_make_id(j->guest->id, j->build->id, j->content->id, j->scenario->id, j->id);
+                lg_evidence *ev = &f->results[n].evidence;
+                ev->panic_time_s = ev->report_time_s = ev->last_answer_s = -1;
+                if (g == 0 && b == 0 && c == 0) {
+                    ev->verdict = LG_VERDICT_CRASH;
+                    ev->signal = LG_SIGNAL_CONSOLE;
+                    ev->title = (char *)"BUG: kernel NULL pointer dereference in sampledrv_parse_record";
+                    ev->console_excerpt = (char *)"BUG: kernel NULL pointer dereference, address: 0000000000000000";
+                    ev->time_s = 12.5;
+                    ev->boot = 1;
+                }
+                f->results[n].duration_s = 30;
+                n++;
+            }
+    f->plan = (lg_plan){ .matrix = &f->matrix, .jobs = f->jobs, .n_jobs = n };
+    f->report = (lg_run_report){
+        .plan = &f->plan, .results = f->results, .run_id = "run-1", .started = "2026-11-24T00:00:00Z",
+        .finished = "2026-11-24T00:10:00Z", .accel = "tcg", .exit_code = LG_EXIT_BLOCKED,
+    };
+    return f;
+}
+
+static char *summary_of(const fixture *f)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    lg_report_print_summary(&f->report, out);
+    fclose(out);
+    return text;
+}
+
+static void assert_line(const char *text, const char *line)
+{
+    LG_AUTOFREE char *needle = lg_strdup_printf("\n%s\n", line);
+    if (!strstr(text, needle))
+        fail_msg("line \"%s\" not in:\n%s", line, text);
+}
+
+static void test_summary_groups_by_content(void **state)
+{
+    (void)state;
+    fixture *f = make_fixture();
+    LG_AUTOFREE char *text = summary_of(f);
+    assert_non_null(strstr(text, "BY CONTENT"));
+    /* the bad content crashes the build in the field, on one of two guests */
+    assert_line(text, "  c-291");
+    assert_line(text, "    agent-7.11  released   CRASH         1/2  "
+                      "BUG: kernel NULL pointer dereference in sampledrv_parse_record (linux-x86_64)");
+    assert_line(text, "    agent-7.12  candidate  PASS          2/2");
+    /* content order is the matrix's */
+    assert_true(strstr(text, "  c-291\n") < strstr(text, "  c-290\n"));
+    assert_non_null(strstr(text, "RELEASE BLOCKED"));
+    free(f);
+}
+
+static void test_summary_without_versions_has_no_grouping(void **state)
+{
+    (void)state;
+    fixture *f = make_fixture();
+    f->matrix.n_builds = 1;
+    f->plan.n_jobs = 0;
+    /* only the jobs of the first build */
+    for (size_t i = 0; i < 8; i++)
+        if (f->jobs[i].build == &f->builds[0])
+            f->jobs[f->plan.n_jobs] = f->jobs[i], f->results[f->plan.n_jobs++] = f->results[i];
+    LG_AUTOFREE char *text = summary_of(f);
+    assert_null(strstr(text, "BY CONTENT"));
+    free(f);
+}
+
+static char *xpath_string(xmlDocPtr doc, const char *expr)
+{
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    LG_AUTOFREE char *wrapped = lg_strdup_printf("string(%s)", expr);
+    xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *)wrapped, ctx);
+    char *s = strdup(obj && obj->stringval ? (const char *)obj->stringval : "");
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(ctx);
+    return s;
+}
+
+static void test_runxml_evidence_and_timeline(void **state)
+{
+    const tmpdir_suite *s = *state;
+    fixture *f = make_fixture();
+    lg_signal_note notes[] = {
+        { LG_SIGNAL_CONSOLE, LG_VERDICT_CRASH, 12.5, (char *)"BUG: kernel NULL pointer dereference" },
+        { LG_SIGNAL_PVPANIC, LG_VERDICT_CRASH, 12.61, (char *)"kernel panic (pvpanic)" },
+    };
+    lg_evidence *ev = &f->results[0].evidence;
+    ev->signals = notes;
+    ev->n_signals = 2;
+    ev->panic_time_s = 12.6;
+    ev->report_time_s = 12.499;
+    f->results[0].step = (char *)"apply-content";
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/run.xml", s->dir);
+    assert_int_equal(lg_report_write_runxml(&f->report, path), 0);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    struct { const char *expr, *want; } checks[] = {
+        { "/run/@outcome", "blocked" },
+        { "count(/run/job)", "8" },
+        { "count(/run/job[@verdict='CRASH'])", "1" },
+        { "/run/job[@verdict='CRASH']/@build", "agent-7.11" },
+        { "/run/job[@verdict='CRASH']/evidence/@time-s", "12.500" },
+        { "/run/job[@verdict='CRASH']/evidence/@panic-time-s", "12.600" },
+        { "/run/job[@verdict='CRASH']/evidence/@report-time-s", "12.499" },
+        { "count(/run/job[@verdict='CRASH']/evidence/@last-answer-s)", "0" },
+        { "/run/job[@verdict='CRASH']/evidence/@step", "apply-content" },
+        { "count(/run/job[@verdict='CRASH']/evidence/signal)", "2" },
+        { "/run/job[@verdict='CRASH']/evidence/signal[2]/@name", "pvpanic" },
+        { "/run/job[@verdict='CRASH']/evidence/signal[2]/@time-s", "12.610" },
+        { "count(/run/job[@verdict='PASS']/evidence)", "0" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(checks); i++) {
+        LG_AUTOFREE char *got = xpath_string(doc, checks[i].expr);
+        if (strcmp(got, checks[i].want) != 0)
+            fail_msg("%s = \"%s\", expected \"%s\"", checks[i].expr, got, checks[i].want);
+    }
+    xmlFreeDoc(doc);
+    free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_summary_groups_by_content),
+        cmocka_unit_test(test_summary_without_versions_has_no_grouping),
+        cmocka_unit_test(test_runxml_evidence_and_timeline),
+    };
+    return cmocka_run_group_tests_name("reports", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
+}
