@@ -32,9 +32,10 @@ packages=(
 	libvirt-dev libssh2-1-dev libxml2-dev libcmocka-dev
 	# run
 	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
-	qemu-system-x86 qemu-utils libxml2-utils
+	qemu-system-x86 qemu-system-arm qemu-utils libxml2-utils
 	# guest images and the sample agent (the build scripts add the kernel headers)
 	busybox-static dropbear-bin cpio kmod e2fsprogs openssh-client make xz-utils zstd file
+	binutils gcc-aarch64-linux-gnu
 	# syntax checks
 	shellcheck
 )

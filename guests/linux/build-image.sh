@@ -4,6 +4,8 @@
 # Output (default guests/linux/out/<arch>): vmlinuz, initrd.img, rootfs.qcow2,
 # kernel-release, id_ecdsa(.pub), host_key.pub, packages.lock, inputs.sha256.
 # See guests/linux/README.md for the guest contract the harness relies on.
+# x86_64 takes busybox and dropbear from the host; aarch64 takes them from
+# arm64 .debs (apt-get download, dpkg-deb -x: nothing foreign is installed).
 set -euo pipefail
 umask 022
 
@@ -15,14 +17,14 @@ LOCK_WAIT_S=900
 
 usage() {
 	cat <<EOF
-Usage: $PROG [--arch x86_64] [--out DIR] [--force] [--new-keys]
+Usage: $PROG [--arch x86_64|aarch64] [--out DIR] [--force] [--new-keys]
 
 Builds the labgate Linux test guest (Debian cloud kernel, busybox initramfs,
-ext4 root disk with busybox + dropbear) into DIR
+ext4 root disk with busybox, dropbear and qemu-guest-agent) into DIR
 (default: guests/linux/out/<arch>). Must run as root on Debian 12; installs
 the host packages it needs with apt-get.
 
-  --arch ARCH   guest architecture: x86_64 (aarch64: not implemented yet)
+  --arch ARCH   guest architecture: x86_64 (default) or aarch64
   --out DIR     output directory (replaced atomically)
   --force       re-resolve package versions and rebuild even if up to date
   --new-keys    generate new SSH keys (implies --force); otherwise the keys
@@ -55,19 +57,29 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-# Per-architecture settings. aarch64 will need: dpkg --add-architecture arm64,
-# linux-image-cloud-arm64, and busybox-static:arm64 / dropbear-bin:arm64 plus
-# their libraries taken from the arm64 .debs (ldd on the host cannot resolve
-# foreign binaries), and pvpanic-pci instead of pvpanic-mmio.
+# Per-architecture settings. FOREIGN=1: busybox and dropbear come from the
+# DEB_ARCH .debs with their libraries (ldd on the host cannot resolve foreign
+# binaries). EXTRA_KMODS: out-of-tree modules under kmod/ built against the
+# guest kernel's headers (Debian's arm64 kernels lack CONFIG_PVPANIC).
 case "$ARCH" in
 	x86_64)
 		DEB_ARCH=amd64
+		LIB_TRIPLET=x86_64-linux-gnu
 		KERNEL_META=linux-image-cloud-amd64
+		FOREIGN=0
+		EXTRA_KMODS=
+		KBUILD_ARCH=x86
 		;;
 	aarch64)
-		die "--arch aarch64 is not implemented yet (x86_64 only for now)" ;;
+		DEB_ARCH=arm64
+		LIB_TRIPLET=aarch64-linux-gnu
+		KERNEL_META=linux-image-cloud-arm64
+		FOREIGN=1
+		EXTRA_KMODS=pvpanic
+		KBUILD_ARCH=arm64
+		;;
 	*)
-		die "unsupported --arch '$ARCH' (supported: x86_64)" ;;
+		die "unsupported --arch '$ARCH' (supported: x86_64, aarch64)" ;;
 esac
 MODULE_LIST=$SCRIPT_DIR/modules-$ARCH.list
 [ -f "$MODULE_LIST" ] || die "missing module list $MODULE_LIST"
@@ -133,29 +145,61 @@ ensure_host_packages() {
 		die "apt-get install ${missing[*]} failed"
 }
 
-ensure_host_packages busybox-static dropbear-bin openssh-client e2fsprogs qemu-utils cpio kmod gzip util-linux
+# busybox-static and dropbear-bin on the host: the x86_64 guest's binaries,
+# dropbearkey for the keys and, for aarch64, busybox's applet list (the arm64
+# busybox cannot run here). binutils: readelf, to follow the libraries of
+# binaries taken from .debs.
+ensure_host_packages busybox-static dropbear-bin openssh-client e2fsprogs qemu-utils cpio kmod gzip util-linux binutils
 
-if ! apt-cache show "$KERNEL_META" >/dev/null 2>&1; then
-	log "apt-cache does not know $KERNEL_META: running apt-get update"
+if [ "$FOREIGN" -eq 1 ] && ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
+	log "adding dpkg architecture $DEB_ARCH (for apt-get download only; nothing of it is installed)"
+	dpkg --add-architecture "$DEB_ARCH" || die "dpkg --add-architecture $DEB_ARCH failed"
+	apt-get update -q >&2 || die "apt-get update failed"
+fi
+if ! apt-cache show "$KERNEL_META:$DEB_ARCH" >/dev/null 2>&1 ||
+	! apt-cache show "qemu-guest-agent:$DEB_ARCH" >/dev/null 2>&1; then
+	log "apt-cache does not know $KERNEL_META:$DEB_ARCH or qemu-guest-agent:$DEB_ARCH: running apt-get update"
 	apt-get update -q >&2 || die "apt-get update failed"
 fi
 
+# candidate_version PKG: the version apt would download for PKG:DEB_ARCH.
+candidate_version() {
+	apt-cache policy "$1:$DEB_ARCH" 2>/dev/null | awk '$1 == "Candidate:" { print $2; exit }'
+}
+
 # linux-image-cloud-amd64 (meta) -> linux-image-6.1.0-NN-cloud-amd64 (concrete).
-KERNEL_PKG=$(apt-cache depends "$KERNEL_META" 2>/dev/null |
-	awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+KERNEL_PKG=$(apt-cache depends "$KERNEL_META:$DEB_ARCH" 2>/dev/null |
+	awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { sub(/:.*/, "", $2); print $2; exit }')
 [ -n "$KERNEL_PKG" ] || die "cannot resolve the kernel package behind $KERNEL_META (apt-cache depends)"
-KERNEL_VER=$(apt-cache policy "$KERNEL_PKG" | awk '$1 == "Candidate:" { print $2; exit }')
+KERNEL_VER=$(candidate_version "$KERNEL_PKG")
 [ -n "$KERNEL_VER" ] && [ "$KERNEL_VER" != "(none)" ] || die "no installable version of $KERNEL_PKG"
 
-BUSYBOX=/bin/busybox
-DROPBEAR=/usr/sbin/dropbear
-file_from_pkg() { dpkg -L "$1" | grep -qx "$2"; }
-file_from_pkg busybox-static "$BUSYBOX" || die "$BUSYBOX is not from busybox-static"
-file_from_pkg dropbear-bin "$DROPBEAR" || die "$DROPBEAR is not from dropbear-bin"
+NEW_LOCK=$(mktemp "$OUT_PARENT/.packages-$ARCH.XXXXXX")
+# Packages taken from .debs are extracted here (per package) while resolving.
+DEBROOT=$(mktemp -d "$OUT_PARENT/.debs-$ARCH.XXXXXX")
+trap 'rm -rf "$NEW_LOCK" "$DEBROOT"' EXIT
+mkdir -p "$DEB_CACHE"
 
-# Shared libraries of dropbear as the host resolves them (same Debian release).
-DROPBEAR_LIBS=$(ldd "$DROPBEAR" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | LC_ALL=C sort -u)
-[ -n "$DROPBEAR_LIBS" ] || die "ldd $DROPBEAR found no libraries"
+# fetch_deb NAME VERSION: path of NAME_VERSION_{DEB_ARCH,all}.deb in the cache,
+# downloaded with apt-get download if missing (apt verifies its hash).
+fetch_deb() {
+	local name=$1 ver=$2 f dl deb
+	for f in "$DEB_CACHE/${name}_"*.deb; do
+		[ -f "$f" ] || continue
+		[ "$(dpkg-deb -f "$f" Package)" = "$name" ] && [ "$(dpkg-deb -f "$f" Version)" = "$ver" ] || continue
+		case "$(dpkg-deb -f "$f" Architecture)" in "$DEB_ARCH"|all) echo "$f"; return 0 ;; esac
+	done
+	log "downloading $name=$ver"
+	dl=$(mktemp -d "$DEB_CACHE/.dl.XXXXXX")
+	# apt drops privileges to _apt for downloads when it can write there.
+	chown _apt "$dl" 2>/dev/null || true
+	(cd "$dl" && apt-get download -q "$name:$DEB_ARCH=$ver" >&2) || { rm -rf "$dl"; die "apt-get download $name:$DEB_ARCH=$ver failed"; }
+	deb=$(find "$dl" -name '*.deb' | head -n1)
+	[ -n "$deb" ] || { rm -rf "$dl"; die "apt-get download $name produced no .deb"; }
+	mv "$deb" "$DEB_CACHE/"
+	rm -rf "$dl"
+	echo "$DEB_CACHE/${deb##*/}"
+}
 
 pkg_version() { dpkg-query -W -f='${Version}' "$1"; }
 lib_package() {
@@ -164,17 +208,180 @@ lib_package() {
 	echo "${p%%:*}"
 }
 
-NEW_LOCK=$(mktemp "$OUT_PARENT/.packages-$ARCH.XXXXXX")
-trap 'rm -f "$NEW_LOCK"' EXIT
+# ---- binaries from .debs and the libraries they need
+#
+# Each package is extracted into $DEBROOT/<name>. A library (DT_NEEDED) is
+# looked for in the packages extracted so far, then in the direct Depends of
+# the package of the binary that needs it (Debian's shlibs: every NEEDED
+# soname comes from a direct dependency). For the host's own architecture a
+# library the host has is taken from the host instead, like dropbear's, so
+# that the guest never mixes two builds of libc. Result: COPY lines
+# "SRC DEST" for the root file system and lock lines for packages.lock.
+declare -A DEB_VERSION=()   # extracted package -> version
+declare -A CANDIDATE=()     # package -> apt's candidate version or "(none)"
+declare -A DEPENDS=()       # package -> its direct Depends
+declare -A HOST_PROVIDED=() # soname or path the root fs already gets from the host
+DEB_COPY=$DEBROOT/copy.list
+DEB_LOCK=$DEBROOT/lock.list
+: >"$DEB_COPY"
+: >"$DEB_LOCK"
+
+# lookup_candidates PKG...: fill CANDIDATE with one apt-cache call (each call
+# costs about a second where apt keeps no package cache).
+lookup_candidates() {
+	local todo=() p name ver
+	for p in "$@"; do
+		[ -n "${CANDIDATE[$p]+x}" ] && continue
+		CANDIDATE[$p]="(none)"
+		todo+=("$p:$DEB_ARCH")
+	done
+	[ ${#todo[@]} -gt 0 ] || return 0
+	while read -r name ver; do
+		CANDIDATE[$name]=$ver
+	done < <(apt-cache policy "${todo[@]}" 2>/dev/null |
+		awk '/^[^ ]/ { sub(/:$/, ""); sub(/:.*/, ""); name = $0 } $1 == "Candidate:" { print name, $2 }')
+}
+
+extract_deb() { # NAME [VERSION]: extract once; fails if apt has no candidate
+	local name=$1 ver=${2:-} deb
+	[ -z "${DEB_VERSION[$name]:-}" ] || return 0
+	if [ -z "$ver" ]; then
+		lookup_candidates "$name"
+		ver=${CANDIDATE[$name]}
+	fi
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || return 1
+	deb=$(fetch_deb "$name" "$ver")
+	mkdir -p "$DEBROOT/pkg/$name"
+	dpkg-deb -x "$deb" "$DEBROOT/pkg/$name" || die "dpkg-deb -x $deb failed"
+	DEB_VERSION[$name]=$ver
+}
+
+find_in_debs() { # SONAME-or-/PATH: prints "PACKAGE RELPATH" of the first match
+	local want=$1 name rel
+	for name in "${!DEB_VERSION[@]}"; do
+		if [ "${want#/}" != "$want" ]; then
+			rel=${want#/}
+			if [ -e "$DEBROOT/pkg/$name/$rel" ]; then echo "$name $rel"; return 0; fi
+			continue
+		fi
+		for rel in "lib/$LIB_TRIPLET/$want" "usr/lib/$LIB_TRIPLET/$want" "lib/$want" "usr/lib/$want"; do
+			if [ -e "$DEBROOT/pkg/$name/$rel" ]; then echo "$name $rel"; return 0; fi
+		done
+	done
+	return 1
+}
+
+direct_depends() { # PACKAGE: its Depends (first alternative), without :arch
+	apt-cache depends "$1:$DEB_ARCH" 2>/dev/null |
+		awk '$1 == "Depends:" || $1 == "|Depends:" { gsub(/[<>]/, "", $2); sub(/:.*/, "", $2); print $2 }' |
+		LC_ALL=C sort -u
+}
+
+# need_file PACKAGE WANT: make sure WANT (a soname, or the interpreter's path)
+# is copied into the root fs, with what it needs in turn.
+need_file() {
+	local owner=$1 want=$2 hit dep
+	[ -z "${HOST_PROVIDED[$want]:-}" ] || return 0
+	[ -z "${HOST_PROVIDED[${want##*/}]:-}" ] || return 0
+	if [ "$FOREIGN" -eq 0 ]; then
+		for hit in "$want" "/lib/$LIB_TRIPLET/$want" "/usr/lib/$LIB_TRIPLET/$want"; do
+			[ "${hit#/}" != "$hit" ] && [ -e "$hit" ] || continue
+			add_host_lib "$hit"
+			return 0
+		done
+	fi
+	hit=$(find_in_debs "$want") || {
+		[ -n "${DEPENDS[$owner]+x}" ] || DEPENDS[$owner]=$(direct_depends "$owner")
+		# shellcheck disable=SC2086 # a list of package names
+		lookup_candidates ${DEPENDS[$owner]}
+		for dep in ${DEPENDS[$owner]}; do
+			extract_deb "$dep" || continue
+			hit=$(find_in_debs "$want") && break
+		done
+	}
+	[ -n "$hit" ] || die "no package among the dependencies of $owner ($DEB_ARCH) provides $want"
+	add_binary "${hit%% *}" "${hit#* }" "$(dirname "/${hit#* }")"
+}
+
+# add_host_lib PATH: the host's PATH, to the same path in the root fs.
+add_host_lib() {
+	local path=$1 pkg lib
+	awk -v d="$path" '$2 == d { found = 1 } END { exit !found }' "$DEB_COPY" && return 0
+	pkg=$(lib_package "$path")
+	[ "$pkg" != unknown ] || die "$path (needed by a binary from a .deb) belongs to no host package"
+	echo "$path $path" >>"$DEB_COPY"
+	echo "$pkg $(pkg_version "$pkg") host-lib:$path" >>"$DEB_LOCK"
+	for lib in $(readelf -dW "$path" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+		need_file "$pkg" "$lib"
+	done
+}
+
+# add_binary PACKAGE RELPATH DESTDIR: copy RELPATH of PACKAGE to DESTDIR in
+# the root fs (same name), plus its interpreter and NEEDED libraries.
+add_binary() {
+	local pkg=$1 rel=$2 destdir=$3 src dest interp lib
+	src=$DEBROOT/pkg/$pkg/$rel
+	dest=$destdir/${rel##*/}
+	awk -v d="$dest" '$2 == d { found = 1 } END { exit !found }' "$DEB_COPY" && return 0
+	[ -e "$src" ] || die "$pkg ($DEB_ARCH) has no /$rel"
+	echo "$src $dest" >>"$DEB_COPY"
+	echo "$pkg ${DEB_VERSION[$pkg]} deb:$DEB_ARCH:$dest" >>"$DEB_LOCK"
+	interp=$(readelf -lW "$src" 2>/dev/null | sed -n 's/.*\[Requesting program interpreter: \(.*\)\]$/\1/p')
+	[ -z "$interp" ] || need_file "$pkg" "$interp"
+	for lib in $(readelf -dW "$src" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]$/\1/p'); do
+		need_file "$pkg" "$lib"
+	done
+}
+
+if [ "$FOREIGN" -eq 0 ]; then
+	BUSYBOX=/bin/busybox
+	DROPBEAR=/usr/sbin/dropbear
+	file_from_pkg() { dpkg -L "$1" | grep -qx "$2"; }
+	file_from_pkg busybox-static "$BUSYBOX" || die "$BUSYBOX is not from busybox-static"
+	file_from_pkg dropbear-bin "$DROPBEAR" || die "$DROPBEAR is not from dropbear-bin"
+
+	# Shared libraries of dropbear as the host resolves them (same Debian release).
+	DROPBEAR_LIBS=$(ldd "$DROPBEAR" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | LC_ALL=C sort -u)
+	[ -n "$DROPBEAR_LIBS" ] || die "ldd $DROPBEAR found no libraries"
+	# qemu-ga (from its .deb) uses these host copies rather than a second libc.
+	for lib in $DROPBEAR_LIBS; do
+		HOST_PROVIDED[$lib]=1
+		HOST_PROVIDED[${lib##*/}]=1
+	done
+else
+	# The applet list comes from the host's busybox: same package version,
+	# same configuration (the arm64 binary cannot run here to list itself).
+	HOST_BUSYBOX_VER=$(dpkg-query -W -f='${Version}' busybox-static)
+	extract_deb busybox-static "$HOST_BUSYBOX_VER" ||
+		die "busybox-static:$DEB_ARCH=$HOST_BUSYBOX_VER (the host's version) is not available: apt-get install busybox-static to update the host first"
+	BUSYBOX=$DEBROOT/pkg/busybox-static/bin/busybox
+	[ -f "$BUSYBOX" ] || die "busybox-static:$DEB_ARCH has no /bin/busybox"
+	readelf -lW "$BUSYBOX" | grep -q 'program interpreter' && die "busybox-static:$DEB_ARCH is not static"
+	extract_deb dropbear-bin || die "no installable version of dropbear-bin:$DEB_ARCH"
+	add_binary dropbear-bin usr/sbin/dropbear /usr/sbin
+	DROPBEAR_LIBS=
+fi
+extract_deb qemu-guest-agent || die "no installable version of qemu-guest-agent:$DEB_ARCH"
+add_binary qemu-guest-agent usr/sbin/qemu-ga /usr/sbin
+
 {
 	echo "# package version (source) -- written by $PROG"
 	echo "$KERNEL_PKG $KERNEL_VER apt-get-download"
-	echo "busybox-static $(pkg_version busybox-static) host"
-	echo "dropbear-bin $(pkg_version dropbear-bin) host"
-	for lib in $DROPBEAR_LIBS; do
-		p=$(lib_package "$lib")
-		echo "$p $( [ "$p" = unknown ] || pkg_version "$p") host-lib:$lib"
-	done | LC_ALL=C sort -u
+	if [ "$FOREIGN" -eq 0 ]; then
+		echo "busybox-static $(pkg_version busybox-static) host"
+		echo "dropbear-bin $(pkg_version dropbear-bin) host"
+		for lib in $DROPBEAR_LIBS; do
+			p=$(lib_package "$lib")
+			echo "$p $( [ "$p" = unknown ] || pkg_version "$p") host-lib:$lib"
+		done | LC_ALL=C sort -u
+	else
+		echo "busybox-static ${DEB_VERSION[busybox-static]} deb:$DEB_ARCH:/bin/busybox"
+		echo "busybox-static $HOST_BUSYBOX_VER host (applet list)"
+		# The out-of-tree modules are built with these.
+		echo "linux-headers-${KERNEL_PKG#linux-image-} $(candidate_version "linux-headers-${KERNEL_PKG#linux-image-}") apt-get-download"
+		echo "gcc-12-aarch64-linux-gnu $(pkg_version gcc-12-aarch64-linux-gnu 2>/dev/null || echo missing) host"
+	fi
+	LC_ALL=C sort -u "$DEB_LOCK"
 } >"$NEW_LOCK"
 
 NEW_STAMP=$(stamp "$NEW_LOCK")
@@ -193,7 +400,7 @@ cleanup() {
 	if [ ! -e "$OUT" ] && [ -e "$PREVIOUS" ]; then
 		mv "$PREVIOUS" "$OUT" || true
 	fi
-	rm -rf "$WORK" "$NEW_LOCK"
+	rm -rf "$WORK" "$NEW_LOCK" "$DEBROOT"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -202,22 +409,7 @@ chmod 0755 "$WORK"
 mkdir -p "$WORK/out" "$DEB_CACHE"
 
 # Kernel .deb (cached; apt verified its hash when downloading it).
-DEB=
-for f in "$DEB_CACHE/${KERNEL_PKG}_"*"_$DEB_ARCH.deb"; do
-	[ -f "$f" ] && [ "$(dpkg-deb -f "$f" Version)" = "$KERNEL_VER" ] && DEB=$f
-done
-if [ -z "$DEB" ]; then
-	log "downloading $KERNEL_PKG=$KERNEL_VER"
-	dl=$(mktemp -d "$DEB_CACHE/.dl.XXXXXX")
-	# apt drops privileges to _apt for downloads when it can write there.
-	chown _apt "$dl" 2>/dev/null || true
-	(cd "$dl" && apt-get download -q "$KERNEL_PKG=$KERNEL_VER" >&2) || { rm -rf "$dl"; die "apt-get download $KERNEL_PKG=$KERNEL_VER failed"; }
-	DEB=$(find "$dl" -name '*.deb' | head -n1)
-	[ -n "$DEB" ] || die "apt-get download produced no .deb"
-	mv "$DEB" "$DEB_CACHE/"
-	DEB=$DEB_CACHE/${DEB##*/}
-	rm -rf "$dl"
-fi
+DEB=$(fetch_deb "$KERNEL_PKG" "$KERNEL_VER")
 
 log "extracting ${DEB##*/}"
 dpkg-deb -x "$DEB" "$WORK/kernel"
@@ -226,6 +418,25 @@ KREL=$(ls "$WORK/kernel/lib/modules")
 [ "linux-image-$KREL" = "$KERNEL_PKG" ] || die "package $KERNEL_PKG ships modules for $KREL"
 cp "$WORK/kernel/boot/vmlinuz-$KREL" "$WORK/out/vmlinuz"
 echo "$KREL" >"$WORK/out/kernel-release"
+
+# Out-of-tree modules (kmod/<name>/), cross-built against the guest kernel's
+# headers and put into its module tree as extra/ before the selection below.
+for kmod in $EXTRA_KMODS; do
+	log "building kmod/$kmod for $KREL"
+	kbuild_env=$("$SCRIPT_DIR/kernel-headers.sh" --arch "$ARCH" --release "$KREL" \
+		--cache "$(dirname "$DEB_CACHE")") || die "cannot prepare the $KREL headers"
+	kdir=$(echo "$kbuild_env" | sed -n 's/^KDIR=//p')
+	cross=$(echo "$kbuild_env" | sed -n 's/^CROSS_COMPILE=//p')
+	cp -R "$SCRIPT_DIR/kmod/$kmod" "$WORK/kmod-$kmod"
+	make -C "$kdir" M="$WORK/kmod-$kmod" ARCH="$KBUILD_ARCH" CROSS_COMPILE="$cross" modules \
+		>"$WORK/kmod-$kmod.log" 2>&1 || { cat "$WORK/kmod-$kmod.log" >&2; die "building kmod/$kmod failed"; }
+	mkdir -p "$WORK/kernel/lib/modules/$KREL/extra"
+	for ko in "$WORK/kmod-$kmod"/*.ko; do
+		vermagic=$(modinfo -F vermagic "$ko")
+		[ "${vermagic%% *}" = "$KREL" ] || die "${ko##*/} has vermagic '$vermagic', expected $KREL"
+		cp "$ko" "$WORK/kernel/lib/modules/$KREL/extra/"
+	done
+done
 
 # Minimal module tree: the listed modules and their dependencies.
 log "selecting modules for $KREL"
@@ -251,7 +462,8 @@ install_busybox() { # ROOT: busybox plus one symlink per applet
 	local root=$1 applet
 	mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin"
 	cp "$BUSYBOX" "$root/bin/busybox"
-	for applet in $("$BUSYBOX" --list-full); do
+	# The host's busybox lists the applets (same version; see above).
+	for applet in $(/bin/busybox --list-full); do
 		[ "$applet" = bin/busybox ] && continue
 		[ -e "$root/$applet" ] || [ -L "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 	done
@@ -278,22 +490,30 @@ install -m 0755 "$SCRIPT_DIR/initramfs/init" "$INITRD/init"
 # ---- root file system
 log "building root file system"
 ROOT=$WORK/rootfs
-mkdir -p "$ROOT"/{etc/dropbear,etc/labgate/boot.d,lib/x86_64-linux-gnu,lib64,opt,proc,root/.ssh,run,sys,tmp,var/lib/labgate,var/log,mnt}
+mkdir -p "$ROOT"/{etc/dropbear,etc/labgate/boot.d,"lib/$LIB_TRIPLET",opt,proc,root/.ssh,run,sys,tmp,var/lib/labgate,var/log,mnt}
+[ "$ARCH" != x86_64 ] || mkdir -p "$ROOT/lib64"
 chmod 0700 "$ROOT/root" "$ROOT/root/.ssh"
 chmod 1777 "$ROOT/tmp"
 install_busybox "$ROOT"
 make_dev_nodes "$ROOT"
 cp -R "$SCRIPT_DIR/rootfs/." "$ROOT/"
-chmod 0755 "$ROOT/etc/init.d/rcS" "$ROOT/etc/init.d/rcK"
+chmod 0755 "$ROOT/etc/init.d/rcS" "$ROOT/etc/init.d/rcK" "$ROOT/usr/sbin/labgate-qemu-ga"
 chmod 0600 "$ROOT/etc/shadow"
 cp "$WORK/modules.load" "$ROOT/etc/modules"
 cp -a "$MODS/lib/modules" "$ROOT/lib/"
 
-cp "$DROPBEAR" "$ROOT/usr/sbin/dropbear"
-for lib in $DROPBEAR_LIBS; do
-	mkdir -p "$ROOT$(dirname "$lib")"
-	cp -L "$lib" "$ROOT$lib"
-done
+if [ "$FOREIGN" -eq 0 ]; then
+	cp "$DROPBEAR" "$ROOT/usr/sbin/dropbear"
+	for lib in $DROPBEAR_LIBS; do
+		mkdir -p "$ROOT$(dirname "$lib")"
+		cp -L "$lib" "$ROOT$lib"
+	done
+fi
+# Binaries from .debs (dropbear on aarch64, qemu-ga) and their libraries.
+while read -r src dest; do
+	mkdir -p "$ROOT$(dirname "$dest")"
+	cp -L "$src" "$ROOT$dest"
+done <"$DEB_COPY"
 
 # Keys: made once and kept in $KEY_DIR (root only), reused by every rebuild.
 # PEM, ECDSA P-256: what libssh2 1.10 (OpenSSL backend) and Debian 12's dropbear

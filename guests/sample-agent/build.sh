@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the labgate sample agent for a guest image: compiles sampledrv.ko
 # against the guest kernel's headers and assembles the build directory that
-# the harness uploads to /opt/labgate/build.
+# the harness uploads to /opt/labgate/build. For aarch64 the module is
+# cross-compiled (gcc-aarch64-linux-gnu) against the arm64 headers .debs,
+# extracted by guests/linux/kernel-headers.sh (nothing arm64 is installed).
 set -euo pipefail
 umask 022
 
@@ -13,13 +15,13 @@ LOCK_WAIT_S=900
 
 usage() {
 	cat <<EOF
-Usage: $PROG [--arch x86_64] [--image-dir DIR] [--out DIR] [--force]
+Usage: $PROG [--arch x86_64|aarch64] [--image-dir DIR] [--out DIR] [--force]
 
 Builds sampledrv.ko for the kernel of a labgate guest image and assembles the
 agent build directory:
   install.sh apply-content.sh health.sh sampleagentd sampledrv.ko VERSION
 
-  --arch ARCH       guest architecture (x86_64)
+  --arch ARCH       guest architecture: x86_64 (default) or aarch64
   --image-dir DIR   guest image built by guests/linux/build-image.sh
                     (default: guests/linux/out/<arch>; its kernel-release is used)
   --out DIR         build directory to create
@@ -28,7 +30,9 @@ agent build directory:
   -h, --help        show this help
 
 Must run as root on Debian 12 (installs linux-headers-<kernel-release> and
-build tools with apt-get if missing). Skips the build, printing "up to date",
+build tools with apt-get if missing; for aarch64 the cross compiler, and the
+arm64 headers are downloaded and extracted, not installed). Skips the build,
+printing "up to date",
 when the sources, the kernel release and the headers version are unchanged.
 Content sets are not built: the directories of content/ are used as is.
 EOF
@@ -56,9 +60,9 @@ while [ $# -gt 0 ]; do
 done
 
 case "$ARCH" in
-	x86_64) KBUILD_ARCH=x86_64 ;;
-	aarch64) die "--arch aarch64 is not implemented yet (x86_64 only for now)" ;;
-	*) die "unsupported --arch '$ARCH' (supported: x86_64)" ;;
+	x86_64) KBUILD_ARCH=x86_64; CROSS=0 ;;
+	aarch64) KBUILD_ARCH=arm64; CROSS=1 ;;
+	*) die "unsupported --arch '$ARCH' (supported: x86_64, aarch64)" ;;
 esac
 
 VERSION=$(cat "$SCRIPT_DIR/VERSION")
@@ -69,6 +73,9 @@ KREL=$(head -n1 "$IMAGE_DIR/kernel-release")
 [[ "$KREL" =~ ^[0-9][A-Za-z0-9.+_-]*$ ]] || die "bad kernel release '$KREL' in $IMAGE_DIR/kernel-release"
 HEADERS_PKG=linux-headers-$KREL
 KDIR=/usr/src/$HEADERS_PKG
+# Cross builds: the headers extracted by kernel-headers.sh (kept in its cache).
+KHEADERS=$REPO_DIR/guests/linux/kernel-headers.sh
+KCACHE=${LABGATE_CACHE_DIR:-$REPO_DIR/guests/linux/out/.cache}
 
 OUT=${OUT:-$SCRIPT_DIR/out/$ARCH/sample-agent-$VERSION}
 mkdir -p "$(dirname "$OUT")"
@@ -81,6 +88,10 @@ pkg_installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 headers_version() {
+	if [ "$CROSS" -eq 1 ]; then
+		cat "$KCACHE/headers/$KREL/headers.version" 2>/dev/null || echo missing
+		return
+	fi
 	pkg_installed "$HEADERS_PKG" && dpkg-query -W -f='${Version}' "$HEADERS_PKG" || echo missing
 }
 
@@ -113,9 +124,17 @@ exec 9>"$OUT_PARENT/.build.lock"
 flock -w "$LOCK_WAIT_S" 9 || die "another build in $OUT_PARENT is still running (waited ${LOCK_WAIT_S} s)"
 
 missing=()
-for pkg in "$HEADERS_PKG" make gcc libc6-dev; do
-	pkg_installed "$pkg" || missing+=("$pkg")
-done
+if [ "$CROSS" -eq 1 ]; then
+	kbuild_env=$("$KHEADERS" --arch "$ARCH" --release "$KREL" --cache "$KCACHE") ||
+		die "cannot prepare the $KREL headers (guests/linux/kernel-headers.sh)"
+	KDIR=$(echo "$kbuild_env" | sed -n 's/^KDIR=//p')
+	CROSS_COMPILE=$(echo "$kbuild_env" | sed -n 's/^CROSS_COMPILE=//p')
+else
+	CROSS_COMPILE=
+	for pkg in "$HEADERS_PKG" make gcc libc6-dev; do
+		pkg_installed "$pkg" || missing+=("$pkg")
+	done
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	if ! apt-cache show "$HEADERS_PKG" >/dev/null 2>&1; then
 		log "apt-cache does not know $HEADERS_PKG: running apt-get update"
@@ -146,7 +165,7 @@ chmod 0755 "$WORK"
 # Build in a copy so that the source tree never holds kbuild droppings.
 log "building sampledrv.ko for $KREL"
 cp -R "$SCRIPT_DIR/module" "$WORK/module"
-make -s -C "$KDIR" M="$WORK/module" ARCH="$KBUILD_ARCH" modules >"$WORK/make.log" 2>&1 || {
+make -s -C "$KDIR" M="$WORK/module" ARCH="$KBUILD_ARCH" ${CROSS_COMPILE:+CROSS_COMPILE="$CROSS_COMPILE"} modules >"$WORK/make.log" 2>&1 || {
 	cat "$WORK/make.log" >&2
 	die "module build failed"
 }
