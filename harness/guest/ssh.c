@@ -1,7 +1,6 @@
 #include "ssh.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -316,61 +315,4 @@ int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t inpu
     /* else: freeing a channel on a dead session would wait for the peer; the
      * session free releases it */
     return rc;
-}
-
-static int upload_tree(lg_ssh *ssh, const char *local, const char *remote, lg_deadline dl)
-{
-    DIR *d = opendir(local);
-    if (!d) {
-        lg_error_set("cannot read directory %s: %s", local, strerror(errno));
-        return -errno;
-    }
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        LG_AUTOFREE char *lpath = lg_strdup_printf("%s/%s", local, e->d_name);
-        LG_AUTOFREE char *rpath = lg_strdup_printf("%s/%s", remote, e->d_name);
-        struct stat st;
-        if (stat(lpath, &st) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode)) {
-            rc = upload_tree(ssh, lpath, rpath, dl);
-            continue;
-        }
-        if (!S_ISREG(st.st_mode))
-            continue;
-        LG_AUTOFREE char *data = NULL;
-        size_t len = 0;
-        rc = lg_read_file(lpath, 256u << 20, &data, &len);
-        if (rc < 0)
-            break;
-        LG_AUTOFREE char *qdir = lg_shell_quote(remote);
-        LG_AUTOFREE char *qpath = lg_shell_quote(rpath);
-        LG_AUTOFREE char *cmd = lg_strdup_printf("mkdir -p %s && cat > %s && chmod %o %s",
-                                                 qdir, qpath, (unsigned)(st.st_mode & 07777), qpath);
-        LG_AUTOBUF out = LG_BUF_INIT;
-        int status = -1;
-        rc = lg_ssh_exec(ssh, cmd, data, len, dl, &out, &status);
-        if (rc == 0 && status != 0) {
-            lg_error_set("upload of %s failed (exit %d): %s", lpath, status, out.data ? out.data : "");
-            rc = -EIO;
-        }
-    }
-    closedir(d);
-    return rc;
-}
-
-int lg_ssh_upload_dir(lg_ssh *ssh, const char *local_dir, const char *remote_dir, lg_deadline dl)
-{
-    LG_AUTOFREE char *q = lg_shell_quote(remote_dir);
-    LG_AUTOFREE char *cmd = lg_strdup_printf("rm -rf %s && mkdir -p %s", q, q);
-    int status = -1;
-    int rc = lg_ssh_exec(ssh, cmd, NULL, 0, dl, NULL, &status);
-    if (rc == 0 && status != 0) {
-        lg_error_set("cannot create %s in the guest", remote_dir);
-        return -EIO;
-    }
-    return rc < 0 ? rc : upload_tree(ssh, local_dir, remote_dir, dl);
 }

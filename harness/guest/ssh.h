@@ -9,10 +9,9 @@
 #include "base/buf.h"
 #include "base/clock.h"
 
-typedef struct lg_ssh lg_ssh;
+#include "cancel.h"
 
-/* Returns true when the caller should stop waiting (verdict reached, Ctrl-C). */
-typedef bool (*lg_cancel_fn)(void *opaque);
+typedef struct lg_ssh lg_ssh;
 
 typedef struct lg_ssh_target {
     const char *host;     /* 127.0.0.1 */
@@ -34,8 +33,6 @@ int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out);
  * collected into output (may be NULL, capped at 1 MiB, tail kept). */
 int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t input_len,
                 lg_deadline dl, lg_buf *output, int *exit_status);
-/* Copies a local directory tree to remote_dir (created; modes kept). */
-int lg_ssh_upload_dir(lg_ssh *ssh, const char *local_dir, const char *remote_dir, lg_deadline dl);
 void lg_ssh_free(lg_ssh *ssh);
 
 #include "base/cleanup.h"

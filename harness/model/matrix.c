@@ -313,6 +313,7 @@ void lg_profile_free(lg_profile *p)
     free(p->id); free(p->path); free(p->os); free(p->arch); free(p->machine);
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
     free(p->ssh_user); free(p->ssh_key); free(p->boot_count_command); free(p->panic_model);
+    free(p->transport); free(p->cpu_model);
     free(p->watchdog_model); free(p->watchdog_action);
     free(p);
 }
@@ -364,15 +365,22 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     warn_missing_image(diags, path, line_of(boot), "initrd", p->initrd);
 
     xmlNodePtr tr = child(root, "transport");
+    p->transport = attr(tr, "type");
     p->ssh_user = attr(tr, "user");
     if (!p->ssh_user)
         p->ssh_user = strdup("root");
     p->ssh_key = path_attr(tr, "key", dir);
     p->ssh_port = attr_int(tr, "port", 22);
-    warn_missing_image(diags, path, line_of(tr), "ssh key", p->ssh_key);
+    if (p->ssh_key)
+        warn_missing_image(diags, path, line_of(tr), "ssh key", p->ssh_key);
 
     p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
-    p->panic_model = (n = child(root, "panic")) ? attr(n, "model") : strdup("isa");
+    bool arm = strcmp(p->arch, "aarch64") == 0;
+    p->panic_model = (n = child(root, "panic")) ? attr(n, "model") : strdup(arm ? "pvpanic-pci" : "isa");
+    if (arm && strcmp(p->panic_model, "isa") == 0)
+        lg_diags_add(diags, path, line_of(n), false,
+                     "<panic model=\"isa\"> is x86 only: an aarch64 guest needs pvpanic-pci (or none)");
+    p->cpu_model = (n = child(root, "cpu")) ? attr(n, "model") : NULL;
     if ((n = child(root, "watchdog"))) {
         p->watchdog_model = attr(n, "model");
         /* the event is the signal; the guest is left as it is for evidence */

@@ -19,15 +19,17 @@ typedef struct lg_profile {
     char *machine;     /* pc, q35, virt */
     int memory_mib;
     int vcpus;
+    char *cpu_model;   /* or NULL: QEMU's default for the machine */
     char *disk;        /* base image (qcow2) */
     char *kernel;      /* direct kernel boot, or NULL */
     char *initrd;
     char *cmdline;
+    char *transport;   /* ssh | qemu-ga */
     char *ssh_user;
-    char *ssh_key;     /* private key file */
+    char *ssh_key;     /* private key file (ssh) */
     int ssh_port;      /* guest port forwarded from 127.0.0.1 */
     char *boot_count_command;
-    char *panic_model; /* isa | none */
+    char *panic_model; /* isa | pvpanic-pci | none */
     char *watchdog_model;  /* i6300esb | ib700, or NULL for none */
     char *watchdog_action; /* what QEMU does when it fires (libvirt's names) */
 } lg_profile;

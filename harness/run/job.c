@@ -13,7 +13,7 @@
 #include "base/log.h"
 #include "base/ports.h"
 #include "base/util.h"
-#include "guest/ssh.h"
+#include "guest/transport.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
 #include "virt/overlay.h"
@@ -32,7 +32,7 @@ typedef struct job_ctx {
     lg_monitor *mon;
     lg_domain *dom;
     int port;
-    lg_ssh *ssh;          /* the steps' session */
+    lg_transport *guest;  /* the steps' session */
     int boot;             /* boot number at the last ready */
     const char *step;     /* current step name */
 
@@ -70,6 +70,17 @@ static bool cancelled(void *opaque)
         lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
                         "lost the connection to libvirt (%s)", lg_conn_uri(ctx->env->conn));
     return lg_monitor_decided(ctx->mon) || atomic_load(ctx->env->interrupted);
+}
+
+static lg_transport_target transport_target(job_ctx *ctx)
+{
+    const lg_profile *p = ctx->profile;
+    return (lg_transport_target){
+        .kind = strcmp(p->transport, "qemu-ga") == 0 ? LG_TRANSPORT_QGA : LG_TRANSPORT_SSH,
+        .host = "127.0.0.1", .port = ctx->port, .user = p->ssh_user, .key_path = p->ssh_key,
+        .dom = ctx->dom ? lg_domain_virt(ctx->dom) : NULL, .windows = strcmp(p->os, "windows") == 0,
+        .cancel = cancelled, .cancel_opaque = ctx,
+    };
 }
 
 /* A timeout from the policy, which is written for KVM: software emulation
@@ -195,11 +206,8 @@ static void *heartbeat(void *opaque)
     int health_failures = 0;
     LG_AUTOFREE char *health_cmd = ctx->job->build->health
         ? lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s", ctx->job->build->health) : NULL;
-    lg_ssh *ssh = NULL;
-    lg_ssh_target target = {
-        .host = "127.0.0.1", .port = ctx->port, .user = ctx->profile->ssh_user,
-        .key_path = ctx->profile->ssh_key, .cancel = cancelled, .cancel_opaque = ctx,
-    };
+    lg_transport *guest = NULL;
+    lg_transport_target target = transport_target(ctx);
     unsigned seen_generation = 0;
     int64_t next_check_ms = lg_now_ms() + interval_ms;
     pthread_mutex_lock(&ctx->hb_lock);
@@ -226,8 +234,8 @@ static void *heartbeat(void *opaque)
             seen_generation = ctx->hb_generation;
             last_answer_ms = ctx->hb_active ? ctx->hb_active_ms : 0;
             failures = 0;
-            lg_ssh_free(ssh);
-            ssh = NULL;
+            lg_transport_free(guest);
+            guest = NULL;
             if (!ctx->hb_active)
                 continue;
         }
@@ -239,19 +247,19 @@ static void *heartbeat(void *opaque)
          * answer from a busy TCG guest is still an answer. */
         int64_t left_ms = last_answer_ms + timeout_ms - lg_now_ms();
         lg_deadline dl = lg_deadline_in_ms(left_ms > 1000 ? left_ms : 1000);
-        int rc = ssh ? 0 : lg_ssh_connect(&target, dl, &ssh);
-        int status = -1, health_status = 0;
+        int rc = guest ? 0 : lg_transport_connect(&target, dl, &guest);
+        int health_status = 0;
         LG_AUTOBUF health_out = LG_BUF_INIT;
         if (rc == 0)
-            rc = lg_ssh_exec(ssh, "true", NULL, 0, dl, NULL, &status);
-        bool answered = rc == 0 && status == 0;
+            rc = lg_transport_ping(guest, dl);
+        bool answered = rc == 0;
         if (answered)
             lg_monitor_heartbeat(ctx->mon);
         if (answered && check_health)
-            rc = lg_ssh_exec(ssh, health_cmd, NULL, 0, dl, &health_out, &health_status);
+            rc = lg_transport_exec(guest, health_cmd, NULL, 0, dl, &health_out, &health_status);
         if (rc < 0) {
-            lg_ssh_free(ssh);
-            ssh = NULL;
+            lg_transport_free(guest);
+            guest = NULL;
         }
 
         pthread_mutex_lock(&ctx->hb_lock);
@@ -285,7 +293,7 @@ static void *heartbeat(void *opaque)
         }
     }
     pthread_mutex_unlock(&ctx->hb_lock);
-    lg_ssh_free(ssh);
+    lg_transport_free(guest);
     return NULL;
 }
 
@@ -315,19 +323,16 @@ static int wait_ready(job_ctx *ctx, int after_boot)
 {
     const int timeout_s = (int)(scaled_ms(ctx, ctx->policy->boot_timeout_s) / 1000);
     lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
-    lg_ssh_target target = {
-        .host = "127.0.0.1", .port = ctx->port, .user = ctx->profile->ssh_user,
-        .key_path = ctx->profile->ssh_key, .cancel = cancelled, .cancel_opaque = ctx,
-    };
-    lg_ssh_free(ctx->ssh);
-    ctx->ssh = NULL;
+    lg_transport_target target = transport_target(ctx);
+    lg_transport_free(ctx->guest);
+    ctx->guest = NULL;
     while (!lg_deadline_passed(dl)) {
         if (cancelled(ctx))
             return -ECANCELED;
         check_state(ctx);
         lg_deadline attempt = lg_deadline_min(dl, lg_deadline_in_ms(ATTEMPT_MS));
-        lg_ssh *ssh = NULL;
-        int rc = lg_ssh_connect(&target, attempt, &ssh);
+        lg_transport *guest = NULL;
+        int rc = lg_transport_connect(&target, attempt, &guest);
         if (rc == -EACCES) {
             lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
                             "guest refused the profile's ssh key %s: %s", ctx->profile->ssh_key, lg_error_msg());
@@ -336,16 +341,16 @@ static int wait_ready(job_ctx *ctx, int after_boot)
         if (rc == 0) {
             LG_AUTOBUF out = LG_BUF_INIT;
             int status = -1;
-            rc = lg_ssh_exec(ssh, ctx->profile->boot_count_command, NULL, 0, attempt, &out, &status);
+            rc = lg_transport_exec(guest, ctx->profile->boot_count_command, NULL, 0, attempt, &out, &status);
             int boot = rc == 0 && status == 0 && out.data ? atoi(out.data) : 0;
             if (boot > after_boot) {
-                ctx->ssh = ssh;
+                ctx->guest = guest;
                 ctx->boot = boot;
                 lg_monitor_ready(ctx->mon, boot);
                 hb_set_active(ctx, true);
                 return 0;
             }
-            lg_ssh_free(ssh);
+            lg_transport_free(guest);
         }
         lg_sleep_ms(lg_deadline_left_ms(dl) < 1000 ? lg_deadline_left_ms(dl) : 1000);
     }
@@ -366,7 +371,7 @@ static int guest_command(job_ctx *ctx, const char *command, const char *what, in
 {
     LG_AUTOBUF out = LG_BUF_INIT;
     int status = -1;
-    int rc = lg_ssh_exec(ctx->ssh, command, NULL, 0, dl, &out, &status);
+    int rc = lg_transport_exec(ctx->guest, command, NULL, 0, dl, &out, &status);
     if (rc < 0)
         return transport_failed(ctx, rc, timeout_s);
     LG_DEBUG("job", "%s: %s exited %d: %s", ctx->job->id, what, status, out.data ? out.data : "");
@@ -382,7 +387,7 @@ static int guest_command(job_ctx *ctx, const char *command, const char *what, in
 
 static int upload(job_ctx *ctx, const char *local, const char *remote, int timeout_s, lg_deadline dl)
 {
-    int rc = lg_ssh_upload_dir(ctx->ssh, local, remote, dl);
+    int rc = lg_transport_upload_dir(ctx->guest, local, remote, dl);
     if (rc == -EIO && !cancelled(ctx)) {
         lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "%s", lg_error_msg());
         return rc;
@@ -396,14 +401,14 @@ static int run_step(job_ctx *ctx, const lg_step *step)
     int timeout_s = (int)(scaled_ms(ctx, step_timeout_s(ctx, step)) / 1000);
     lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
     ctx->step = lg_step_kind_name(step->kind);
-    if (!ctx->ssh && step->kind != LG_STEP_WAIT_READY) {
+    if (!ctx->guest && step->kind != LG_STEP_WAIT_READY) {
         int rc = wait_ready(ctx, ctx->boot);
         if (rc < 0)
             return rc;
     }
     switch (step->kind) {
     case LG_STEP_WAIT_READY:
-        return ctx->ssh ? 0 : wait_ready(ctx, ctx->boot);
+        return ctx->guest ? 0 : wait_ready(ctx, ctx->boot);
     case LG_STEP_INSTALL: {
         int rc = upload(ctx, build->dir, GUEST_BUILD_DIR, timeout_s, dl);
         if (rc < 0)
@@ -435,7 +440,12 @@ static int run_step(job_ctx *ctx, const lg_step *step)
             lg_monitor_expect_reboot(ctx->mon);
             /* The session dies with the guest; the command's own result
              * does not matter, only that the guest comes back. */
-            lg_ssh_exec(ctx->ssh, "reboot", NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
+            lg_transport_exec(ctx->guest, strcmp(ctx->profile->transport, "qemu-ga") == 0
+                                              /* qemu-ga would wait for the exit status of a
+                                               * command that takes the agent down with it */
+                                              ? "(sleep 1; reboot) </dev/null >/dev/null 2>&1 &"
+                                              : "reboot",
+                              NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
             int rc = wait_ready(ctx, before);
             if (rc < 0)
                 return rc;
@@ -471,7 +481,7 @@ static int check_guest_files(job_ctx *ctx)
             return -EACCES;
         }
     }
-    if (!lg_is_file(ctx->profile->ssh_key)) {
+    if (ctx->profile->ssh_key && !lg_is_file(ctx->profile->ssh_key)) {
         lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
                         "ssh key %s is missing (build it: guests/linux/build-image.sh)", ctx->profile->ssh_key);
         return -ENOENT;
@@ -614,7 +624,7 @@ teardown:
         pthread_join(ctx.hb_thread, NULL);
     }
     result->step = lg_monitor_decided(ctx.mon) && ctx.step ? strdup(ctx.step) : NULL;
-    lg_ssh_free(ctx.ssh);
+    lg_transport_free(ctx.guest);
     lg_domain_free(ctx.dom); /* after this no event reaches the monitor */
     if (overlay_made && lg_overlay_remove(overlay) < 0)
         LG_WARN("job", "%s", lg_error_msg());

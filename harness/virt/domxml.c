@@ -19,6 +19,11 @@ static void set(xmlNodePtr node, const char *name, const char *value)
     xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)value);
 }
 
+static xmlNodePtr set_ret(xmlNodePtr node)
+{
+    return node;
+}
+
 static void qemu_arg(xmlNodePtr cmdline, xmlNsPtr ns, const char *value)
 {
     xmlNodePtr arg = xmlNewChild(cmdline, ns, (const xmlChar *)"arg", NULL);
@@ -69,10 +74,21 @@ char *lg_domxml_build(const lg_domxml_params *params)
         set(add(os, "boot", NULL), "dev", "hd");
     }
 
-    xmlNodePtr features = add(dom, "features", NULL);
-    add(features, "acpi", NULL);
-    if (strcmp(p->arch, "x86_64") == 0)
+    bool x86 = strcmp(p->arch, "x86_64") == 0;
+    if (p->cpu_model) {
+        xmlNodePtr cpu = add(dom, "cpu", NULL);
+        set(cpu, "mode", "custom");
+        set(cpu, "match", "exact");
+        set(set_ret(add(cpu, "model", p->cpu_model)), "fallback", "forbid");
+    }
+    /* aarch64 boots the kernel directly, without UEFI, and libvirt allows
+     * ACPI there only with UEFI: the kernel finds its devices in the device
+     * tree QEMU builds */
+    if (x86) {
+        xmlNodePtr features = add(dom, "features", NULL);
+        add(features, "acpi", NULL);
         add(features, "apic", NULL);
+    }
     set(add(dom, "clock", NULL), "offset", "utc");
     add(dom, "on_poweroff", "destroy");
     add(dom, "on_reboot", "restart");
@@ -112,13 +128,21 @@ char *lg_domxml_build(const lg_domxml_params *params)
         set(wd, "model", p->watchdog_model);
         set(wd, "action", p->watchdog_action);
     }
+    /* The qemu-guest-agent's channel: the second transport, which needs no
+     * network.  Every guest gets it; a guest without an agent ignores it. */
+    xmlNodePtr channel = add(devices, "channel", NULL);
+    set(channel, "type", "unix");
+    xmlNodePtr chtarget = add(channel, "target", NULL);
+    set(chtarget, "type", "virtio");
+    set(chtarget, "name", "org.qemu.guest_agent.0");
     /* A display with no listener: nothing to connect to, but QEMU renders
-     * the screen, so a screenshot can be taken as evidence. */
+     * the screen, so a screenshot can be taken as evidence.  The virt
+     * machine has no VGA: a virtio GPU there. */
     xmlNodePtr graphics = add(devices, "graphics", NULL);
     set(graphics, "type", "vnc");
     set(add(graphics, "listen", NULL), "type", "none");
     xmlNodePtr video = add(devices, "video", NULL);
-    set(add(video, "model", NULL), "type", "vga");
+    set(add(video, "model", NULL), "type", x86 ? "vga" : "virtio");
     set(add(devices, "memballoon", NULL), "model", "none");
 
     /* User-mode networking with an ssh forward on loopback only: libvirt 9.0
@@ -139,6 +163,13 @@ char *lg_domxml_build(const lg_domxml_params *params)
     qemu_arg(cmd, qemu_ns, netdev);
     qemu_arg(cmd, qemu_ns, "-device");
     qemu_arg(cmd, qemu_ns, nic);
+    if (strcmp(p->panic_model, "pvpanic-pci") == 0) {
+        /* libvirt 9.0 has no pvpanic model for PCI; QEMU reports its
+         * panic event all the same, and libvirt turns it into CRASHED */
+        LG_AUTOFREE char *pvpanic = lg_strdup_printf("pvpanic-pci,bus=%s,addr=0x11", bus);
+        qemu_arg(cmd, qemu_ns, "-device");
+        qemu_arg(cmd, qemu_ns, pvpanic);
+    }
 
     xmlChar *out = NULL;
     int len = 0;

@@ -1,0 +1,47 @@
+/* A guest transport: ssh (libssh2, over the forwarded port) or the
+ * qemu-guest-agent (through libvirt, independent of the guest's network),
+ * chosen by the guest profile.  The job speaks only to this. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libvirt/libvirt.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "cancel.h"
+
+typedef enum { LG_TRANSPORT_SSH, LG_TRANSPORT_QGA } lg_transport_kind;
+
+typedef struct lg_transport_target {
+    lg_transport_kind kind;
+    /* ssh */
+    const char *host;
+    int port;
+    const char *user;
+    const char *key_path;
+    /* qemu-ga */
+    virDomainPtr dom;
+    bool windows;
+    lg_cancel_fn cancel;
+    void *cancel_opaque;
+} lg_transport_target;
+
+typedef struct lg_transport lg_transport;
+
+/* Errors: -ETIMEDOUT, -ECANCELED, -ECONNREFUSED/-ECONNRESET (nothing there
+ * yet, or it went away), -EACCES (ssh key refused), -EIO. */
+int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_transport **out);
+/* Is the guest's OS there?  ssh: `true`; qemu-ga: guest-ping. */
+int lg_transport_ping(lg_transport *t, lg_deadline dl);
+/* Runs command in the guest's shell; input (may be NULL) is its stdin;
+ * stdout and stderr go to output (may be NULL, capped at 1 MiB, tail kept). */
+int lg_transport_exec(lg_transport *t, const char *command, const void *input, size_t input_len,
+                      lg_deadline dl, lg_buf *output, int *exit_status);
+/* Replaces remote_dir with a copy of a local directory tree (modes kept). */
+int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *remote_dir, lg_deadline dl);
+const char *lg_transport_kind_name(lg_transport_kind kind);
+void lg_transport_free(lg_transport *t);
+
+#include "base/cleanup.h"
+LG_DEFINE_AUTOPTR(lg_transport, lg_transport_free)

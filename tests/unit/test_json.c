@@ -1,0 +1,129 @@
+/* The JSON reader and base64 codec the qemu-guest-agent transport relies on,
+ * on replies in the shapes qemu-ga sends. */
+#include <errno.h>
+
+#include "lg_test.h"
+
+#include "base/json.h"
+
+static const char EXEC_STATUS[] =
+    "{\"return\": {\"exitcode\": 3, \"out-data\": \"aGkK\", \"exited\": true, "
+    "\"err-data\": \"\", \"nested\": {\"list\": [1, {\"a\": \"}\"}, [\"x\\\"y\"]], \"n\": null}}}";
+
+static void test_find_nested_members(void **state)
+{
+    (void)state;
+    int64_t n = 0;
+    bool b = false;
+    assert_int_equal(lg_json_int(EXEC_STATUS, "return.exitcode", &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(lg_json_bool(EXEC_STATUS, "return.exited", &b), 0);
+    assert_true(b);
+    char *s = NULL;
+    assert_int_equal(lg_json_string(EXEC_STATUS, "return.out-data", &s), 0);
+    assert_string_equal(s, "aGkK");
+    free(s);
+    assert_int_equal(lg_json_string(EXEC_STATUS, "return.err-data", &s), 0);
+    assert_string_equal(s, "");
+    free(s);
+    /* members after arrays and objects holding brackets and quotes in strings */
+    assert_non_null(lg_json_find(EXEC_STATUS, "return.nested.n"));
+    assert_null(lg_json_find(EXEC_STATUS, "return.missing"));
+    assert_null(lg_json_find(EXEC_STATUS, "return.exitcode.deeper"));
+    /* a plain number as the whole return (guest-file-open) */
+    assert_int_equal(lg_json_int("{\"return\": 1000}", "return", &n), 0);
+    assert_int_equal(n, 1000);
+}
+
+static void test_wrong_types_and_bad_json(void **state)
+{
+    (void)state;
+    int64_t n = 42;
+    bool b = false;
+    char *s = NULL;
+    assert_int_equal(lg_json_int(EXEC_STATUS, "return.out-data", &n), -EINVAL);
+    assert_int_equal(n, 42); /* not written on failure */
+    assert_int_equal(lg_json_bool(EXEC_STATUS, "return.exitcode", &b), -EINVAL);
+    assert_int_equal(lg_json_string(EXEC_STATUS, "return.exited", &s), -EINVAL);
+    assert_int_equal(lg_json_int("{\"return\": 1.5}", "return", &n), -EINVAL);
+    assert_null(lg_json_find("{\"return\": ", "return"));
+    assert_null(lg_json_find("{\"return\": \"unterminated}", "return"));
+    assert_null(lg_json_find("{\"a\" 1}", "a"));
+    assert_null(lg_json_find(NULL, "a"));
+    assert_null(lg_json_find("[1, 2]", "a"));
+}
+
+static void test_string_escapes(void **state)
+{
+    (void)state;
+    char *s = NULL;
+    assert_int_equal(lg_json_string("{\"e\": \"a\\\"b\\\\c\\n\\t\\u00e9\\u20ac/\"}", "e", &s), 0);
+    assert_string_equal(s, "a\"b\\c\n\t\xc3\xa9\xe2\x82\xac/");
+    free(s);
+    assert_int_equal(lg_json_string("{\"e\": \"\\u0000\"}", "e", &s), -EINVAL);
+    assert_int_equal(lg_json_string("{\"e\": \"\\ud83d\"}", "e", &s), -EINVAL);
+    assert_int_equal(lg_json_string("{\"e\": \"\\q\"}", "e", &s), -EINVAL);
+}
+
+static void test_quote_round_trip(void **state)
+{
+    (void)state;
+    const char *text = "sh -c \"echo 'x'\"\n\tback\\slash \x01";
+    LG_AUTOBUF doc = LG_BUF_INIT;
+    lg_buf_puts(&doc, "{\"arg\": ");
+    assert_int_equal(lg_json_quote(&doc, text), 0);
+    lg_buf_puts(&doc, "}");
+    assert_non_null(strstr(doc.data, "\\u0001"));
+    char *back = NULL;
+    assert_int_equal(lg_json_string(doc.data, "arg", &back), 0);
+    assert_string_equal(back, text);
+    free(back);
+}
+
+static void test_base64(void **state)
+{
+    (void)state;
+    static const struct { const char *plain, *coded; } vectors[] = {
+        /* RFC 4648 section 10 */
+        { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" },
+        { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" }, { "foobar", "Zm9vYmFy" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(vectors); i++) {
+        char *coded = lg_base64_encode(vectors[i].plain, strlen(vectors[i].plain));
+        assert_string_equal(coded, vectors[i].coded);
+        free(coded);
+        unsigned char *plain = NULL;
+        size_t len = 0;
+        assert_int_equal(lg_base64_decode(vectors[i].coded, &plain, &len), 0);
+        assert_int_equal(len, strlen(vectors[i].plain));
+        assert_memory_equal(plain, vectors[i].plain, len);
+        free(plain);
+    }
+    /* every byte value survives */
+    unsigned char all[256];
+    for (int i = 0; i < 256; i++)
+        all[i] = (unsigned char)i;
+    char *coded = lg_base64_encode(all, sizeof(all));
+    unsigned char *back = NULL;
+    size_t len = 0;
+    assert_int_equal(lg_base64_decode(coded, &back, &len), 0);
+    assert_int_equal(len, sizeof(all));
+    assert_memory_equal(back, all, sizeof(all));
+    free(coded);
+    free(back);
+    static const char *bad[] = { "Zg=", "Z===", "Zm9v!A==", "Zg==Zg==", "=Zg=" };
+    for (size_t i = 0; i < LG_N_ELEMENTS(bad); i++)
+        assert_int_equal(lg_base64_decode(bad[i], &back, &len), -EINVAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_find_nested_members),
+        cmocka_unit_test(test_wrong_types_and_bad_json),
+        cmocka_unit_test(test_string_escapes),
+        cmocka_unit_test(test_quote_round_trip),
+        cmocka_unit_test(test_base64),
+    };
+    return cmocka_run_group_tests_name("json", tests, NULL, NULL);
+}
