@@ -412,7 +412,11 @@ static void test_profile_defaults(void **state)
     assert_string_equal(p->cmdline, "");
     assert_string_equal(p->ssh_user, "root");
     assert_int_equal(p->ssh_port, 22);
-    assert_string_equal(p->panic_model, "isa");
+    /* the panic device that exists on the arch */
+    assert_string_equal(p->panic_model, "pvpanic-pci");
+    assert_string_equal(p->transport, "ssh");
+    assert_null(p->cpu_model);
+    assert_null(p->watchdog_model);
     lg_profile_free(p);
     lg_diags_clear(&diags);
 }
@@ -432,6 +436,19 @@ static void test_profile_load_ignores_earlier_errors(void **state)
     assert_non_null(p);
     assert_int_equal(lg_diags_errors(&diags), 1);
     lg_profile_free(p);
+    lg_diags_clear(&diags);
+}
+
+static void test_profile_isa_panic_on_aarch64(void **state)
+{
+    (void)state;
+    const char *path = PROFILE("aarch64-isa-panic.xml");
+    lg_diags diags = { 0 };
+    lg_profile *p = NULL;
+    assert_int_equal(lg_profile_load(path, &p, &diags), -EINVAL);
+    assert_null(p);
+    expect_error(&diags, path, line_containing(path, "<panic model="), "x86 only");
+    expect_error_count(&diags, 1);
     lg_diags_clear(&diags);
 }
 
@@ -750,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_profile_defaults),
         cmocka_unit_test(test_profile_load_ignores_earlier_errors),
         cmocka_unit_test(test_profile_initrd_without_kernel),
+        cmocka_unit_test(test_profile_isa_panic_on_aarch64),
         cmocka_unit_test(test_profile_rejects_matrix_file),
         cmocka_unit_test(test_malformed_xml),
         cmocka_unit_test(test_schema_unknown_element),
