@@ -95,8 +95,11 @@ build_labgate() {
 }
 
 build_guests() {
-	guests/linux/build-image.sh --arch x86_64
-	guests/sample-agent/build.sh --arch x86_64
+	local arch
+	for arch in "$@"; do
+		guests/linux/build-image.sh --arch "$arch"
+		guests/sample-agent/build.sh --arch "$arch"
+	done
 }
 
 # QEMU runs as libvirt-qemu under qemu:///system and opens the guest images
@@ -118,8 +121,13 @@ fix_kvm_node
 start_libvirt
 log "building labgate"
 build_labgate build
-log "building the guest image and the sample agent"
-build_guests
+if [ "$mode" = demo ]; then
+	log "building the guest image and the sample agent"
+	build_guests x86_64
+else
+	log "building the guest images (x86_64, aarch64) and the sample agent"
+	build_guests x86_64 aarch64
+fi
 
 if [ "$mode" = demo ]; then
 	out=results/demo-$(date -u +%Y%m%d-%H%M%S)
