@@ -60,23 +60,26 @@ done
 # Per-architecture settings. FOREIGN=1: busybox and dropbear come from the
 # DEB_ARCH .debs with their libraries (ldd on the host cannot resolve foreign
 # binaries). EXTRA_KMODS: out-of-tree modules under kmod/ built against the
-# guest kernel's headers (Debian's arm64 kernels lack CONFIG_PVPANIC).
+# guest kernel's headers (Debian's arm64 kernels lack CONFIG_PVPANIC; neither
+# cloud kernel has a driver for QEMU's i6300esb watchdog), with COMPILER_PKG.
 case "$ARCH" in
 	x86_64)
 		DEB_ARCH=amd64
 		LIB_TRIPLET=x86_64-linux-gnu
 		KERNEL_META=linux-image-cloud-amd64
 		FOREIGN=0
-		EXTRA_KMODS=
+		EXTRA_KMODS=i6300esb
 		KBUILD_ARCH=x86
+		COMPILER_PKG=gcc-12
 		;;
 	aarch64)
 		DEB_ARCH=arm64
 		LIB_TRIPLET=aarch64-linux-gnu
 		KERNEL_META=linux-image-cloud-arm64
 		FOREIGN=1
-		EXTRA_KMODS=pvpanic
+		EXTRA_KMODS="pvpanic i6300esb"
 		KBUILD_ARCH=arm64
+		COMPILER_PKG=gcc-12-aarch64-linux-gnu
 		;;
 	*)
 		die "unsupported --arch '$ARCH' (supported: x86_64, aarch64)" ;;
@@ -377,9 +380,11 @@ add_binary qemu-guest-agent usr/sbin/qemu-ga /usr/sbin
 	else
 		echo "busybox-static ${DEB_VERSION[busybox-static]} deb:$DEB_ARCH:/bin/busybox"
 		echo "busybox-static $HOST_BUSYBOX_VER host (applet list)"
+	fi
+	if [ -n "$EXTRA_KMODS" ]; then
 		# The out-of-tree modules are built with these.
 		echo "linux-headers-${KERNEL_PKG#linux-image-} $(candidate_version "linux-headers-${KERNEL_PKG#linux-image-}") apt-get-download"
-		echo "gcc-12-aarch64-linux-gnu $(pkg_version gcc-12-aarch64-linux-gnu 2>/dev/null || echo missing) host"
+		echo "$COMPILER_PKG $(pkg_version "$COMPILER_PKG" 2>/dev/null || echo missing) host"
 	fi
 	LC_ALL=C sort -u "$DEB_LOCK"
 } >"$NEW_LOCK"

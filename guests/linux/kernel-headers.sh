@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Prepare a kbuild tree for building out-of-tree modules against a Debian
-# kernel of another architecture (today: the arm64 cloud kernel, built on an
-# amd64 host) without installing any foreign package on the host.
+# guest kernel without installing its headers package on the host: the arm64
+# cloud kernel (cross-built on an amd64 host; nothing foreign is installed) or
+# the amd64 one (native).
 #
-# Used by guests/linux/build-image.sh (pvpanic modules for aarch64) and
-# guests/sample-agent/build.sh (sampledrv.ko for aarch64).
+# Used by guests/linux/build-image.sh (pvpanic modules for aarch64, the
+# i6300esb watchdog module for both) and guests/sample-agent/build.sh
+# (sampledrv.ko for aarch64).
 set -euo pipefail
 umask 022
 
@@ -13,25 +15,27 @@ PROG=${0##*/}
 
 usage() {
 	cat <<EOF
-Usage: $PROG --arch aarch64 --release KREL [--cache DIR]
+Usage: $PROG --arch aarch64|x86_64 --release KREL [--cache DIR]
 
-Downloads linux-headers-KREL:arm64 and the matching linux-headers-*-common
+Downloads linux-headers-KREL:arm64 (amd64) and the matching linux-headers-*-common
 with apt-get download (kept in DIR/debs), extracts them with dpkg-deb into
 DIR/headers/KREL (kept: a second call returns at once), points them at the
 host's linux-kbuild-<series> (the kbuild tools are host binaries; installed
-with apt-get if missing) and makes sure the cross compiler is installed.
+with apt-get if missing) and makes sure the compiler is installed (aarch64:
+gcc-aarch64-linux-gnu; x86_64: the host's gcc-12, CROSS_COMPILE empty).
 Prints three lines on stdout:
   KDIR=<dir to pass to make -C>
   CROSS_COMPILE=<prefix>
   HEADERS_VERSION=<version of the headers package>
 
-  --arch ARCH     aarch64 (the only foreign architecture supported)
+  --arch ARCH     aarch64 or x86_64 (on an amd64 host)
   --release KREL  kernel release, e.g. 6.1.0-56-cloud-arm64
   --cache DIR     cache directory (default: guests/linux/out/.cache,
                   or \$LABGATE_CACHE_DIR)
   -h, --help      show this help
 
 Then: make -C "\$KDIR" M=\$PWD ARCH=arm64 CROSS_COMPILE="\$CROSS_COMPILE" modules
+(ARCH=x86 for x86_64)
 EOF
 }
 
@@ -55,10 +59,15 @@ while [ $# -gt 0 ]; do
 done
 
 case "$ARCH" in
-	aarch64) DEB_ARCH=arm64; KBUILD_ARCH=arm64; CROSS_COMPILE=aarch64-linux-gnu- ;;
+	aarch64) DEB_ARCH=arm64; KBUILD_ARCH=arm64; CROSS_COMPILE=aarch64-linux-gnu-; COMPILER_PKG=gcc-aarch64-linux-gnu ;;
+	x86_64) DEB_ARCH=amd64; KBUILD_ARCH=x86; CROSS_COMPILE=; COMPILER_PKG=gcc-12 ;;
 	'') die "--arch is required" ;;
-	*) die "unsupported --arch '$ARCH' (supported: aarch64)" ;;
+	*) die "unsupported --arch '$ARCH' (supported: aarch64, x86_64)" ;;
 esac
+[ "$DEB_ARCH" != amd64 ] || [ "$(dpkg --print-architecture)" = amd64 ] ||
+	die "--arch x86_64 builds natively: needs an amd64 host"
+FOREIGN=0
+[ "$DEB_ARCH" = "$(dpkg --print-architecture)" ] || FOREIGN=1
 [ -n "$KREL" ] || die "--release is required"
 [[ "$KREL" =~ ^[0-9]+\.[0-9]+\.[0-9]+-[0-9]+-[a-z0-9-]+$ ]] || die "bad kernel release '$KREL'"
 [ "$(id -u)" -eq 0 ] || die "must run as root (needs apt-get)"
@@ -83,7 +92,7 @@ print_result() {
 # kernel's own compiler, see CONFIG_CC_VERSION_TEXT); gcc-aarch64-linux-gnu
 # brings aarch64-linux-gnu-gcc-12.
 missing=()
-for pkg in gcc-aarch64-linux-gnu make "$KBUILD_PKG"; do
+for pkg in "$COMPILER_PKG" make "$KBUILD_PKG"; do
 	pkg_installed "$pkg" || missing+=("$pkg")
 done
 
@@ -100,7 +109,7 @@ if [ -s "$DEST/headers.version" ] && [ -d "$KDIR" ] && [ ${#missing[@]} -eq 0 ];
 	exit 0
 fi
 
-if ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
+if [ "$FOREIGN" -eq 1 ] && ! dpkg --print-foreign-architectures | grep -qx "$DEB_ARCH"; then
 	log "adding dpkg architecture $DEB_ARCH (for apt-get download only)"
 	dpkg --add-architecture "$DEB_ARCH"
 	apt-get update -q >&2 || die "apt-get update failed"
