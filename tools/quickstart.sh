@@ -33,6 +33,8 @@ packages=(
 	# run
 	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 	qemu-system-x86 qemu-system-arm qemu-utils libxml2-utils
+	# UEFI with secure boot and a TPM for the Windows profiles
+	ovmf qemu-efi-aarch64 swtpm swtpm-tools
 	# guest images and the sample agent (the build scripts add the kernel headers)
 	busybox-static dropbear-bin cpio kmod e2fsprogs openssh-client make xz-utils zstd file
 	binutils gcc-aarch64-linux-gnu

@@ -121,8 +121,11 @@ char *lg_qga_exec_request(const char *command, bool windows, const void *input, 
     lg_buf req = LG_BUF_INIT;
     lg_buf_puts(&req, "{\"execute\": \"guest-exec\", \"arguments\": {\"path\": ");
     if (windows) {
-        lg_json_quote(&req, "powershell.exe");
-        lg_buf_puts(&req, ", \"arg\": [\"-NoProfile\", \"-NonInteractive\", \"-Command\", ");
+        /* cmd.exe, as OpenSSH for Windows runs a command: one command string
+         * means the same on both transports (PowerShell is explicit, in the
+         * command, when wanted) */
+        lg_json_quote(&req, "C:\\Windows\\System32\\cmd.exe");
+        lg_buf_puts(&req, ", \"arg\": [\"/c\", ");
     } else {
         lg_json_quote(&req, "/bin/sh");
         lg_buf_puts(&req, ", \"arg\": [\"-c\", ");

@@ -16,7 +16,7 @@ typedef struct lg_qga lg_qga;
 
 typedef struct lg_qga_target {
     virDomainPtr dom;   /* borrowed: must outlive the lg_qga */
-    bool windows;       /* commands run in PowerShell rather than /bin/sh */
+    bool windows;       /* commands run in cmd.exe rather than /bin/sh */
     lg_cancel_fn cancel;
     void *cancel_opaque;
 } lg_qga_target;

@@ -318,13 +318,20 @@ void lg_profile_free(lg_profile *p)
     free(p);
 }
 
-static void warn_missing_image(lg_diags *diags, const char *file, int line, const char *what, const char *path)
+static void warn_missing_image(lg_diags *diags, const char *file, int line, const char *what, const char *path,
+                               const char *os)
 {
     if (path && !lg_is_file(path))
-        lg_diags_add(diags, file, line, true,
-                     "%s %s does not exist yet (build the guest images first: guests/linux/build-image.sh); "
-                     "jobs on this guest will end in INFRA_ERROR", what, path);
+        lg_diags_add(diags, file, line, true, "%s %s does not exist yet (%s); jobs on this guest will end in INFRA_ERROR",
+                     what, path,
+                     os && strcmp(os, "windows") == 0
+                         ? "prepare your own Windows image as guests/windows/README.md says"
+                         : "build the guest images first: guests/linux/build-image.sh");
 }
+
+const char *const LG_HV_NAMES[LG_HV_COUNT] = {
+    "relaxed", "vapic", "spinlocks", "runtime", "reset", "frequencies", "vpindex", "synic", "stimer", "tlbflush", "ipi",
+};
 
 int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
 {
@@ -360,9 +367,9 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         p->cmdline = strdup("");
     if (p->initrd && !p->kernel)
         lg_diags_add(diags, path, line_of(boot), false, "<boot> has an initrd but no kernel");
-    warn_missing_image(diags, path, line_of(boot), "disk image", p->disk);
-    warn_missing_image(diags, path, line_of(boot), "kernel", p->kernel);
-    warn_missing_image(diags, path, line_of(boot), "initrd", p->initrd);
+    warn_missing_image(diags, path, line_of(boot), "disk image", p->disk, p->os);
+    warn_missing_image(diags, path, line_of(boot), "kernel", p->kernel, p->os);
+    warn_missing_image(diags, path, line_of(boot), "initrd", p->initrd, p->os);
 
     xmlNodePtr tr = child(root, "transport");
     p->transport = attr(tr, "type");
@@ -372,15 +379,60 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     p->ssh_key = path_attr(tr, "key", dir);
     p->ssh_port = attr_int(tr, "port", 22);
     if (p->ssh_key)
-        warn_missing_image(diags, path, line_of(tr), "ssh key", p->ssh_key);
+        warn_missing_image(diags, path, line_of(tr), "ssh key", p->ssh_key, p->os);
 
     p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
     bool arm = strcmp(p->arch, "aarch64") == 0;
-    p->panic_model = (n = child(root, "panic")) ? attr(n, "model") : strdup(arm ? "pvpanic-pci" : "isa");
-    if (arm && strcmp(p->panic_model, "isa") == 0)
-        lg_diags_add(diags, path, line_of(n), false,
-                     "<panic model=\"isa\"> is x86 only: an aarch64 guest needs pvpanic-pci (or none)");
-    p->cpu_model = (n = child(root, "cpu")) ? attr(n, "model") : NULL;
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (!is_element(c, "panic"))
+            continue;
+        LG_AUTOFREE char *model = attr(c, "model");
+        if (strcmp(model, "hyperv") == 0) {
+            p->panic_hyperv = true;
+            if (arm)
+                lg_diags_add(diags, path, line_of(c), false, "<panic model=\"hyperv\"> is x86 only");
+            continue;
+        }
+        if (p->panic_model) {
+            lg_diags_add(diags, path, line_of(c), false,
+                         "a second <panic> device: one of isa, pvpanic-pci or none (plus hyperv on x86)");
+            continue;
+        }
+        if (arm && strcmp(model, "isa") == 0)
+            lg_diags_add(diags, path, line_of(c), false,
+                         "<panic model=\"isa\"> is x86 only: an aarch64 guest needs pvpanic-pci (or none)");
+        p->panic_model = strdup(model);
+    }
+    if (!p->panic_model)
+        p->panic_model = strdup(arm ? "pvpanic-pci" : "isa");
+    if ((n = child(root, "cpu"))) {
+        p->cpu_model = attr(n, "model");
+        p->cpu_maximum = !p->cpu_model;
+    }
+    if ((n = child(root, "firmware"))) {
+        LG_AUTOFREE char *type = attr(n, "type");
+        LG_AUTOFREE char *sb = attr(n, "secure-boot");
+        p->efi = strcmp(type, "efi") == 0;
+        p->secure_boot = sb && strcmp(sb, "yes") == 0;
+        if (p->secure_boot && !p->efi)
+            lg_diags_add(diags, path, line_of(n), false, "secure boot needs <firmware type=\"efi\">");
+        if (p->secure_boot && !arm && strcmp(p->machine, "q35") != 0 && strncmp(p->machine, "pc-q35", 6) != 0)
+            lg_diags_add(diags, path, line_of(n), false,
+                         "secure boot on x86_64 needs machine q35 (OVMF's secure build has SMM, which pc lacks)");
+        if (p->efi && p->kernel)
+            lg_diags_add(diags, path, line_of(n), false,
+                         "UEFI firmware boots the disk: drop the kernel, initrd and cmdline from <boot>");
+    }
+    p->tpm = child(root, "tpm") != NULL;
+    if ((n = child(root, "hyperv"))) {
+        if (arm)
+            lg_diags_add(diags, path, line_of(n), false, "<hyperv> is x86_64 only");
+        LG_AUTOFREE char *features = attr(n, "features");
+        for (char *save = NULL, *tok = strtok_r(features, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+            for (int i = 0; i < LG_HV_COUNT; i++)
+                if (strcmp(tok, LG_HV_NAMES[i]) == 0)
+                    p->hyperv |= 1u << i;
+    }
     if ((n = child(root, "watchdog"))) {
         p->watchdog_model = attr(n, "model");
         /* the event is the signal; the guest is left as it is for evidence */

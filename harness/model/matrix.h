@@ -20,6 +20,11 @@ typedef struct lg_profile {
     int memory_mib;
     int vcpus;
     char *cpu_model;   /* or NULL: QEMU's default for the machine */
+    bool cpu_maximum;  /* every feature the accelerator has */
+    bool efi;          /* UEFI firmware (libvirt picks it from the descriptors) */
+    bool secure_boot;  /* with Microsoft's keys enrolled */
+    bool tpm;          /* TPM 2.0 (swtpm) */
+    unsigned hyperv;   /* LG_HV_* bits */
     char *disk;        /* base image (qcow2) */
     char *kernel;      /* direct kernel boot, or NULL */
     char *initrd;
@@ -30,9 +35,22 @@ typedef struct lg_profile {
     int ssh_port;      /* guest port forwarded from 127.0.0.1 */
     char *boot_count_command;
     char *panic_model; /* isa | pvpanic-pci | none */
+    bool panic_hyperv; /* also the Hyper-V crash MSRs (Windows stop codes) */
     char *watchdog_model;  /* i6300esb | ib700, or NULL for none */
     char *watchdog_action; /* what QEMU does when it fires (libvirt's names) */
 } lg_profile;
+
+/* Hyper-V enlightenments, in the order of LG_HV_NAMES. */
+enum {
+    LG_HV_RELAXED = 1 << 0, LG_HV_VAPIC = 1 << 1, LG_HV_SPINLOCKS = 1 << 2, LG_HV_RUNTIME = 1 << 3,
+    LG_HV_RESET = 1 << 4, LG_HV_FREQUENCIES = 1 << 5, LG_HV_VPINDEX = 1 << 6, LG_HV_SYNIC = 1 << 7,
+    LG_HV_STIMER = 1 << 8, LG_HV_TLBFLUSH = 1 << 9, LG_HV_IPI = 1 << 10,
+};
+#define LG_HV_COUNT 11
+/* Those QEMU refuses without KVM ("kernel doesn't allow setting HyperV
+ * VP_INDEX"): vpindex and everything built on it. */
+#define LG_HV_KVM_ONLY (LG_HV_VPINDEX | LG_HV_SYNIC | LG_HV_STIMER | LG_HV_TLBFLUSH | LG_HV_IPI)
+extern const char *const LG_HV_NAMES[LG_HV_COUNT];
 
 typedef struct lg_host {
     char *id;

@@ -261,7 +261,7 @@ void lg_domain_free(lg_domain *dom)
             lg_virt_error("cannot destroy domain");
             LG_WARN("virt", "%s: %s", dom->name, lg_error_msg());
         }
-        if (virDomainUndefineFlags(dom->virt, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+        if (virDomainUndefineFlags(dom->virt, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
                                                   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
             lg_virt_error("cannot undefine domain");
             LG_WARN("virt", "%s: %s", dom->name, lg_error_msg());

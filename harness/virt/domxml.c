@@ -19,11 +19,6 @@ static void set(xmlNodePtr node, const char *name, const char *value)
     xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)value);
 }
 
-static xmlNodePtr set_ret(xmlNodePtr node)
-{
-    return node;
-}
-
 static void qemu_arg(xmlNodePtr cmdline, xmlNsPtr ns, const char *value)
 {
     xmlNodePtr arg = xmlNewChild(cmdline, ns, (const xmlChar *)"arg", NULL);
@@ -58,10 +53,25 @@ char *lg_domxml_build(const lg_domxml_params *params)
     snprintf(num, sizeof(num), "%d", p->vcpus);
     add(dom, "vcpu", num);
 
+    bool x86 = strcmp(p->arch, "x86_64") == 0;
+    bool windows = strcmp(p->os, "windows") == 0;
     xmlNodePtr os = add(dom, "os", NULL);
+    if (p->efi)
+        set(os, "firmware", "efi"); /* libvirt picks the build from the host's descriptors */
     xmlNodePtr type = add(os, "type", "hvm");
     set(type, "arch", p->arch);
     set(type, "machine", p->machine);
+    if (p->efi) {
+        xmlNodePtr fw = add(os, "firmware", NULL);
+        xmlNodePtr feature = add(fw, "feature", NULL);
+        set(feature, "enabled", p->secure_boot ? "yes" : "no");
+        set(feature, "name", "secure-boot");
+        /* the varstore with Microsoft's keys and secure boot on: what
+         * Windows' boot manager is signed against */
+        feature = add(fw, "feature", NULL);
+        set(feature, "enabled", p->secure_boot ? "yes" : "no");
+        set(feature, "name", "enrolled-keys");
+    }
     if (p->kernel) {
         add(os, "kernel", p->kernel);
         if (p->initrd)
@@ -74,22 +84,65 @@ char *lg_domxml_build(const lg_domxml_params *params)
         set(add(os, "boot", NULL), "dev", "hd");
     }
 
-    bool x86 = strcmp(p->arch, "x86_64") == 0;
     if (p->cpu_model) {
         xmlNodePtr cpu = add(dom, "cpu", NULL);
         set(cpu, "mode", "custom");
         set(cpu, "match", "exact");
-        set(set_ret(add(cpu, "model", p->cpu_model)), "fallback", "forbid");
+        set(add(cpu, "model", p->cpu_model), "fallback", "forbid");
+    } else if (p->cpu_maximum) {
+        xmlNodePtr cpu = add(dom, "cpu", NULL);
+        set(cpu, "mode", params->kvm ? "host-passthrough" : "maximum");
+        set(cpu, "check", "none");
     }
-    /* aarch64 boots the kernel directly, without UEFI, and libvirt allows
+    /* aarch64 without UEFI boots the kernel directly, and libvirt allows
      * ACPI there only with UEFI: the kernel finds its devices in the device
      * tree QEMU builds */
-    if (x86) {
+    if (x86 || p->efi) {
         xmlNodePtr features = add(dom, "features", NULL);
         add(features, "acpi", NULL);
-        add(features, "apic", NULL);
+        if (x86)
+            add(features, "apic", NULL);
+        else
+            set(add(features, "gic", NULL), "version", "3");
+        /* secure boot's varstore is only safe from the guest with SMM */
+        if (p->secure_boot && x86)
+            set(add(features, "smm", NULL), "state", "on");
+        unsigned hv = p->hyperv & (params->kvm ? ~0u : ~(unsigned)LG_HV_KVM_ONLY);
+        if (hv && x86) {
+            /* Under TCG QEMU accepts these but builds the Hyper-V CPUID
+             * leaves only for KVM: harmless, and right on a KVM host. */
+            xmlNodePtr hyperv = add(features, "hyperv", NULL);
+            set(hyperv, "mode", "custom");
+            for (int i = 0; i < LG_HV_COUNT; i++) {
+                if (!(hv & (1u << i)))
+                    continue;
+                xmlNodePtr f = add(hyperv, LG_HV_NAMES[i], NULL);
+                set(f, "state", "on");
+                if ((1u << i) == LG_HV_SPINLOCKS)
+                    set(f, "retries", "8191");
+            }
+        }
     }
-    set(add(dom, "clock", NULL), "offset", "utc");
+    xmlNodePtr clock = add(dom, "clock", NULL);
+    set(clock, "offset", "utc");
+    if (windows && x86) {
+        /* Windows counts lost timer ticks: catch the RTC up, delay the PIT,
+         * and keep it off the HPET, which it handles badly under emulation */
+        xmlNodePtr timer = add(clock, "timer", NULL);
+        set(timer, "name", "rtc");
+        set(timer, "tickpolicy", "catchup");
+        timer = add(clock, "timer", NULL);
+        set(timer, "name", "pit");
+        set(timer, "tickpolicy", "delay");
+        timer = add(clock, "timer", NULL);
+        set(timer, "name", "hpet");
+        set(timer, "present", "no");
+        if (p->hyperv) {
+            timer = add(clock, "timer", NULL);
+            set(timer, "name", "hypervclock");
+            set(timer, "present", "yes");
+        }
+    }
     add(dom, "on_poweroff", "destroy");
     add(dom, "on_reboot", "restart");
     /* keep a panicked guest paused: its memory is evidence */
@@ -116,6 +169,17 @@ char *lg_domxml_build(const lg_domxml_params *params)
     set(ctarget, "type", "serial");
     set(ctarget, "port", "0");
 
+    if (p->tpm) {
+        /* CRB on x86 (what Windows expects on q35); TIS on the virt machine,
+         * which has neither ISA nor CRB */
+        xmlNodePtr tpm = add(devices, "tpm", NULL);
+        set(tpm, "model", x86 ? "tpm-crb" : "tpm-tis");
+        xmlNodePtr backend = add(tpm, "backend", NULL);
+        set(backend, "type", "emulator");
+        set(backend, "version", "2.0");
+    }
+    if (p->panic_hyperv)
+        set(add(devices, "panic", NULL), "model", "hyperv");
     if (strcmp(p->panic_model, "isa") == 0) {
         xmlNodePtr panic = add(devices, "panic", NULL);
         set(panic, "model", "isa");
@@ -142,7 +206,21 @@ char *lg_domxml_build(const lg_domxml_params *params)
     set(graphics, "type", "vnc");
     set(add(graphics, "listen", NULL), "type", "none");
     xmlNodePtr video = add(devices, "video", NULL);
-    set(add(video, "model", NULL), "type", x86 ? "vga" : "virtio");
+    /* Windows on ARM has no virtio GPU driver; its firmware and boot
+     * screens go to ramfb */
+    set(add(video, "model", NULL), "type", x86 ? "vga" : windows ? "ramfb" : "virtio");
+    if (!x86 && windows) {
+        /* no PS/2 on virt: a keyboard for the recovery screens */
+        xmlNodePtr usb = add(devices, "controller", NULL);
+        set(usb, "type", "usb");
+        set(usb, "model", "qemu-xhci");
+        xmlNodePtr input = add(devices, "input", NULL);
+        set(input, "type", "keyboard");
+        set(input, "bus", "usb");
+        input = add(devices, "input", NULL);
+        set(input, "type", "tablet");
+        set(input, "bus", "usb");
+    }
     set(add(devices, "memballoon", NULL), "model", "none");
 
     /* User-mode networking with an ssh forward on loopback only: libvirt 9.0

@@ -260,6 +260,51 @@ static void test_watchdog_device_from_profile(void **state)
     built_free(&b);
 }
 
+static void test_windows_profile(void **state)
+{
+    suite *s = *state;
+    lg_diags diags = { 0 };
+    lg_profile *win = NULL;
+    assert_int_equal(lg_profile_load(LG_SOURCE_DIR "/guests/profiles/windows-x86_64.xml", &win, &diags), 0);
+    lg_diags_clear(&diags);
+    for (int kvm = 0; kvm <= 1; kvm++) {
+        lg_domxml_params params = params_for(win, kvm, false);
+        built b = build(&params);
+        assert_valid_for_libvirt(s, &b);
+        assert_xstr(&b, "/domain/os/@firmware", "efi");
+        assert_int_equal(xcount(&b, "/domain/os/firmware/feature[@name='secure-boot' and @enabled='yes']"), 1);
+        assert_int_equal(xcount(&b, "/domain/os/kernel"), 0);
+        assert_xstr(&b, "/domain/os/boot/@dev", "hd");
+        assert_xstr(&b, "/domain/features/smm/@state", "on");
+        assert_xstr(&b, "/domain/devices/tpm/@model", "tpm-crb");
+        assert_xstr(&b, "/domain/devices/tpm/backend/@version", "2.0");
+        assert_int_equal(xcount(&b, "/domain/devices/panic[@model='hyperv']"), 1);
+        assert_int_equal(xcount(&b, "/domain/devices/panic[@model='isa']"), 1);
+        assert_xstr(&b, "/domain/cpu/@mode", kvm ? "host-passthrough" : "maximum");
+        assert_int_equal(xcount(&b, "/domain/features/hyperv/relaxed"), 1);
+        /* QEMU refuses vpindex (and what builds on it) without KVM */
+        assert_int_equal(xcount(&b, "/domain/features/hyperv/vpindex"), kvm ? 1 : 0);
+        assert_int_equal(xcount(&b, "/domain/features/hyperv/synic"), kvm ? 1 : 0);
+        assert_xstr(&b, "/domain/clock/timer[@name='hpet']/@present", "no");
+        built_free(&b);
+    }
+    lg_profile_free(win);
+
+    lg_profile *arm = NULL;
+    assert_int_equal(lg_profile_load(LG_SOURCE_DIR "/guests/profiles/windows-aarch64.xml", &arm, &diags), 0);
+    lg_diags_clear(&diags);
+    lg_domxml_params params = params_for(arm, false, false);
+    built b = build(&params);
+    assert_valid_for_libvirt(s, &b);
+    assert_xstr(&b, "/domain/devices/tpm/@model", "tpm-tis");
+    assert_xstr(&b, "/domain/features/gic/@version", "3");
+    assert_int_equal(xcount(&b, "/domain/features/smm"), 0);
+    assert_int_equal(xcount(&b, "/domain/features/hyperv"), 0);
+    assert_xstr(&b, "/domain/devices/video/model/@type", "ramfb");
+    built_free(&b);
+    lg_profile_free(arm);
+}
+
 static void test_disk_is_the_overlay(void **state)
 {
     suite *s = *state;
@@ -410,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_panic_device_and_on_crash),
         cmocka_unit_test(test_no_panic_device_when_profile_says_none),
         cmocka_unit_test(test_watchdog_device_from_profile),
+        cmocka_unit_test(test_windows_profile),
         cmocka_unit_test(test_port_placeholder_when_no_port),
         cmocka_unit_test(test_disk_is_the_overlay),
         cmocka_unit_test(test_ssh_forward_on_qemu_command_line),
