@@ -52,4 +52,16 @@ is "$(xpath "$run" 'string(/run/job[@content="faulty"]/evidence/@title)')" "$SAM
 	"the crash title is the same in both runs"
 is "$(xpath "$run" 'count(/run/job[@content="faulty"]/evidence/signal[@name="pvpanic"])')" 0 "no panic without strict mode"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
+
+# --- the guest's watchdog: with a patient heartbeat (60 s), the hang is
+# caught by the i6300esb the guest stopped feeding (30 s)
+make_matrix "$scratch/wd.xml" '<wait-ready/><install/><apply-content/><reboot count="1"/>' "$(contents hang)"
+sed -i 's|strict="true"|strict="false"|; s|heartbeat-misses="4"|heartbeat-misses="12"|' "$scratch/wd.xml"
+"$LABGATE" run "$scratch/wd.xml" --out "$scratch/wd" >"$scratch/wd.out" 2>&1
+is "$?" 1 "a hang caught by the watchdog blocks the release (exit 1)"
+run=$scratch/wd/run.xml
+is "$(xpath "$run" 'string(/run/job/@verdict)')" HANG "kernel hang: HANG"
+is "$(xpath "$run" 'string(/run/job/evidence/@signal)')" watchdog "decided by the guest's watchdog device"
+is "$(xpath "$run" 'string(/run/job/evidence/@title)')" "watchdog fired (action none)" "the title says the watchdog fired"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 done_testing
