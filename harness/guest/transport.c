@@ -8,11 +8,13 @@
 
 #include "base/error.h"
 #include "base/util.h"
+#include "oscmd.h"
 #include "qga.h"
 #include "ssh.h"
 
 struct lg_transport {
     lg_transport_kind kind;
+    lg_os os;
     lg_ssh *ssh;
     lg_qga *qga;
 };
@@ -28,6 +30,7 @@ int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_t
     if (!t)
         return -ENOMEM;
     t->kind = target->kind;
+    t->os = target->windows ? LG_OS_WINDOWS : LG_OS_LINUX;
     int rc;
     if (target->kind == LG_TRANSPORT_QGA) {
         lg_qga_target q = { .dom = target->dom, .windows = target->windows, .cancel = target->cancel,
@@ -68,8 +71,10 @@ int lg_transport_ping(lg_transport *t, lg_deadline dl)
     return rc;
 }
 
-/* Each file goes through the guest's shell as the stdin of `cat` (ssh), or
- * through the agent's file calls (qemu-ga). */
+/* Each file goes through the guest's shell as the stdin of `cat` (ssh to
+ * Linux), or through the agent's file calls (qemu-ga), in chunks the agent
+ * answers at once: a whole file as a process's stdin is one request too big
+ * for it to answer within the call timeout. */
 static int upload_tree(lg_transport *t, const char *local, const char *remote, lg_deadline dl)
 {
     DIR *d = opendir(local);
@@ -84,12 +89,20 @@ static int upload_tree(lg_transport *t, const char *local, const char *remote, l
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         LG_AUTOFREE char *lpath = lg_strdup_printf("%s/%s", local, e->d_name);
-        LG_AUTOFREE char *rpath = lg_strdup_printf("%s/%s", remote, e->d_name);
+        LG_AUTOFREE char *rpath = lg_os_path_join(t->os, remote, e->d_name);
         struct stat st;
         if (stat(lpath, &st) < 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
-            rc = upload_tree(t, lpath, rpath, dl);
+            LG_AUTOFREE char *mkdir = lg_os_mkdir(t->os, rpath);
+            int status = -1;
+            rc = mkdir ? lg_transport_exec(t, mkdir, NULL, 0, dl, NULL, &status) : -EINVAL;
+            if (rc == 0 && status != 0) {
+                lg_error_set("cannot create %s in the guest (exit %d)", rpath, status);
+                rc = -EIO;
+            }
+            if (rc == 0)
+                rc = upload_tree(t, lpath, rpath, dl);
             continue;
         }
         if (!S_ISREG(st.st_mode))
@@ -99,24 +112,19 @@ static int upload_tree(lg_transport *t, const char *local, const char *remote, l
         rc = lg_read_file(lpath, 256u << 20, &data, &len);
         if (rc < 0)
             break;
-        LG_AUTOFREE char *qdir = lg_shell_quote(remote);
-        LG_AUTOFREE char *qpath = lg_shell_quote(rpath);
         LG_AUTOBUF out = LG_BUF_INIT;
-        int status = -1;
+        int status = 0;
         if (t->kind == LG_TRANSPORT_QGA) {
-            /* the agent takes a process's stdin in one request, too big for
-             * it to answer in time: files go in chunks, then the mode */
-            LG_AUTOFREE char *mkdir = lg_strdup_printf("mkdir -p %s", qdir);
-            rc = lg_transport_exec(t, mkdir, NULL, 0, dl, &out, &status);
-            if (rc == 0 && status == 0)
-                rc = lg_qga_write_file(t->qga, rpath, data, len, dl);
-            if (rc == 0 && status == 0) {
+            rc = lg_qga_write_file(t->qga, rpath, data, len, dl);
+            if (rc == 0 && t->os == LG_OS_LINUX) {
+                LG_AUTOFREE char *qpath = lg_shell_quote(rpath);
                 LG_AUTOFREE char *chmod = lg_strdup_printf("chmod %o %s", (unsigned)(st.st_mode & 07777), qpath);
                 rc = lg_transport_exec(t, chmod, NULL, 0, dl, &out, &status);
             }
         } else {
-            LG_AUTOFREE char *cmd = lg_strdup_printf("mkdir -p %s && cat > %s && chmod %o %s",
-                                                     qdir, qpath, (unsigned)(st.st_mode & 07777), qpath);
+            LG_AUTOFREE char *qpath = lg_shell_quote(rpath);
+            LG_AUTOFREE char *cmd = lg_strdup_printf("cat > %s && chmod %o %s", qpath,
+                                                     (unsigned)(st.st_mode & 07777), qpath);
             rc = lg_transport_exec(t, cmd, data, len, dl, &out, &status);
         }
         if (rc == 0 && status != 0) {
@@ -130,10 +138,14 @@ static int upload_tree(lg_transport *t, const char *local, const char *remote, l
 
 int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *remote_dir, lg_deadline dl)
 {
-    LG_AUTOFREE char *q = lg_shell_quote(remote_dir);
-    LG_AUTOFREE char *cmd = lg_strdup_printf("rm -rf %s && mkdir -p %s", q, q);
+    if (t->kind == LG_TRANSPORT_SSH && t->os == LG_OS_WINDOWS) {
+        /* cmd.exe has no `cat`: files to Windows need SFTP, not written yet */
+        lg_error_set("uploading to a Windows guest over ssh is not implemented yet; use <transport type=\"qemu-ga\"/>");
+        return -EIO;
+    }
+    LG_AUTOFREE char *fresh = lg_os_fresh_dir(t->os, remote_dir);
     int status = -1;
-    int rc = lg_transport_exec(t, cmd, NULL, 0, dl, NULL, &status);
+    int rc = fresh ? lg_transport_exec(t, fresh, NULL, 0, dl, NULL, &status) : -EINVAL;
     if (rc == 0 && status != 0) {
         lg_error_set("cannot create %s in the guest", remote_dir);
         return -EIO;

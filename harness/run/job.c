@@ -13,14 +13,13 @@
 #include "base/log.h"
 #include "base/ports.h"
 #include "base/util.h"
+#include "guest/oscmd.h"
 #include "guest/transport.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
 #include "virt/overlay.h"
 #include "watch/panicinfo.h"
 
-#define GUEST_BUILD_DIR "/opt/labgate/build"
-#define GUEST_CONTENT_DIR "/opt/labgate/content"
 #define ATTEMPT_MS 15000
 #define REBOOT_COMMAND_MS 10000
 
@@ -29,6 +28,7 @@ typedef struct job_ctx {
     const lg_job *job;
     const lg_profile *profile;
     const lg_policy *policy;
+    lg_os os;
     lg_monitor *mon;
     lg_domain *dom;
     int port;
@@ -205,7 +205,7 @@ static void *heartbeat(void *opaque)
     int failures = 0;
     int health_failures = 0;
     LG_AUTOFREE char *health_cmd = ctx->job->build->health
-        ? lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s", ctx->job->build->health) : NULL;
+        ? lg_os_in_dir(ctx->os, lg_os_build_dir(ctx->os), ctx->job->build->health) : NULL;
     lg_transport *guest = NULL;
     lg_transport_target target = transport_target(ctx);
     unsigned seen_generation = 0;
@@ -369,6 +369,10 @@ static int step_timeout_s(job_ctx *ctx, const lg_step *step)
 /* Runs command in the guest; non-zero exit is an agent failure. */
 static int guest_command(job_ctx *ctx, const char *command, const char *what, int timeout_s, lg_deadline dl)
 {
+    if (!command) {
+        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "%s: out of memory", what);
+        return -ENOMEM;
+    }
     LG_AUTOBUF out = LG_BUF_INIT;
     int status = -1;
     int rc = lg_transport_exec(ctx->guest, command, NULL, 0, dl, &out, &status);
@@ -410,10 +414,10 @@ static int run_step(job_ctx *ctx, const lg_step *step)
     case LG_STEP_WAIT_READY:
         return ctx->guest ? 0 : wait_ready(ctx, ctx->boot);
     case LG_STEP_INSTALL: {
-        int rc = upload(ctx, build->dir, GUEST_BUILD_DIR, timeout_s, dl);
+        int rc = upload(ctx, build->dir, lg_os_build_dir(ctx->os), timeout_s, dl);
         if (rc < 0)
             return rc;
-        LG_AUTOFREE char *cmd = lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s", build->install);
+        LG_AUTOFREE char *cmd = lg_os_in_dir(ctx->os, lg_os_build_dir(ctx->os), build->install);
         LG_AUTOFREE char *what = lg_strdup_printf("install of build %s", build->id);
         rc = guest_command(ctx, cmd, what, timeout_s, dl);
         if (rc == 0) {
@@ -424,11 +428,11 @@ static int run_step(job_ctx *ctx, const lg_step *step)
         return rc;
     }
     case LG_STEP_APPLY_CONTENT: {
-        int rc = upload(ctx, ctx->job->content->dir, GUEST_CONTENT_DIR, timeout_s, dl);
+        int rc = upload(ctx, ctx->job->content->dir, lg_os_content_dir(ctx->os), timeout_s, dl);
         if (rc < 0)
             return rc;
-        LG_AUTOFREE char *cmd = lg_strdup_printf("cd " GUEST_BUILD_DIR " && %s " GUEST_CONTENT_DIR,
-                                                 build->content_hook);
+        LG_AUTOFREE char *hook = lg_strdup_printf("%s %s", build->content_hook, lg_os_content_dir(ctx->os));
+        LG_AUTOFREE char *cmd = lg_os_in_dir(ctx->os, lg_os_build_dir(ctx->os), hook);
         LG_AUTOFREE char *what = lg_strdup_printf("content hook for %s", ctx->job->content->id);
         return guest_command(ctx, cmd, what, timeout_s, dl);
     }
@@ -440,11 +444,10 @@ static int run_step(job_ctx *ctx, const lg_step *step)
             lg_monitor_expect_reboot(ctx->mon);
             /* The session dies with the guest; the command's own result
              * does not matter, only that the guest comes back. */
-            lg_transport_exec(ctx->guest, strcmp(ctx->profile->transport, "qemu-ga") == 0
-                                              /* qemu-ga would wait for the exit status of a
-                                               * command that takes the agent down with it */
-                                              ? "(sleep 1; reboot) </dev/null >/dev/null 2>&1 &"
-                                              : "reboot",
+            /* qemu-ga would wait for the exit status of a command that
+             * takes the agent down with it: there, reboot detached */
+            lg_transport_exec(ctx->guest,
+                              lg_os_reboot_command(ctx->os, strcmp(ctx->profile->transport, "qemu-ga") == 0),
                               NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
             int rc = wait_ready(ctx, before);
             if (rc < 0)
@@ -528,6 +531,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
     memset(result, 0, sizeof(*result));
     job_ctx ctx = {
         .env = env, .job = job, .profile = job->guest->profile, .policy = &env->matrix->policy, .port = -1,
+        .os = lg_os_from_name(job->guest->profile->os),
     };
     pthread_mutex_init(&ctx.hb_lock, NULL);
     pthread_condattr_t attr;

@@ -1,0 +1,327 @@
+#include "oscmd.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "base/json.h"
+
+lg_os lg_os_from_name(const char *name)
+{
+    return name && strcmp(name, "windows") == 0 ? LG_OS_WINDOWS : LG_OS_LINUX;
+}
+
+const char *lg_os_build_dir(lg_os os)
+{
+    return os == LG_OS_WINDOWS ? "C:\\ProgramData\\labgate\\build" : "/opt/labgate/build";
+}
+
+const char *lg_os_content_dir(lg_os os)
+{
+    return os == LG_OS_WINDOWS ? "C:\\ProgramData\\labgate\\content" : "/opt/labgate/content";
+}
+
+bool lg_win_cmd_safe(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || strchr("\"%^&|<>", *p))
+            return false;
+    return true;
+}
+
+char *lg_os_in_dir(lg_os os, const char *dir, const char *command)
+{
+    if (os == LG_OS_WINDOWS)
+        return lg_win_cmd_safe(dir) ? lg_strdup_printf("cd /d \"%s\" && %s", dir, command) : NULL;
+    char *q = lg_shell_quote(dir);
+    char *s = q ? lg_strdup_printf("cd %s && %s", q, command) : NULL;
+    free(q);
+    return s;
+}
+
+char *lg_os_mkdir(lg_os os, const char *dir)
+{
+    if (os == LG_OS_WINDOWS)
+        return lg_win_cmd_safe(dir) ? lg_strdup_printf("if not exist \"%s\\\" mkdir \"%s\"", dir, dir) : NULL;
+    char *q = lg_shell_quote(dir);
+    char *s = q ? lg_strdup_printf("mkdir -p %s", q) : NULL;
+    free(q);
+    return s;
+}
+
+char *lg_os_fresh_dir(lg_os os, const char *dir)
+{
+    if (os == LG_OS_WINDOWS)
+        return lg_win_cmd_safe(dir)
+                   ? lg_strdup_printf("(if exist \"%s\\\" rmdir /s /q \"%s\") && mkdir \"%s\"", dir, dir, dir)
+                   : NULL;
+    char *q = lg_shell_quote(dir);
+    char *s = q ? lg_strdup_printf("rm -rf %s && mkdir -p %s", q, q) : NULL;
+    free(q);
+    return s;
+}
+
+char *lg_os_path_join(lg_os os, const char *dir, const char *name)
+{
+    return lg_strdup_printf("%s%s%s", dir, os == LG_OS_WINDOWS ? "\\" : "/", name);
+}
+
+const char *lg_os_reboot_command(lg_os os, bool detached)
+{
+    if (os == LG_OS_WINDOWS)
+        /* /d p:0:0: a planned restart, so the event log tells labgate's
+         * reboots from crashes; shutdown returns at once either way */
+        return "shutdown /r /t 0 /f /d p:0:0";
+    return detached ? "(sleep 1; reboot) </dev/null >/dev/null 2>&1 &" : "reboot";
+}
+
+/* ------------------------------------------------------------------ Windows */
+
+static const char PS_PROLOGUE[] = "$ProgressPreference = 'SilentlyContinue'; $ErrorActionPreference = 'Stop'; "
+                                  "[Console]::OutputEncoding = [Text.Encoding]::UTF8; ";
+
+/* UTF-8 to UTF-16LE; invalid sequences become U+FFFD. */
+static int utf16le(const char *s, lg_buf *out)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    int rc = 0;
+    while (*p && rc == 0) {
+        uint32_t cp;
+        int extra;
+        if (*p < 0x80) {
+            cp = *p;
+            extra = 0;
+        } else if ((*p & 0xe0) == 0xc0) {
+            cp = *p & 0x1f;
+            extra = 1;
+        } else if ((*p & 0xf0) == 0xe0) {
+            cp = *p & 0x0f;
+            extra = 2;
+        } else if ((*p & 0xf8) == 0xf0) {
+            cp = *p & 0x07;
+            extra = 3;
+        } else {
+            cp = 0xfffd;
+            extra = 0;
+        }
+        p++;
+        for (int i = 0; i < extra; i++, p++) {
+            if ((*p & 0xc0) != 0x80) {
+                cp = 0xfffd;
+                break;
+            }
+            cp = cp << 6 | (*p & 0x3f);
+        }
+        if (cp > 0x10ffff)
+            cp = 0xfffd;
+        if (cp >= 0x10000) {
+            cp -= 0x10000;
+            uint16_t units[2] = { (uint16_t)(0xd800 | (cp >> 10)), (uint16_t)(0xdc00 | (cp & 0x3ff)) };
+            unsigned char b[4] = { (unsigned char)units[0], (unsigned char)(units[0] >> 8),
+                                   (unsigned char)units[1], (unsigned char)(units[1] >> 8) };
+            rc = lg_buf_append(out, b, 4);
+        } else {
+            unsigned char b[2] = { (unsigned char)cp, (unsigned char)(cp >> 8) };
+            rc = lg_buf_append(out, b, 2);
+        }
+    }
+    return rc;
+}
+
+char *lg_win_powershell(const char *script)
+{
+    LG_AUTOFREE char *full = lg_strdup_printf("%s%s", PS_PROLOGUE, script);
+    LG_AUTOBUF wide = LG_BUF_INIT;
+    if (!full || utf16le(full, &wide) < 0)
+        return NULL;
+    LG_AUTOFREE char *b64 = lg_base64_encode(wide.data, wide.len);
+    if (!b64)
+        return NULL;
+    return lg_strdup_printf("powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass "
+                            "-EncodedCommand %s", b64);
+}
+
+char *lg_win_msi_command(const char *msi_path, bool uninstall, const char *log_path)
+{
+    /* inside a PowerShell single-quoted string: no ' allowed either */
+    if (!lg_win_cmd_safe(msi_path) || !lg_win_cmd_safe(log_path) || strchr(msi_path, '\'') || strchr(log_path, '\''))
+        return NULL;
+    /* msiexec is a GUI program: cmd would not wait for it; PowerShell's
+     * Start-Process -Wait does, and hands its exit code on */
+    LG_AUTOFREE char *script = lg_strdup_printf(
+        "$p = Start-Process -FilePath msiexec.exe -ArgumentList '%s \"%s\" /qn /norestart /l*v \"%s\"' "
+        "-Wait -PassThru; exit $p.ExitCode",
+        uninstall ? "/x" : "/i", msi_path, log_path);
+    return script ? lg_win_powershell(script) : NULL;
+}
+
+lg_msi_outcome lg_win_msi_outcome(int exit_code, bool uninstall)
+{
+    switch (exit_code) {
+    case 0: return LG_MSI_OK;
+    case 3010: return LG_MSI_OK_REBOOT_NEEDED;
+    case 1641: return LG_MSI_REBOOTING;
+    case 1618: return LG_MSI_RETRY;
+    case 1605: return uninstall ? LG_MSI_NOT_INSTALLED : LG_MSI_FAILED;
+    case 1619: return LG_MSI_BAD_PACKAGE;
+    case 1633: return LG_MSI_UNSUPPORTED;
+    default: return LG_MSI_FAILED;
+    }
+}
+
+const char *lg_msi_outcome_name(lg_msi_outcome outcome)
+{
+    static const char *const names[] = {
+        "installed", "installed, reboot needed", "installed, the installer is rebooting",
+        "another installation is in progress", "not installed (nothing to remove)",
+        "the package could not be opened", "the package does not support this platform", "failed",
+    };
+    return (unsigned)outcome < sizeof(names) / sizeof(names[0]) ? names[outcome] : "failed";
+}
+
+char *lg_win_service_status_command(const char *service)
+{
+    if (!lg_win_cmd_safe(service) || strchr(service, '\'') || !*service)
+        return NULL;
+    LG_AUTOFREE char *script = lg_strdup_printf("(Get-Service -Name '%s').Status.ToString(); exit 0", service);
+    return script ? lg_win_powershell(script) : NULL;
+}
+
+bool lg_win_service_running(const char *output)
+{
+    if (!output)
+        return false;
+    const char *p = output + strspn(output, " \t\r\n");
+    return strncmp(p, "Running", 7) == 0 && (p[7] == '\0' || strchr(" \t\r\n", p[7]));
+}
+
+int lg_win_crashcontrol_parse(const char *reg_output, lg_win_crashcontrol *out)
+{
+    if (!reg_output || !strstr(reg_output, "CrashControl"))
+        return -EINVAL;
+    lg_win_crashcontrol cc = { -1, -1 };
+    const char *line = reg_output;
+    while (line && *line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char name[64], type[32];
+        unsigned long value;
+        LG_AUTOFREE char *copy = strndup(line, len);
+        /* "    AutoReboot    REG_DWORD    0x0" */
+        if (copy && sscanf(copy, " %63s %31s 0x%lx", name, type, &value) == 3 && strcmp(type, "REG_DWORD") == 0) {
+            if (strcmp(name, "CrashDumpEnabled") == 0)
+                cc.crash_dump_enabled = (int)value;
+            else if (strcmp(name, "AutoReboot") == 0)
+                cc.auto_reboot = (int)value;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    *out = cc;
+    return 0;
+}
+
+const char *lg_win_crashcontrol_problem(const lg_win_crashcontrol *cc)
+{
+    switch (cc->crash_dump_enabled) {
+    case 1:
+    case 2:
+        break;
+    case 0: return "CrashDumpEnabled is 0: Windows writes no dump";
+    case 3: return "CrashDumpEnabled is 3: only a minidump";
+    case 7: return "CrashDumpEnabled is 7 (automatic): Windows may shrink it to a minidump";
+    case -1: return "CrashDumpEnabled is not set";
+    default: return "CrashDumpEnabled has an unknown value";
+    }
+    if (cc->auto_reboot != 0)
+        return "AutoReboot is not 0: the blue screen does not stay for the screenshot";
+    return NULL;
+}
+
+char *lg_win_list_dumps_command(void)
+{
+    return lg_win_powershell(
+        "foreach ($f in @(Get-ChildItem -Path 'C:\\Windows\\MEMORY.DMP', 'C:\\Windows\\Minidump\\*.dmp' "
+        "-ErrorAction SilentlyContinue)) { '{0}|{1}|{2}' -f $f.FullName, $f.Length, "
+        "$f.LastWriteTimeUtc.ToString('o') }; exit 0");
+}
+
+void lg_win_dumps_free(lg_win_dump *dumps, size_t n)
+{
+    for (size_t i = 0; dumps && i < n; i++)
+        free(dumps[i].path);
+    free(dumps);
+}
+
+int lg_win_dumps_parse(const char *output, lg_win_dump **dumps, size_t *n)
+{
+    lg_win_dump *list = NULL;
+    size_t count = 0;
+    for (const char *line = output ? output : ""; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+            len--;
+        if (len) {
+            /* '|' cannot occur in a Windows path */
+            const char *bar1 = memchr(line, '|', len);
+            const char *bar2 = bar1 ? memchr(bar1 + 1, '|', len - (size_t)(bar1 + 1 - line)) : NULL;
+            char *num_end = NULL;
+            unsigned long long size = bar2 ? strtoull(bar1 + 1, &num_end, 10) : 0;
+            if (!bar2 || bar1 == line || num_end != bar2) {
+                lg_win_dumps_free(list, count);
+                return -EINVAL;
+            }
+            lg_win_dump *grown = realloc(list, (count + 1) * sizeof(*list));
+            if (!grown) {
+                lg_win_dumps_free(list, count);
+                return -ENOMEM;
+            }
+            list = grown;
+            list[count].path = strndup(line, (size_t)(bar1 - line));
+            list[count].size = size;
+            count++;
+        }
+        line = end ? end + 1 : line + strlen(line);
+    }
+    *dumps = list;
+    *n = count;
+    return 0;
+}
+
+char *lg_win_bugcheck_event_command(void)
+{
+    return lg_win_powershell(
+        "$e = Get-WinEvent -FilterHashtable @{ LogName = 'System'; "
+        "ProviderName = 'Microsoft-Windows-WER-SystemErrorReporting'; Id = 1001 } -MaxEvents 1 "
+        "-ErrorAction SilentlyContinue; if ($e) { $e.TimeCreated.ToUniversalTime().ToString('o'); $e.Message }; exit 0");
+}
+
+int lg_win_bugcheck_parse(const char *output, uint32_t *code, uint64_t params[4])
+{
+    const char *p = output ? strstr(output, "The bugcheck was: ") : NULL;
+    if (!p)
+        return -EINVAL;
+    p += strlen("The bugcheck was: ");
+    char *end;
+    unsigned long long c = strtoull(p, &end, 16);
+    if (end == p || c > 0xffffffffULL)
+        return -EINVAL;
+    p = end + strspn(end, " ");
+    if (*p++ != '(')
+        return -EINVAL;
+    uint64_t args[4];
+    for (int i = 0; i < 4; i++) {
+        p += strspn(p, " ");
+        args[i] = strtoull(p, &end, 16);
+        if (end == p)
+            return -EINVAL;
+        p = end + strspn(end, " ");
+        if (*p++ != (i == 3 ? ')' : ','))
+            return -EINVAL;
+    }
+    *code = (uint32_t)c;
+    memcpy(params, args, sizeof(args));
+    return 0;
+}

@@ -1,0 +1,92 @@
+/* What labgate runs in a guest, per OS: where builds and content go, how to
+ * run a command in a directory, reboot, make a directory; and the Windows
+ * command set (MSI install/uninstall, service health, crash-dump settings,
+ * dumps after a crash).  Builders return new strings (NULL: out of memory
+ * or, where said, an argument cmd.exe cannot carry safely); parsers return
+ * 0 or -EINVAL and write nothing on failure.
+ *
+ * Windows commands are cmd.exe command lines (what OpenSSH for Windows and
+ * labgate's qemu-ga transport both run); PowerShell is always explicit and
+ * encoded (-EncodedCommand), so no quoting layer is ever guessed.  None of
+ * the Windows commands has been run against Windows here (no image exists
+ * on these machines): they follow the documentation and are unit-tested as
+ * strings and parsers. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { LG_OS_LINUX, LG_OS_WINDOWS } lg_os;
+
+lg_os lg_os_from_name(const char *name); /* "windows" or anything else (linux) */
+const char *lg_os_build_dir(lg_os os);
+const char *lg_os_content_dir(lg_os os);
+/* command, run with dir as the working directory */
+char *lg_os_in_dir(lg_os os, const char *dir, const char *command);
+/* Creates dir and its parents; succeeds when it exists. */
+char *lg_os_mkdir(lg_os os, const char *dir);
+/* Removes dir and everything in it, then creates it empty. */
+char *lg_os_fresh_dir(lg_os os, const char *dir);
+/* A path in the guest: dir + separator + name. */
+char *lg_os_path_join(lg_os os, const char *dir, const char *name);
+/* Restarts the guest.  detached: return at once and reboot a moment later
+ * (for a transport that would otherwise wait for the command's exit). */
+const char *lg_os_reboot_command(lg_os os, bool detached);
+
+/* --- Windows --------------------------------------------------------- */
+
+/* True when s can sit inside "..." on a cmd.exe command line: no quote,
+ * %, ^, &, |, <, > or control character (quoting does not neutralise them). */
+bool lg_win_cmd_safe(const char *s);
+/* powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass
+ * -EncodedCommand BASE64(UTF-16LE(prologue + script)).  The prologue stops
+ * progress records (CLIXML on stderr), makes every error terminating and
+ * output UTF-8.  The script should end with an explicit `exit N`. */
+char *lg_win_powershell(const char *script);
+/* msiexec /i (or /x) quietly, no restart, verbose log; the exit code of
+ * msiexec itself (Start-Process -Wait -PassThru).  NULL for unsafe paths. */
+char *lg_win_msi_command(const char *msi_path, bool uninstall, const char *log_path);
+
+typedef enum {
+    LG_MSI_OK,              /* 0 */
+    LG_MSI_OK_REBOOT_NEEDED,/* 3010: the scenario decides when to reboot */
+    LG_MSI_REBOOTING,       /* 1641: the installer is restarting the guest */
+    LG_MSI_RETRY,           /* 1618: another installation in progress */
+    LG_MSI_NOT_INSTALLED,   /* 1605 on uninstall: nothing to remove */
+    LG_MSI_BAD_PACKAGE,     /* 1619: could not be opened (upload/path) */
+    LG_MSI_UNSUPPORTED,     /* 1633: not for this platform */
+    LG_MSI_FAILED,          /* 1603 and anything else */
+} lg_msi_outcome;
+lg_msi_outcome lg_win_msi_outcome(int exit_code, bool uninstall);
+const char *lg_msi_outcome_name(lg_msi_outcome outcome);
+
+/* Prints the service's status (Running, Stopped, ...); exit 1 when there is
+ * no such service.  NULL for an unsafe name. */
+char *lg_win_service_status_command(const char *service);
+/* The output says Running. */
+bool lg_win_service_running(const char *output);
+
+#define LG_WIN_CRASHCONTROL_COMMAND "reg query HKLM\\SYSTEM\\CurrentControlSet\\Control\\CrashControl"
+typedef struct lg_win_crashcontrol {
+    int crash_dump_enabled; /* 0 none, 1 complete, 2 kernel, 3 small, 7 automatic; -1 absent */
+    int auto_reboot;        /* -1 absent */
+} lg_win_crashcontrol;
+int lg_win_crashcontrol_parse(const char *reg_output, lg_win_crashcontrol *out);
+/* Why these settings would lose the evidence of a crash, or NULL when they
+ * keep a kernel or complete dump and stay on the blue screen. */
+const char *lg_win_crashcontrol_problem(const lg_win_crashcontrol *cc);
+
+/* Lists C:\Windows\MEMORY.DMP and the minidumps: PATH|BYTES|MTIME lines. */
+char *lg_win_list_dumps_command(void);
+typedef struct lg_win_dump {
+    char *path;
+    uint64_t size;
+} lg_win_dump;
+int lg_win_dumps_parse(const char *output, lg_win_dump **dumps, size_t *n);
+void lg_win_dumps_free(lg_win_dump *dumps, size_t n);
+
+/* The last bugcheck Windows logged at boot (WER event 1001): prints its
+ * time and message, nothing when there is none. */
+char *lg_win_bugcheck_event_command(void);
+/* "The bugcheck was: 0x00000050 (0x..., 0x..., 0x..., 0x...)" */
+int lg_win_bugcheck_parse(const char *output, uint32_t *code, uint64_t params[4]);
