@@ -6,3 +6,4 @@ int lg_cmd_plan(int argc, char **argv);
 int lg_cmd_run(int argc, char **argv);
 int lg_cmd_triage(int argc, char **argv);
 int lg_cmd_domxml(int argc, char **argv);
+int lg_cmd_gc(int argc, char **argv);

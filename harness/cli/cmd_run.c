@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "cli.h"
+#include "run/runlock.h"
 #include "guest/ssh.h"
 #include "model/plan.h"
 #include "model/verdict.h"
@@ -135,6 +136,13 @@ int lg_cmd_run(int argc, char **argv)
         return LG_EXIT_BAD_INPUT;
     }
 
+    /* held while this run lives: `labgate gc` leaves its domains alone */
+    int run_lock = lg_run_lock_take(run_id);
+    if (run_lock < 0) {
+        fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        return LG_EXIT_INCOMPLETE;
+    }
+
     struct sigaction sa = { .sa_handler = on_signal };
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -143,12 +151,15 @@ int lg_cmd_run(int argc, char **argv)
 
     if (lg_ssh_global_init() < 0 || lg_virt_init() < 0) {
         fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        lg_run_lock_release(run_id, run_lock);
         return LG_EXIT_INCOMPLETE;
     }
 
     lg_job_result *results = calloc(plan->n_jobs, sizeof(*results));
-    if (!results)
+    if (!results) {
+        lg_run_lock_release(run_id, run_lock);
         return LG_EXIT_INCOMPLETE;
+    }
     lg_sched_opts sopts = {
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted,
@@ -182,5 +193,6 @@ int lg_cmd_run(int argc, char **argv)
     free(results);
     lg_virt_shutdown();
     lg_ssh_global_exit();
+    lg_run_lock_release(run_id, run_lock);
     return exit_code;
 }

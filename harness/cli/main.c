@@ -23,6 +23,7 @@ static void usage(FILE *out)
             "  run MATRIX [--out DIR]   run the matrix; exit code is the gate\n"
             "  triage FILE              title of the first kernel crash in a saved console log\n"
             "  domxml PROFILE           the libvirt domain XML a run would define for a profile\n"
+            "  gc [--dry-run]           remove domains and overlays a killed labgate left behind\n"
             "\n"
             "exit codes of run: 0 release may ship, 1 release blocked, 2 bad input,\n"
             "3 run incomplete (harness or hypervisor failure)\n"
@@ -61,6 +62,8 @@ int main(int argc, char **argv)
         rc = lg_cmd_triage(argc - 1, argv + 1);
     else if (strcmp(cmd, "domxml") == 0)
         rc = lg_cmd_domxml(argc - 1, argv + 1);
+    else if (strcmp(cmd, "gc") == 0)
+        rc = lg_cmd_gc(argc - 1, argv + 1);
     else {
         fprintf(stderr, "labgate: unknown command '%s'\n\n", cmd);
         usage(stderr);

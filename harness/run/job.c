@@ -15,6 +15,7 @@
 #include "base/util.h"
 #include "guest/oscmd.h"
 #include "guest/transport.h"
+#include "run/runlock.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
 #include "virt/overlay.h"
@@ -580,9 +581,11 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
         ctx.port = lg_port_reserve();
         if (ctx.port < 0)
             break;
+        LG_AUTOFREE char *run_lock = lg_run_lock_path(env->run_id);
         lg_domxml_params params = {
             .profile = ctx.profile, .name = name, .overlay_path = overlay, .ssh_host_port = ctx.port,
             .kvm = env->kvm, .strict = env->matrix->policy.strict, .run_id = env->run_id, .job_id = job->id,
+            .run_lock = run_lock,
         };
         LG_AUTOFREE char *xml = lg_domxml_build(&params);
         progress(&ctx, "starting %s (ssh on 127.0.0.1:%d)", name, ctx.port);

@@ -47,6 +47,8 @@ char *lg_domxml_build(const lg_domxml_params *params)
     set(job, "job", params->job_id);
     set(job, "overlay", params->overlay_path);
     set(job, "profile", p->id);
+    if (params->run_lock)
+        set(job, "lock", params->run_lock);
 
     snprintf(num, sizeof(num), "%d", p->memory_mib);
     set(add(dom, "memory", num), "unit", "MiB");

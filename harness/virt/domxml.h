@@ -12,6 +12,7 @@ typedef struct lg_domxml_params {
     bool strict;               /* turn oopses, warnings and lockups into panics */
     const char *run_id;
     const char *job_id;
+    const char *run_lock;      /* the run's lock file, for `labgate gc`; or NULL */
 } lg_domxml_params;
 
 /* The kernel arguments strict mode adds. */

@@ -1,0 +1,148 @@
+#include <dirent.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "cli.h"
+#include "model/verdict.h"
+#include "run/runlock.h"
+#include "virt/conn.h"
+#include "virt/leftovers.h"
+#include "virt/overlay.h"
+
+static const char help[] =
+    "usage: labgate gc [--dry-run] [--uri URI]\n"
+    "Removes what a killed labgate left behind: its domains (destroyed and undefined,\n"
+    "with their UEFI varstore and TPM state), their overlay disks, and stale run locks.\n"
+    "A domain is labgate's only if it carries labgate's <metadata> element (never by\n"
+    "name alone), and a leftover only if the run that made it no longer holds its run\n"
+    "lock in the state directory; a live run's domains are never touched.\n"
+    "\n"
+    "  --dry-run   list what would be removed, remove nothing\n"
+    "  --uri URI   the libvirt host (default qemu:///system)\n"
+    "\n"
+    "Exits 0 when everything found was removed (or listed), 3 when something could\n"
+    "not be, 2 on bad arguments.\n";
+
+/* "labgate-RUN-JOB.qcow2" -> RUN (the job id is the last 12 characters) */
+static char *overlay_run_id(const char *file)
+{
+    size_t len = strlen(file);
+    const char *suffix = ".qcow2";
+    if (strncmp(file, "labgate-", 8) != 0 || len < 8 + 1 + 12 + strlen(suffix) + 1 ||
+        strcmp(file + len - strlen(suffix), suffix) != 0)
+        return NULL;
+    size_t run_len = len - 8 - strlen(suffix) - 13;
+    if (file[8 + run_len] != '-')
+        return NULL;
+    return strndup(file + 8, run_len);
+}
+
+int lg_cmd_gc(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "dry-run", no_argument, NULL, 'n' },
+        { "uri", required_argument, NULL, 'u' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool dry_run = false;
+    const char *uri = "qemu:///system";
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'n': dry_run = true; break;
+        case 'u': uri = optarg; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: fputs(help, stderr); return LG_EXIT_BAD_INPUT;
+        }
+    }
+    if (optind != argc) {
+        fputs(help, stderr);
+        return LG_EXIT_BAD_INPUT;
+    }
+    const char *verb = dry_run ? "would remove" : "removed";
+    LG_AUTOBUF reported = LG_BUF_INIT; /* overlays listed with their domain */
+    lg_buf_puts(&reported, "\n");
+    int failures = 0;
+    size_t found = 0;
+
+    if (lg_virt_init() < 0) {
+        fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+        return LG_EXIT_INCOMPLETE;
+    }
+    LG_AUTO(lg_conn) conn = NULL;
+    if (lg_conn_open(uri, &conn) < 0) {
+        fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+        return LG_EXIT_INCOMPLETE;
+    }
+    lg_labgate_domain *doms = NULL;
+    size_t n = 0;
+    if (lg_labgate_domains(conn, &doms, &n) < 0) {
+        fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+        return LG_EXIT_INCOMPLETE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const lg_labgate_domain *d = &doms[i];
+        /* a live run's, by the lock its metadata names (a domain without one
+         * comes from a labgate that predates it: its run is long gone) */
+        if (!d->run_id || (d->lock && lg_run_lock_held(d->lock)))
+            continue;
+        found++;
+        if (!dry_run && lg_labgate_domain_remove(conn, d->name) < 0) {
+            fprintf(stderr, "labgate gc: domain %s: %s\n", d->name, lg_error_msg());
+            failures++;
+            continue;
+        }
+        printf("%s domain %s (run %s, job %s, %s)\n", verb, d->name, d->run_id, d->job_id ? d->job_id : "?",
+               d->active ? "was running" : "defined");
+        if (d->overlay && access(d->overlay, F_OK) == 0) {
+            if (!dry_run && lg_overlay_remove(d->overlay) < 0) {
+                fprintf(stderr, "labgate gc: %s: %s\n", d->overlay, lg_error_msg());
+                failures++;
+            } else {
+                printf("%s overlay %s\n", verb, d->overlay);
+                lg_buf_printf(&reported, "%s\n", d->overlay);
+            }
+        }
+    }
+    lg_labgate_domains_free(doms, n);
+
+    /* overlays and locks in the state directory whose run is gone (a
+     * harness killed between creating an overlay and defining its domain) */
+    const char *state = lg_overlay_dir();
+    DIR *dir = opendir(state);
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        LG_AUTOFREE char *run_id = overlay_run_id(e->d_name);
+        bool lock = !run_id && strncmp(e->d_name, "run-", 4) == 0 && strlen(e->d_name) > 9 &&
+                    strcmp(e->d_name + strlen(e->d_name) - 5, ".lock") == 0;
+        if (lock)
+            run_id = strndup(e->d_name + 4, strlen(e->d_name) - 9);
+        LG_AUTOFREE char *lock_path = run_id ? lg_run_lock_path(run_id) : NULL;
+        if (!run_id || lg_run_lock_held(lock_path))
+            continue;
+        LG_AUTOFREE char *path = lg_strdup_printf("%s/%s", state, e->d_name);
+        LG_AUTOFREE char *line = lg_strdup_printf("\n%s\n", path);
+        if (strstr(reported.data, line))
+            continue;
+        if (!dry_run && unlink(path) < 0 && access(path, F_OK) == 0) {
+            fprintf(stderr, "labgate gc: cannot remove %s\n", path);
+            failures++;
+            continue;
+        }
+        if (!lock)
+            found++;
+        printf("%s %s %s\n", verb, lock ? "stale run lock" : "overlay", path);
+    }
+    if (dir)
+        closedir(dir);
+    if (found == 0)
+        printf("nothing to clean up on %s or in %s\n", uri, state);
+    return failures ? LG_EXIT_INCOMPLETE : 0;
+}

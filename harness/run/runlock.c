@@ -1,0 +1,53 @@
+#include "runlock.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "base/buf.h"
+#include "base/error.h"
+#include "base/util.h"
+#include "virt/overlay.h"
+
+char *lg_run_lock_path(const char *run_id)
+{
+    return lg_strdup_printf("%s/run-%s.lock", lg_overlay_dir(), run_id);
+}
+
+int lg_run_lock_take(const char *run_id)
+{
+    if (lg_mkdir_p(lg_overlay_dir(), 0755) < 0)
+        return -EIO;
+    LG_AUTOFREE char *path = lg_run_lock_path(run_id);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        lg_error_set("cannot lock %s: %s", path, strerror(err));
+        if (fd >= 0)
+            close(fd);
+        return -err;
+    }
+    return fd;
+}
+
+void lg_run_lock_release(const char *run_id, int fd)
+{
+    if (fd < 0)
+        return;
+    LG_AUTOFREE char *path = lg_run_lock_path(run_id);
+    unlink(path);
+    close(fd);
+}
+
+bool lg_run_lock_held(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false; /* no lock file: no live run of that id */
+    bool held = flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+    close(fd); /* drops our lock too, if we got it */
+    return held;
+}

@@ -1,0 +1,92 @@
+#include "leftovers.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "base/error.h"
+#include "domxml.h"
+
+static char *prop(xmlNodePtr node, const char *name)
+{
+    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+    char *s = v ? strdup((const char *)v) : NULL;
+    xmlFree(v);
+    return s;
+}
+
+void lg_labgate_domains_free(lg_labgate_domain *doms, size_t n)
+{
+    for (size_t i = 0; doms && i < n; i++) {
+        free(doms[i].name);
+        free(doms[i].run_id);
+        free(doms[i].job_id);
+        free(doms[i].overlay);
+        free(doms[i].lock);
+    }
+    free(doms);
+}
+
+int lg_labgate_domains(lg_conn *conn, lg_labgate_domain **out, size_t *n)
+{
+    virDomainPtr *all = NULL;
+    int count = virConnectListAllDomains(lg_conn_virt(conn), &all, 0);
+    if (count < 0) {
+        lg_virt_error("cannot list domains");
+        return -EIO;
+    }
+    lg_labgate_domain *list = calloc((size_t)count + 1, sizeof(*list));
+    size_t found = 0;
+    for (int i = 0; i < count; i++) {
+        /* no metadata of ours: not labgate's, whatever its name says */
+        char *meta = virDomainGetMetadata(all[i], VIR_DOMAIN_METADATA_ELEMENT, LG_METADATA_NS, 0);
+        xmlDocPtr doc = meta ? xmlReadMemory(meta, (int)strlen(meta), "metadata", NULL, XML_PARSE_NONET) : NULL;
+        xmlNodePtr job = doc ? xmlDocGetRootElement(doc) : NULL;
+        if (list && job) {
+            lg_labgate_domain *d = &list[found++];
+            d->name = strdup(virDomainGetName(all[i]));
+            d->run_id = prop(job, "run");
+            d->job_id = prop(job, "job");
+            d->overlay = prop(job, "overlay");
+            d->lock = prop(job, "lock");
+            d->active = virDomainIsActive(all[i]) == 1;
+        }
+        xmlFreeDoc(doc);
+        free(meta);
+        virDomainFree(all[i]);
+    }
+    free(all);
+    if (!list)
+        return -ENOMEM;
+    *out = list;
+    *n = found;
+    return 0;
+}
+
+int lg_labgate_domain_remove(lg_conn *conn, const char *name)
+{
+    virDomainPtr dom = virDomainLookupByName(lg_conn_virt(conn), name);
+    if (!dom) {
+        lg_virt_error("cannot find the domain");
+        return -ENOENT;
+    }
+    int rc = 0;
+    if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0) {
+        lg_virt_error("cannot destroy the domain");
+        rc = -EIO;
+    }
+    if (rc == 0 && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM |
+                                                   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                                   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
+        /* a transient domain is gone once destroyed */
+        if (virDomainIsPersistent(dom) == 1) {
+            lg_virt_error("cannot undefine the domain");
+            rc = -EIO;
+        }
+    }
+    virDomainFree(dom);
+    return rc;
+}
