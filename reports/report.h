@@ -1,5 +1,5 @@
-/* Writers for the results of a run: run.xml (canonical), junit.xml, and the
- * terminal summary. */
+/* Writers for the results of a run: run.xml (canonical), junit.xml,
+ * report.html and the terminal summary. */
 #pragma once
 #include <stdio.h>
 
@@ -13,9 +13,21 @@ typedef struct lg_run_report {
     const char *finished;
     const char *accel;
     int exit_code;
+    /* <inputs> as digested before the first job started (what the guests
+     * were given), from lg_report_inputs_snapshot; NULL: digest now */
+    const void *inputs;
 } lg_run_report;
+
+/* Digests the plan's inputs now; free with lg_report_inputs_free.  NULL
+ * only when out of memory. */
+void *lg_report_inputs_snapshot(const lg_plan *plan);
+void lg_report_inputs_free(void *snapshot);
 
 const char *lg_report_outcome(int exit_code);
 int lg_report_write_runxml(const lg_run_report *r, const char *path);
 int lg_report_write_junit(const lg_run_report *r, const char *path);
+/* The self-contained sign-off page.  Artifact paths in results are relative
+ * to out_dir, where the screenshots to embed are read from; write path into
+ * out_dir so the page's artifact links resolve. */
+int lg_report_write_html(const lg_run_report *r, const char *out_dir, const char *path);
 void lg_report_print_summary(const lg_run_report *r, FILE *out);

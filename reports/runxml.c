@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 
 #include "base/error.h"
+#include "inputs.h"
 #include "lg-config.h"
 #include "report.h"
 
@@ -64,6 +65,17 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
     set(run, "accel", r->accel);
     set(run, "outcome", lg_report_outcome(r->exit_code));
     setnum(run, "exit-code", r->exit_code, 0);
+    if (r->inputs) {
+        xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement((xmlDocPtr)r->inputs), doc, 1);
+        if (!copy || !xmlAddChild(run, copy)) {
+            xmlFreeNode(copy);
+            xmlFreeDoc(doc);
+            return -ENOMEM;
+        }
+    } else if (lg_report_add_inputs(run, r->plan) < 0) {
+        xmlFreeDoc(doc);
+        return -ENOMEM;
+    }
 
     for (size_t i = 0; i < r->plan->n_jobs; i++) {
         const lg_job *job = &r->plan->jobs[i];
@@ -148,12 +160,14 @@ int lg_report_write_junit(const lg_run_report *r, const char *path)
         bool infra = ev->verdict == LG_VERDICT_INFRA_ERROR;
         failures += !infra;
         errors += infra;
-        char message[1024];
-        snprintf(message, sizeof(message), "%s: %s", lg_verdict_name(ev->verdict),
-                 ev->title ? ev->title : "");
-        xmlNodePtr f = xmlNewTextChild(tc, NULL, (const xmlChar *)(infra ? "error" : "failure"),
-                                       (const xmlChar *)(ev->console_excerpt ? ev->console_excerpt : ""));
-        set(f, "message", message);
+        /* message: the title, what a CI page lists; type: the verdict;
+         * body: how it was decided; the console report in system-out */
+        char body[1024];
+        snprintf(body, sizeof(body), "%s via %s at %.1f s (boot %d%s%s)\njob %s: see jobs/%s/ in the results",
+                 lg_verdict_name(ev->verdict), lg_signal_name(ev->signal), ev->time_s, ev->boot,
+                 res->step ? ", step " : "", res->step ? res->step : "", job->id, job->id);
+        xmlNodePtr f = xmlNewTextChild(tc, NULL, (const xmlChar *)(infra ? "error" : "failure"), (const xmlChar *)body);
+        set(f, "message", ev->title && *ev->title ? ev->title : lg_verdict_name(ev->verdict));
         set(f, "type", lg_verdict_name(ev->verdict));
         if (ev->console_excerpt)
             xmlNewTextChild(tc, NULL, (const xmlChar *)"system-out", (const xmlChar *)ev->console_excerpt);
@@ -172,4 +186,26 @@ int lg_report_write_junit(const lg_run_report *r, const char *path)
     int rc = save(doc, path);
     xmlFreeDoc(doc);
     return rc;
+}
+
+void *lg_report_inputs_snapshot(const lg_plan *plan)
+{
+    /* a document whose root is the <inputs> element */
+    xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
+    xmlNodePtr holder = xmlNewNode(NULL, (const xmlChar *)"holder");
+    if (!doc || !holder || lg_report_add_inputs(holder, plan) < 0 || !holder->children) {
+        xmlFreeNode(holder);
+        xmlFreeDoc(doc);
+        return NULL;
+    }
+    xmlNodePtr inputs = holder->children;
+    xmlUnlinkNode(inputs);
+    xmlFreeNode(holder);
+    xmlDocSetRootElement(doc, inputs);
+    return doc;
+}
+
+void lg_report_inputs_free(void *snapshot)
+{
+    xmlFreeDoc(snapshot);
 }

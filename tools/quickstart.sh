@@ -40,6 +40,8 @@ packages=(
 	binutils gcc-aarch64-linux-gnu
 	# syntax checks
 	shellcheck
+	# report.html rendering test
+	chromium poppler-utils
 )
 
 install_packages() {

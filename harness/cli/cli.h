@@ -1,5 +1,8 @@
 /* Subcommands of the labgate command. */
 #pragma once
+#include <stdbool.h>
+
+#include "model/verdict.h"
 
 int lg_cmd_validate(int argc, char **argv);
 int lg_cmd_plan(int argc, char **argv);
@@ -7,3 +10,34 @@ int lg_cmd_run(int argc, char **argv);
 int lg_cmd_triage(int argc, char **argv);
 int lg_cmd_domxml(int argc, char **argv);
 int lg_cmd_gc(int argc, char **argv);
+int lg_cmd_repro(int argc, char **argv);
+int lg_cmd_verify_release(int argc, char **argv);
+int lg_cmd_compare(int argc, char **argv);
+
+/* What `run` does, for `run` and `repro`. */
+typedef struct lg_cli_run_args {
+    const char *matrix_path;
+    const char *out_dir;    /* NULL: results/RUN_ID */
+    int max_parallel;       /* 0: the hosts' slots */
+    const char *accel_arg;  /* NULL: environment, then matrix */
+    bool quiet;
+    const char *only_job;   /* run just this job id */
+    bool keep_failed;       /* leave a failed job's VM behind */
+} lg_cli_run_args;
+
+/* The first job's result (repro runs one). */
+typedef struct lg_cli_run_outcome {
+    lg_verdict verdict;
+    char *title;
+    char *out_dir;
+    char *kept_domain;      /* the VM left behind, or NULL */
+    int kept_port;
+    char *memory_dump;      /* path, or NULL */
+    char *ssh_user, *ssh_key, *transport, *uri;
+} lg_cli_run_outcome;
+
+/* Returns the gate's exit code. */
+int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome);
+void lg_cli_run_outcome_clear(lg_cli_run_outcome *outcome);
+/* After the last lg_cli_run_matrix: stops libvirt's event thread and libssh2. */
+void lg_cli_run_shutdown(void);

@@ -36,8 +36,8 @@ static void on_signal(int sig)
 static const char usage_text[] =
     "usage: labgate run MATRIX [--out DIR] [--jobs N] [--accel auto|kvm|tcg] [--quiet] [--verbose]\n"
     "\n"
-    "Runs every job of MATRIX and writes DIR/run.xml, DIR/junit.xml and\n"
-    "DIR/jobs/JOB_ID/console.log.  Prints progress on stderr and a summary on stdout.\n"
+    "Runs every job of MATRIX and writes DIR/run.xml, DIR/junit.xml, DIR/report.html\n"
+    "and DIR/jobs/JOB_ID/console.log.  Prints progress on stderr and a summary on stdout.\n"
     "\n"
     "  --out DIR        results directory (default: results/RUN_ID)\n"
     "  --jobs N         at most N jobs at once (default: the hosts' slots; a host\n"
@@ -91,8 +91,42 @@ int lg_cmd_run(int argc, char **argv)
         fputs(usage_text, stderr);
         return LG_EXIT_BAD_INPUT;
     }
-    const char *matrix_path = argv[optind];
     lg_log_init(verbose, quiet);
+    lg_cli_run_args args = {
+        .matrix_path = argv[optind], .out_dir = out_dir, .max_parallel = max_parallel,
+        .accel_arg = accel_arg, .quiet = quiet,
+    };
+    int rc = lg_cli_run_matrix(&args, NULL);
+    lg_cli_run_shutdown();
+    return rc;
+}
+
+void lg_cli_run_shutdown(void)
+{
+    lg_virt_shutdown();
+    lg_ssh_global_exit();
+}
+
+void lg_cli_run_outcome_clear(lg_cli_run_outcome *o)
+{
+    free(o->title);
+    free(o->out_dir);
+    free(o->kept_domain);
+    free(o->memory_dump);
+    free(o->ssh_user);
+    free(o->ssh_key);
+    free(o->transport);
+    free(o->uri);
+    memset(o, 0, sizeof(*o));
+}
+
+int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
+{
+    const char *matrix_path = args->matrix_path;
+    const char *out_dir = args->out_dir;
+    const char *accel_arg = args->accel_arg;
+    int max_parallel = args->max_parallel;
+    bool quiet = args->quiet;
 
     lg_diags diags = { 0 };
     LG_AUTO(lg_matrix) m = NULL;
@@ -120,6 +154,17 @@ int lg_cmd_run(int argc, char **argv)
         fprintf(stderr, "%s: every job is excluded; nothing to run\n", matrix_path);
         return LG_EXIT_BAD_INPUT;
     }
+    if (args->only_job) {
+        /* one job of the plan, as it was: same names, so the same id and seed */
+        long i = lg_plan_find(plan, args->only_job);
+        if (i < 0) {
+            fprintf(stderr, "%s: no job %s in this matrix (was it renamed or excluded?)\n", matrix_path,
+                    args->only_job);
+            return LG_EXIT_BAD_INPUT;
+        }
+        plan->jobs[0] = plan->jobs[i];
+        plan->n_jobs = 1;
+    }
 
     char run_id[64], started[32];
     time_t now = time(NULL);
@@ -127,6 +172,10 @@ int lg_cmd_run(int argc, char **argv)
     gmtime_r(&now, &tm);
     strftime(run_id, sizeof(run_id), "%Y%m%d-%H%M%S", &tm);
     snprintf(run_id + strlen(run_id), sizeof(run_id) - strlen(run_id), "-%d", (int)getpid());
+    /* repro runs several times in one process: a new id each time */
+    static int runs_in_process;
+    if (runs_in_process++)
+        snprintf(run_id + strlen(run_id), sizeof(run_id) - strlen(run_id), "-%d", runs_in_process);
     lg_wall_iso8601(started, sizeof(started));
     LG_AUTOFREE char *default_out = lg_strdup_printf("results/%s", run_id);
     if (!out_dir)
@@ -162,8 +211,11 @@ int lg_cmd_run(int argc, char **argv)
     }
     lg_sched_opts sopts = {
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
-        .quiet = quiet, .interrupted = &interrupted,
+        .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
     };
+    /* what the guests are given, before any job starts: a file changed
+     * during the run does not change what run.xml says was tested */
+    void *inputs = lg_report_inputs_snapshot(plan);
     const char *accel_used = "none";
     lg_sched_run(plan, &sopts, results, &accel_used);
 
@@ -177,22 +229,40 @@ int lg_cmd_run(int argc, char **argv)
     lg_wall_iso8601(finished, sizeof(finished));
     lg_run_report report = {
         .plan = plan, .results = results, .run_id = run_id, .started = started, .finished = finished,
-        .accel = accel_used, .exit_code = exit_code,
+        .accel = accel_used, .exit_code = exit_code, .inputs = inputs,
     };
     LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", out_dir);
     LG_AUTOFREE char *junit_xml = lg_strdup_printf("%s/junit.xml", out_dir);
-    if (lg_report_write_runxml(&report, run_xml) < 0 || lg_report_write_junit(&report, junit_xml) < 0) {
+    LG_AUTOFREE char *report_html = lg_strdup_printf("%s/report.html", out_dir);
+    if (lg_report_write_runxml(&report, run_xml) < 0 || lg_report_write_junit(&report, junit_xml) < 0 ||
+        lg_report_write_html(&report, out_dir, report_html) < 0) {
         fprintf(stderr, "labgate run: %s\n", lg_error_msg());
         exit_code = exit_code == LG_EXIT_BLOCKED ? exit_code : LG_EXIT_INCOMPLETE;
     }
     lg_report_print_summary(&report, stdout);
-    printf("results: %s/run.xml, %s/junit.xml\n", out_dir, out_dir);
+    printf("results: %s/run.xml, %s/junit.xml, %s/report.html\n", out_dir, out_dir, out_dir);
 
+    if (outcome) {
+        /* the first job's, for a caller that ran one (repro) */
+        const lg_job_result *r0 = &results[0];
+        const lg_profile *p = plan->jobs[0].guest->profile;
+        *outcome = (lg_cli_run_outcome){
+            .verdict = r0->evidence.verdict,
+            .title = r0->evidence.title ? strdup(r0->evidence.title) : NULL,
+            .out_dir = strdup(out_dir),
+            .kept_domain = r0->kept_domain ? strdup(r0->kept_domain) : NULL,
+            .kept_port = r0->kept_port,
+            .memory_dump = r0->memory_dump ? lg_strdup_printf("%s/%s", out_dir, r0->memory_dump) : NULL,
+            .ssh_user = p->ssh_user ? strdup(p->ssh_user) : NULL,
+            .ssh_key = p->ssh_key ? strdup(p->ssh_key) : NULL,
+            .transport = strdup(p->transport),
+            .uri = strdup(plan->matrix->hosts[0].uri),
+        };
+    }
+    lg_report_inputs_free(inputs);
     for (size_t i = 0; i < plan->n_jobs; i++)
         lg_job_result_clear(&results[i]);
     free(results);
-    lg_virt_shutdown();
-    lg_ssh_global_exit();
     lg_run_lock_release(run_id, run_lock);
     return exit_code;
 }

@@ -24,6 +24,10 @@ static void usage(FILE *out)
             "  triage FILE              title of the first kernel crash in a saved console log\n"
             "  domxml PROFILE           the libvirt domain XML a run would define for a profile\n"
             "  gc [--dry-run]           remove domains and overlays a killed labgate left behind\n"
+            "  repro DIR JOB_ID         run one job of a run again; --keep, --until-fail N\n"
+            "  verify-release DIR --build PATH --content PATH\n"
+            "                           did run DIR test exactly these files, and pass?\n"
+            "  compare OLD_DIR NEW_DIR  new failures, fixes and changes between two runs\n"
             "\n"
             "exit codes of run: 0 release may ship, 1 release blocked, 2 bad input,\n"
             "3 run incomplete (harness or hypervisor failure)\n"
@@ -64,6 +68,12 @@ int main(int argc, char **argv)
         rc = lg_cmd_domxml(argc - 1, argv + 1);
     else if (strcmp(cmd, "gc") == 0)
         rc = lg_cmd_gc(argc - 1, argv + 1);
+    else if (strcmp(cmd, "repro") == 0)
+        rc = lg_cmd_repro(argc - 1, argv + 1);
+    else if (strcmp(cmd, "verify-release") == 0)
+        rc = lg_cmd_verify_release(argc - 1, argv + 1);
+    else if (strcmp(cmd, "compare") == 0)
+        rc = lg_cmd_compare(argc - 1, argv + 1);
     else {
         fprintf(stderr, "labgate: unknown command '%s'\n\n", cmd);
         usage(stderr);

@@ -523,6 +523,8 @@ void lg_job_result_clear(lg_job_result *result)
     free(result->console_log);
     free(result->screenshot);
     free(result->memory_dump);
+    free(result->kept_domain);
+    free(result->kept_overlay);
     memset(result, 0, sizeof(*result));
 }
 
@@ -632,7 +634,18 @@ teardown:
     }
     result->step = lg_monitor_decided(ctx.mon) && ctx.step ? strdup(ctx.step) : NULL;
     lg_transport_free(ctx.guest);
-    lg_domain_free(ctx.dom); /* after this no event reaches the monitor */
+    lg_verdict verdict = lg_monitor_verdict(ctx.mon);
+    if (env->keep_failed && ctx.dom && verdict != LG_VERDICT_PASS && verdict != LG_VERDICT_INFRA_ERROR) {
+        /* for an engineer to attach to: `labgate gc` removes it once this
+         * run's lock is gone */
+        result->kept_domain = strdup(lg_domain_name(ctx.dom));
+        result->kept_overlay = strdup(overlay);
+        result->kept_port = ctx.port;
+        lg_domain_release(ctx.dom);
+        overlay_made = false;
+    } else {
+        lg_domain_free(ctx.dom); /* after this no event reaches the monitor */
+    }
     if (overlay_made && lg_overlay_remove(overlay) < 0)
         LG_WARN("job", "%s", lg_error_msg());
     if (ctx.port > 0)

@@ -17,6 +17,7 @@ typedef struct lg_job_env {
     bool kvm;
     bool system_uri;         /* qemu:///system: QEMU runs unprivileged */
     atomic_bool *interrupted;
+    bool keep_failed;        /* leave a failed job's VM for an engineer (repro --keep) */
     /* progress: called from the job's thread */
     void (*progress)(void *opaque, const lg_job *job, const char *what);
     void *progress_opaque;
@@ -30,6 +31,10 @@ typedef struct lg_job_result {
     char *console_log;     /* relative to out_dir */
     char *screenshot;      /* relative to out_dir, or NULL */
     char *memory_dump;     /* relative to out_dir, or NULL */
+    /* keep_failed: the VM left behind, or NULL */
+    char *kept_domain;
+    char *kept_overlay;
+    int kept_port;         /* ssh forward on 127.0.0.1 */
 } lg_job_result;
 
 void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result);

@@ -152,6 +152,7 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
                 .matrix = m, .conn = conns[h], .out_dir = opts->out_dir, .run_id = opts->run_id, .kvm = kvm[h],
                 .system_uri = strcmp(host->uri, "qemu:///system") == 0,
                 .interrupted = opts->interrupted, .progress = print_progress, .progress_opaque = &s,
+                .keep_failed = opts->keep_failed,
             };
         }
     }

@@ -13,6 +13,7 @@ typedef struct lg_sched_opts {
     const char *out_dir;
     const char *run_id;
     bool quiet;
+    bool keep_failed;        /* leave failed jobs' VMs behind (repro --keep) */
     atomic_bool *interrupted;
 } lg_sched_opts;
 

@@ -225,10 +225,9 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
     return 0;
 }
 
-void lg_domain_free(lg_domain *dom)
+/* Stops every callback into the job; the domain itself stays as it is. */
+static void detach(lg_domain *dom)
 {
-    if (!dom)
-        return;
     virConnectPtr virt = lg_conn_virt(dom->conn);
     if (dom->sink) {
         pthread_mutex_lock(&dom->sink->lock);
@@ -254,6 +253,13 @@ void lg_domain_free(lg_domain *dom)
         virConnectDomainEventDeregisterAny(virt, dom->watchdog_cb);
     if (dom->panic_cb >= 0)
         virConnectDomainQemuMonitorEventDeregister(virt, dom->panic_cb);
+}
+
+void lg_domain_free(lg_domain *dom)
+{
+    if (!dom)
+        return;
+    detach(dom);
     if (dom->virt) {
         int state = VIR_DOMAIN_NOSTATE;
         if (virDomainGetState(dom->virt, &state, NULL, 0) == 0 && state != VIR_DOMAIN_SHUTOFF &&
@@ -268,6 +274,18 @@ void lg_domain_free(lg_domain *dom)
         }
         virDomainFree(dom->virt);
     }
+    sink_unref(dom->sink);
+    free(dom->name);
+    free(dom);
+}
+
+void lg_domain_release(lg_domain *dom)
+{
+    if (!dom)
+        return;
+    detach(dom);
+    if (dom->virt)
+        virDomainFree(dom->virt);
     sink_unref(dom->sink);
     free(dom->name);
     free(dom);

@@ -39,6 +39,9 @@ lg_conn *lg_domain_conn(lg_domain *dom);
 virDomainPtr lg_domain_virt(lg_domain *dom);
 /* Detaches handlers, destroys and undefines.  Accepts NULL. */
 void lg_domain_free(lg_domain *dom);
+/* Detaches handlers and leaves the domain as it is (crashed, paused or
+ * running) for an engineer to attach to.  Accepts NULL. */
+void lg_domain_release(lg_domain *dom);
 
 #include "base/cleanup.h"
 LG_DEFINE_AUTOPTR(lg_domain, lg_domain_free)

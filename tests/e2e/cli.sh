@@ -56,4 +56,114 @@ is "$out" "BUG: kernel NULL pointer dereference in sampledrv_parse_record" "the 
 out=$("$LABGATE" triage "$fx/linux-x86_64-clean-boot.log"); is $? 0 "triage of a clean boot exits 0"
 is "$out" "" "and prints nothing"
 "$LABGATE" triage "$scratch/no-such.log" 2>/dev/null; is $? 2 "triage of a missing file exits 2"
+# verify-release and compare, on hand-written results (no guest boots):
+# runs/release is complete, runs/old -> runs/new a nightly with a regression.
+runs=$LG_SOURCE_DIR/tests/fixtures/runs
+tree_sha256() { # the tree digest of base/sha256.h, computed with coreutils
+	(cd "$1" && find -L . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 -r sha256sum --) | sha256sum | cut -d' ' -f1
+}
+for d in builds/agent-7.11 builds/agent-7.12 content/c-290 content/c-291; do
+	kind=${d%%/*}
+	is "$(xpath "$runs/release/run.xml" "string(/run/inputs/${kind%s}[@id='${d#*/}']/@sha256)")" "$(tree_sha256 "$runs/$d")" \
+		"the fixture run records the sha256sum tree digest of $d"
+done
+
+out=$("$LABGATE" verify-release --help); ok $? "verify-release --help exits 0"
+contains "$out" "--build PATH --content PATH" "verify-release --help shows its arguments"
+contains "$("$LABGATE" --help)" "verify-release DIR" "--help lists verify-release"
+contains "$("$LABGATE" --help)" "compare OLD_DIR NEW_DIR" "--help lists compare"
+
+out=$("$LABGATE" verify-release "$runs/release" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291")
+is $? 0 "verify-release: the candidate build with this content, all PASS, exits 0"
+contains "$out" "VERIFIED: 2 jobs ran these exact files and passed" "and says how many jobs vouch for it"
+contains "$out" "build   'agent-7.12': sha256 $(tree_sha256 "$runs/builds/agent-7.12")" "and names the build the digest matched"
+
+# by content, not by path: a copy elsewhere is the same release; one changed byte is not
+cp -r "$runs/builds/agent-7.12" "$scratch/release-copy"
+"$LABGATE" verify-release "$runs/release" --build "$scratch/release-copy" --content "$runs/content/c-291" >/dev/null
+is $? 0 "verify-release: a copy of the build in another directory verifies too"
+echo "# local change" >>"$scratch/release-copy/etc/sampleagentd.conf"
+changed=$(tree_sha256 "$scratch/release-copy")
+out=$("$LABGATE" verify-release "$runs/release" --build "$scratch/release-copy" --content "$runs/content/c-291")
+is $? 1 "verify-release: a build with one file changed exits 1"
+contains "$out" "no job ran on these exact files (build sha256 $changed not in the run)" "and says its digest is not in the run"
+out=$("$LABGATE" verify-release "$runs/release" --build "$runs/builds/agent-7.12" --content "$runs/builds/agent-7.11")
+is $? 1 "verify-release: content the run never used exits 1"
+contains "$out" "(content sha256 $(tree_sha256 "$runs/builds/agent-7.11") not in the run)" "and names the content digest"
+
+out=$("$LABGATE" verify-release "$runs/release" --build "$runs/builds/agent-7.11" --content "$runs/content/c-291")
+is $? 1 "verify-release: the build in the field crashes with this content: exits 1"
+id_x86=$(xpath "$runs/release/run.xml" "string(/run/job[@guest='linux-x86_64' and @build='agent-7.11' and @content='c-291']/@id)")
+contains "$out" "job $id_x86 (linux-x86_64/agent-7.11/c-291/boot) failed: CRASH: BUG: kernel NULL pointer dereference in sampledrv_parse_record" \
+	"and names each failed job with its crash title"
+contains "$out" "linux-aarch64/agent-7.11/c-291/boot) failed: CRASH: Unable to handle kernel NULL pointer dereference" \
+	"every failed job, not only the first"
+contains "$out" "NOT VERIFIED" "and says NOT VERIFIED"
+
+out=$("$LABGATE" verify-release "$runs/new" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291")
+is $? 1 "verify-release: a run with an INFRA_ERROR job exits 1 even when this release's jobs passed"
+contains "$out" "run incomplete: job" "and says the run is incomplete"
+contains "$out" "INFRA_ERROR: cannot start domain" "with the infrastructure failure"
+mkdir -p "$scratch/incomplete"
+sed 's/outcome="blocked" exit-code="1"/outcome="incomplete" exit-code="3"/' "$runs/release/run.xml" >"$scratch/incomplete/run.xml"
+out=$("$LABGATE" verify-release "$scratch/incomplete" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291")
+is $? 1 "verify-release: an incomplete run exits 1"
+contains "$out" "run incomplete: outcome is 'incomplete'" "and says why"
+mkdir -p "$scratch/undecided"
+sed '0,/verdict="PASS"/s/ verdict="PASS"//' "$runs/release/run.xml" >"$scratch/undecided/run.xml"
+out=$("$LABGATE" verify-release "$scratch/undecided" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291")
+is $? 1 "verify-release: a job without a verdict exits 1"
+contains "$out" "has no verdict" "and names it"
+
+err=$("$LABGATE" verify-release "$scratch/no-such-run" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291" 2>&1 >/dev/null)
+is $? 2 "verify-release: a missing results directory exits 2"
+contains "$err" "no-such-run: no such directory" "and says so"
+mkdir -p "$scratch/empty-run"
+err=$("$LABGATE" verify-release "$scratch/empty-run" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291" 2>&1 >/dev/null)
+is $? 2 "verify-release: a directory without run.xml exits 2"
+contains "$err" "$scratch/empty-run/run.xml: cannot read: No such file or directory" "and names the file"
+err=$("$LABGATE" verify-release "$runs/release" --build "$scratch/no-such-build" --content "$runs/content/c-291" 2>&1 >/dev/null)
+is $? 2 "verify-release: an unreadable --build exits 2"
+contains "$err" "no-such-build" "and names it"
+mkdir -p "$scratch/malformed"
+sed '10s|</build>|</bild>|' "$runs/release/run.xml" >"$scratch/malformed/run.xml"
+err=$("$LABGATE" verify-release "$scratch/malformed" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291" 2>&1 >/dev/null)
+is $? 2 "verify-release: a malformed run.xml exits 2"
+contains "$err" "$scratch/malformed/run.xml:10: Opening and ending tag mismatch" "with FILE:LINE"
+"$LABGATE" verify-release "$runs/release" --build "$runs/builds/agent-7.12" >/dev/null 2>&1
+is $? 2 "verify-release without --content exits 2"
+
+out=$("$LABGATE" compare --help); ok $? "compare --help exits 0"
+out=$("$LABGATE" compare "$runs/old" "$runs/new"); is $? 1 "compare: a new failure exits 1"
+job_id() { # job_id GUEST BUILD CONTENT [SCENARIO]: a job's id in the fixture runs
+	xpath "$runs/new/run.xml" "string(/run/job[@guest='$1' and @build='$2' and @content='$3' and @scenario='${4:-boot}']/@id)"
+}
+contains "$out" "NEW FAILURES (1)
+  $(job_id linux-x86_64 agent-7.11 c-291)  linux-x86_64/agent-7.11/c-291/boot: PASS -> CRASH: BUG: kernel NULL pointer dereference in sampledrv_parse_record" \
+	"compare lists the new failure with its crash title"
+contains "$out" "STILL FAILING (2)" "compare lists what still fails"
+contains "$out" "linux-aarch64/agent-7.11/c-290/boot: CRASH: Unable to handle kernel NULL pointer dereference in sampledrv_parse_record
+" "a failure with the same title is listed as it is"
+contains "$out" "linux-aarch64/agent-7.11/c-291/boot: CRASH: BUG: KASAN: slab-out-of-bounds in sampledrv_match_rule (changed; was BOOT_LOOP: boot loop: guest reset 2 times in a row without reaching ready)" \
+	"a changed failure shows the old verdict and title"
+contains "$out" "FIXED (1)
+  $(job_id linux-x86_64 agent-7.12 c-290)  linux-x86_64/agent-7.12/c-290/boot: HANG: heartbeat lost" "compare lists the fix"
+contains "$out" "INCOMPLETE (no verdict: harness or hypervisor failure) (2)" "INFRA_ERROR jobs are listed apart"
+contains "$out" "linux-aarch64/agent-7.12/c-290/boot: PASS -> INFRA_ERROR: cannot start domain" "PASS -> INFRA_ERROR is incomplete, not a new failure"
+contains "$out" "linux-aarch64/agent-7.12/c-291/boot: INFRA_ERROR: libvirt connection lost: End of file while reading data: Input/output error -> PASS" \
+	"INFRA_ERROR -> PASS is incomplete, not fixed"
+contains "$out" "ONLY IN OLD RUN (1)
+  $(xpath "$runs/old/run.xml" "string(/run/job[@scenario='stress']/@id)")  linux-x86_64/agent-7.12/c-290/stress: PASS" "a job only in the old run is listed"
+contains "$out" "ONLY IN NEW RUN (1)
+  $(job_id linux-x86_64 agent-7.12 c-291 stress)  linux-x86_64/agent-7.12/c-291/stress: PASS" "a job only in the new run is listed"
+contains "$out" "content c-291: sha256 $(xpath "$runs/old/run.xml" "string(/run/inputs/content[@id='c-291']/@sha256)") -> $(tree_sha256 "$runs/content/c-291")" \
+	"compare shows content that changed under the same id"
+contains "$out" "1 new failure, 2 still failing, 1 fixed, 2 incomplete, 2 passing in both, 1 only in old, 1 only in new" "compare counts every kind"
+out=$("$LABGATE" compare "$runs/new" "$runs/release"); is $? 0 "compare: no new failure exits 0"
+contains "$out" "no new failures" "and says so"
+"$LABGATE" compare "$runs/old" "$runs/old" >/dev/null; is $? 0 "compare of a run with itself exits 0"
+err=$("$LABGATE" compare "$runs/old" "$scratch/malformed" 2>&1 >/dev/null); is $? 2 "compare: a malformed run.xml exits 2"
+contains "$err" "$scratch/malformed/run.xml:10:" "with FILE:LINE"
+"$LABGATE" compare "$runs/old" "$scratch/no-such-run" >/dev/null 2>&1; is $? 2 "compare: a missing run exits 2"
+"$LABGATE" compare "$runs/old" >/dev/null 2>&1; is $? 2 "compare with one argument exits 2"
 done_testing

@@ -26,7 +26,15 @@ is "$(xpath "$run" 'string(/run/@outcome)')" blocked "run outcome is 'blocked'"
 junit=$out/junit.xml
 is "$(xpath "$junit" 'count(//testcase)')" 2 "junit.xml has a testcase per job"
 is "$(xpath "$junit" 'count(//testcase/failure)')" 1 "junit.xml has one failure"
-contains "$(xpath "$junit" 'string(//testcase/failure/@message)')" "sampledrv_parse_record" "junit failure message is the crash title"
+is "$(xpath "$junit" 'string(//testcase/failure/@message)')" "BUG: kernel NULL pointer dereference in sampledrv_parse_record" \
+	"junit failure message is the crash title"
+is "$(xpath "$junit" 'string(//testcase[failure]/@classname)')" linux-x86_64 "junit classname is the guest"
+is "$(xpath "$junit" 'string(//testcase[failure]/@name)')" sample-agent-1.0/faulty/install-content-reboot3 \
+	"junit name is build/content/scenario"
+contains "$(xpath "$junit" 'string(//testcase[failure]/system-out)')" "RIP: 0010:sampledrv_parse_record" \
+	"the console report is the testcase's system-out"
+xmllint --noout --schema "$LG_SOURCE_DIR/tests/fixtures/junit/junit.xsd" "$junit" 2>/dev/null
+ok $? "junit.xml is valid against the JUnit XML schema CI servers read"
 for id in $(xpath "$run" '/run/job/@id' | sed 's/ id="\([^"]*\)"/\1 /g'); do
 	ok "$(test -s "$out/jobs/$id/console.log"; echo $?)" "console.log kept for job $id"
 done
@@ -39,6 +47,10 @@ is "$(xpath "$run" "boolean($fe/@panic-time-s and $fe/@report-time-s and $fe/@la
 	"evidence records when the guest panicked, printed the report, and last answered"
 is "$(xpath "$run" "$fe/@report-time-s <= $fe/@panic-time-s and $fe/@last-answer-s <= $fe/@report-time-s")" true \
 	"the guest answered, then printed the oops, then panicked (in that order)"
+html=$(cat "$out/report.html")
+contains "$html" "RELEASE BLOCKED" "report.html carries the decision"
+contains "$html" "sampledrv_parse_record" "and the crash title"
+contains "$html" "data:image/png;base64," "with the crashed guest's screen embedded"
 contains "$(cat "$scratch/stdout")" "RELEASE BLOCKED" "summary says RELEASE BLOCKED"
 shot=$(xpath "$run" 'string(/run/job[@content="faulty"]/artifact[@kind="screenshot"]/@path)')
 contains "$(file "$out/$shot")" "PNG image data" "a screenshot of the crashed guest is kept as PNG"

@@ -1,0 +1,162 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+#include "cli.h"
+#include "model/verdict.h"
+
+static const char help[] =
+    "usage: labgate repro DIR JOB_ID [--keep] [--until-fail N] [--out DIR2]\n"
+    "Runs one job of an earlier run again: the same matrix (DIR/run.xml names it),\n"
+    "guest profile, build, content, scenario and seed, and says whether the verdict\n"
+    "reproduced (same verdict and title).\n"
+    "\n"
+    "  --keep           on failure, leave the VM as it is (crashed, paused or running)\n"
+    "                   and print how to attach to it and how to clean up\n"
+    "  --until-fail N   run the job up to N times, stop at the first failure, and\n"
+    "                   print the hit rate (for a crash that comes one boot in twenty)\n"
+    "  --out DIR2       results of the new runs (default: DIR/repro-JOB_ID/N)\n"
+    "\n"
+    "exit: 0 the original verdict reproduced, 1 it did not, 2 bad input,\n"
+    "      3 the harness or hypervisor failed\n";
+
+static char *xpath_string(xmlDocPtr doc, const char *expr)
+{
+    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+    xmlXPathObjectPtr obj = ctx ? xmlXPathEvalExpression((const xmlChar *)expr, ctx) : NULL;
+    char *s = obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval
+                  ? strdup((const char *)obj->stringval) : NULL;
+    xmlXPathFreeObject(obj);
+    xmlXPathFreeContext(ctx);
+    return s;
+}
+
+static void print_attach(const lg_cli_run_outcome *o)
+{
+    printf("\nThe VM is kept: %s\n", o->kept_domain);
+    if (strcmp(o->transport, "ssh") == 0 && o->ssh_key)
+        printf("  ssh:      ssh -i %s -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null %s@127.0.0.1\n",
+               o->ssh_key, o->kept_port, o->ssh_user ? o->ssh_user : "root");
+    else
+        printf("  agent:    virsh -c %s qemu-agent-command %s '{\"execute\":\"guest-ping\"}'\n", o->uri,
+               o->kept_domain);
+    printf("  console:  virsh -c %s console %s\n", o->uri, o->kept_domain);
+    printf("  state:    virsh -c %s domstate --reason %s\n", o->uri, o->kept_domain);
+    if (o->memory_dump)
+        printf("  memory:   %s (crash --osrelease / crash vmlinux %s)\n", o->memory_dump, o->memory_dump);
+    else
+        printf("  memory:   virsh -c %s dump --memory-only --format kdump-zlib %s /var/tmp/%s.kdump\n", o->uri,
+               o->kept_domain, o->kept_domain);
+    printf("  cleanup:  labgate gc --uri %s   (removes it and its overlay; this run is over)\n", o->uri);
+}
+
+int lg_cmd_repro(int argc, char **argv)
+{
+    static const struct option options[] = {
+        { "keep", no_argument, NULL, 'k' },
+        { "until-fail", required_argument, NULL, 'u' },
+        { "out", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool keep = false;
+    long attempts = 1;
+    const char *out_base = NULL;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'k': keep = true; break;
+        case 'u': {
+            char *end;
+            attempts = strtol(optarg, &end, 10);
+            if (*end || attempts < 1 || attempts > 10000) {
+                fprintf(stderr, "labgate repro: --until-fail wants a number from 1 to 10000, not '%s'\n", optarg);
+                return LG_EXIT_BAD_INPUT;
+            }
+            break;
+        }
+        case 'o': out_base = optarg; break;
+        case 'h': fputs(help, stdout); return 0;
+        default: fputs(help, stderr); return LG_EXIT_BAD_INPUT;
+        }
+    }
+    if (optind != argc - 2) {
+        fputs(help, stderr);
+        return LG_EXIT_BAD_INPUT;
+    }
+    const char *dir = argv[optind], *job_id = argv[optind + 1];
+    LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", dir);
+    xmlDocPtr doc = xmlReadFile(run_xml, NULL, XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+    if (!doc) {
+        fprintf(stderr, "labgate repro: %s: cannot read a run.xml there\n", run_xml);
+        return LG_EXIT_BAD_INPUT;
+    }
+    for (const char *p = job_id; *p; p++)
+        if (!strchr("0123456789abcdef", *p)) {
+            fprintf(stderr, "labgate repro: '%s' is not a job id (12 hex digits, see run.xml)\n", job_id);
+            xmlFreeDoc(doc);
+            return LG_EXIT_BAD_INPUT;
+        }
+    LG_AUTOFREE char *q_job = lg_strdup_printf("string(/run/job[@id='%s']/@verdict)", job_id);
+    LG_AUTOFREE char *q_title = lg_strdup_printf("string(/run/job[@id='%s']/evidence/@title)", job_id);
+    LG_AUTOFREE char *matrix = xpath_string(doc, "string(/run/@matrix)");
+    LG_AUTOFREE char *verdict_name = xpath_string(doc, q_job);
+    LG_AUTOFREE char *title = xpath_string(doc, q_title);
+    xmlFreeDoc(doc);
+    if (!verdict_name) {
+        fprintf(stderr, "labgate repro: %s has no job %s\n", run_xml, job_id);
+        return LG_EXIT_BAD_INPUT;
+    }
+    if (!matrix) {
+        fprintf(stderr, "labgate repro: %s does not name its matrix\n", run_xml);
+        return LG_EXIT_BAD_INPUT;
+    }
+    printf("repro of job %s: originally %s%s%s\n", job_id, verdict_name, title ? ": " : "", title ? title : "");
+
+    int rc = LG_EXIT_INCOMPLETE;
+    long failures = 0, runs = 0;
+    bool reproduced = false;
+    for (long i = 1; i <= attempts; i++) {
+        LG_AUTOFREE char *out = out_base ? (attempts > 1 ? lg_strdup_printf("%s/%ld", out_base, i) : strdup(out_base))
+                                         : lg_strdup_printf("%s/repro-%s/%ld", dir, job_id, i);
+        lg_cli_run_args args = { .matrix_path = matrix, .out_dir = out, .only_job = job_id, .keep_failed = keep };
+        lg_cli_run_outcome o = { 0 };
+        if (attempts > 1)
+            fprintf(stderr, "labgate repro: attempt %ld of %ld\n", i, attempts);
+        rc = lg_cli_run_matrix(&args, &o);
+        if (rc == LG_EXIT_BAD_INPUT) {
+            lg_cli_run_outcome_clear(&o);
+            break;
+        }
+        if (!o.out_dir) /* ran nothing */
+            break;
+        runs++;
+        bool failed = o.verdict != LG_VERDICT_PASS && o.verdict != LG_VERDICT_INFRA_ERROR;
+        bool same = strcmp(lg_verdict_name(o.verdict), verdict_name) == 0 &&
+                    strcmp(o.title ? o.title : "", title ? title : "") == 0;
+        failures += failed;
+        printf("attempt %ld: %s%s%s -> %s\n", i, lg_verdict_name(o.verdict), o.title ? ": " : "", o.title ? o.title : "",
+               same ? "REPRODUCED" : "different");
+        reproduced = reproduced || same;
+        if (o.kept_domain)
+            print_attach(&o);
+        lg_cli_run_outcome_clear(&o);
+        if (failed || o.verdict == LG_VERDICT_INFRA_ERROR)
+            break;
+    }
+    lg_cli_run_shutdown();
+    if (rc == LG_EXIT_BAD_INPUT)
+        return rc;
+    if (attempts > 1)
+        printf("hit rate: %ld failure(s) in %ld run(s)\n", failures, runs);
+    if (reproduced)
+        return 0;
+    return runs ? 1 : LG_EXIT_INCOMPLETE;
+}

@@ -1,0 +1,447 @@
+#include "compare.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "base/buf.h"
+#include "base/util.h"
+
+/* run.xml holds console excerpts, not whole logs: this is generous */
+#define MAX_RUNXML_BYTES (256u << 20)
+
+/* ------------------------------------------------------------ reading */
+
+void lg_run_record_free(lg_run_record *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n_jobs; i++) {
+        lg_run_job *j = &r->jobs[i];
+        free(j->id);
+        free(j->guest);
+        free(j->build);
+        free(j->content);
+        free(j->scenario);
+        free(j->title);
+    }
+    lg_run_input *lists[] = { r->builds, r->contents };
+    size_t counts[] = { r->n_builds, r->n_contents };
+    for (size_t l = 0; l < 2; l++)
+        for (size_t i = 0; i < counts[l]; i++) {
+            free(lists[l][i].id);
+            free(lists[l][i].dir);
+            free(lists[l][i].sha256);
+            free(lists[l][i].error);
+        }
+    free(r->jobs);
+    free(r->builds);
+    free(r->contents);
+    free(r->path);
+    free(r->id);
+    free(r->outcome);
+    free(r);
+}
+
+typedef struct xml_errors {
+    lg_diags *diags;
+    const char *file;
+} xml_errors;
+
+static void on_xml_error(void *opaque, xmlErrorPtr err)
+{
+    xml_errors *ctx = opaque;
+    LG_AUTOFREE char *message = strdup(err->message ? err->message : "invalid XML");
+    if (message) {
+        size_t n = strlen(message);
+        while (n && message[n - 1] == '\n')
+            message[--n] = '\0';
+    }
+    lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message ? message : "invalid XML");
+}
+
+static bool is_element(xmlNodePtr n, const char *name)
+{
+    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
+}
+
+/* The attribute as a malloc'd string, or NULL when absent. */
+static char *prop(xmlNodePtr node, const char *name)
+{
+    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+    if (!v)
+        return NULL;
+    char *s = strdup((const char *)v);
+    xmlFree(v);
+    if (!s)
+        abort(); /* a few bytes; as lg_diags_add does */
+    return s;
+}
+
+static bool parse_verdict(const char *name, lg_verdict *out)
+{
+    for (lg_verdict v = LG_VERDICT_PASS; v <= LG_VERDICT_INFRA_ERROR; v++)
+        if (strcmp(lg_verdict_name(v), name) == 0) {
+            *out = v;
+            return true;
+        }
+    return false;
+}
+
+static void *grow(void *items, size_t n, size_t size)
+{
+    /* one more element at a time: runs have hundreds of jobs, not millions */
+    void *grown = realloc(items, (n + 1) * size);
+    if (!grown)
+        abort();
+    return grown;
+}
+
+static void read_job(lg_run_record *r, xmlNodePtr node, lg_diags *diags)
+{
+    int line = (int)xmlGetLineNo(node);
+    LG_AUTOFREE char *id = prop(node, "id");
+    if (!id || !*id) {
+        lg_diags_add(diags, r->path, line, false, "<job> without an id");
+        return;
+    }
+    for (size_t i = 0; i < r->n_jobs; i++)
+        if (strcmp(r->jobs[i].id, id) == 0) {
+            lg_diags_add(diags, r->path, line, false, "job id '%s' appears twice (first on line %d)",
+                         id, r->jobs[i].line);
+            return;
+        }
+    lg_run_job job = { .line = line };
+    LG_AUTOFREE char *verdict = prop(node, "verdict");
+    if (verdict && *verdict) {
+        if (!parse_verdict(verdict, &job.verdict)) {
+            lg_diags_add(diags, r->path, line, false, "job '%s' has an unknown verdict '%s'", id, verdict);
+            return;
+        }
+        job.has_verdict = true;
+    }
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        if (is_element(c, "evidence") && !job.title)
+            job.title = prop(c, "title");
+    job.id = LG_STEAL(id);
+    job.guest = prop(node, "guest");
+    job.build = prop(node, "build");
+    job.content = prop(node, "content");
+    job.scenario = prop(node, "scenario");
+    r->jobs = grow(r->jobs, r->n_jobs, sizeof(*r->jobs));
+    r->jobs[r->n_jobs++] = job;
+}
+
+static void read_input(lg_run_record *r, xmlNodePtr node, lg_run_input **list, size_t *n, lg_diags *diags)
+{
+    int line = (int)xmlGetLineNo(node);
+    lg_run_input in = { .line = line, .id = prop(node, "id") };
+    if (!in.id || !*in.id) {
+        lg_diags_add(diags, r->path, line, false, "<%s> in <inputs> without an id", (const char *)node->name);
+        free(in.id);
+        return;
+    }
+    in.dir = prop(node, "dir");
+    in.sha256 = prop(node, "sha256");
+    in.error = prop(node, "error");
+    if (in.sha256 && strlen(in.sha256) != 64) {
+        lg_diags_add(diags, r->path, line, false, "<%s id=\"%s\"> has a sha256 that is not 64 hex digits",
+                     (const char *)node->name, in.id);
+        free(in.sha256);
+        in.sha256 = NULL;
+    }
+    *list = grow(*list, *n, sizeof(**list));
+    (*list)[(*n)++] = in;
+}
+
+int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
+{
+    size_t before = lg_diags_errors(diags);
+    LG_AUTOFREE char *text = NULL;
+    size_t text_len = 0;
+    int rc = lg_read_file(path, MAX_RUNXML_BYTES, &text, &text_len);
+    if (rc < 0) {
+        lg_diags_add(diags, path, 0, false, "cannot read: %s", strerror(-rc));
+        return rc;
+    }
+    xml_errors ctx = { .diags = diags, .file = path };
+    xmlSetStructuredErrorFunc(&ctx, on_xml_error);
+    xmlDocPtr doc = xmlReadMemory(text, (int)text_len, path, NULL, XML_PARSE_NONET | XML_PARSE_BIG_LINES);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    if (!doc) {
+        if (lg_diags_errors(diags) == before)
+            lg_diags_add(diags, path, 0, false, "not a well-formed XML document");
+        return -EINVAL;
+    }
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root || !is_element(root, "run")) {
+        lg_diags_add(diags, path, root ? (int)xmlGetLineNo(root) : 0, false,
+                     "expected a <run> document (labgate's run.xml), found <%s>",
+                     root ? (const char *)root->name : "nothing");
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    LG_AUTO(lg_run_record) r = calloc(1, sizeof(*r));
+    if (!r || !(r->path = strdup(path))) {
+        xmlFreeDoc(doc);
+        return -ENOMEM;
+    }
+    r->id = prop(root, "id");
+    r->outcome = prop(root, "outcome");
+    for (xmlNodePtr n = root->children; n; n = n->next) {
+        if (is_element(n, "job"))
+            read_job(r, n, diags);
+        if (!is_element(n, "inputs"))
+            continue;
+        r->has_inputs = true;
+        for (xmlNodePtr i = n->children; i; i = i->next) {
+            if (is_element(i, "build"))
+                read_input(r, i, &r->builds, &r->n_builds, diags);
+            else if (is_element(i, "content"))
+                read_input(r, i, &r->contents, &r->n_contents, diags);
+        }
+    }
+    xmlFreeDoc(doc);
+    if (lg_diags_errors(diags) > before)
+        return -EINVAL;
+    *out = LG_STEAL(r);
+    return 0;
+}
+
+bool lg_run_job_has_result(const lg_run_job *job)
+{
+    return job->has_verdict && job->verdict != LG_VERDICT_INFRA_ERROR;
+}
+
+bool lg_run_job_failed(const lg_run_job *job)
+{
+    return lg_run_job_has_result(job) && job->verdict != LG_VERDICT_PASS;
+}
+
+static const lg_run_input *find_input(const lg_run_input *list, size_t n, const char *id)
+{
+    for (size_t i = 0; id && i < n; i++)
+        if (strcmp(list[i].id, id) == 0)
+            return &list[i];
+    return NULL;
+}
+
+const lg_run_input *lg_run_record_build(const lg_run_record *r, const char *id)
+{
+    return find_input(r->builds, r->n_builds, id);
+}
+
+const lg_run_input *lg_run_record_content(const lg_run_record *r, const char *id)
+{
+    return find_input(r->contents, r->n_contents, id);
+}
+
+/* --------------------------------------------------------- comparing */
+
+const char *lg_change_name(lg_change change)
+{
+    switch (change) {
+    case LG_CHANGE_NEW_FAILURE: return "NEW FAILURES";
+    case LG_CHANGE_STILL_FAILING: return "STILL FAILING";
+    case LG_CHANGE_FIXED: return "FIXED";
+    case LG_CHANGE_INCOMPLETE: return "INCOMPLETE (no verdict: harness or hypervisor failure)";
+    case LG_CHANGE_ONLY_OLD: return "ONLY IN OLD RUN";
+    case LG_CHANGE_ONLY_NEW: return "ONLY IN NEW RUN";
+    case LG_CHANGE_SAME_PASS: return "PASS IN BOTH";
+    case LG_CHANGE_COUNT: break;
+    }
+    return "?";
+}
+
+static const lg_run_job *find_job(const lg_run_record *r, const char *id)
+{
+    for (size_t i = 0; i < r->n_jobs; i++)
+        if (strcmp(r->jobs[i].id, id) == 0)
+            return &r->jobs[i];
+    return NULL;
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+static lg_change classify(const lg_run_job *old_job, const lg_run_job *new_job)
+{
+    if (!new_job)
+        return LG_CHANGE_ONLY_OLD;
+    /* a guest failure now, where there was none to see before: a regression
+     * even when the old run had no verdict for it */
+    if (lg_run_job_failed(new_job) && (!old_job || !lg_run_job_failed(old_job)))
+        return LG_CHANGE_NEW_FAILURE;
+    if (!lg_run_job_has_result(new_job))
+        return LG_CHANGE_INCOMPLETE;
+    if (!old_job)
+        return LG_CHANGE_ONLY_NEW;
+    if (!lg_run_job_has_result(old_job))
+        return LG_CHANGE_INCOMPLETE;
+    if (lg_run_job_failed(old_job))
+        return lg_run_job_failed(new_job) ? LG_CHANGE_STILL_FAILING : LG_CHANGE_FIXED;
+    return LG_CHANGE_SAME_PASS;
+}
+
+void lg_comparison_free(lg_comparison *c)
+{
+    if (!c)
+        return;
+    free(c->jobs);
+    free(c->inputs);
+    free(c);
+}
+
+static void compare_inputs(lg_comparison *c, const char *kind, const lg_run_input *old_list, size_t n_old,
+                           const lg_run_input *new_list, size_t n_new)
+{
+    for (size_t i = 0; i < n_new; i++) {
+        const lg_run_input *o = find_input(old_list, n_old, new_list[i].id);
+        if (!o || !o->sha256 || !new_list[i].sha256 || strcmp(o->sha256, new_list[i].sha256) == 0)
+            continue;
+        c->inputs[c->n_inputs++] = (lg_input_change){ .kind = kind, .old_input = o, .new_input = &new_list[i] };
+    }
+}
+
+int lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run, lg_comparison **out)
+{
+    LG_AUTO(lg_comparison) c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->jobs = calloc(old_run->n_jobs + new_run->n_jobs + 1, sizeof(*c->jobs));
+    c->inputs = calloc(new_run->n_builds + new_run->n_contents + 1, sizeof(*c->inputs));
+    if (!c->jobs || !c->inputs)
+        return -ENOMEM;
+    for (size_t i = 0; i < new_run->n_jobs; i++) {
+        const lg_run_job *n = &new_run->jobs[i];
+        const lg_run_job *o = find_job(old_run, n->id);
+        lg_job_change *ch = &c->jobs[c->n_jobs++];
+        *ch = (lg_job_change){ .change = classify(o, n), .old_job = o, .new_job = n };
+        if (ch->change == LG_CHANGE_STILL_FAILING)
+            ch->title_changed = o->verdict != n->verdict || !same_text(o->title, n->title);
+    }
+    for (size_t i = 0; i < old_run->n_jobs; i++) {
+        const lg_run_job *o = &old_run->jobs[i];
+        if (!find_job(new_run, o->id))
+            c->jobs[c->n_jobs++] = (lg_job_change){ .change = LG_CHANGE_ONLY_OLD, .old_job = o };
+    }
+    for (size_t i = 0; i < c->n_jobs; i++)
+        c->count[c->jobs[i].change]++;
+    compare_inputs(c, "build", old_run->builds, old_run->n_builds, new_run->builds, new_run->n_builds);
+    compare_inputs(c, "content", old_run->contents, old_run->n_contents, new_run->contents, new_run->n_contents);
+    *out = LG_STEAL(c);
+    return 0;
+}
+
+int lg_compare_exit_code(const lg_comparison *c)
+{
+    return c->count[LG_CHANGE_NEW_FAILURE] ? LG_EXIT_BLOCKED : LG_EXIT_CLEAR;
+}
+
+/* "CRASH: title", "PASS", "INFRA_ERROR: title", "no verdict", "absent" */
+static void describe(lg_buf *b, const lg_run_job *job, bool with_title)
+{
+    if (!job) {
+        lg_buf_puts(b, "absent");
+        return;
+    }
+    if (!job->has_verdict) {
+        lg_buf_puts(b, "no verdict");
+        return;
+    }
+    lg_buf_puts(b, lg_verdict_name(job->verdict));
+    if (with_title && job->verdict != LG_VERDICT_PASS && job->title && *job->title)
+        lg_buf_printf(b, ": %s", job->title);
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
+static void print_change(const lg_job_change *ch, FILE *out)
+{
+    const lg_run_job *o = ch->old_job, *n = ch->new_job;
+    const lg_run_job *any = n ? n : o;
+    LG_AUTOBUF line = LG_BUF_INIT;
+    lg_buf_printf(&line, "  %s  %s/%s/%s/%s: ", any->id, or_dash(any->guest), or_dash(any->build),
+                  or_dash(any->content), or_dash(any->scenario));
+    switch (ch->change) {
+    case LG_CHANGE_NEW_FAILURE:
+        describe(&line, o, false);
+        lg_buf_puts(&line, " -> ");
+        describe(&line, n, true);
+        break;
+    case LG_CHANGE_FIXED:
+        describe(&line, o, true);
+        lg_buf_puts(&line, " -> PASS");
+        break;
+    case LG_CHANGE_STILL_FAILING:
+        describe(&line, n, true);
+        if (ch->title_changed) {
+            lg_buf_puts(&line, " (changed; was ");
+            describe(&line, o, true);
+            lg_buf_puts(&line, ")");
+        }
+        break;
+    case LG_CHANGE_INCOMPLETE:
+        describe(&line, o, true);
+        lg_buf_puts(&line, " -> ");
+        describe(&line, n, true);
+        break;
+    case LG_CHANGE_ONLY_OLD:
+        describe(&line, o, true);
+        break;
+    case LG_CHANGE_ONLY_NEW:
+    case LG_CHANGE_SAME_PASS:
+        describe(&line, n, true);
+        break;
+    case LG_CHANGE_COUNT:
+        break;
+    }
+    fprintf(out, "%s\n", line.data ? line.data : "");
+}
+
+static void print_run(const char *label, const lg_run_record *r, FILE *out)
+{
+    fprintf(out, "%s: %s (run %s, outcome %s, %zu job%s)\n", label, r->path, or_dash(r->id),
+            or_dash(r->outcome), r->n_jobs, r->n_jobs == 1 ? "" : "s");
+}
+
+void lg_compare_print(const lg_comparison *c, const lg_run_record *old_run,
+                      const lg_run_record *new_run, FILE *out)
+{
+    print_run("old", old_run, out);
+    print_run("new", new_run, out);
+    /* what a reader acts on first; passing-in-both is only counted */
+    static const lg_change shown[] = {
+        LG_CHANGE_NEW_FAILURE, LG_CHANGE_STILL_FAILING, LG_CHANGE_FIXED, LG_CHANGE_INCOMPLETE,
+        LG_CHANGE_ONLY_OLD, LG_CHANGE_ONLY_NEW,
+    };
+    for (size_t s = 0; s < LG_N_ELEMENTS(shown); s++) {
+        if (!c->count[shown[s]])
+            continue;
+        fprintf(out, "\n%s (%zu)\n", lg_change_name(shown[s]), c->count[shown[s]]);
+        for (size_t i = 0; i < c->n_jobs; i++)
+            if (c->jobs[i].change == shown[s])
+                print_change(&c->jobs[i], out);
+    }
+    if (c->n_inputs) {
+        fprintf(out, "\nINPUTS CHANGED (%zu)\n", c->n_inputs);
+        for (size_t i = 0; i < c->n_inputs; i++)
+            fprintf(out, "  %s %s: sha256 %s -> %s\n", c->inputs[i].kind, c->inputs[i].new_input->id,
+                    c->inputs[i].old_input->sha256, c->inputs[i].new_input->sha256);
+    }
+    fprintf(out, "\n%zu new failure%s, %zu still failing, %zu fixed, %zu incomplete, %zu passing in both, "
+                 "%zu only in old, %zu only in new\n",
+            c->count[LG_CHANGE_NEW_FAILURE], c->count[LG_CHANGE_NEW_FAILURE] == 1 ? "" : "s",
+            c->count[LG_CHANGE_STILL_FAILING], c->count[LG_CHANGE_FIXED], c->count[LG_CHANGE_INCOMPLETE],
+            c->count[LG_CHANGE_SAME_PASS], c->count[LG_CHANGE_ONLY_OLD], c->count[LG_CHANGE_ONLY_NEW]);
+    fprintf(out, "%s\n", c->count[LG_CHANGE_NEW_FAILURE] ? "REGRESSION: the new run fails where the old did not"
+                                                         : "no new failures");
+}

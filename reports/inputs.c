@@ -1,0 +1,232 @@
+#include "inputs.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/error.h"
+#include "base/log.h"
+#include "base/sha256.h"
+#include "lg-config.h"
+
+/* Digests already computed in this process.  A file is the same file while
+ * its device, inode, size and modification and change times are: a multi-GB
+ * image shared by several guests, or a file hard-linked into several builds,
+ * is read once. */
+typedef struct digest_entry {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+    char sha256[LG_SHA256_HEX_LEN + 1];
+} digest_entry;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static digest_entry *cache;
+static size_t cache_n, cache_cap;
+static uint64_t bytes_hashed;
+
+static digest_entry entry_of(const struct stat *st)
+{
+    return (digest_entry){ .dev = st->st_dev, .ino = st->st_ino, .size = st->st_size,
+                           .mtime = st->st_mtim, .ctime = st->st_ctim };
+}
+
+static bool same_file(const digest_entry *e, const struct stat *st)
+{
+    return e->dev == st->st_dev && e->ino == st->st_ino && e->size == st->st_size &&
+           e->mtime.tv_sec == st->st_mtim.tv_sec && e->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+           e->ctime.tv_sec == st->st_ctim.tv_sec && e->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
+
+static bool cache_lookup(const struct stat *st, char hex[LG_SHA256_HEX_LEN + 1])
+{
+    bool found = false;
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < cache_n && !found; i++)
+        if (same_file(&cache[i], st)) {
+            memcpy(hex, cache[i].sha256, LG_SHA256_HEX_LEN + 1);
+            found = true;
+        }
+    pthread_mutex_unlock(&cache_lock);
+    return found;
+}
+
+static void cache_store(const struct stat *st, const char hex[LG_SHA256_HEX_LEN + 1])
+{
+    pthread_mutex_lock(&cache_lock);
+    if (cache_n == cache_cap) {
+        size_t cap = cache_cap ? 2 * cache_cap : 64;
+        digest_entry *grown = realloc(cache, cap * sizeof(*grown));
+        if (grown) {
+            cache = grown;
+            cache_cap = cap;
+        }
+    }
+    /* out of memory only costs a second read later */
+    if (cache_n < cache_cap) {
+        digest_entry *e = &cache[cache_n++];
+        *e = entry_of(st);
+        memcpy(e->sha256, hex, LG_SHA256_HEX_LEN + 1);
+    }
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static int hash_cached(void *opaque, const char *path, const struct stat *st,
+                       char hex[LG_SHA256_HEX_LEN + 1], uint64_t *size)
+{
+    (void)opaque;
+    if (cache_lookup(st, hex)) {
+        *size = (uint64_t)st->st_size;
+        return 0;
+    }
+    LG_DEBUG("inputs", "sha256 of %s (%lld bytes)", path, (long long)st->st_size);
+    int rc = lg_sha256_file_sized(path, hex, size);
+    if (rc < 0)
+        return rc;
+    pthread_mutex_lock(&cache_lock);
+    bytes_hashed += *size;
+    pthread_mutex_unlock(&cache_lock);
+    /* a file written while it was read has no one digest: do not remember it */
+    struct stat after;
+    digest_entry before = entry_of(st);
+    if (*size == (uint64_t)st->st_size && stat(path, &after) == 0 && same_file(&before, &after))
+        cache_store(st, hex);
+    return 0;
+}
+
+static xmlNodePtr child(xmlNodePtr parent, const char *name)
+{
+    return xmlNewChild(parent, NULL, (const xmlChar *)name, NULL);
+}
+
+static void set(xmlNodePtr node, const char *name, const char *value)
+{
+    xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)(value ? value : ""));
+}
+
+static void set_u64(xmlNodePtr node, const char *name, uint64_t value)
+{
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%llu", (unsigned long long)value);
+    set(node, name, buf);
+}
+
+static void add_file_digest(xmlNodePtr node, const char *path)
+{
+    struct stat st;
+    char hex[LG_SHA256_HEX_LEN + 1];
+    uint64_t size = 0;
+    int rc = stat(path, &st) < 0 ? -errno : 0;
+    if (rc < 0)
+        lg_error_set("cannot read %s: %s", path, strerror(-rc));
+    else if (!S_ISREG(st.st_mode)) {
+        lg_error_set("%s is not a regular file", path);
+        rc = -EINVAL;
+    } else
+        rc = hash_cached(NULL, path, &st, hex, &size);
+    if (rc < 0) {
+        set(node, "error", lg_error_msg());
+        return;
+    }
+    set(node, "sha256", hex);
+    set_u64(node, "size", size);
+}
+
+static void add_tree(xmlNodePtr inputs, const char *element, const char *id, const char *dir)
+{
+    xmlNodePtr node = child(inputs, element);
+    set(node, "id", id);
+    set(node, "dir", dir);
+    if (!dir) {
+        set(node, "error", "no directory");
+        return;
+    }
+    LG_AUTO(lg_tree) tree = NULL;
+    if (lg_sha256_tree(dir, hash_cached, NULL, &tree) < 0) {
+        set(node, "error", lg_error_msg());
+        return;
+    }
+    set(node, "sha256", tree->sha256);
+    set_u64(node, "files", tree->n_files);
+    set_u64(node, "size", tree->total_size);
+    for (size_t i = 0; i < tree->n_files; i++) {
+        xmlNodePtr f = child(node, "file");
+        set(f, "path", tree->files[i].path);
+        set(f, "sha256", tree->files[i].sha256);
+        set_u64(f, "size", tree->files[i].size);
+    }
+}
+
+static void add_image(xmlNodePtr inputs, const char *guest, const char *kind, const char *path)
+{
+    if (!path)
+        return;
+    xmlNodePtr node = child(inputs, "image");
+    set(node, "guest", guest);
+    set(node, "kind", kind);
+    set(node, "path", path);
+    add_file_digest(node, path);
+}
+
+int lg_report_add_inputs(xmlNodePtr run, const lg_plan *plan)
+{
+    const lg_matrix *m = plan->matrix;
+    xmlNodePtr inputs = child(run, "inputs");
+    if (!inputs)
+        return -ENOMEM;
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    xmlNodePtr harness = child(inputs, "harness");
+    set(harness, "version", LG_VERSION);
+    set(harness, "host", host);
+    if (m->path) {
+        xmlNodePtr matrix = child(inputs, "matrix");
+        set(matrix, "path", m->path);
+        add_file_digest(matrix, m->path);
+    }
+
+    /* what the plan uses, in matrix order */
+    LG_AUTOFREE bool *used_build = calloc(m->n_builds + 1, sizeof(bool));
+    LG_AUTOFREE bool *used_content = calloc(m->n_contents + 1, sizeof(bool));
+    LG_AUTOFREE bool *used_guest = calloc(m->n_guests + 1, sizeof(bool));
+    if (!used_build || !used_content || !used_guest)
+        return -ENOMEM;
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        const lg_job *job = &plan->jobs[i];
+        if (job->build >= m->builds && job->build < m->builds + m->n_builds)
+            used_build[job->build - m->builds] = true;
+        if (job->content >= m->contents && job->content < m->contents + m->n_contents)
+            used_content[job->content - m->contents] = true;
+        if (job->guest >= m->guests && job->guest < m->guests + m->n_guests)
+            used_guest[job->guest - m->guests] = true;
+    }
+    for (size_t i = 0; i < m->n_builds; i++)
+        if (used_build[i])
+            add_tree(inputs, "build", m->builds[i].id, m->builds[i].dir);
+    for (size_t i = 0; i < m->n_contents; i++)
+        if (used_content[i])
+            add_tree(inputs, "content", m->contents[i].id, m->contents[i].dir);
+    for (size_t i = 0; i < m->n_guests; i++) {
+        const lg_profile *p = m->guests[i].profile;
+        if (!used_guest[i] || !p)
+            continue;
+        add_image(inputs, m->guests[i].id, "disk", p->disk);
+        add_image(inputs, m->guests[i].id, "kernel", p->kernel);
+        add_image(inputs, m->guests[i].id, "initrd", p->initrd);
+    }
+    return 0;
+}
+
+uint64_t lg_report_inputs_bytes_hashed(void)
+{
+    pthread_mutex_lock(&cache_lock);
+    uint64_t n = bytes_hashed;
+    pthread_mutex_unlock(&cache_lock);
+    return n;
+}
