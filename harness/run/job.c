@@ -59,7 +59,7 @@ static void progress(job_ctx *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     lg_buf_vprintf(&msg, fmt, ap);
     va_end(ap);
-    ctx->env->progress(ctx->env->progress_opaque, ctx->job, msg.data);
+    ctx->env->progress(ctx->env->progress_opaque, ctx->job, ctx->mon ? lg_monitor_boot(ctx->mon) : 0, msg.data);
 }
 
 /* Stop waiting on the guest: a verdict exists, the user pressed Ctrl-C, or

@@ -19,7 +19,7 @@ typedef struct lg_job_env {
     atomic_bool *interrupted;
     bool keep_failed;        /* leave a failed job's VM for an engineer (repro --keep) */
     /* progress: called from the job's thread */
-    void (*progress)(void *opaque, const lg_job *job, const char *what);
+    void (*progress)(void *opaque, const lg_job *job, int boot, const char *what);
     void *progress_opaque;
 } lg_job_env;
 

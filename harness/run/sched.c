@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "progress.h"
 #include "virt/accel.h"
 
 typedef struct sched {
@@ -21,6 +22,7 @@ typedef struct sched {
     size_t next;
     size_t done;
     int64_t start_ms;
+    lg_progress *progress;
 } sched;
 
 typedef struct worker {
@@ -30,16 +32,9 @@ typedef struct worker {
     bool running;
 } worker;
 
-static void print_progress(void *opaque, const lg_job *job, const char *what)
+static void print_progress(void *opaque, const lg_job *job, int boot, const char *what)
 {
-    sched *s = opaque;
-    if (s->opts->quiet)
-        return;
-    int64_t t = (lg_now_ms() - s->start_ms) / 1000;
-    flockfile(stderr);
-    fprintf(stderr, "[%3lld:%02lld] %s %s/%s/%s/%s: %s\n", (long long)(t / 60), (long long)(t % 60), job->id,
-            job->guest->id, job->build->id, job->content->id, job->scenario->id, what);
-    funlockfile(stderr);
+    lg_progress_event(((sched *)opaque)->progress, job, boot, what);
 }
 
 static void *work(void *opaque)
@@ -65,12 +60,7 @@ static void *work(void *opaque)
         s->done++;
         size_t done = s->done;
         pthread_mutex_unlock(&s->lock);
-        LG_AUTOBUF line = LG_BUF_INIT;
-        lg_buf_printf(&line, "%s (%zu/%zu done, %.0f s)", lg_verdict_name(res->evidence.verdict), done,
-                      s->plan->n_jobs, res->duration_s);
-        if (res->evidence.title)
-            lg_buf_printf(&line, ": %s", res->evidence.title);
-        print_progress(s, job, line.data);
+        lg_progress_done(s->progress, job, res, done);
     }
     return NULL;
 }
@@ -92,6 +82,7 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     const lg_matrix *m = plan->matrix;
     sched s = { .plan = plan, .opts = opts, .results = results, .start_ms = lg_now_ms() };
     pthread_mutex_init(&s.lock, NULL);
+    s.progress = lg_progress_new(plan, stderr, isatty(STDERR_FILENO) == 1, opts->quiet);
     *accel_used = "none";
 
     /* One connection per host, shared by its workers (libvirt connections
@@ -128,9 +119,9 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
         slots[h] = host->slots;
         if (slots[h] == 0) {
             slots[h] = lg_plan_auto_slots(m, cpus, available_mib);
-            if (!opts->quiet)
-                fprintf(stderr, "labgate: host %s: %d slot(s) (%d CPUs, %lld MiB available)\n", host->id,
-                        slots[h], cpus, available_mib);
+            LG_AUTOFREE char *note = lg_strdup_printf("labgate: host %s: %d slot(s) (%d CPUs, %lld MiB available)",
+                                                      host->id, slots[h], cpus, available_mib);
+            lg_progress_note(s.progress, note);
         }
         total_slots += (size_t)slots[h];
     }
@@ -160,9 +151,12 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
         fail_host_jobs(&s, errors.data ? errors.data : "no host could run jobs");
         goto out;
     }
-    if (!opts->quiet)
-        fprintf(stderr, "labgate: %zu job(s) on %zu worker(s), accelerator %s, results in %s\n", plan->n_jobs,
-                n_workers, *accel_used, opts->out_dir);
+    {
+        LG_AUTOFREE char *note = lg_strdup_printf(
+            "labgate: %zu job(s) on %zu worker(s), accelerator %s, results in %s", plan->n_jobs, n_workers,
+            *accel_used, opts->out_dir);
+        lg_progress_note(s.progress, note);
+    }
     size_t started = 0;
     for (size_t i = 0; i < n_workers; i++) {
         workers[i].running = pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0;
@@ -182,5 +176,6 @@ out:
     free(slots);
     free(kvm);
     free(workers);
+    lg_progress_free(s.progress);
     pthread_mutex_destroy(&s.lock);
 }
