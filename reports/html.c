@@ -141,19 +141,6 @@ static const char *verdict_class(lg_verdict v)
     return "infra-error";
 }
 
-/* Trouble first, the way a reader scans; the same order as the summary. */
-static int severity(lg_verdict v)
-{
-    switch (v) {
-    case LG_VERDICT_CRASH: return 6;
-    case LG_VERDICT_BOOT_LOOP: return 5;
-    case LG_VERDICT_HANG: return 4;
-    case LG_VERDICT_BOOT_TIMEOUT: return 3;
-    case LG_VERDICT_AGENT_FAILURE: return 2;
-    case LG_VERDICT_INFRA_ERROR: return 1;
-    default: return 0;
-    }
-}
 
 static const char *verdict_meaning(lg_verdict v)
 {
@@ -303,7 +290,7 @@ static void header(html *h, const lg_run_report *r)
     emitf(h, "<p class=\"counts\">%zu job%s: ", r->plan->n_jobs, r->plan->n_jobs == 1 ? "" : "s");
     for (int sev = 6; sev >= 0; sev--)
         for (int v = LG_VERDICT_PASS; v <= LG_VERDICT_INFRA_ERROR; v++)
-            if (severity((lg_verdict)v) == sev && counts[v])
+            if (lg_verdict_severity((lg_verdict)v) == sev && counts[v])
                 emitf(h, "<span class=\"v v-%s\">%zu %s</span>", verdict_class((lg_verdict)v), counts[v],
                       lg_verdict_name((lg_verdict)v));
     emit(h, "</p>\n</section>\n");
@@ -370,8 +357,8 @@ static void grid(html *h, const lg_run_report *r)
                 for (size_t i = 0; i < plan->n_jobs; i++) {
                     const lg_job *job = &plan->jobs[i];
                     if (job->guest == guest && job->build == build && job->content == content &&
-                        severity(r->results[i].evidence.verdict) > worst)
-                        worst = severity(r->results[i].evidence.verdict);
+                        lg_verdict_severity(r->results[i].evidence.verdict) > worst)
+                        worst = lg_verdict_severity(r->results[i].evidence.verdict);
                 }
                 if (worst < 0) {
                     emit(h, "<td class=\"none\">excluded</td>");
@@ -573,7 +560,7 @@ int lg_report_write_html(const lg_run_report *r, const char *out_dir, const char
     /* failures first, each group in plan order */
     for (int sev = 6; sev >= 0; sev--)
         for (size_t i = 0; i < r->plan->n_jobs; i++)
-            if (severity(r->results[i].evidence.verdict) == sev)
+            if (lg_verdict_severity(r->results[i].evidence.verdict) == sev)
                 job_section(&h, r, out_dir, i);
     emit(&h, "</section>\n</main>\n<footer class=\"wrap\">labgate " LG_VERSION ", run ");
     text(&h, r->run_id);

@@ -8,19 +8,6 @@ static int width(const char *s, int min)
     return n > min ? n : min;
 }
 
-/* Blocking verdicts first, the way a reader scans for trouble. */
-static int severity(lg_verdict v)
-{
-    switch (v) {
-    case LG_VERDICT_CRASH: return 6;
-    case LG_VERDICT_BOOT_LOOP: return 5;
-    case LG_VERDICT_HANG: return 4;
-    case LG_VERDICT_BOOT_TIMEOUT: return 3;
-    case LG_VERDICT_AGENT_FAILURE: return 2;
-    case LG_VERDICT_INFRA_ERROR: return 1;
-    default: return 0;
-    }
-}
 
 /* Content is its own axis, crossed with every build in the field: for each
  * content set, how each build fared, so "this content crashes 7.11 but not
@@ -46,7 +33,7 @@ static void print_by_content(const lg_run_report *r, FILE *out, int wb)
                     continue;
                 const lg_evidence *ev = &r->results[i].evidence;
                 jobs++;
-                if (!worst || severity(ev->verdict) > severity(worst->verdict)) {
+                if (!worst || lg_verdict_severity(ev->verdict) > lg_verdict_severity(worst->verdict)) {
                     worst = ev;
                     worst_job = job;
                     worst_count = 1;

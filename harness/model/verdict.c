@@ -78,3 +78,16 @@ int lg_gate_exit_code(const lg_verdict *verdicts, size_t n)
     }
     return incomplete ? LG_EXIT_INCOMPLETE : LG_EXIT_CLEAR;
 }
+
+int lg_verdict_severity(lg_verdict v)
+{
+    switch (v) {
+    case LG_VERDICT_CRASH: return 6;
+    case LG_VERDICT_BOOT_LOOP: return 5;
+    case LG_VERDICT_HANG: return 4;
+    case LG_VERDICT_BOOT_TIMEOUT: return 3;
+    case LG_VERDICT_AGENT_FAILURE: return 2;
+    case LG_VERDICT_INFRA_ERROR: return 1;
+    default: return 0;
+    }
+}

@@ -45,6 +45,9 @@ typedef enum {
 const char *lg_verdict_name(lg_verdict v);
 const char *lg_signal_name(lg_signal s);
 bool lg_verdict_blocks(lg_verdict v);
+/* Trouble first, the order a reader scans a report in: CRASH, BOOT_LOOP,
+ * HANG, BOOT_TIMEOUT, AGENT_FAILURE, INFRA_ERROR, then PASS (0). */
+int lg_verdict_severity(lg_verdict v);
 /* Decides how a new finding combines with the current decision.  `current`
  * is NULL before anything was decided; in_grace says the finding arrived
  * within the collection window after the first decision, when a root cause

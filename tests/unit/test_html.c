@@ -7,6 +7,7 @@
 #include <libxml/xpath.h>
 
 #include "lg_test.h"
+#include "lg_test_xml.h"
 
 #include "base/json.h"
 
@@ -43,20 +44,9 @@ static char *write_report(html_fixture *f, const char *dir)
     return read_fixture(path, NULL);
 }
 
-static char *xpath_string(htmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    LG_AUTOFREE char *wrapped = lg_strdup_printf("string(%s)", expr);
-    xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *)wrapped, ctx);
-    char *s = strdup(obj && obj->stringval ? (const char *)obj->stringval : "");
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctx);
-    return s;
-}
-
 static void assert_xpath(htmlDocPtr doc, const char *expr, const char *want)
 {
-    LG_AUTOFREE char *got = xpath_string(doc, expr);
+    LG_AUTOFREE char *got = lg_test_xpath_string(doc, expr);
     if (strcmp(got, want) != 0)
         fail_msg("%s = \"%s\", expected \"%s\"", expr, got, want);
 }
@@ -134,7 +124,7 @@ static void test_blocked_run(void **state)
     assert_xpath(doc, "count(//script|//link|//iframe|//object|//embed)", "0");
     LG_AUTOFREE char *crash_section = lg_strdup_printf("//section[@id='job-%s']", crash_id);
     LG_AUTOFREE char *console = lg_strdup_printf("%s//pre", crash_section);
-    LG_AUTOFREE char *got = xpath_string(doc, console);
+    LG_AUTOFREE char *got = lg_test_xpath_string(doc, console);
     assert_string_equal(got, html_fixture_console);
     LG_AUTOFREE char *timeline = lg_strdup_printf("count(%s//table[@class='timeline']//tr)", crash_section);
     assert_xpath(doc, timeline, "3");

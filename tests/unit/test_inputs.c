@@ -7,6 +7,7 @@
 #include <libxml/xpath.h>
 
 #include "lg_test.h"
+#include "lg_test_xml.h"
 
 #include "base/sha256.h"
 #include "model/plan.h"
@@ -84,20 +85,9 @@ static void free_fixture(fixture *f)
     free(f);
 }
 
-static char *xpath_string(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    LG_AUTOFREE char *wrapped = lg_strdup_printf("string(%s)", expr);
-    xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *)wrapped, ctx);
-    char *s = strdup(obj && obj->stringval ? (const char *)obj->stringval : "");
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctx);
-    return s;
-}
-
 static void assert_xpath(xmlDocPtr doc, const char *expr, const char *expected)
 {
-    LG_AUTOFREE char *got = xpath_string(doc, expr);
+    LG_AUTOFREE char *got = lg_test_xpath_string(doc, expr);
     if (strcmp(got, expected) != 0)
         fail_msg("%s: got \"%s\", expected \"%s\"", expr, got, expected);
 }

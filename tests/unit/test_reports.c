@@ -4,6 +4,7 @@
 #include <libxml/xpath.h>
 
 #include "lg_test.h"
+#include "lg_test_xml.h"
 
 #include "model/plan.h"
 #include "reports/report.h"
@@ -120,17 +121,6 @@ static void test_summary_without_versions_has_no_grouping(void **state)
     free(f);
 }
 
-static char *xpath_string(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    LG_AUTOFREE char *wrapped = lg_strdup_printf("string(%s)", expr);
-    xmlXPathObjectPtr obj = xmlXPathEvalExpression((const xmlChar *)wrapped, ctx);
-    char *s = strdup(obj && obj->stringval ? (const char *)obj->stringval : "");
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctx);
-    return s;
-}
-
 static void test_runxml_evidence_and_timeline(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -165,7 +155,7 @@ static void test_runxml_evidence_and_timeline(void **state)
         { "count(/run/job[@verdict='PASS']/evidence)", "0" },
     };
     for (size_t i = 0; i < LG_N_ELEMENTS(checks); i++) {
-        LG_AUTOFREE char *got = xpath_string(doc, checks[i].expr);
+        LG_AUTOFREE char *got = lg_test_xpath_string(doc, checks[i].expr);
         if (strcmp(got, checks[i].want) != 0)
             fail_msg("%s = \"%s\", expected \"%s\"", checks[i].expr, got, checks[i].want);
     }
