@@ -1,6 +1,7 @@
 #include "qga.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,6 +262,81 @@ int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t le
     if (close_rc == 0)
         free(reply);
     return rc < 0 ? rc : close_rc;
+}
+
+/* guest-file-read payload per call: answered at once, like the writes */
+#define READ_CHUNK (48 * 1024)
+
+int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint64_t max_bytes, lg_deadline dl,
+                     uint64_t *size)
+{
+    LG_AUTOBUF req = LG_BUF_INIT;
+    lg_buf_puts(&req, "{\"execute\": \"guest-file-open\", \"arguments\": {\"path\": ");
+    lg_json_quote(&req, path);
+    lg_buf_puts(&req, ", \"mode\": \"rb\"}}");
+    char *reply = NULL;
+    int rc = call_retrying(qga, req.data, dl, &reply);
+    if (rc == -EIO)
+        return -ENOENT; /* the agent answered: it could not open it */
+    if (rc < 0)
+        return rc;
+    int64_t handle = 0;
+    if (lg_json_int(reply, "return", &handle) < 0) {
+        lg_error_set("qemu-ga cannot open %s in the guest: %.200s", path, reply);
+        free(reply);
+        return -ENOENT;
+    }
+    free(reply);
+    FILE *out = fopen(local_path, "wb");
+    if (!out) {
+        rc = -errno;
+        lg_error_set("cannot write %s: %s", local_path, strerror(-rc));
+    }
+    uint64_t total = 0;
+    LG_AUTOFREE char *read_req = lg_strdup_printf(
+        "{\"execute\": \"guest-file-read\", \"arguments\": {\"handle\": %lld, \"count\": %d}}",
+        (long long)handle, READ_CHUNK);
+    for (bool eof = false; rc == 0 && !eof;) {
+        rc = call_retrying(qga, read_req, dl, &reply);
+        if (rc < 0)
+            break;
+        char *b64 = NULL;
+        unsigned char *data = NULL;
+        size_t len = 0;
+        if (lg_json_bool(reply, "return.eof", &eof) < 0 || lg_json_string(reply, "return.buf-b64", &b64) < 0 ||
+            lg_base64_decode(b64, &data, &len) < 0) {
+            lg_error_set("qemu-ga: unexpected guest-file-read reply for %s: %.200s", path, reply);
+            rc = -EIO;
+        } else if (total + len > max_bytes) {
+            lg_error_set("%s in the guest is larger than %llu bytes", path, (unsigned long long)max_bytes);
+            rc = -EFBIG;
+        } else if (len && fwrite(data, 1, len, out) != len) {
+            lg_error_set("cannot write %s", local_path);
+            rc = -EIO;
+        }
+        total += len;
+        free(data);
+        free(b64);
+        free(reply);
+        if (rc == 0 && len == 0 && !eof) {
+            lg_error_set("qemu-ga: guest-file-read of %s returned nothing before the end", path);
+            rc = -EIO;
+        }
+    }
+    if (out && fclose(out) != 0 && rc == 0) {
+        lg_error_set("cannot write %s", local_path);
+        rc = -EIO;
+    }
+    if (rc < 0 && out)
+        remove(local_path);
+    LG_AUTOFREE char *close_req = lg_strdup_printf(
+        "{\"execute\": \"guest-file-close\", \"arguments\": {\"handle\": %lld}}", (long long)handle);
+    lg_deadline close_dl = lg_deadline_passed(dl) ? lg_deadline_in_ms(2000) : dl;
+    if (call(qga, close_req, close_dl, &reply) == 0)
+        free(reply);
+    if (rc == 0 && size)
+        *size = total;
+    return rc;
 }
 
 void lg_qga_free(lg_qga *qga)

@@ -256,6 +256,15 @@ static int write_all(lg_ssh *ssh, LIBSSH2_CHANNEL *ch, const char *data, size_t 
     return 0;
 }
 
+/* Where a command's output goes: stdout and stderr merged into a capped
+ * buffer, or stdout into a file (a fetch) and stderr into the buffer. */
+typedef struct sink {
+    lg_buf *output;
+    FILE *file;
+    uint64_t max, written;
+    bool too_big, write_failed;
+} sink;
+
 static void collect(lg_buf *output, const char *data, size_t n)
 {
     if (!output)
@@ -265,8 +274,25 @@ static void collect(lg_buf *output, const char *data, size_t n)
         lg_buf_keep_tail(output, OUTPUT_CAP);
 }
 
-int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t input_len,
-                lg_deadline dl, lg_buf *output, int *exit_status)
+static void to_sink(sink *k, bool is_stdout, const char *data, size_t n)
+{
+    if (!is_stdout || !k->file) {
+        collect(k->output, data, n);
+        return;
+    }
+    if (k->too_big || k->write_failed)
+        return; /* drain the channel, keep nothing more */
+    if (k->written + n > k->max) {
+        k->too_big = true;
+        return;
+    }
+    if (fwrite(data, 1, n, k->file) != n)
+        k->write_failed = true;
+    k->written += n;
+}
+
+static int exec_impl(lg_ssh *ssh, const char *command, const void *input, size_t input_len, lg_deadline dl,
+                     sink *k, int *exit_status)
 {
     if (ssh->broken) {
         lg_error_set("ssh session is no longer usable");
@@ -286,12 +312,12 @@ int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t inpu
     while (rc == 0) {
         ssize_t out = libssh2_channel_read(ch, chunk, sizeof(chunk));
         if (out > 0) {
-            collect(output, chunk, (size_t)out);
+            to_sink(k, true, chunk, (size_t)out);
             continue;
         }
         ssize_t err = libssh2_channel_read_stderr(ch, chunk, sizeof(chunk));
         if (err > 0) {
-            collect(output, chunk, (size_t)err);
+            to_sink(k, false, chunk, (size_t)err);
             continue;
         }
         if (out < 0 && out != LIBSSH2_ERROR_EAGAIN) {
@@ -314,5 +340,30 @@ int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t inpu
         libssh2_channel_free(ch);
     /* else: freeing a channel on a dead session would wait for the peer; the
      * session free releases it */
+    return rc;
+}
+
+int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t input_len,
+                lg_deadline dl, lg_buf *output, int *exit_status)
+{
+    sink k = { .output = output };
+    return exec_impl(ssh, command, input, input_len, dl, &k, exit_status);
+}
+
+int lg_ssh_exec_to_file(lg_ssh *ssh, const char *command, FILE *out, uint64_t max_bytes, lg_deadline dl,
+                        lg_buf *errors, int *exit_status, uint64_t *written)
+{
+    sink k = { .output = errors, .file = out, .max = max_bytes };
+    int rc = exec_impl(ssh, command, NULL, 0, dl, &k, exit_status);
+    if (rc == 0 && k.too_big) {
+        lg_error_set("the output of `%s` is larger than %llu bytes", command, (unsigned long long)max_bytes);
+        return -EFBIG;
+    }
+    if (rc == 0 && k.write_failed) {
+        lg_error_set("cannot write the output of `%s`", command);
+        return -EIO;
+    }
+    if (rc == 0 && written)
+        *written = k.written;
     return rc;
 }

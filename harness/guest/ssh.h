@@ -5,6 +5,8 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -33,6 +35,10 @@ int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out);
  * collected into output (may be NULL, capped at 1 MiB, tail kept). */
 int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t input_len,
                 lg_deadline dl, lg_buf *output, int *exit_status);
+/* Runs command with its stdout written to out (at most max_bytes: -EFBIG
+ * beyond) and its stderr collected into errors (may be NULL). */
+int lg_ssh_exec_to_file(lg_ssh *ssh, const char *command, FILE *out, uint64_t max_bytes, lg_deadline dl,
+                        lg_buf *errors, int *exit_status, uint64_t *written);
 void lg_ssh_free(lg_ssh *ssh);
 
 #include "base/cleanup.h"

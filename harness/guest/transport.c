@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -151,6 +152,44 @@ int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *
         return -EIO;
     }
     return rc < 0 ? rc : upload_tree(t, local_dir, remote_dir, dl);
+}
+
+int lg_transport_fetch_file(lg_transport *t, const char *remote_path, const char *local_path, uint64_t max_bytes,
+                            lg_deadline dl, uint64_t *size)
+{
+    if (t->kind == LG_TRANSPORT_QGA)
+        return lg_qga_read_file(t->qga, remote_path, local_path, max_bytes, dl, size);
+    if (t->os == LG_OS_WINDOWS) {
+        lg_error_set("fetching %s from a Windows guest over ssh needs SFTP, not written yet: use "
+                     "<transport type=\"qemu-ga\"/>", remote_path);
+        return -ENOTSUP;
+    }
+    /* the file as the stdout of `cat`, streamed to disk */
+    FILE *out = fopen(local_path, "wb");
+    if (!out) {
+        int err = errno;
+        lg_error_set("cannot write %s: %s", local_path, strerror(err));
+        return -err;
+    }
+    LG_AUTOFREE char *q = lg_shell_quote(remote_path);
+    LG_AUTOFREE char *cmd = lg_strdup_printf("cat %s", q);
+    LG_AUTOBUF errors = LG_BUF_INIT;
+    int status = -1;
+    uint64_t written = 0;
+    int rc = lg_ssh_exec_to_file(t->ssh, cmd, out, max_bytes, dl, &errors, &status, &written);
+    if (fclose(out) != 0 && rc == 0) {
+        lg_error_set("cannot write %s", local_path);
+        rc = -EIO;
+    }
+    if (rc == 0 && status != 0) {
+        lg_error_set("cannot read %s in the guest: %s", remote_path, errors.data ? errors.data : "");
+        rc = -ENOENT;
+    }
+    if (rc < 0)
+        remove(local_path);
+    else if (size)
+        *size = written;
+    return rc;
 }
 
 void lg_transport_free(lg_transport *t)

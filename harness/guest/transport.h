@@ -4,6 +4,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libvirt/libvirt.h>
 
@@ -40,6 +41,11 @@ int lg_transport_exec(lg_transport *t, const char *command, const void *input, s
                       lg_deadline dl, lg_buf *output, int *exit_status);
 /* Replaces remote_dir with a copy of a local directory tree (modes kept). */
 int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *remote_dir, lg_deadline dl);
+/* Copies a file of the guest to local_path (at most max_bytes: -EFBIG).
+ * ssh to Linux: the stdout of `cat`; qemu-ga: guest-file-read; ssh to
+ * Windows would need SFTP (-ENOTSUP, message set).  -ENOENT: no such file. */
+int lg_transport_fetch_file(lg_transport *t, const char *remote_path, const char *local_path, uint64_t max_bytes,
+                            lg_deadline dl, uint64_t *size);
 const char *lg_transport_kind_name(lg_transport_kind kind);
 void lg_transport_free(lg_transport *t);
 

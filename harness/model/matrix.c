@@ -460,6 +460,7 @@ const char *lg_step_kind_name(lg_step_kind kind)
     case LG_STEP_APPLY_CONTENT: return "apply-content";
     case LG_STEP_REBOOT: return "reboot";
     case LG_STEP_EXEC: return "exec";
+    case LG_STEP_FETCH: return "fetch";
     }
     return "?";
 }
@@ -598,9 +599,10 @@ static void parse_steps(xmlNodePtr node, lg_scenario *sc)
                  : strcmp(name, "install") == 0 ? LG_STEP_INSTALL
                  : strcmp(name, "apply-content") == 0 ? LG_STEP_APPLY_CONTENT
                  : strcmp(name, "reboot") == 0 ? LG_STEP_REBOOT
+                 : strcmp(name, "fetch") == 0 ? LG_STEP_FETCH
                  : LG_STEP_EXEC;
         st->count = attr_int(c, "count", 1);
-        st->command = attr(c, "command");
+        st->command = attr(c, st->kind == LG_STEP_FETCH ? "path" : "command");
         st->timeout_s = attr_int(c, "timeout-s", 0);
         st->line = line_of(c);
     }

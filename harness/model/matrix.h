@@ -87,12 +87,13 @@ typedef enum {
     LG_STEP_APPLY_CONTENT,
     LG_STEP_REBOOT,
     LG_STEP_EXEC,
+    LG_STEP_FETCH,
 } lg_step_kind;
 
 typedef struct lg_step {
     lg_step_kind kind;
     int count;      /* reboot: how many times */
-    char *command;  /* exec */
+    char *command;  /* exec: the command; fetch: the guest path */
     int timeout_s;  /* 0 = policy default */
     int line;
 } lg_step;

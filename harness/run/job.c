@@ -36,6 +36,8 @@ typedef struct job_ctx {
     lg_transport *guest;  /* the steps' session */
     int boot;             /* boot number at the last ready */
     const char *step;     /* current step name */
+    char **files;         /* fetched, relative to the results directory */
+    size_t n_files;
 
     /* heartbeat thread */
     pthread_t hb_thread;
@@ -400,6 +402,49 @@ static int upload(job_ctx *ctx, const char *local, const char *remote, int timeo
     return rc < 0 ? transport_failed(ctx, rc, timeout_s) : 0;
 }
 
+/* Guest files larger than this are not fetched (a complete memory dump of a
+ * big guest is better taken by the host: policy memory-dump). */
+#define FETCH_MAX_BYTES (64ULL << 30)
+
+static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
+{
+    const char *base = path;
+    for (const char *p = path; *p; p++)
+        if (*p == '/' || *p == '\\')
+            base = p + 1;
+    if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "fetch: '%s' names no file", path);
+        return -EINVAL;
+    }
+    LG_AUTOFREE char *rel = lg_strdup_printf("jobs/%s/files/%s", ctx->job->id, base);
+    LG_AUTOFREE char *dir = lg_strdup_printf("%s/jobs/%s/files", ctx->env->out_dir, ctx->job->id);
+    LG_AUTOFREE char *local = lg_strdup_printf("%s/%s", ctx->env->out_dir, rel);
+    uint64_t size = 0;
+    int rc = lg_mkdir_p(dir, 0755);
+    if (rc == 0)
+        rc = lg_transport_fetch_file(ctx->guest, path, local, FETCH_MAX_BYTES, dl, &size);
+    if (rc == -ENOTSUP || rc == -EINVAL || rc == -EIO) {
+        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "%s", lg_error_msg());
+        return rc;
+    }
+    /* the guest lives but the file is not there (or too big): the scenario
+     * expected something the agent did not produce */
+    if (rc == -ENOENT || rc == -EFBIG) {
+        lg_monitor_post(ctx->mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "fetch %s failed: %s", path,
+                        lg_error_msg());
+        return rc;
+    }
+    if (rc < 0)
+        return transport_failed(ctx, rc, timeout_s);
+    LG_DEBUG("job", "%s: fetched %s (%llu bytes)", ctx->job->id, path, (unsigned long long)size);
+    char **grown = realloc(ctx->files, (ctx->n_files + 1) * sizeof(*grown));
+    if (grown) {
+        ctx->files = grown;
+        ctx->files[ctx->n_files++] = strdup(rel);
+    }
+    return 0;
+}
+
 static int run_step(job_ctx *ctx, const lg_step *step)
 {
     const lg_build *build = ctx->job->build;
@@ -459,6 +504,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
         LG_AUTOFREE char *what = lg_strdup_printf("exec '%s'", step->command);
         return guest_command(ctx, step->command, what, timeout_s, dl);
     }
+    case LG_STEP_FETCH:
+        return fetch(ctx, step->command, timeout_s, dl);
     }
     return -EINVAL;
 }
@@ -523,6 +570,9 @@ void lg_job_result_clear(lg_job_result *result)
     free(result->console_log);
     free(result->screenshot);
     free(result->memory_dump);
+    for (size_t i = 0; i < result->n_files; i++)
+        free(result->files[i]);
+    free(result->files);
     free(result->kept_domain);
     free(result->kept_overlay);
     memset(result, 0, sizeof(*result));
@@ -633,6 +683,8 @@ teardown:
         pthread_join(ctx.hb_thread, NULL);
     }
     result->step = lg_monitor_decided(ctx.mon) && ctx.step ? strdup(ctx.step) : NULL;
+    result->files = ctx.files;
+    result->n_files = ctx.n_files;
     lg_transport_free(ctx.guest);
     lg_verdict verdict = lg_monitor_verdict(ctx.mon);
     if (env->keep_failed && ctx.dom && verdict != LG_VERDICT_PASS && verdict != LG_VERDICT_INFRA_ERROR) {

@@ -29,7 +29,8 @@ cat >"$scratch/arches.xml" <<XML
     <content id="good" dir="$content/good"/>
     <content id="faulty" dir="$content/faulty"/>
   </contents>
-  <scenarios><scenario id="s"><wait-ready/><install/><apply-content/><reboot count="2"/></scenario></scenarios>
+  <scenarios><scenario id="s"><wait-ready/><install/><apply-content/><reboot count="2"/>
+    <fetch path="/var/lib/labgate/boot-count"/></scenario></scenarios>
   <exclude guest="x86" build="agent-arm"/>
   <exclude guest="arm" build="agent-x86"/>
   <policy boot-timeout-s="60" heartbeat-interval-s="5" heartbeat-misses="4" crash-grace-s="2" strict="true"/>
@@ -49,6 +50,8 @@ for g in x86 arm; do
 	is "$(xpath "$run" "count(/run/job[@guest='$g' and @content='faulty']/evidence/signal[@name='pvpanic'])")" 1 \
 		"$g: the panic device reported it too"
 done
+is "$(cat "$scratch/arches/jobs/$(xpath "$run" "string(/run/job[@guest='arm' and @content='good']/@id)")/files/boot-count")" 3 \
+	"fetch over ssh: the guest's boot counter after two reboots"
 is "$(xpath "$run" "string(/run/job[@guest='x86' and @content='faulty']/evidence/@title)")" "$X86_TITLE" "x86: crash title"
 is "$(xpath "$run" "string(/run/job[@guest='arm' and @content='faulty']/evidence/@title)")" "$ARM_TITLE" "arm: crash title"
 contains "$(cat "$(dirname "$run")/$(xpath "$run" "string(/run/job[@guest='arm' and @content='faulty']/artifact[@kind='console']/@path)")")" \
@@ -72,6 +75,8 @@ cat >"$scratch/qga.xml" <<XML
   <scenarios><scenario id="contained">
     <wait-ready/><exec command="$down"/><install/><apply-content/><exec command="$is_down"/>
     <reboot count="1"/><exec command="$down"/><exec command="sleep 25 &amp;&amp; $is_down" timeout-s="60"/>
+    <exec command="head -c 300000 /dev/urandom &gt;/tmp/blob &amp;&amp; sha256sum /tmp/blob &gt;/tmp/blob.sha256"/>
+    <fetch path="/tmp/blob"/><fetch path="/tmp/blob.sha256"/>
   </scenario></scenarios>
   <policy boot-timeout-s="60" heartbeat-interval-s="5" heartbeat-misses="4" crash-grace-s="2" strict="true"/>
 </matrix>
@@ -84,6 +89,11 @@ run=$scratch/qga/run.xml
 is "$(xpath "$run" "string(/run/job[@content='good']/@verdict)")" PASS \
 	"good content: install, content, reboot and 25 s of heartbeats with the network down, all over qemu-ga"
 is "$(xpath "$run" "string(/run/job[@content='good']/@boots)")" 2 "the reboot was seen through the agent"
+good_id=$(xpath "$run" "string(/run/job[@content='good']/@id)")
+files=$scratch/qga/jobs/$good_id/files
+is "$(xpath "$run" "count(/run/job[@content='good']/artifact[@kind='file'])")" 2 "the fetched files are artifacts of the job"
+is "$(stat -c %s "$files/blob" 2>/dev/null)" 300000 "a 300 kB guest file came back whole, in chunks, over qemu-ga"
+is "$(cd "$files" && sed 's|/tmp/blob|blob|' blob.sha256 | sha256sum -c - 2>&1)" "blob: OK" "byte for byte (the guest's own sha256sum)"
 is "$(xpath "$run" "string(/run/job[@content='faulty']/@verdict)")" CRASH "faulty content over qemu-ga: CRASH"
 is "$(xpath "$run" "string(/run/job[@content='faulty']/evidence/@title)")" "$X86_TITLE" "with the same title"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
