@@ -349,7 +349,8 @@ int lg_sha256_tree(const char *dir, lg_tree_hasher hasher, void *opaque, lg_tree
             rc = -ENOMEM;
     }
     if (rc == 0) {
-        qsort(w.entries, w.n, sizeof(*w.entries), by_rel_path);
+        if (w.n) /* qsort may not be handed NULL, even for nothing */
+            qsort(w.entries, w.n, sizeof(*w.entries), by_rel_path);
         lg_sha256 manifest;
         lg_sha256_init(&manifest);
         for (size_t i = 0; rc == 0 && i < w.n; i++) {

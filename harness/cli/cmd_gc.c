@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/util.h"
 #include "cli.h"
 #include "model/verdict.h"
 #include "run/runlock.h"
@@ -17,7 +18,8 @@
 static const char help[] =
     "usage: labgate gc [--dry-run] [--uri URI]\n"
     "Removes what a killed labgate left behind: its domains (destroyed and undefined,\n"
-    "with their UEFI varstore and TPM state), their overlay disks, and stale run locks.\n"
+    "with their UEFI varstore and TPM state), their overlay disks, the console logs of\n"
+    "a run killed before it wrote run.xml, and stale run locks.\n"
     "A domain is labgate's only if it carries labgate's <metadata> element (never by\n"
     "name alone), and a leftover only if the run that made it no longer holds its run\n"
     "lock in the state directory; a live run's domains are never touched.\n"
@@ -40,6 +42,39 @@ static char *overlay_run_id(const char *file)
     if (file[8 + run_len] != '-')
         return NULL;
     return strndup(file + 8, run_len);
+}
+
+/* A killed run wrote console logs but never its run.xml: they are partial
+ * and nobody's.  A results directory with a run.xml is a finished run's
+ * record and is never touched.  Returns the number of failures. */
+static int clear_console_logs(const char *lock_path, bool dry_run, const char *verb)
+{
+    LG_AUTOFREE char *results = lg_run_lock_results_dir(lock_path);
+    if (!results)
+        return 0;
+    LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", results);
+    LG_AUTOFREE char *jobs = lg_strdup_printf("%s/jobs", results);
+    if (access(run_xml, F_OK) == 0 || !lg_is_dir(jobs))
+        return 0;
+    int failures = 0;
+    DIR *dir = opendir(jobs);
+    struct dirent *e;
+    while (dir && (e = readdir(dir))) {
+        if (e->d_name[0] == '.')
+            continue;
+        LG_AUTOFREE char *log = lg_strdup_printf("%s/%s/console.log", jobs, e->d_name);
+        if (access(log, F_OK) != 0)
+            continue;
+        if (!dry_run && unlink(log) < 0) {
+            fprintf(stderr, "labgate gc: cannot remove %s\n", log);
+            failures++;
+            continue;
+        }
+        printf("%s console log %s (of a run killed before it wrote run.xml)\n", verb, log);
+    }
+    if (dir)
+        closedir(dir);
+    return failures;
 }
 
 int lg_cmd_gc(int argc, char **argv)
@@ -131,6 +166,8 @@ int lg_cmd_gc(int argc, char **argv)
         LG_AUTOFREE char *line = lg_strdup_printf("\n%s\n", path);
         if (strstr(reported.data, line))
             continue;
+        if (lock)
+            failures += clear_console_logs(path, dry_run, verb);
         if (!dry_run && unlink(path) < 0 && access(path, F_OK) == 0) {
             fprintf(stderr, "labgate gc: cannot remove %s\n", path);
             failures++;

@@ -186,7 +186,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     }
 
     /* held while this run lives: `labgate gc` leaves its domains alone */
-    int run_lock = lg_run_lock_take(run_id);
+    int run_lock = lg_run_lock_take(run_id, out_dir);
     if (run_lock < 0) {
         fprintf(stderr, "labgate run: %s\n", lg_error_msg());
         return LG_EXIT_INCOMPLETE;

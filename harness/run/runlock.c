@@ -9,6 +9,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "base/util.h"
 #include "virt/overlay.h"
 
@@ -17,7 +18,7 @@ char *lg_run_lock_path(const char *run_id)
     return lg_strdup_printf("%s/run-%s.lock", lg_overlay_dir(), run_id);
 }
 
-int lg_run_lock_take(const char *run_id)
+int lg_run_lock_take(const char *run_id, const char *results_dir)
 {
     if (lg_mkdir_p(lg_overlay_dir(), 0755) < 0)
         return -EIO;
@@ -30,7 +31,26 @@ int lg_run_lock_take(const char *run_id)
             close(fd);
         return -err;
     }
+    /* where the run writes its results: gc clears a killed run's console logs */
+    LG_AUTOFREE char *abs = realpath(results_dir, NULL);
+    LG_AUTOFREE char *line = lg_strdup_printf("%s\n", abs ? abs : results_dir);
+    if (ftruncate(fd, 0) < 0 || write(fd, line, strlen(line)) < 0)
+        LG_DEBUG("run", "cannot record the results directory in %s", path);
     return fd;
+}
+
+char *lg_run_lock_results_dir(const char *lock_path)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (lg_read_file(lock_path, 4096, &data, &len) < 0 || !len) {
+        free(data);
+        return NULL;
+    }
+    char *nl = strchr(data, '\n');
+    if (nl)
+        *nl = '\0';
+    return data;
 }
 
 void lg_run_lock_release(const char *run_id, int fd)

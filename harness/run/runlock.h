@@ -5,9 +5,12 @@
 #pragma once
 #include <stdbool.h>
 
-/* Takes the lock; returns the fd to keep open (close it, or exit, to drop
- * it), or a negative errno with the message set. */
-int lg_run_lock_take(const char *run_id);
+/* Takes the lock and records the run's results directory in it; returns
+ * the fd to keep open (close it, or exit, to drop it), or a negative errno
+ * with the message set. */
+int lg_run_lock_take(const char *run_id, const char *results_dir);
+/* The results directory a lock file records, or NULL. */
+char *lg_run_lock_results_dir(const char *lock_path);
 /* Drops the lock and removes its file. */
 void lg_run_lock_release(const char *run_id, int fd);
 /* The lock file of run_id (in the state directory of this process). */

@@ -42,6 +42,7 @@ struct lg_monitor {
     size_t excerpt_last_line;
 
     lg_buf before_reset;      /* console lines before the last counted reset */
+    bool reset_pending;       /* before_reset still to be completed (see below) */
     int boot;                 /* from "labgate: boot N" */
     bool reboot_expected;
     int resets_since_ready;
@@ -260,6 +261,16 @@ static void excerpt_add(lg_monitor *mon, const char *line)
     lg_buf_puts(&mon->excerpt, "\n");
 }
 
+/* The first line of a boot: the kernel banner, or a printk clock that went
+ * back to zero.  Lock held. */
+static bool new_boot_starts(lg_monitor *mon, const char *stamped, const char *line)
+{
+    if (strncmp(line, "Linux version ", 14) == 0)
+        return true;
+    int64_t stamp = printk_stamp_us(stamped);
+    return stamp >= 0 && stamp + 1000000 < mon->clock_last_guest_us;
+}
+
 /* Called by the scanner, lock held (scanner runs under it). */
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no)
 {
@@ -270,6 +281,10 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
      * lines after it. */
     if (!mon->excerpt_started && lg_scanner_hit(mon->scanner))
         start_excerpt(mon, lg_scanner_hit_line(mon->scanner));
+    if (mon->reset_pending && new_boot_starts(mon, stamped, line)) {
+        ring_text(mon, &mon->before_reset);
+        mon->reset_pending = false;
+    }
     size_t slot = mon->ring_next++ % RING_LINES;
     free(mon->ring[slot]);
     mon->ring[slot] = strdup(line);
@@ -376,6 +391,11 @@ void lg_monitor_reset_event(lg_monitor *mon)
         /* what the guest said just before it reset is the evidence of a
          * boot loop; by the time it is decided the next boot is printing */
         ring_text(mon, &mon->before_reset);
+        /* The reset event can overtake the last console lines of the boot it
+         * ended (they come through the serial port, the pty and libvirtd's
+         * stream): take the excerpt again when the next boot starts
+         * printing, by which time they have all arrived. */
+        mon->reset_pending = true;
         LG_DEBUG("monitor", "unexpected guest reset (%d since last ready)", mon->resets_since_ready);
         if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {
             char title[128];
@@ -499,6 +519,9 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
         if (mon->excerpt.len) {
             out->console_excerpt = strdup(mon->excerpt.data);
         } else if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP && mon->before_reset.len) {
+            /* no new boot printed since: all that came is the old boot's */
+            if (mon->reset_pending)
+                ring_text(mon, &mon->before_reset);
             out->console_excerpt = strdup(mon->before_reset.data);
         } else {
             /* no console report: the last lines the guest printed */

@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 out=$scratch/out
+out_dir_demo=$out
 "$LABGATE" run "$LG_SOURCE_DIR/matrix/demo.xml" --out "$out" >"$scratch/stdout" 2>"$scratch/stderr"
 rc=$?
 is "$rc" 1 "labgate run matrix/demo.xml exits 1 (release blocked)"
@@ -57,5 +58,17 @@ contains "$(file "$out/$shot")" "PNG image data" "a screenshot of the crashed gu
 is "$(xpath "$run" 'count(/run/job[@content="good"]/artifact[@kind="screenshot"])')" 0 "a PASS job keeps no screenshot"
 dump=$(xpath "$run" 'string(/run/job[@content="faulty"]/artifact[@kind="memory-dump"]/@path)')
 contains "$(file "$out/$dump")" "kdump compressed dump" "the policy asked for a memory dump of the crash, and it is kdump-compressed"
+# QA sign-off on this real run: the release is named by its files' digests
+build=$LG_SOURCE_DIR/guests/sample-agent/out/x86_64/sample-agent-1.0
+contents=$LG_SOURCE_DIR/guests/sample-agent/content
+is "$(xpath "$run" "string(/run/inputs/build/@sha256)")" \
+	"$(cd "$build" && find -L . -type f -printf '%P\0' | LC_ALL=C sort -z | xargs -0 -r sha256sum -- | sha256sum | cut -d' ' -f1)" \
+	"run.xml records the build's tree digest"
+vout=$("$LABGATE" verify-release "$out_dir_demo" --build "$build" --content "$contents/good" 2>&1)
+is "$?" 0 "verify-release: the build with the good content was tested and passed"
+contains "$vout" "VERIFIED" "and says so"
+vout=$("$LABGATE" verify-release "$out_dir_demo" --build "$build" --content "$contents/faulty" 2>&1)
+is "$?" 1 "verify-release refuses the build with the faulty content"
+contains "$vout" "BUG: kernel NULL pointer dereference in sampledrv_parse_record" "naming the crash"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 done_testing

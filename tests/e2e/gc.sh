@@ -27,14 +27,18 @@ wait "$harness" 2>/dev/null
 is "$(domains_matching "$name")" "$name" "SIGKILL left the domain behind"
 overlay=$(find "$LABGATE_STATE_DIR" -name "$name.qcow2")
 ok "$(test -n "$overlay"; echo $?)" "and its overlay"
+log=$(find "$scratch/out/jobs" -name console.log | head -n 1)
+ok "$(test -s "$log"; echo $?)" "and a partial console log (no run.xml was written)"
 
 out=$(timeout 60 "$LABGATE" gc --dry-run --uri "$URI"); ok $? "gc --dry-run exits 0"
 contains "$out" "would remove domain $name (run $run_id" "gc --dry-run lists the killed run's domain"
 contains "$out" "would remove overlay $overlay" "and its overlay"
+contains "$out" "would remove console log $log" "and the killed run's console log"
 is "$(domains_matching "$name")" "$name" "--dry-run removes nothing"
 
 out=$(timeout 120 "$LABGATE" gc --uri "$URI"); ok $? "gc exits 0"
 contains "$out" "removed domain $name" "gc says it removed the domain"
+ok "$(test ! -e "$log"; echo $?)" "the console log is gone"
 assert_no_leftovers "$run_id"
 is "$(find "$LABGATE_STATE_DIR" -name 'run-*.lock')" "" "no stale run lock is left"
 out=$(timeout 60 "$LABGATE" gc --uri "$URI"); ok $? "a second gc exits 0"

@@ -46,6 +46,16 @@ out=$("$LABGATE" repro "$scratch/run" "$good" --until-fail 2 --out "$scratch/ufg
 is "$?" 0 "a passing job passes again (reproduced: PASS)"
 contains "$out" "hit rate: 0 failure(s) in 2 run(s)" "--until-fail 2 on good content: 0 in 2"
 
+# nightly: yesterday's run had only the good job (the repro above), today's
+# adds the faulty content: compare names the new failure by job id and title
+out=$("$LABGATE" compare "$scratch/ufg/1" "$scratch/run" 2>&1)
+is "$?" 1 "compare exits 1 when the new run has a new failure"
+contains "$out" "NEW FAILURES (1)" "compare lists one new failure"
+contains "$out" "$faulty" "by its job id"
+contains "$out" "$TITLE" "with its crash title"
+out=$("$LABGATE" compare "$scratch/run" "$scratch/run/repro-$faulty/1" 2>&1)
+is "$?" 0 "compare of the run and its repro: nothing new"
+contains "$out" "STILL FAILING (1)" "the crash is still failing"
 "$LABGATE" repro "$scratch/run" 0123456789ab >/dev/null 2>&1
 is "$?" 2 "an unknown job id exits 2"
 "$LABGATE" repro "$scratch/nowhere" "$faulty" >/dev/null 2>&1

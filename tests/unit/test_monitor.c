@@ -344,6 +344,35 @@ static void test_boot_loop_excerpt_ends_at_the_reset(void **state)
     lg_monitor_free(mon);
 }
 
+/* The reset event overtakes the boot's last console lines (they come the
+ * long way: serial port, pty, libvirtd): the excerpt still holds them,
+ * taken again when the next boot starts printing. */
+static void test_boot_loop_excerpt_waits_for_late_console_lines(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    static const char boot2[] = "labgate: boot 2\n";
+    static const char late2[] = "sampledrv: boot watchdog expired: first time\n";
+    static const char boot3[] = "Linux version 6.1.0\nlabgate: boot 3\n";
+    static const char late3[] = "sampledrv: boot watchdog expired: restarting the machine\n";
+    static const char boot4[] = "[    0.000000] Linux version 6.1.0 of the next boot\n";
+    lg_monitor_console(mon, boot2, strlen(boot2));
+    lg_monitor_reset_event(mon);
+    lg_monitor_console(mon, late2, strlen(late2));
+    lg_monitor_console(mon, boot3, strlen(boot3));
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    lg_monitor_console(mon, late3, strlen(late3));
+    lg_monitor_console(mon, boot4, strlen(boot4));
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    assert_contains(ev.console_excerpt, "boot watchdog expired: restarting the machine");
+    assert_null(strstr(ev.console_excerpt, "of the next boot"));
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
 static void test_expected_reboots_are_not_a_boot_loop(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -612,6 +641,7 @@ int main(void)
         cmocka_unit_test(test_expected_reboots_are_not_a_boot_loop),
         cmocka_unit_test(test_resets_after_a_requested_reboot_are_a_boot_loop),
         cmocka_unit_test(test_boot_loop_excerpt_ends_at_the_reset),
+        cmocka_unit_test(test_boot_loop_excerpt_waits_for_late_console_lines),
         cmocka_unit_test(test_ready_resets_the_count),
         cmocka_unit_test(test_wait_wakes_on_decision),
         cmocka_unit_test(test_wait_evidence_is_bounded),
