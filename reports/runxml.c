@@ -122,6 +122,11 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
             { "screenshot", res->screenshot },
             { "memory-dump", res->memory_dump },
         };
+        for (size_t k = 0; k < res->n_files; k++) {
+            xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
+            set(a, "kind", "file");
+            set(a, "path", res->files[k]);
+        }
         for (size_t k = 0; k < sizeof(artifacts) / sizeof(artifacts[0]); k++) {
             if (!artifacts[k].path)
                 continue;
