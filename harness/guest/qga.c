@@ -215,23 +215,47 @@ int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t inpu
     return 0;
 }
 
-int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t len, lg_deadline dl)
+/* guest-file-open: -ENOENT when the agent answered that it cannot open it. */
+static int file_open(lg_qga *qga, const char *path, const char *mode, lg_deadline dl, int64_t *handle)
 {
     LG_AUTOBUF req = LG_BUF_INIT;
     lg_buf_puts(&req, "{\"execute\": \"guest-file-open\", \"arguments\": {\"path\": ");
     lg_json_quote(&req, path);
-    lg_buf_puts(&req, ", \"mode\": \"wb\"}}");
+    lg_buf_printf(&req, ", \"mode\": \"%s\"}}", mode);
     char *reply = NULL;
     int rc = call_retrying(qga, req.data, dl, &reply);
+    if (rc == -EIO)
+        return -ENOENT;
     if (rc < 0)
         return rc;
-    int64_t handle = 0;
-    if (lg_json_int(reply, "return", &handle) < 0) {
+    if (lg_json_int(reply, "return", handle) < 0) {
         lg_error_set("qemu-ga cannot open %s in the guest: %.200s", path, reply);
-        free(reply);
-        return -EIO;
+        rc = -ENOENT;
     }
     free(reply);
+    return rc;
+}
+
+/* Closed even after a failure (the agent keeps open handles forever), so
+ * with a little time of its own when the deadline has passed. */
+static int file_close(lg_qga *qga, int64_t handle, lg_deadline dl)
+{
+    LG_AUTOFREE char *req = lg_strdup_printf(
+        "{\"execute\": \"guest-file-close\", \"arguments\": {\"handle\": %lld}}", (long long)handle);
+    char *reply = NULL;
+    int rc = call(qga, req, lg_deadline_passed(dl) ? lg_deadline_in_ms(2000) : dl, &reply);
+    if (rc == 0)
+        free(reply);
+    return rc;
+}
+
+int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t len, lg_deadline dl)
+{
+    int64_t handle = 0;
+    int rc = file_open(qga, path, "wb", dl, &handle);
+    if (rc < 0)
+        return rc == -ENOENT ? -EIO : rc; /* cannot create it: the guest's problem, not a missing file */
+    char *reply = NULL;
     const unsigned char *bytes = data;
     for (size_t off = 0; rc == 0 && off < len; off += WRITE_CHUNK) {
         size_t n = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
@@ -254,13 +278,7 @@ int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t le
             free(reply);
         }
     }
-    /* closed even after a failure: the agent keeps open handles forever */
-    LG_AUTOFREE char *close_req = lg_strdup_printf(
-        "{\"execute\": \"guest-file-close\", \"arguments\": {\"handle\": %lld}}", (long long)handle);
-    lg_deadline close_dl = lg_deadline_passed(dl) ? lg_deadline_in_ms(2000) : dl;
-    int close_rc = call(qga, close_req, close_dl, &reply);
-    if (close_rc == 0)
-        free(reply);
+    int close_rc = file_close(qga, handle, dl);
     return rc < 0 ? rc : close_rc;
 }
 
@@ -270,23 +288,11 @@ int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t le
 int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint64_t max_bytes, lg_deadline dl,
                      uint64_t *size)
 {
-    LG_AUTOBUF req = LG_BUF_INIT;
-    lg_buf_puts(&req, "{\"execute\": \"guest-file-open\", \"arguments\": {\"path\": ");
-    lg_json_quote(&req, path);
-    lg_buf_puts(&req, ", \"mode\": \"rb\"}}");
-    char *reply = NULL;
-    int rc = call_retrying(qga, req.data, dl, &reply);
-    if (rc == -EIO)
-        return -ENOENT; /* the agent answered: it could not open it */
+    int64_t handle = 0;
+    int rc = file_open(qga, path, "rb", dl, &handle);
     if (rc < 0)
         return rc;
-    int64_t handle = 0;
-    if (lg_json_int(reply, "return", &handle) < 0) {
-        lg_error_set("qemu-ga cannot open %s in the guest: %.200s", path, reply);
-        free(reply);
-        return -ENOENT;
-    }
-    free(reply);
+    char *reply = NULL;
     FILE *out = fopen(local_path, "wb");
     if (!out) {
         rc = -errno;
@@ -329,11 +335,7 @@ int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint
     }
     if (rc < 0 && out)
         remove(local_path);
-    LG_AUTOFREE char *close_req = lg_strdup_printf(
-        "{\"execute\": \"guest-file-close\", \"arguments\": {\"handle\": %lld}}", (long long)handle);
-    lg_deadline close_dl = lg_deadline_passed(dl) ? lg_deadline_in_ms(2000) : dl;
-    if (call(qga, close_req, close_dl, &reply) == 0)
-        free(reply);
+    file_close(qga, handle, dl);
     if (rc == 0 && size)
         *size = total;
     return rc;
