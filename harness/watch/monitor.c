@@ -41,8 +41,15 @@ struct lg_monitor {
     bool excerpt_started;
     size_t excerpt_last_line;
 
-    lg_buf before_reset;      /* console lines before the last counted reset */
-    bool reset_pending;       /* before_reset still to be completed (see below) */
+    /* BOOT_LOOP evidence.  The libvirt reset event and the console lines of
+     * the boot it ended come by different ways (QEMU's monitor vs. the
+     * serial port, pty and libvirtd's stream) and either can come first, so
+     * the tail of a boot is taken when the console shows the next boot
+     * starting, not when the event comes. */
+    lg_buf before_reset;      /* the ring when the last counted reset came (fallback) */
+    lg_buf last_boot_tail;    /* the last lines of the last boot that ended */
+    int64_t last_boot_tail_ms;
+    int64_t first_reset_ms;   /* first unexpected reset since ready, 0 none */
     int boot;                 /* from "labgate: boot N" */
     bool reboot_expected;
     int resets_since_ready;
@@ -203,6 +210,7 @@ void lg_monitor_free(lg_monitor *mon)
         free(mon->ring[i]);
     lg_buf_free(&mon->excerpt);
     lg_buf_free(&mon->before_reset);
+    lg_buf_free(&mon->last_boot_tail);
     free(mon->title);
     for (size_t i = 0; i < SIGNAL_KINDS; i++)
         free(mon->notes[i].title);
@@ -281,9 +289,9 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
      * lines after it. */
     if (!mon->excerpt_started && lg_scanner_hit(mon->scanner))
         start_excerpt(mon, lg_scanner_hit_line(mon->scanner));
-    if (mon->reset_pending && new_boot_starts(mon, stamped, line)) {
-        ring_text(mon, &mon->before_reset);
-        mon->reset_pending = false;
+    if (new_boot_starts(mon, stamped, line)) {
+        ring_text(mon, &mon->last_boot_tail);
+        mon->last_boot_tail_ms = lg_now_ms();
     }
     size_t slot = mon->ring_next++ % RING_LINES;
     free(mon->ring[slot]);
@@ -391,11 +399,8 @@ void lg_monitor_reset_event(lg_monitor *mon)
         /* what the guest said just before it reset is the evidence of a
          * boot loop; by the time it is decided the next boot is printing */
         ring_text(mon, &mon->before_reset);
-        /* The reset event can overtake the last console lines of the boot it
-         * ended (they come through the serial port, the pty and libvirtd's
-         * stream): take the excerpt again when the next boot starts
-         * printing, by which time they have all arrived. */
-        mon->reset_pending = true;
+        if (mon->resets_since_ready == 1)
+            mon->first_reset_ms = now;
         LG_DEBUG("monitor", "unexpected guest reset (%d since last ready)", mon->resets_since_ready);
         if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {
             char title[128];
@@ -518,11 +523,14 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
     if (mon->decided) {
         if (mon->excerpt.len) {
             out->console_excerpt = strdup(mon->excerpt.data);
-        } else if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP && mon->before_reset.len) {
-            /* no new boot printed since: all that came is the old boot's */
-            if (mon->reset_pending)
-                ring_text(mon, &mon->before_reset);
-            out->console_excerpt = strdup(mon->before_reset.data);
+        } else if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP &&
+                   (mon->before_reset.len || mon->last_boot_tail.len)) {
+            /* the tail of a boot that ended in the loop: one whose end the
+             * console showed around the first counted reset or later (the
+             * guest goes on looping, every such boot says why) */
+            bool looped = mon->last_boot_tail.len &&
+                          mon->last_boot_tail_ms + RESET_DEBOUNCE_MS >= mon->first_reset_ms;
+            out->console_excerpt = strdup(looped ? mon->last_boot_tail.data : mon->before_reset.data);
         } else {
             /* no console report: the last lines the guest printed */
             lg_buf tail = LG_BUF_INIT;

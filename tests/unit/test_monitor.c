@@ -373,6 +373,33 @@ static void test_boot_loop_excerpt_waits_for_late_console_lines(void **state)
     lg_monitor_free(mon);
 }
 
+/* ...or the console runs ahead: the next boot is already printing when the
+ * reset event that ended the last one comes.  Either way the evidence is
+ * the tail of a boot in the loop, not the start of the next. */
+static void test_boot_loop_excerpt_when_the_console_runs_ahead(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    static const char boot2[] = "[    0.000000] Linux version 6.1.0\nlabgate: boot 2\n"
+                                "[    3.000000] sampledrv: boot watchdog expired: restarting the machine\n";
+    static const char boot3[] = "[    0.000000] Linux version 6.1.0\n[    0.100000] early line of boot 3\n";
+    static const char boot4[] = "[    0.000000] Linux version 6.1.0\n[    0.100000] early line of boot 4\n";
+    lg_monitor_console(mon, boot2, strlen(boot2));
+    lg_monitor_console(mon, boot3, strlen(boot3));
+    lg_monitor_reset_event(mon); /* the reset that ended boot 2, late */
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_console(mon, boot4, strlen(boot4));
+    lg_monitor_reset_event(mon);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    assert_null(strstr(ev.console_excerpt, "early line of boot 4"));
+    /* the tail of a boot in the loop */
+    assert_contains(ev.console_excerpt, "restarting the machine");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
 static void test_expected_reboots_are_not_a_boot_loop(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -642,6 +669,7 @@ int main(void)
         cmocka_unit_test(test_resets_after_a_requested_reboot_are_a_boot_loop),
         cmocka_unit_test(test_boot_loop_excerpt_ends_at_the_reset),
         cmocka_unit_test(test_boot_loop_excerpt_waits_for_late_console_lines),
+        cmocka_unit_test(test_boot_loop_excerpt_when_the_console_runs_ahead),
         cmocka_unit_test(test_ready_resets_the_count),
         cmocka_unit_test(test_wait_wakes_on_decision),
         cmocka_unit_test(test_wait_evidence_is_bounded),
