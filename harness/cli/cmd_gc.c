@@ -9,6 +9,7 @@
 #include "base/error.h"
 #include "base/util.h"
 #include "cli.h"
+#include "model/plan.h"
 #include "model/verdict.h"
 #include "run/runlock.h"
 #include "virt/conn.h"
@@ -30,18 +31,19 @@ static const char help[] =
     "Exits 0 when everything found was removed (or listed), 3 when something could\n"
     "not be, 2 on bad arguments.\n";
 
-/* "labgate-RUN-JOB.qcow2" -> RUN (the job id is the last 12 characters) */
+/* "labgate-RUN-JOB.qcow2" (the names job.c gives overlays) -> RUN */
 static char *overlay_run_id(const char *file)
 {
+    static const char prefix[] = "labgate-", suffix[] = ".qcow2";
+    const size_t fixed = strlen(prefix) + 1 + LG_JOB_ID_LEN + strlen(suffix); /* all but RUN */
     size_t len = strlen(file);
-    const char *suffix = ".qcow2";
-    if (strncmp(file, "labgate-", 8) != 0 || len < 8 + 1 + 12 + strlen(suffix) + 1 ||
+    if (len <= fixed || strncmp(file, prefix, strlen(prefix)) != 0 ||
         strcmp(file + len - strlen(suffix), suffix) != 0)
         return NULL;
-    size_t run_len = len - 8 - strlen(suffix) - 13;
-    if (file[8 + run_len] != '-')
+    size_t run_len = len - fixed;
+    if (file[strlen(prefix) + run_len] != '-')
         return NULL;
-    return strndup(file + 8, run_len);
+    return strndup(file + strlen(prefix), run_len);
 }
 
 /* A killed run wrote console logs but never its run.xml: they are partial

@@ -20,11 +20,6 @@ struct lg_transport {
     lg_qga *qga;
 };
 
-const char *lg_transport_kind_name(lg_transport_kind kind)
-{
-    return kind == LG_TRANSPORT_QGA ? "qemu-ga" : "ssh";
-}
-
 int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_transport **out)
 {
     lg_transport *t = calloc(1, sizeof(*t));

@@ -46,7 +46,6 @@ int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *
  * Windows would need SFTP (-ENOTSUP, message set).  -ENOENT: no such file. */
 int lg_transport_fetch_file(lg_transport *t, const char *remote_path, const char *local_path, uint64_t max_bytes,
                             lg_deadline dl, uint64_t *size);
-const char *lg_transport_kind_name(lg_transport_kind kind);
 void lg_transport_free(lg_transport *t);
 
 #include "base/cleanup.h"

@@ -21,7 +21,6 @@ typedef struct sched {
     pthread_mutex_t lock;
     size_t next;
     size_t done;
-    int64_t start_ms;
     lg_progress *progress;
 } sched;
 
@@ -80,7 +79,7 @@ static void fail_host_jobs(sched *s, const char *why)
 void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results, const char **accel_used)
 {
     const lg_matrix *m = plan->matrix;
-    sched s = { .plan = plan, .opts = opts, .results = results, .start_ms = lg_now_ms() };
+    sched s = { .plan = plan, .opts = opts, .results = results };
     pthread_mutex_init(&s.lock, NULL);
     s.progress = lg_progress_new(plan, stderr, isatty(STDERR_FILENO) == 1, opts->quiet);
     *accel_used = "none";

@@ -255,23 +255,33 @@ static void detach(lg_domain *dom)
         virConnectDomainQemuMonitorEventDeregister(virt, dom->panic_cb);
 }
 
+int lg_virt_domain_remove(virDomainPtr dom)
+{
+    int rc = 0;
+    int state = VIR_DOMAIN_NOSTATE;
+    if (virDomainGetState(dom, &state, NULL, 0) == 0 && state != VIR_DOMAIN_SHUTOFF && virDomainDestroy(dom) < 0) {
+        lg_virt_error("cannot destroy the domain");
+        rc = -EIO;
+    }
+    /* with its UEFI varstore and TPM state, which libvirt keeps otherwise */
+    if (rc == 0 && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM |
+                                                   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
+                                                   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0 &&
+        virDomainIsPersistent(dom) == 1) { /* a transient domain is gone once destroyed */
+        lg_virt_error("cannot undefine the domain");
+        rc = -EIO;
+    }
+    return rc;
+}
+
 void lg_domain_free(lg_domain *dom)
 {
     if (!dom)
         return;
     detach(dom);
     if (dom->virt) {
-        int state = VIR_DOMAIN_NOSTATE;
-        if (virDomainGetState(dom->virt, &state, NULL, 0) == 0 && state != VIR_DOMAIN_SHUTOFF &&
-            virDomainDestroy(dom->virt) < 0) {
-            lg_virt_error("cannot destroy domain");
+        if (lg_virt_domain_remove(dom->virt) < 0)
             LG_WARN("virt", "%s: %s", dom->name, lg_error_msg());
-        }
-        if (virDomainUndefineFlags(dom->virt, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM | VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                                                  VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
-            lg_virt_error("cannot undefine domain");
-            LG_WARN("virt", "%s: %s", dom->name, lg_error_msg());
-        }
         virDomainFree(dom->virt);
     }
     sink_unref(dom->sink);

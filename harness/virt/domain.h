@@ -37,6 +37,10 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem);
 int lg_domain_memory_dump(lg_domain *dom, const char *path);
 lg_conn *lg_domain_conn(lg_domain *dom);
 virDomainPtr lg_domain_virt(lg_domain *dom);
+/* Destroys (if running) and undefines any domain, with its UEFI varstore
+ * and TPM state: what lg_domain_free and `labgate gc` both do.  0, or -EIO
+ * with the message set. */
+int lg_virt_domain_remove(virDomainPtr dom);
 /* Detaches handlers, destroys and undefines.  Accepts NULL. */
 void lg_domain_free(lg_domain *dom);
 /* Detaches handlers and leaves the domain as it is (crashed, paused or

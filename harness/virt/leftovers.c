@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 
 #include "base/error.h"
+#include "domain.h"
 #include "domxml.h"
 
 static char *prop(xmlNodePtr node, const char *name)
@@ -73,20 +74,7 @@ int lg_labgate_domain_remove(lg_conn *conn, const char *name)
         lg_virt_error("cannot find the domain");
         return -ENOENT;
     }
-    int rc = 0;
-    if (virDomainIsActive(dom) == 1 && virDomainDestroy(dom) < 0) {
-        lg_virt_error("cannot destroy the domain");
-        rc = -EIO;
-    }
-    if (rc == 0 && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM |
-                                                   VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
-                                                   VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA) < 0) {
-        /* a transient domain is gone once destroyed */
-        if (virDomainIsPersistent(dom) == 1) {
-            lg_virt_error("cannot undefine the domain");
-            rc = -EIO;
-        }
-    }
+    int rc = lg_virt_domain_remove(dom);
     virDomainFree(dom);
     return rc;
 }

@@ -19,5 +19,5 @@ typedef struct lg_labgate_domain {
 /* Every domain (defined or transient) with labgate metadata. */
 int lg_labgate_domains(lg_conn *conn, lg_labgate_domain **out, size_t *n);
 void lg_labgate_domains_free(lg_labgate_domain *doms, size_t n);
-/* Destroys (if active) and undefines it with its UEFI varstore and TPM state. */
+/* lg_virt_domain_remove by name. */
 int lg_labgate_domain_remove(lg_conn *conn, const char *name);

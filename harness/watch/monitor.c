@@ -28,7 +28,6 @@
 struct lg_monitor {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    int64_t start_ms;
     int grace_ms;
     FILE *console_log;
     lg_scanner *scanner;
@@ -73,7 +72,6 @@ struct lg_monitor {
     size_t n_notes;
 
     bool decided;
-    int64_t decided_ms;
     int64_t decided_us;
     lg_finding finding;       /* title owned below */
     char *title;
@@ -175,7 +173,6 @@ int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     pthread_cond_init(&mon->cond, &attr);
     pthread_condattr_destroy(&attr);
-    mon->start_ms = lg_now_ms();
     mon->start_us = lg_now_us();
     mon->report_guest_us = -1;
     for (size_t i = 0; i < RING_LINES; i++)
@@ -237,7 +234,7 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
         free(mon->notes[signal].title);
         mon->notes[signal].title = strdup(title);
     }
-    bool in_grace = mon->decided && now - mon->decided_ms <= mon->grace_ms;
+    bool in_grace = mon->decided && now - mon->decided_us / 1000 <= mon->grace_ms;
     lg_merge merge = lg_verdict_merge(mon->decided ? &mon->finding : NULL, &incoming, in_grace);
     if (merge == LG_MERGE_KEEP) {
         LG_DEBUG("monitor", "%s (%s) noted, decision stands: %s", lg_verdict_name(verdict),
@@ -252,7 +249,6 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
         mon->finding.verdict = verdict;
         mon->finding.signal = signal;
         if (!mon->decided) {
-            mon->decided_ms = now;
             mon->decided_us = now_us;
             mon->decided_boot = mon->boot;
         }
@@ -468,7 +464,7 @@ void lg_monitor_wait_evidence(lg_monitor *mon)
 {
     pthread_mutex_lock(&mon->lock);
     if (mon->decided) {
-        int64_t until = mon->decided_ms + mon->grace_ms;
+        int64_t until = mon->decided_us / 1000 + mon->grace_ms;
         int64_t complete_since = 0;
         while (lg_now_ms() < until) {
             bool complete = mon->finding.verdict == LG_VERDICT_CRASH && mon->saw_pvpanic &&
