@@ -141,7 +141,7 @@ if [ "$mode" = demo ]; then
 	echo
 	if [ "$rc" -eq 1 ]; then
 		echo "labgate exited 1: RELEASE BLOCKED. That is the demo working: the faulty content"
-		echo "crashed the guest's kernel. Evidence: $out/run.xml, $out/jobs/*/console.log"
+		echo "crashed the guest's kernel. Sign-off page: $out/report.html; evidence: $out/run.xml, $out/jobs/*/console.log"
 		exit 0
 	fi
 	echo "labgate exited $rc; the demo expects 1 (release blocked). See $out/run.xml"
