@@ -17,6 +17,9 @@
 #define EXCERPT_AFTER 120
 /* One guest reset emits a burst of reboot events within about a second (more under TCG). */
 #define RESET_DEBOUNCE_MS 3000
+/* how much longer than the grace time a boot loop's evidence may take to
+ * come down the console, a boot or two at TCG speed */
+#define BOOT_LOOP_EVIDENCE_MS 20000
 #define BOOT_LOOP_RESETS 2
 #define SIGNAL_KINDS (LG_SIGNAL_WATCHDOG + 1)
 /* printk timestamp samples kept for the console clock */
@@ -42,14 +45,17 @@ struct lg_monitor {
 
     /* BOOT_LOOP evidence.  The libvirt reset event and the console lines of
      * the boot it ended come by different ways (QEMU's monitor vs. the
-     * serial port, pty and libvirtd's stream) and either can come first, so
-     * the tail of a boot is taken when the console shows the next boot
-     * starting, not when the event comes. */
+     * serial port, pty and libvirtd's stream), either can come first, and
+     * on a loaded host the console can be a whole boot behind.  So no clock
+     * decides which boot looped: the tail of a boot is taken when the
+     * console shows the next boot starting, and it is loop evidence when
+     * that boot never reached ready (the boot number it printed is past the
+     * last ready one, or it printed none). */
     lg_buf before_reset;      /* the ring when the last counted reset came (fallback) */
-    lg_buf last_boot_tail;    /* the last lines of the last boot that ended */
-    int64_t last_boot_tail_ms;
-    int64_t first_reset_ms;   /* first unexpected reset since ready, 0 none */
+    lg_buf loop_tail;         /* the last lines of the last boot that ended unready */
     int boot;                 /* from "labgate: boot N" */
+    int console_boot;         /* the number the boot now printing printed, -1 none yet */
+    int ready_boot;           /* the boot last reported ready, 0 none */
     bool reboot_expected;
     int resets_since_ready;
     int64_t last_reset_ms;
@@ -175,6 +181,7 @@ int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
     pthread_condattr_destroy(&attr);
     mon->start_us = lg_now_us();
     mon->report_guest_us = -1;
+    mon->console_boot = -1;
     for (size_t i = 0; i < RING_LINES; i++)
         mon->ring_guest_us[i] = -1;
     mon->grace_ms = grace_ms;
@@ -207,7 +214,7 @@ void lg_monitor_free(lg_monitor *mon)
         free(mon->ring[i]);
     lg_buf_free(&mon->excerpt);
     lg_buf_free(&mon->before_reset);
-    lg_buf_free(&mon->last_boot_tail);
+    lg_buf_free(&mon->loop_tail);
     free(mon->title);
     for (size_t i = 0; i < SIGNAL_KINDS; i++)
         free(mon->notes[i].title);
@@ -265,11 +272,12 @@ static void excerpt_add(lg_monitor *mon, const char *line)
     lg_buf_puts(&mon->excerpt, "\n");
 }
 
-/* The first line of a boot: the kernel banner, or a printk clock that went
- * back to zero.  Lock held. */
+/* The first line of a boot: the kernel banner (also when a reset cut the
+ * last line of the boot before and the banner ends up behind it), or a
+ * printk clock that went back to zero.  Lock held. */
 static bool new_boot_starts(lg_monitor *mon, const char *stamped, const char *line)
 {
-    if (strncmp(line, "Linux version ", 14) == 0)
+    if (strncmp(line, "Linux version ", 14) == 0 || strstr(line, "] Linux version "))
         return true;
     int64_t stamp = printk_stamp_us(stamped);
     return stamp >= 0 && stamp + 1000000 < mon->clock_last_guest_us;
@@ -286,8 +294,11 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
     if (!mon->excerpt_started && lg_scanner_hit(mon->scanner))
         start_excerpt(mon, lg_scanner_hit_line(mon->scanner));
     if (new_boot_starts(mon, stamped, line)) {
-        ring_text(mon, &mon->last_boot_tail);
-        mon->last_boot_tail_ms = lg_now_ms();
+        if (mon->console_boot < 0 || mon->console_boot > mon->ready_boot) {
+            ring_text(mon, &mon->loop_tail);
+            pthread_cond_broadcast(&mon->cond);
+        }
+        mon->console_boot = -1;
     }
     size_t slot = mon->ring_next++ % RING_LINES;
     free(mon->ring[slot]);
@@ -296,8 +307,10 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
     mon->ring_guest_us[slot] = console_clock_sample(mon, stamped);
 
     int n;
-    if (sscanf(line, "labgate: boot %d", &n) == 1)
+    if (sscanf(line, "labgate: boot %d", &n) == 1) {
         mon->boot = n;
+        mon->console_boot = n;
+    }
     if (mon->excerpt_started && line_no <= mon->excerpt_last_line)
         excerpt_add(mon, line);
 }
@@ -395,8 +408,6 @@ void lg_monitor_reset_event(lg_monitor *mon)
         /* what the guest said just before it reset is the evidence of a
          * boot loop; by the time it is decided the next boot is printing */
         ring_text(mon, &mon->before_reset);
-        if (mon->resets_since_ready == 1)
-            mon->first_reset_ms = now;
         LG_DEBUG("monitor", "unexpected guest reset (%d since last ready)", mon->resets_since_ready);
         if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {
             char title[128];
@@ -420,6 +431,10 @@ void lg_monitor_ready(lg_monitor *mon, int boot)
     pthread_mutex_lock(&mon->lock);
     mon->reboot_expected = false;
     mon->resets_since_ready = 0;
+    /* boots that ended unready before this one belong to no loop now */
+    lg_buf_clear(&mon->loop_tail);
+    if (boot > mon->ready_boot)
+        mon->ready_boot = boot;
     if (boot > mon->boot)
         mon->boot = boot;
     pthread_mutex_unlock(&mon->lock);
@@ -466,6 +481,13 @@ void lg_monitor_wait_evidence(lg_monitor *mon)
     if (mon->decided) {
         int64_t until = mon->decided_us / 1000 + mon->grace_ms;
         int64_t complete_since = 0;
+        if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP) {
+            /* the guest goes on looping: wait for the console to show a
+             * looping boot end, however far behind it is */
+            int64_t tail_until = until + BOOT_LOOP_EVIDENCE_MS;
+            while (!mon->loop_tail.len && lg_now_ms() < tail_until)
+                timed_wait(mon, tail_until);
+        }
         while (lg_now_ms() < until) {
             bool complete = mon->finding.verdict == LG_VERDICT_CRASH && mon->saw_pvpanic &&
                             mon->finding.title_is_specific;
@@ -520,13 +542,11 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
         if (mon->excerpt.len) {
             out->console_excerpt = strdup(mon->excerpt.data);
         } else if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP &&
-                   (mon->before_reset.len || mon->last_boot_tail.len)) {
-            /* the tail of a boot that ended in the loop: one whose end the
-             * console showed around the first counted reset or later (the
-             * guest goes on looping, every such boot says why) */
-            bool looped = mon->last_boot_tail.len &&
-                          mon->last_boot_tail_ms + RESET_DEBOUNCE_MS >= mon->first_reset_ms;
-            out->console_excerpt = strdup(looped ? mon->last_boot_tail.data : mon->before_reset.data);
+                   (mon->before_reset.len || mon->loop_tail.len)) {
+            /* the tail of the last boot that ended unready (the guest goes
+             * on looping, every such boot says why); else what the console
+             * had shown when the deciding reset came */
+            out->console_excerpt = strdup(mon->loop_tail.len ? mon->loop_tail.data : mon->before_reset.data);
         } else {
             /* no console report: the last lines the guest printed */
             lg_buf tail = LG_BUF_INIT;

@@ -25,7 +25,16 @@ is() { # is ACTUAL EXPECTED DESCRIPTION
 	[ $rc -eq 0 ] || echo "#   got '$1', expected '$2'"
 }
 contains() { # contains HAYSTACK NEEDLE DESCRIPTION
-	case "$1" in *"$2"*) ok 0 "$3" ;; *) ok 1 "$3"; echo "#   '$2' not in: ${1:0:400}" ;; esac
+	case "$1" in *"$2"*) ok 0 "$3" ;; *)
+		ok 1 "$3"
+		echo "#   '$2' not in (the last 4000 bytes):"
+		printf '%s\n' "$1" | tail -c 4000 | sed 's/^/#     /'
+		;;
+	esac
+}
+diag_file() { # diag_file FILE [LINES]: its last lines as TAP comments
+	echo "# --- the last ${2:-60} lines of $1:"
+	tail -n "${2:-60}" "$1" 2>&1 | sed 's/^/#     /'
 }
 done_testing() {
 	echo "1..$tap_n"

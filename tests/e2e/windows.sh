@@ -27,11 +27,17 @@ swtpm_before=$(find /var/lib/libvirt/swtpm -mindepth 1 -maxdepth 1 2>/dev/null |
 "$LABGATE" run "$scratch/win.xml" --out "$scratch/win" >"$scratch/win.out" 2>&1
 is "$?" 1 "a guest that never becomes ready blocks the release (exit 1)"
 run=$scratch/win/run.xml
-is "$(xpath "$run" 'string(/run/job/@verdict)')" BOOT_TIMEOUT "no Windows on the disk: BOOT_TIMEOUT"
+verdict=$(xpath "$run" 'string(/run/job/@verdict)')
+is "$verdict" BOOT_TIMEOUT "no Windows on the disk: BOOT_TIMEOUT"
 run_id=$(xpath "$run" 'string(/run/@id)')
 job_id=$(xpath "$run" 'string(/run/job/@id)')
 name=labgate-$run_id-$job_id
 qlog=/var/log/libvirt/qemu/$name.log
+if [ "$verdict" != BOOT_TIMEOUT ]; then
+	diag_file "$scratch/win.out"
+	diag_file "$qlog" 30
+	[ -f "/var/log/swtpm/libvirt/qemu/$name-swtpm.log" ] && diag_file "/var/log/swtpm/libvirt/qemu/$name-swtpm.log" 30
+fi
 # one start per domain name: the log holds that one QEMU command line
 cmdline=$(tr -d '\\\n' <"$qlog")
 contains "$cmdline" "smm=on" "QEMU ran with SMM (secure boot's varstore protection)"

@@ -49,6 +49,8 @@ static void feed_log(lg_monitor *mon, const char *name, size_t chunk)
     free(data);
 }
 
+static void feed_str(lg_monitor *mon, const char *text);
+
 static void assert_contains(const char *haystack, const char *needle)
 {
     if (!haystack || !strstr(haystack, needle))
@@ -400,6 +402,81 @@ static void test_boot_loop_excerpt_when_the_console_runs_ahead(void **state)
     lg_monitor_free(mon);
 }
 
+/* The console a whole boot behind (a loaded host): both resets of the loop
+ * have come while it still shows the boot the requested reboot started.
+ * That boot reached ready, so its tail (the reboot's shutdown) is not the
+ * evidence; the wait for evidence holds until the console shows a boot that
+ * ended unready. */
+typedef struct late_feed {
+    lg_monitor *mon;
+    const char *text;
+} late_feed;
+
+static void *feed_later(void *opaque)
+{
+    late_feed *f = opaque;
+    lg_sleep_ms(300);
+    lg_monitor_console(f->mon, f->text, strlen(f->text));
+    return NULL;
+}
+
+static void test_boot_loop_evidence_when_the_console_is_a_boot_behind(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    static const char boot1[] = "[    0.000000] Linux version 6.1.0\n[    2.000000] labgate: boot 1\n";
+    static const char shutdown1[] = "[   30.000000] reboot: Restarting system\n";
+    static const char boot2[] = "[    0.000000] Linux version 6.1.0\n[    2.000000] labgate: boot 2\n"
+                                "[    2.100000] sampledrv: loading content\n";
+    static const char late[] = "[    2.200000] sampledrv: boot watchdog expired: restarting the machine\n"
+                               "[    0.000000] Linux version 6.1.0 of boot 3\n";
+    feed_str(mon, boot1);
+    lg_monitor_ready(mon, 1);
+    feed_str(mon, shutdown1);
+    lg_monitor_expect_reboot(mon);
+    lg_monitor_reset_event(mon); /* the reboot asked for */
+    feed_str(mon, boot2);
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon); /* ended boot 2 */
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon); /* ended boot 3, whose lines have not come */
+    assert_true(lg_monitor_decided(mon));
+
+    late_feed f = { .mon = mon, .text = late };
+    pthread_t thread;
+    assert_int_equal(pthread_create(&thread, NULL, feed_later, &f), 0);
+    lg_monitor_wait_evidence(mon);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev); /* as a job does: at once */
+    pthread_join(thread, NULL);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    assert_contains(ev.console_excerpt, "boot watchdog expired: restarting the machine");
+    assert_null(strstr(ev.console_excerpt, "of boot 3"));
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
+/* A reset cuts the last line short: the next boot's banner ends up behind
+ * it on one line and still starts a boot. */
+static void test_boot_loop_banner_behind_a_cut_line(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_TINY_MS);
+    static const char boot1[] = "labgate: boot 1\nsampledrv: boot watchdog expired: restarting the machine\n"
+                                "ACPI: \\_SB_.LN[    0.000000] Linux version 6.1.0\nlabgate: boot 2\n";
+    feed_str(mon, boot1);
+    lg_monitor_reset_event(mon);
+    lg_sleep_ms(PAST_DEBOUNCE_MS);
+    lg_monitor_reset_event(mon);
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_BOOT_LOOP);
+    assert_contains(ev.console_excerpt, "restarting the machine");
+    assert_null(strstr(ev.console_excerpt, "labgate: boot 2"));
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
 static void test_expected_reboots_are_not_a_boot_loop(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -670,6 +747,8 @@ int main(void)
         cmocka_unit_test(test_boot_loop_excerpt_ends_at_the_reset),
         cmocka_unit_test(test_boot_loop_excerpt_waits_for_late_console_lines),
         cmocka_unit_test(test_boot_loop_excerpt_when_the_console_runs_ahead),
+        cmocka_unit_test(test_boot_loop_evidence_when_the_console_is_a_boot_behind),
+        cmocka_unit_test(test_boot_loop_banner_behind_a_cut_line),
         cmocka_unit_test(test_ready_resets_the_count),
         cmocka_unit_test(test_wait_wakes_on_decision),
         cmocka_unit_test(test_wait_evidence_is_bounded),
