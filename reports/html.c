@@ -541,11 +541,13 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
     }
     if (res->screenshot)
         screenshot(h, out_dir, job, res->screenshot);
-    if (res->console_log || res->screenshot || res->memory_dump) {
+    if (res->console_log || res->screenshot || res->memory_dump || res->qemu_log || res->swtpm_log) {
         emit(h, "<h4>Artifacts</h4>\n<ul class=\"artifacts\">\n");
         artifact_link(h, "console log", res->console_log);
         artifact_link(h, "screenshot", res->screenshot);
         artifact_link(h, "memory dump", res->memory_dump);
+        artifact_link(h, "QEMU log", res->qemu_log);
+        artifact_link(h, "swtpm log", res->swtpm_log);
         emit(h, "</ul>\n");
     }
     emit(h, "</section>\n");

@@ -121,6 +121,8 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
             { "console", res->console_log },
             { "screenshot", res->screenshot },
             { "memory-dump", res->memory_dump },
+            { "qemu-log", res->qemu_log },
+            { "swtpm-log", res->swtpm_log },
         };
         for (size_t k = 0; k < res->n_files; k++) {
             xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);

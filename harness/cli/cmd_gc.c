@@ -13,14 +13,16 @@
 #include "model/verdict.h"
 #include "run/runlock.h"
 #include "virt/conn.h"
+#include "virt/hvlog.h"
 #include "virt/leftovers.h"
 #include "virt/overlay.h"
 
 static const char help[] =
     "usage: labgate gc [--dry-run] [--uri URI]\n"
     "Removes what a killed labgate left behind: its domains (destroyed and undefined,\n"
-    "with their UEFI varstore and TPM state), their overlay disks, the console logs of\n"
-    "a run killed before it wrote run.xml, and stale run locks.\n"
+    "with their UEFI varstore, TPM state, and libvirt's QEMU and swtpm logs), their\n"
+    "overlay disks, the console logs of a run killed before it wrote run.xml, and\n"
+    "stale run locks.\n"
     "A domain is labgate's only if it carries labgate's <metadata> element (never by\n"
     "name alone), and a leftover only if the run that made it no longer holds its run\n"
     "lock in the state directory; a live run's domains are never touched.\n"
@@ -44,6 +46,26 @@ static char *overlay_run_id(const char *file)
     if (file[strlen(prefix) + run_len] != '-')
         return NULL;
     return strndup(file + strlen(prefix), run_len);
+}
+
+/* libvirt's QEMU and swtpm logs of a removed domain (a finished job moves
+ * them into its results; a killed one leaves them) */
+static int remove_hypervisor_logs(const char *uri, const char *name, bool dry_run, const char *verb)
+{
+    int failures = 0;
+    const lg_hvlog_kind kinds[] = { LG_HVLOG_QEMU, LG_HVLOG_SWTPM };
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        LG_AUTOFREE char *path = lg_hvlog_path(uri, name, kinds[i]);
+        if (!path || access(path, F_OK) < 0)
+            continue;
+        if (!dry_run && lg_hvlog_remove(uri, name, kinds[i]) < 0) {
+            fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+            failures++;
+            continue;
+        }
+        printf("%s libvirt log %s\n", verb, path);
+    }
+    return failures;
 }
 
 /* A killed run wrote console logs but never its run.xml: they are partial
@@ -138,6 +160,7 @@ int lg_cmd_gc(int argc, char **argv)
         }
         printf("%s domain %s (run %s, job %s, %s)\n", verb, d->name, d->run_id, d->job_id ? d->job_id : "?",
                d->active ? "was running" : "defined");
+        failures += remove_hypervisor_logs(uri, d->name, dry_run, verb);
         if (d->overlay && access(d->overlay, F_OK) == 0) {
             if (!dry_run && lg_overlay_remove(d->overlay) < 0) {
                 fprintf(stderr, "labgate gc: %s: %s\n", d->overlay, lg_error_msg());

@@ -18,6 +18,7 @@
 #include "run/runlock.h"
 #include "virt/domain.h"
 #include "virt/domxml.h"
+#include "virt/hvlog.h"
 #include "virt/overlay.h"
 #include "watch/panicinfo.h"
 
@@ -563,6 +564,31 @@ static void collect_artifacts(job_ctx *ctx, const char *job_dir, lg_job_result *
         LG_WARN("job", "%s: no memory dump: %s", ctx->job->id, lg_error_msg());
 }
 
+/* libvirt's logs of the domain, once it is gone: into the job's results */
+static void take_hypervisor_logs(job_ctx *ctx, const char *name, const char *job_dir, lg_job_result *result)
+{
+    const char *uri = lg_conn_uri(ctx->env->conn);
+    static const struct { lg_hvlog_kind kind; const char *file; } logs[] = {
+        { LG_HVLOG_QEMU, "qemu.log" },
+        { LG_HVLOG_SWTPM, "swtpm.log" },
+    };
+    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+        LG_AUTOFREE char *dest = lg_strdup_printf("%s/%s", job_dir, logs[i].file);
+        int rc = lg_hvlog_move(uri, name, logs[i].kind, dest);
+        if (rc < 0) {
+            LG_WARN("job", "%s: %s", ctx->job->id, lg_error_msg());
+            continue;
+        }
+        if (rc == 0)
+            continue;
+        char *rel = lg_strdup_printf("jobs/%s/%s", ctx->job->id, logs[i].file);
+        if (logs[i].kind == LG_HVLOG_QEMU)
+            result->qemu_log = rel;
+        else
+            result->swtpm_log = rel;
+    }
+}
+
 void lg_job_result_clear(lg_job_result *result)
 {
     lg_evidence_clear(&result->evidence);
@@ -570,6 +596,8 @@ void lg_job_result_clear(lg_job_result *result)
     free(result->console_log);
     free(result->screenshot);
     free(result->memory_dump);
+    free(result->qemu_log);
+    free(result->swtpm_log);
     for (size_t i = 0; i < result->n_files; i++)
         free(result->files[i]);
     free(result->files);
@@ -696,7 +724,10 @@ teardown:
         lg_domain_release(ctx.dom);
         overlay_made = false;
     } else {
+        bool defined = ctx.dom != NULL;
         lg_domain_free(ctx.dom); /* after this no event reaches the monitor */
+        if (defined)
+            take_hypervisor_logs(&ctx, name, job_dir, result);
     }
     if (overlay_made && lg_overlay_remove(overlay) < 0)
         LG_WARN("job", "%s", lg_error_msg());

@@ -31,6 +31,8 @@ typedef struct lg_job_result {
     char *console_log;     /* relative to out_dir */
     char *screenshot;      /* relative to out_dir, or NULL */
     char *memory_dump;     /* relative to out_dir, or NULL */
+    char *qemu_log;        /* libvirt's QEMU log of the domain, relative to out_dir, or NULL */
+    char *swtpm_log;       /* libvirt's swtpm log (guests with a TPM), or NULL */
     char **files;          /* fetched from the guest, relative to out_dir */
     size_t n_files;
     /* keep_failed: the VM left behind, or NULL */

@@ -61,6 +61,8 @@ assert_no_leftovers() {
 	local run_id=$1
 	is "$(domains_matching "$run_id")" "" "no labgate domain of run $run_id is left defined or running"
 	is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2' | head -5)" "" "no overlay disk is left in the state directory"
+	is "$(find /var/log/libvirt/qemu /var/log/swtpm/libvirt/qemu -name "labgate-$run_id-*" 2>/dev/null | head -5)" "" \
+		"no libvirt log of run $run_id is left beside libvirt (jobs keep them)"
 }
 
 # A matrix with absolute paths into the source tree, written to $1.

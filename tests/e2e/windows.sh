@@ -32,12 +32,16 @@ is "$verdict" BOOT_TIMEOUT "no Windows on the disk: BOOT_TIMEOUT"
 run_id=$(xpath "$run" 'string(/run/@id)')
 job_id=$(xpath "$run" 'string(/run/job/@id)')
 name=labgate-$run_id-$job_id
-qlog=/var/log/libvirt/qemu/$name.log
+qlog=$scratch/win/$(xpath "$run" 'string(/run/job/artifact[@kind="qemu-log"]/@path)')
+tpmlog=$scratch/win/$(xpath "$run" 'string(/run/job/artifact[@kind="swtpm-log"]/@path)')
 if [ "$verdict" != BOOT_TIMEOUT ]; then
 	diag_file "$scratch/win.out"
 	diag_file "$qlog" 30
-	[ -f "/var/log/swtpm/libvirt/qemu/$name-swtpm.log" ] && diag_file "/var/log/swtpm/libvirt/qemu/$name-swtpm.log" 30
+	diag_file "$tpmlog" 30
 fi
+[ -s "$qlog" ] && [ ! -e "/var/log/libvirt/qemu/$name.log" ]
+ok $? "the job took libvirt's QEMU log into its results"
+contains "$(cat "$tpmlog")" "Successfully authored TPM state" "and swtpm's log of manufacturing the TPM"
 # one start per domain name: the log holds that one QEMU command line
 cmdline=$(tr -d '\\\n' <"$qlog")
 contains "$cmdline" "smm=on" "QEMU ran with SMM (secure boot's varstore protection)"
