@@ -79,8 +79,11 @@ start_libvirt() {
 		systemctl start virtlogd.socket libvirtd.socket libvirtd.service >&2 || true
 	fi
 	if ! timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; then
-		pgrep -x virtlogd >/dev/null || virtlogd -d
-		pgrep -x libvirtd >/dev/null || libvirtd -d
+		# with the clean environment systemd would give them: libvirtd passes
+		# its own to what it spawns, and a CI job's TMPDIR (say) is no place
+		# for swtpm_setup, which runs as tss and fails there
+		pgrep -x virtlogd >/dev/null || env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 virtlogd -d
+		pgrep -x libvirtd >/dev/null || env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 libvirtd -d
 	fi
 	for _ in $(seq 1 30); do
 		timeout 10 virsh -c qemu:///system version >/dev/null 2>&1 && return 0

@@ -724,10 +724,9 @@ teardown:
         lg_domain_release(ctx.dom);
         overlay_made = false;
     } else {
-        bool defined = ctx.dom != NULL;
         lg_domain_free(ctx.dom); /* after this no event reaches the monitor */
-        if (defined)
-            take_hypervisor_logs(&ctx, name, job_dir, result);
+        /* also when the domain never started: QEMU's or swtpm's log says why */
+        take_hypervisor_logs(&ctx, name, job_dir, result);
     }
     if (overlay_made && lg_overlay_remove(overlay) < 0)
         LG_WARN("job", "%s", lg_error_msg());

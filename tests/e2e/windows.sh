@@ -32,13 +32,15 @@ is "$verdict" BOOT_TIMEOUT "no Windows on the disk: BOOT_TIMEOUT"
 run_id=$(xpath "$run" 'string(/run/@id)')
 job_id=$(xpath "$run" 'string(/run/job/@id)')
 name=labgate-$run_id-$job_id
-qlog=$scratch/win/$(xpath "$run" 'string(/run/job/artifact[@kind="qemu-log"]/@path)')
-tpmlog=$scratch/win/$(xpath "$run" 'string(/run/job/artifact[@kind="swtpm-log"]/@path)')
+qlog=$scratch/win/jobs/$job_id/qemu.log
+tpmlog=$scratch/win/jobs/$job_id/swtpm.log
 if [ "$verdict" != BOOT_TIMEOUT ]; then
 	diag_file "$scratch/win.out"
 	diag_file "$qlog" 30
 	diag_file "$tpmlog" 30
 fi
+is "$(xpath "$run" 'string(/run/job/artifact[@kind="qemu-log"]/@path)')" "jobs/$job_id/qemu.log" \
+	"run.xml lists QEMU's log as an artifact"
 [ -s "$qlog" ] && [ ! -e "/var/log/libvirt/qemu/$name.log" ]
 ok $? "the job took libvirt's QEMU log into its results"
 contains "$(cat "$tpmlog")" "Successfully authored TPM state" "and swtpm's log of manufacturing the TPM"
