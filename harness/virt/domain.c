@@ -10,6 +10,10 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "guard.h"
+
+/* one monitor command: QEMU answers at once unless it is wedged */
+#define RESUME_TIMEOUT_MS (60 * 1000)
 
 /* What libvirt's callbacks point at.  Reference-counted because libvirt may
  * still be inside a callback when we deregister it: its free callbacks drop
@@ -216,8 +220,15 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
     }
     dom->console_cb = true;
 
-    if (virDomainResume(dom->virt) < 0) {
+    lg_guard *guard = lg_guard_arm(dom->virt, RESUME_TIMEOUT_MS, LG_GUARD_GRACE_MS, "resume");
+    int rc = virDomainResume(dom->virt);
+    if (rc < 0)
         lg_virt_error("cannot resume the domain");
+    if (lg_guard_disarm(guard)) {
+        lg_error_set("cannot resume the domain: QEMU did not answer within %d s", RESUME_TIMEOUT_MS / 1000);
+        rc = -1;
+    }
+    if (rc < 0) {
         lg_domain_free(dom);
         return -EIO;
     }

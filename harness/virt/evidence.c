@@ -8,8 +8,13 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "domain.h"
+#include "guard.h"
 
 #define SCREENSHOT_MAX (32u << 20)
+/* deadlines (virt/guard.h): a screenshot is one monitor command and a few
+ * MiB; a kdump-compressed dump of a 4 GiB guest takes about a minute */
+#define SCREENSHOT_TIMEOUT_MS (60 * 1000)
+#define MEMORY_DUMP_TIMEOUT_MS (10 * 60 * 1000)
 
 /* virStreamRecvAll sink: returns how many bytes it took (libvirt offers the
  * rest again), or -1. */
@@ -30,10 +35,17 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
         return NULL;
     }
     lg_buf image = LG_BUF_INIT;
+    lg_guard *guard = lg_guard_arm(lg_domain_virt(dom), SCREENSHOT_TIMEOUT_MS, LG_GUARD_GRACE_MS, "screenshot");
     char *mime = virDomainScreenshot(lg_domain_virt(dom), st, 0, 0);
     char *path = NULL;
-    if (!mime || virStreamRecvAll(st, collect, &image) < 0 || virStreamFinish(st) < 0) {
+    bool ok = mime && virStreamRecvAll(st, collect, &image) == 0 && virStreamFinish(st) == 0;
+    if (!ok)
         lg_virt_error("screenshot");
+    if (lg_guard_disarm(guard)) {
+        lg_error_set("screenshot: QEMU did not deliver it within %d s", SCREENSHOT_TIMEOUT_MS / 1000);
+        ok = false;
+    }
+    if (!ok) {
         virStreamAbort(st);
     } else {
         /* QEMU 7.1 and later hand libvirt a PNG; older ones a PPM */
@@ -55,9 +67,17 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
 int lg_domain_memory_dump(lg_domain *dom, const char *path)
 {
     /* kdump-compressed, memory only: what crash(8) reads, a fraction of RAM */
-    if (virDomainCoreDumpWithFormat(lg_domain_virt(dom), path, VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
-                                    VIR_DUMP_MEMORY_ONLY) < 0) {
+    lg_guard *guard = lg_guard_arm(lg_domain_virt(dom), MEMORY_DUMP_TIMEOUT_MS, LG_GUARD_GRACE_MS, "memory dump");
+    int rc = virDomainCoreDumpWithFormat(lg_domain_virt(dom), path, VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
+                                         VIR_DUMP_MEMORY_ONLY);
+    if (rc < 0)
         lg_virt_error("memory dump");
+    if (lg_guard_disarm(guard)) {
+        lg_error_set("memory dump: not finished within %d s; aborted", MEMORY_DUMP_TIMEOUT_MS / 1000);
+        rc = -1;
+    }
+    if (rc < 0) {
+        remove(path); /* a partial dump is no evidence */
         return -EIO;
     }
     return 0;
