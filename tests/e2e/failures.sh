@@ -61,6 +61,38 @@ is "$(xpath "$run" 'string(/run/job/evidence/@signal)')" heartbeat "decided by t
 contains "$(xpath "$run" 'string(/run/job/evidence/@title)')" "heartbeat lost" "title says the heartbeat was lost"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
+# --- QEMU itself wedged (SIGSTOP): HANG, and the job still ends.  The
+# screenshot waits on QEMU's monitor, which never answers: its deadline
+# passes, the domain is destroyed, and nothing is left behind.
+make_matrix "$scratch/wedged.xml" '<wait-ready/><exec command="sleep 600" timeout-s="900"/>'
+sed -i 's|heartbeat-interval-s="5" heartbeat-misses="4"|heartbeat-interval-s="2" heartbeat-misses="3"|' "$scratch/wedged.xml"
+"$LABGATE" run "$scratch/wedged.xml" --out "$scratch/wedged" >"$scratch/wedged.out" 2>&1 &
+pid=$!
+qemu_pid=
+# whatever happens below, never leave a stopped QEMU behind
+trap '[ -n "$qemu_pid" ] && kill -CONT "$qemu_pid" 2>/dev/null; rm -rf "$scratch"' EXIT
+for _ in $(seq 1 120); do
+	dom=$(domains_matching "-$pid-")
+	if [ -n "$dom" ] && grep -q "step 2/2 exec" "$scratch/wedged.out"; then
+		sleep 3
+		qemu_pid=$(cat "/run/libvirt/qemu/$dom.pid" 2>/dev/null)
+		[ -n "$qemu_pid" ] && kill -STOP "$qemu_pid"
+		break
+	fi
+	sleep 1
+done
+[ -n "$qemu_pid" ]
+ok $? "stopped QEMU itself during a long step"
+wait "$pid"
+is "$?" 1 "a wedged QEMU blocks the release (exit 1)"
+run=$scratch/wedged/run.xml
+is "$(xpath "$run" 'string(/run/job/@verdict)')" HANG "wedged QEMU: HANG"
+is "$(xpath "$run" 'count(/run/job/artifact[@kind="screenshot"])')" 0 "no screenshot from a QEMU that does not answer"
+contains "$(cat "$scratch/wedged.out")" "did not deliver it within 60 s" "the screenshot's deadline passed, and the log says so"
+kill -0 "$qemu_pid" 2>/dev/null
+is "$?" 1 "the wedged QEMU was killed"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
+
 # --- Ctrl-C in the middle of a run: exit 3, nothing left behind
 make_matrix "$scratch/long.xml" '<wait-ready/><reboot count="50"/>'
 "$LABGATE" run "$scratch/long.xml" --out "$scratch/long" >"$scratch/long.out" 2>&1 &

@@ -70,6 +70,7 @@ typedef struct html_fixture {
     char console_logs[8][64];
     char screenshot[64];
     char memory_dump[64];
+    char qemu_log[64];
     lg_plan plan;
     lg_run_report report;
 } html_fixture;
@@ -142,6 +143,8 @@ static int html_fixture_make(html_fixture *f, const char *dir)
     snprintf(f->memory_dump, sizeof(f->memory_dump), "jobs/%s/memory.kdump", crash_id);
     crash->screenshot = f->screenshot;
     crash->memory_dump = f->memory_dump;
+    snprintf(f->qemu_log, sizeof(f->qemu_log), "jobs/%s/qemu.log", crash_id);
+    crash->qemu_log = f->qemu_log;
 
     lg_job_result *hang = &f->results[html_fixture_index(1, 0, 0)];
     hang->evidence = (lg_evidence){

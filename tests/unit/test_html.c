@@ -102,8 +102,10 @@ static void test_blocked_run(void **state)
     const char *crash_id = f.jobs[html_fixture_index(0, 0, 0)].id;
     LG_AUTOFREE char *shot = lg_strdup_printf("href=\"jobs/%s/screenshot.png\"", crash_id);
     LG_AUTOFREE char *dump = lg_strdup_printf("href=\"jobs/%s/memory.kdump\"", crash_id);
+    LG_AUTOFREE char *qlog = lg_strdup_printf("<li>QEMU log: <a href=\"jobs/%s/qemu.log\">", crash_id);
     assert_has(html, shot);
     assert_has(html, dump);
+    assert_has(html, qlog);
     /* trouble first: the crash's section comes before every other */
     LG_AUTOFREE char *crash_anchor = lg_strdup_printf("<section class=\"job j-crash\" id=\"job-%s\"", crash_id);
     assert_ptr_equal(strstr(html, crash_anchor), strstr(html, "<section class=\"job "));
