@@ -70,6 +70,23 @@ fix_kvm_node() {
 	fi
 }
 
+# libvirt runs swtpm_setup as tss (root if tss did not exist when libvirtd
+# started), and it keeps its local CA in /var/lib/swtpm-localca, which
+# swtpm-tools' postinst makes tss:root 0750. A swtpm_setup that once ran as
+# root may have made it root's instead; then every guest with a TPM fails to
+# start ("Need read/write rights on statedir ... for user tss"). Put it back
+# as the package has it.
+fix_swtpm_localca() {
+	local dir=/var/lib/swtpm-localca
+	getent passwd tss >/dev/null || return 0
+	if [ ! -d "$dir" ] || [ -n "$(find "$dir" ! -user tss -print -quit)" ]; then
+		log "giving $dir to tss, as swtpm-tools' postinst does"
+		mkdir -p "$dir"
+		chown -R tss:root "$dir"
+		chmod 0750 "$dir"
+	fi
+}
+
 start_libvirt() {
 	if timeout 30 virsh -c qemu:///system version >/dev/null 2>&1; then
 		return 0
@@ -125,6 +142,7 @@ check_reachable() {
 check_reachable
 install_packages
 fix_kvm_node
+fix_swtpm_localca
 start_libvirt
 log "building labgate"
 build_labgate build
