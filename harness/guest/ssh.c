@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -13,7 +14,9 @@
 
 #include <libssh2.h>
 
+#include "base/cleanup.h"
 #include "base/error.h"
+#include "base/json.h"
 #include "base/log.h"
 #include "base/util.h"
 
@@ -160,6 +163,44 @@ static int tcp_connect(lg_ssh *ssh, const char *host, int port, lg_deadline dl)
     return 0;
 }
 
+/* The guest's host key against the profile's public key file (one line:
+ * "TYPE BASE64 [COMMENT]").  0, or -EKEYREJECTED / -errno with the message
+ * set. */
+static int check_host_key(lg_ssh *ssh, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = lg_read_file(path, 64 * 1024, &text, &len);
+    if (rc < 0) {
+        lg_error_set("ssh: cannot read the guest's host key %s: %s", path, strerror(-rc));
+        return rc;
+    }
+    char type[64] = "", b64[8192] = "";
+    unsigned char *want = NULL;
+    size_t want_len = 0;
+    if (sscanf(text, "%63s %8191s", type, b64) != 2 || lg_base64_decode(b64, &want, &want_len) < 0) {
+        lg_error_set("%s: not an OpenSSH public key line (TYPE BASE64 [COMMENT])", path);
+        free(text);
+        return -EINVAL;
+    }
+    free(text);
+    size_t got_len = 0;
+    int got_type = 0;
+    const char *got = libssh2_session_hostkey(ssh->session, &got_len, &got_type);
+    rc = got && got_len == want_len && memcmp(got, want, want_len) == 0 ? 0 : -EKEYREJECTED;
+    free(want);
+    if (rc < 0) {
+        const char *fp = libssh2_hostkey_hash(ssh->session, LIBSSH2_HOSTKEY_HASH_SHA256);
+        LG_AUTOFREE char *b64fp = fp ? lg_base64_encode(fp, 32) : NULL;
+        if (b64fp && strchr(b64fp, '='))
+            *strchr(b64fp, '=') = '\0'; /* as ssh-keygen -l prints it */
+        lg_error_set("the guest's ssh host key (SHA256:%s) is not the profile's %s: another image than the "
+                     "profile's, or not the guest at all",
+                     b64fp ? b64fp : "?", path);
+    }
+    return rc;
+}
+
 int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out)
 {
     lg_ssh *ssh = calloc(1, sizeof(*ssh));
@@ -180,6 +221,8 @@ int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out)
     }
     libssh2_session_set_blocking(ssh->session, 0);
     rc = RETRY(ssh, dl, "handshake", libssh2_session_handshake(ssh->session, ssh->sock));
+    if (rc == 0 && target->host_key_path)
+        rc = check_host_key(ssh, target->host_key_path);
     if (rc == 0)
         rc = RETRY(ssh, dl, "authentication",
                    libssh2_userauth_publickey_fromfile(ssh->session, target->user, NULL, target->key_path, NULL));

@@ -20,6 +20,7 @@ typedef struct lg_ssh_target {
     int port;
     const char *user;
     const char *key_path; /* private key (PEM) */
+    const char *host_key_path; /* the guest's public host key (OpenSSH format), or NULL */
     lg_cancel_fn cancel;
     void *cancel_opaque;
 } lg_ssh_target;
@@ -29,7 +30,8 @@ int lg_ssh_global_init(void);
 void lg_ssh_global_exit(void);
 
 /* Errors: -ETIMEDOUT, -ECANCELED, -ECONNREFUSED/-ECONNRESET (nothing there
- * yet, or it went away), -EACCES (key refused), -EIO. */
+ * yet, or it went away), -EACCES (key refused), -EKEYREJECTED (the guest's
+ * host key is not host_key_path's), -EIO. */
 int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out);
 /* Runs command; input (may be NULL) is its stdin; stdout and stderr are
  * collected into output (may be NULL, capped at 1 MiB, tail kept). */

@@ -34,7 +34,8 @@ int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_t
         rc = lg_qga_connect(&q, dl, &t->qga);
     } else {
         lg_ssh_target s = { .host = target->host, .port = target->port, .user = target->user,
-                            .key_path = target->key_path, .cancel = target->cancel,
+                            .key_path = target->key_path, .host_key_path = target->host_key_path,
+                            .cancel = target->cancel,
                             .cancel_opaque = target->cancel_opaque };
         rc = lg_ssh_connect(&s, dl, &t->ssh);
     }

@@ -21,6 +21,7 @@ typedef struct lg_transport_target {
     int port;
     const char *user;
     const char *key_path;
+    const char *host_key_path;
     /* qemu-ga */
     virDomainPtr dom;
     bool windows;
@@ -31,7 +32,8 @@ typedef struct lg_transport_target {
 typedef struct lg_transport lg_transport;
 
 /* Errors: -ETIMEDOUT, -ECANCELED, -ECONNREFUSED/-ECONNRESET (nothing there
- * yet, or it went away), -EACCES (ssh key refused), -EIO. */
+ * yet, or it went away), -EACCES (ssh key refused), -EKEYREJECTED (not the
+ * guest's ssh host key), -EIO. */
 int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_transport **out);
 /* Is the guest's OS there?  ssh: `true`; qemu-ga: guest-ping. */
 int lg_transport_ping(lg_transport *t, lg_deadline dl);

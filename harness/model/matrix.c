@@ -312,7 +312,7 @@ void lg_profile_free(lg_profile *p)
         return;
     free(p->id); free(p->path); free(p->os); free(p->arch); free(p->machine);
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
-    free(p->ssh_user); free(p->ssh_key); free(p->boot_count_command); free(p->panic_model);
+    free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command); free(p->panic_model);
     free(p->transport); free(p->cpu_model);
     free(p->watchdog_model); free(p->watchdog_action);
     free(p);
@@ -380,6 +380,9 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     p->ssh_port = attr_int(tr, "port", 22);
     if (p->ssh_key)
         warn_missing_image(diags, path, line_of(tr), "ssh key", p->ssh_key, p->os);
+    p->ssh_host_key = path_attr(tr, "host-key", dir);
+    if (p->ssh_host_key)
+        warn_missing_image(diags, path, line_of(tr), "ssh host key", p->ssh_host_key, p->os);
 
     p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
     bool arm = strcmp(p->arch, "aarch64") == 0;

@@ -32,6 +32,7 @@ typedef struct lg_profile {
     char *transport;   /* ssh | qemu-ga */
     char *ssh_user;
     char *ssh_key;     /* private key file (ssh) */
+    char *ssh_host_key; /* the guest's public host key file (ssh), or NULL: not checked */
     int ssh_port;      /* guest port forwarded from 127.0.0.1 */
     char *boot_count_command;
     char *panic_model; /* isa | pvpanic-pci | none */

@@ -82,6 +82,7 @@ static lg_transport_target transport_target(job_ctx *ctx)
     return (lg_transport_target){
         .kind = strcmp(p->transport, "qemu-ga") == 0 ? LG_TRANSPORT_QGA : LG_TRANSPORT_SSH,
         .host = "127.0.0.1", .port = ctx->port, .user = p->ssh_user, .key_path = p->ssh_key,
+        .host_key_path = p->ssh_host_key,
         .dom = ctx->dom ? lg_domain_virt(ctx->dom) : NULL, .windows = strcmp(p->os, "windows") == 0,
         .cancel = cancelled, .cancel_opaque = ctx,
     };
@@ -252,6 +253,8 @@ static void *heartbeat(void *opaque)
         int64_t left_ms = last_answer_ms + timeout_ms - lg_now_ms();
         lg_deadline dl = lg_deadline_in_ms(left_ms > 1000 ? left_ms : 1000);
         int rc = guest ? 0 : lg_transport_connect(&target, dl, &guest);
+        if (rc == -EKEYREJECTED)
+            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
         int health_status = 0;
         LG_AUTOBUF health_out = LG_BUF_INIT;
         if (rc == 0)
@@ -340,6 +343,11 @@ static int wait_ready(job_ctx *ctx, int after_boot)
         if (rc == -EACCES) {
             lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
                             "guest refused the profile's ssh key %s: %s", ctx->profile->ssh_key, lg_error_msg());
+            return rc;
+        }
+        if (rc == -EKEYREJECTED) {
+            /* another image than the profile's, or not our guest at all */
+            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
             return rc;
         }
         if (rc == 0) {

@@ -37,6 +37,21 @@ is "$?" 3 "a missing guest image makes the run incomplete (exit 3), not a pass o
 is "$(xpath "$scratch/missing/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "missing image: INFRA_ERROR"
 contains "$(xpath "$scratch/missing/run.xml" 'string(/run/job/evidence/@title)')" "no-such-disk.qcow2" "title names the missing image"
 
+# --- a guest whose ssh host key is not the profile's (another image, or
+# not the guest at all): refused before authentication, INFRA_ERROR
+sed "s|\.\./linux/out/x86_64/host_key.pub|\.\./linux/out/x86_64/id_ecdsa.pub|; s|\.\./linux/out|$LG_SOURCE_DIR/guests/linux/out|g" \
+	"$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >"$scratch/other-host-key.xml"
+make_matrix "$scratch/hostkey.xml" '<wait-ready/>'
+sed -i "s|profile=\"[^\"]*\"|profile=\"$scratch/other-host-key.xml\"|" "$scratch/hostkey.xml"
+"$LABGATE" run "$scratch/hostkey.xml" --out "$scratch/hostkey" --quiet >/dev/null 2>&1
+is "$?" 3 "a guest with another ssh host key makes the run incomplete (exit 3)"
+is "$(xpath "$scratch/hostkey/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "another host key: INFRA_ERROR"
+contains "$(xpath "$scratch/hostkey/run.xml" 'string(/run/job/evidence/@title)')" \
+	"ssh host key (SHA256:" "the title gives the key the guest showed"
+contains "$(xpath "$scratch/hostkey/run.xml" 'string(/run/job/evidence/@title)')" "id_ecdsa.pub" \
+	"and names the profile's key file"
+assert_no_leftovers "$(xpath "$scratch/hostkey/run.xml" 'string(/run/@id)')"
+
 # --- a guest that goes silent (its vCPUs paused from outside): HANG via heartbeat
 make_matrix "$scratch/silent.xml" '<wait-ready/><exec command="sleep 600" timeout-s="900"/>'
 sed -i 's|heartbeat-interval-s="5" heartbeat-misses="4"|heartbeat-interval-s="2" heartbeat-misses="3"|' "$scratch/silent.xml"

@@ -114,7 +114,7 @@ static void test_valid_matrix_loads_with_only_image_warnings(void **state)
 
     /* the images were never built: one warning per missing file, on the
      * line of the element naming it, and the matrix is still valid */
-    assert_int_equal(diags.n, 6);
+    assert_int_equal(diags.n, 7);
     int boot_line = line_containing(PROFILE("linux-x86_64.xml"), "<boot disk=");
     int key_line = line_containing(PROFILE("linux-x86_64.xml"), "<transport");
     assert_non_null(find_diag(&diags, true, x86, boot_line, "disk image"));
@@ -354,7 +354,7 @@ static void test_profile_values_and_warnings(void **state)
     assert_int_equal(lg_profile_load(path, &p, &diags), 0);
     assert_non_null(p);
     expect_error_count(&diags, 0);
-    assert_int_equal(diags.n, 4);
+    assert_int_equal(diags.n, 5);
 
     char *dir = real_path(FIXTURE("matrix/profiles"));
     char *file = real_path(path);
@@ -377,6 +377,9 @@ static void test_profile_values_and_warnings(void **state)
     expect = joined(dir, "../images/never-built/id_ecdsa");
     assert_string_equal(p->ssh_key, expect);
     free(expect);
+    expect = joined(dir, "../images/never-built/host_key.pub");
+    assert_string_equal(p->ssh_host_key, expect);
+    free(expect);
     assert_string_equal(p->cmdline, "console=ttyS0 root=/dev/vda rw");
     assert_string_equal(p->ssh_user, "tester");
     assert_int_equal(p->ssh_port, 2222);
@@ -389,6 +392,7 @@ static void test_profile_values_and_warnings(void **state)
     assert_non_null(find_diag(&diags, true, path, boot_line, "vmlinuz does not exist yet"));
     assert_non_null(find_diag(&diags, true, path, boot_line, "initrd.img does not exist yet"));
     assert_non_null(find_diag(&diags, true, path, line_containing(path, "<transport"), "id_ecdsa"));
+    assert_non_null(find_diag(&diags, true, path, line_containing(path, "<transport"), "ssh host key"));
 
     lg_profile_free(p);
     lg_diags_clear(&diags);
