@@ -43,6 +43,7 @@ void lg_run_record_free(lg_run_record *r)
     free(r->path);
     free(r->id);
     free(r->outcome);
+    free(r->matrix);
     free(r);
 }
 
@@ -191,6 +192,7 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
     }
     r->id = prop(root, "id");
     r->outcome = prop(root, "outcome");
+    r->matrix = prop(root, "matrix");
     for (xmlNodePtr n = root->children; n; n = n->next) {
         if (is_element(n, "job"))
             read_job(r, n, diags);
@@ -256,7 +258,7 @@ const char *lg_change_name(lg_change change)
     return "?";
 }
 
-static const lg_run_job *find_job(const lg_run_record *r, const char *id)
+const lg_run_job *lg_run_record_job(const lg_run_record *r, const char *id)
 {
     for (size_t i = 0; i < r->n_jobs; i++)
         if (strcmp(r->jobs[i].id, id) == 0)
@@ -319,7 +321,7 @@ int lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run, 
         return -ENOMEM;
     for (size_t i = 0; i < new_run->n_jobs; i++) {
         const lg_run_job *n = &new_run->jobs[i];
-        const lg_run_job *o = find_job(old_run, n->id);
+        const lg_run_job *o = lg_run_record_job(old_run, n->id);
         lg_job_change *ch = &c->jobs[c->n_jobs++];
         *ch = (lg_job_change){ .change = classify(o, n), .old_job = o, .new_job = n };
         if (ch->change == LG_CHANGE_STILL_FAILING)
@@ -327,7 +329,7 @@ int lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run, 
     }
     for (size_t i = 0; i < old_run->n_jobs; i++) {
         const lg_run_job *o = &old_run->jobs[i];
-        if (!find_job(new_run, o->id))
+        if (!lg_run_record_job(new_run, o->id))
             c->jobs[c->n_jobs++] = (lg_job_change){ .change = LG_CHANGE_ONLY_OLD, .old_job = o };
     }
     for (size_t i = 0; i < c->n_jobs; i++)

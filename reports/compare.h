@@ -32,6 +32,7 @@ typedef struct lg_run_record {
     char *path;        /* the run.xml read, or a name for messages */
     char *id;
     char *outcome;     /* clear | blocked | incomplete | error */
+    char *matrix;      /* the matrix file the run used, or NULL */
     bool has_inputs;   /* written by a labgate that records digests */
     lg_run_job *jobs;       size_t n_jobs;
     lg_run_input *builds;   size_t n_builds;
@@ -48,6 +49,7 @@ void lg_run_record_free(lg_run_record *r);
  * no verdict at all are neither failure nor pass: the job has no result. */
 bool lg_run_job_failed(const lg_run_job *job);
 bool lg_run_job_has_result(const lg_run_job *job);
+const lg_run_job *lg_run_record_job(const lg_run_record *r, const char *id);
 const lg_run_input *lg_run_record_build(const lg_run_record *r, const char *id);
 const lg_run_input *lg_run_record_content(const lg_run_record *r, const char *id);
 

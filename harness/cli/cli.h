@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "model/verdict.h"
+#include "reports/compare.h"
 
 int lg_cmd_validate(int argc, char **argv);
 int lg_cmd_plan(int argc, char **argv);
@@ -13,6 +14,11 @@ int lg_cmd_gc(int argc, char **argv);
 int lg_cmd_repro(int argc, char **argv);
 int lg_cmd_verify_release(int argc, char **argv);
 int lg_cmd_compare(int argc, char **argv);
+
+/* A run's results directory read back (DIR/run.xml), for compare,
+ * verify-release and repro: 0, or LG_EXIT_BAD_INPUT with the problems
+ * printed to stderr under "labgate CMD". */
+int lg_cli_load_run(const char *cmd, const char *dir, lg_run_record **out);
 
 /* What `run` does, for `run` and `repro`. */
 typedef struct lg_cli_run_args {

@@ -18,21 +18,6 @@ static const char usage[] =
     "content whose digest changed under the same id.\n"
     "Exit 1 when there is a new failure, 0 otherwise, 2 for bad input.\n";
 
-static int load(const char *dir, lg_run_record **out)
-{
-    if (!lg_is_dir(dir)) {
-        fprintf(stderr, "labgate compare: %s: %s\n", dir,
-                lg_is_file(dir) ? "not a directory (give a run's results directory)" : "no such directory");
-        return LG_EXIT_BAD_INPUT;
-    }
-    LG_AUTOFREE char *path = lg_strdup_printf("%s/run.xml", dir);
-    lg_diags diags = { 0 };
-    int rc = lg_run_record_load(path, out, &diags);
-    lg_diags_print(&diags, stderr);
-    lg_diags_clear(&diags);
-    return rc < 0 ? LG_EXIT_BAD_INPUT : 0;
-}
-
 int lg_cmd_compare(int argc, char **argv)
 {
     if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -45,9 +30,9 @@ int lg_cmd_compare(int argc, char **argv)
     }
     LG_AUTO(lg_run_record) old_run = NULL;
     LG_AUTO(lg_run_record) new_run = NULL;
-    int rc = load(argv[1], &old_run);
+    int rc = lg_cli_load_run("compare", argv[1], &old_run);
     /* both, so that a user fixes every bad input at once */
-    int rc_new = load(argv[2], &new_run);
+    int rc_new = lg_cli_load_run("compare", argv[2], &new_run);
     if (rc || rc_new)
         return LG_EXIT_BAD_INPUT;
     LG_AUTO(lg_comparison) c = NULL;

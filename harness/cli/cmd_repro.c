@@ -3,9 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/xpath.h>
-
 #include "base/buf.h"
 #include "base/util.h"
 #include "cli.h"
@@ -25,17 +22,6 @@ static const char help[] =
     "\n"
     "exit: 0 the original verdict reproduced, 1 it did not, 2 bad input,\n"
     "      3 the harness or hypervisor failed\n";
-
-static char *xpath_string(xmlDocPtr doc, const char *expr)
-{
-    xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-    xmlXPathObjectPtr obj = ctx ? xmlXPathEvalExpression((const xmlChar *)expr, ctx) : NULL;
-    char *s = obj && obj->type == XPATH_STRING && obj->stringval && *obj->stringval
-                  ? strdup((const char *)obj->stringval) : NULL;
-    xmlXPathFreeObject(obj);
-    xmlXPathFreeContext(ctx);
-    return s;
-}
 
 static void print_attach(const lg_cli_run_outcome *o)
 {
@@ -92,32 +78,26 @@ int lg_cmd_repro(int argc, char **argv)
         return LG_EXIT_BAD_INPUT;
     }
     const char *dir = argv[optind], *job_id = argv[optind + 1];
-    LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", dir);
-    xmlDocPtr doc = xmlReadFile(run_xml, NULL, XML_PARSE_NONET | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-    if (!doc) {
-        fprintf(stderr, "labgate repro: %s: cannot read a run.xml there\n", run_xml);
-        return LG_EXIT_BAD_INPUT;
-    }
     for (const char *p = job_id; *p; p++)
         if (!strchr("0123456789abcdef", *p)) {
             fprintf(stderr, "labgate repro: '%s' is not a job id (12 hex digits, see run.xml)\n", job_id);
-            xmlFreeDoc(doc);
             return LG_EXIT_BAD_INPUT;
         }
-    LG_AUTOFREE char *q_job = lg_strdup_printf("string(/run/job[@id='%s']/@verdict)", job_id);
-    LG_AUTOFREE char *q_title = lg_strdup_printf("string(/run/job[@id='%s']/evidence/@title)", job_id);
-    LG_AUTOFREE char *matrix = xpath_string(doc, "string(/run/@matrix)");
-    LG_AUTOFREE char *verdict_name = xpath_string(doc, q_job);
-    LG_AUTOFREE char *title = xpath_string(doc, q_title);
-    xmlFreeDoc(doc);
-    if (!verdict_name) {
-        fprintf(stderr, "labgate repro: %s has no job %s\n", run_xml, job_id);
+    LG_AUTO(lg_run_record) record = NULL;
+    if (lg_cli_load_run("repro", dir, &record) != 0)
+        return LG_EXIT_BAD_INPUT;
+    const lg_run_job *job = lg_run_record_job(record, job_id);
+    if (!job || !job->has_verdict) {
+        fprintf(stderr, "labgate repro: %s has no %s %s\n", record->path, job ? "verdict for job" : "job", job_id);
         return LG_EXIT_BAD_INPUT;
     }
-    if (!matrix) {
-        fprintf(stderr, "labgate repro: %s does not name its matrix\n", run_xml);
+    if (!record->matrix || !*record->matrix) {
+        fprintf(stderr, "labgate repro: %s does not name its matrix\n", record->path);
         return LG_EXIT_BAD_INPUT;
     }
+    const char *matrix = record->matrix;
+    const char *verdict_name = lg_verdict_name(job->verdict);
+    const char *title = job->title;
     printf("repro of job %s: originally %s%s%s\n", job_id, verdict_name, title ? ": " : "", title ? title : "");
 
     int rc = LG_EXIT_INCOMPLETE;
@@ -139,7 +119,7 @@ int lg_cmd_repro(int argc, char **argv)
             break;
         runs++;
         bool failed = o.verdict != LG_VERDICT_PASS && o.verdict != LG_VERDICT_INFRA_ERROR;
-        bool same = strcmp(lg_verdict_name(o.verdict), verdict_name) == 0 &&
+        bool same = o.verdict == job->verdict &&
                     strcmp(o.title ? o.title : "", title ? title : "") == 0;
         failures += failed;
         printf("attempt %ld: %s%s%s -> %s\n", i, lg_verdict_name(o.verdict), o.title ? ": " : "", o.title ? o.title : "",

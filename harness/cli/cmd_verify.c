@@ -86,19 +86,10 @@ int lg_cmd_verify_release(int argc, char **argv)
         fputs(usage, stderr);
         return LG_EXIT_BAD_INPUT;
     }
-    if (!lg_is_dir(dir)) {
-        fprintf(stderr, "labgate verify-release: %s: %s\n", dir,
-                lg_is_file(dir) ? "not a directory (give the run's results directory)" : "no such directory");
-        return LG_EXIT_BAD_INPUT;
-    }
-    LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", dir);
-    lg_diags diags = { 0 };
     LG_AUTO(lg_run_record) run = NULL;
-    int rc = lg_run_record_load(run_xml, &run, &diags);
-    lg_diags_print(&diags, stderr);
-    lg_diags_clear(&diags);
-    if (rc < 0)
+    if (lg_cli_load_run("verify-release", dir, &run) != 0)
         return LG_EXIT_BAD_INPUT;
+    const char *run_xml = run->path;
     LG_AUTO(lg_tree) build = NULL;
     LG_AUTO(lg_tree) content = NULL;
     if (digest_arg("--build", build_path, &build) < 0 || digest_arg("--content", content_path, &content) < 0)
