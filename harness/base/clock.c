@@ -65,3 +65,28 @@ void lg_sleep_ms(int64_t ms)
     while (nanosleep(&ts, &ts) != 0)
         ;
 }
+
+void lg_cond_init_monotonic(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+void lg_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t until_ms)
+{
+    int64_t left = until_ms - lg_now_ms();
+    if (left <= 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += left / 1000;
+    ts.tv_nsec += (long)(left % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(cond, mutex, &ts);
+}

@@ -1,5 +1,6 @@
 /* Monotonic time and deadlines: every wait in labgate is bounded by one. */
 #pragma once
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,3 +24,10 @@ bool lg_deadline_passed(lg_deadline dl);
 lg_deadline lg_deadline_min(lg_deadline a, lg_deadline b);
 /* Sleeps ms milliseconds (restarting after signals). */
 void lg_sleep_ms(int64_t ms);
+/* A condition variable whose timed waits run on this clock (a wall-clock
+ * step does not stretch or cut them short). */
+void lg_cond_init_monotonic(pthread_cond_t *cond);
+/* One wait on cond (mutex held) until woken or until_ms (lg_now_ms time)
+ * has passed; returns at once when it has.  Callers loop on their
+ * condition: wake-ups may be spurious. */
+void lg_cond_wait_until(pthread_cond_t *cond, pthread_mutex_t *mutex, int64_t until_ms);

@@ -219,15 +219,7 @@ static void *heartbeat(void *opaque)
     while (!ctx->hb_stop) {
         int64_t wait_ms = next_check_ms - lg_now_ms();
         if (wait_ms > 0) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += wait_ms / 1000;
-            ts.tv_nsec += (long)(wait_ms % 1000) * 1000000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&ctx->hb_cond, &ctx->hb_lock, &ts);
+            lg_cond_wait_until(&ctx->hb_cond, &ctx->hb_lock, next_check_ms);
             continue; /* woken early (stop, or a state change): look again */
         }
         /* checks start on a fixed period, however long the last one took */
@@ -623,11 +615,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
         .os = lg_os_from_name(job->guest->profile->os),
     };
     pthread_mutex_init(&ctx.hb_lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&ctx.hb_cond, &attr);
-    pthread_condattr_destroy(&attr);
+    lg_cond_init_monotonic(&ctx.hb_cond);
 
     LG_AUTOFREE char *job_dir = lg_strdup_printf("%s/jobs/%s", env->out_dir, job->id);
     LG_AUTOFREE char *console_path = lg_strdup_printf("%s/console.log", job_dir);

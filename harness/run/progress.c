@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/buf.h"
 #include "base/clock.h"
@@ -83,10 +82,7 @@ static void *tick(void *opaque)
     lg_progress *p = opaque;
     pthread_mutex_lock(&p->lock);
     while (!p->stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += 1;
-        pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+        lg_cond_wait_until(&p->cond, &p->lock, lg_now_ms() + 1000);
         if (p->stop)
             break;
         erase(p);
@@ -112,11 +108,7 @@ lg_progress *lg_progress_new(const lg_plan *plan, FILE *out, bool live, bool qui
     p->quiet = quiet;
     p->start_ms = lg_now_ms();
     pthread_mutex_init(&p->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&p->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    lg_cond_init_monotonic(&p->cond);
     if (p->live)
         p->ticking = pthread_create(&p->ticker, NULL, tick, p) == 0;
     return p;

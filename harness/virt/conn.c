@@ -5,8 +5,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
 
@@ -114,25 +114,17 @@ int lg_virt_event_barrier(int timeout_ms)
     if (!b)
         return -ENOMEM;
     pthread_mutex_init(&b->lock, NULL);
-    pthread_cond_init(&b->cond, NULL);
+    lg_cond_init_monotonic(&b->cond);
     atomic_store(&b->refs, 2);
     if (virEventAddTimeout(0, on_barrier, b, barrier_unref) < 0) {
         atomic_store(&b->refs, 1);
         barrier_unref(b);
         return -EIO;
     }
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-    if (until.tv_nsec >= 1000000000) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000;
-    }
-    int rc = 0;
+    int64_t until_ms = lg_now_ms() + timeout_ms;
     pthread_mutex_lock(&b->lock);
-    while (!b->passed && rc == 0)
-        rc = pthread_cond_timedwait(&b->cond, &b->lock, &until);
+    while (!b->passed && lg_now_ms() < until_ms)
+        lg_cond_wait_until(&b->cond, &b->lock, until_ms);
     bool passed = b->passed;
     pthread_mutex_unlock(&b->lock);
     barrier_unref(b);

@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -22,21 +21,9 @@ struct lg_guard {
 /* Waits until disarmed or until_ms; lock held.  True when disarmed. */
 static bool wait_done(lg_guard *g, int64_t until_ms)
 {
-    while (!g->done) {
-        int64_t left = until_ms - lg_now_ms();
-        if (left <= 0)
-            return false;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += left / 1000;
-        ts.tv_nsec += (left % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
-        pthread_cond_timedwait(&g->cond, &g->lock, &ts);
-    }
-    return true;
+    while (!g->done && lg_now_ms() < until_ms)
+        lg_cond_wait_until(&g->cond, &g->lock, until_ms);
+    return g->done;
 }
 
 static void *guard_main(void *opaque)
@@ -71,11 +58,7 @@ lg_guard *lg_guard_arm(virDomainPtr dom, int64_t timeout_ms, int64_t grace_ms, c
     g->grace_ms = grace_ms;
     g->what = strdup(what ? what : "libvirt call");
     pthread_mutex_init(&g->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&g->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    lg_cond_init_monotonic(&g->cond);
     virDomainRef(dom);
     if (!g->what || pthread_create(&g->thread, NULL, guard_main, g) != 0) {
         LG_WARN("virt", "%s runs without a deadline: cannot start its guard", what);

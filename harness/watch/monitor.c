@@ -174,11 +174,7 @@ int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
     if (!mon)
         return -ENOMEM;
     pthread_mutex_init(&mon->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&mon->cond, &attr);
-    pthread_condattr_destroy(&attr);
+    lg_cond_init_monotonic(&mon->cond);
     mon->start_us = lg_now_us();
     mon->report_guest_us = -1;
     mon->console_boot = -1;
@@ -448,28 +444,12 @@ bool lg_monitor_decided(lg_monitor *mon)
     return d;
 }
 
-static void timed_wait(lg_monitor *mon, int64_t until_ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    int64_t left = until_ms - lg_now_ms();
-    if (left <= 0)
-        return;
-    ts.tv_sec += left / 1000;
-    ts.tv_nsec += (left % 1000) * 1000000;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    pthread_cond_timedwait(&mon->cond, &mon->lock, &ts);
-}
-
 bool lg_monitor_wait(lg_monitor *mon, int64_t timeout_ms)
 {
     int64_t until = lg_now_ms() + timeout_ms;
     pthread_mutex_lock(&mon->lock);
     while (!mon->decided && lg_now_ms() < until)
-        timed_wait(mon, until);
+        lg_cond_wait_until(&mon->cond, &mon->lock, until);
     bool d = mon->decided;
     pthread_mutex_unlock(&mon->lock);
     return d;
@@ -486,7 +466,7 @@ void lg_monitor_wait_evidence(lg_monitor *mon)
              * looping boot end, however far behind it is */
             int64_t tail_until = until + BOOT_LOOP_EVIDENCE_MS;
             while (!mon->loop_tail.len && lg_now_ms() < tail_until)
-                timed_wait(mon, tail_until);
+                lg_cond_wait_until(&mon->cond, &mon->lock, tail_until);
         }
         while (lg_now_ms() < until) {
             bool complete = mon->finding.verdict == LG_VERDICT_CRASH && mon->saw_pvpanic &&
@@ -497,7 +477,7 @@ void lg_monitor_wait_evidence(lg_monitor *mon)
                 if (complete_since + 1000 < until)
                     until = complete_since + 1000;
             }
-            timed_wait(mon, until);
+            lg_cond_wait_until(&mon->cond, &mon->lock, until);
         }
     }
     pthread_mutex_unlock(&mon->lock);
