@@ -432,8 +432,6 @@ static void screenshot(html *h, const char *out_dir, const lg_job *job, const ch
 
 static void artifact_link(html *h, const char *label, const char *rel)
 {
-    if (!rel)
-        return;
     emitf(h, "<li>%s: <a href=\"", label);
     href(h, rel);
     emit(h, "\"><code>");
@@ -541,13 +539,12 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
     }
     if (res->screenshot)
         screenshot(h, out_dir, job, res->screenshot);
-    if (res->console_log || res->screenshot || res->memory_dump || res->qemu_log || res->swtpm_log) {
+    lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
+    size_t n_artifacts = lg_job_artifacts(res, artifacts);
+    if (n_artifacts) {
         emit(h, "<h4>Artifacts</h4>\n<ul class=\"artifacts\">\n");
-        artifact_link(h, "console log", res->console_log);
-        artifact_link(h, "screenshot", res->screenshot);
-        artifact_link(h, "memory dump", res->memory_dump);
-        artifact_link(h, "QEMU log", res->qemu_log);
-        artifact_link(h, "swtpm log", res->swtpm_log);
+        for (size_t k = 0; k < n_artifacts; k++)
+            artifact_link(h, artifacts[k].label, artifacts[k].path);
         emit(h, "</ul>\n");
     }
     emit(h, "</section>\n");

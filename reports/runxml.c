@@ -117,21 +117,14 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
             if (ev->console_excerpt && *ev->console_excerpt)
                 xmlNewTextChild(e, NULL, (const xmlChar *)"console", (const xmlChar *)ev->console_excerpt);
         }
-        const struct { const char *kind, *path; } artifacts[] = {
-            { "console", res->console_log },
-            { "screenshot", res->screenshot },
-            { "memory-dump", res->memory_dump },
-            { "qemu-log", res->qemu_log },
-            { "swtpm-log", res->swtpm_log },
-        };
+        lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
+        size_t n_artifacts = lg_job_artifacts(res, artifacts);
         for (size_t k = 0; k < res->n_files; k++) {
             xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
             set(a, "kind", "file");
             set(a, "path", res->files[k]);
         }
-        for (size_t k = 0; k < sizeof(artifacts) / sizeof(artifacts[0]); k++) {
-            if (!artifacts[k].path)
-                continue;
+        for (size_t k = 0; k < n_artifacts; k++) {
             xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
             set(a, "kind", artifacts[k].kind);
             set(a, "path", artifacts[k].path);

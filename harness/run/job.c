@@ -589,6 +589,22 @@ static void take_hypervisor_logs(job_ctx *ctx, const char *name, const char *job
     }
 }
 
+size_t lg_job_artifacts(const lg_job_result *result, lg_artifact out[LG_JOB_ARTIFACT_KINDS])
+{
+    const lg_artifact all[LG_JOB_ARTIFACT_KINDS] = {
+        { "console", "console log", result->console_log },
+        { "screenshot", "screenshot", result->screenshot },
+        { "memory-dump", "memory dump", result->memory_dump },
+        { "qemu-log", "QEMU log", result->qemu_log },
+        { "swtpm-log", "swtpm log", result->swtpm_log },
+    };
+    size_t n = 0;
+    for (size_t i = 0; i < LG_JOB_ARTIFACT_KINDS; i++)
+        if (all[i].path)
+            out[n++] = all[i];
+    return n;
+}
+
 void lg_job_result_clear(lg_job_result *result)
 {
     lg_evidence_clear(&result->evidence);

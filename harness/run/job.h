@@ -41,5 +41,14 @@ typedef struct lg_job_result {
     int kept_port;         /* ssh forward on 127.0.0.1 */
 } lg_job_result;
 
+/* A job's artifacts other than fetched files: run.xml's <artifact kind>,
+ * the report's label, the path relative to out_dir. */
+typedef struct lg_artifact {
+    const char *kind, *label, *path;
+} lg_artifact;
+#define LG_JOB_ARTIFACT_KINDS 5
+/* Those the job has, in report order; returns how many. */
+size_t lg_job_artifacts(const lg_job_result *result, lg_artifact out[LG_JOB_ARTIFACT_KINDS]);
+
 void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result);
 void lg_job_result_clear(lg_job_result *result);
