@@ -53,12 +53,11 @@ static char *overlay_run_id(const char *file)
 static int remove_hypervisor_logs(const char *uri, const char *name, bool dry_run, const char *verb)
 {
     int failures = 0;
-    const lg_hvlog_kind kinds[] = { LG_HVLOG_QEMU, LG_HVLOG_SWTPM };
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        LG_AUTOFREE char *path = lg_hvlog_path(uri, name, kinds[i]);
+    for (lg_hvlog_kind kind = 0; kind < LG_HVLOG_KINDS; kind++) {
+        LG_AUTOFREE char *path = lg_hvlog_path(uri, name, kind);
         if (!path || access(path, F_OK) < 0)
             continue;
-        if (!dry_run && lg_hvlog_remove(uri, name, kinds[i]) < 0) {
+        if (!dry_run && lg_hvlog_remove(uri, name, kind) < 0) {
             fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
             failures++;
             continue;

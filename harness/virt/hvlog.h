@@ -9,6 +9,7 @@
 typedef enum lg_hvlog_kind {
     LG_HVLOG_QEMU,
     LG_HVLOG_SWTPM,
+    LG_HVLOG_KINDS
 } lg_hvlog_kind;
 
 /* Where libvirt keeps that log of DOMAIN for the connection URI; NULL when

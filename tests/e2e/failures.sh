@@ -28,10 +28,9 @@ contains "$(xpath "$run" 'string(/run/job/evidence/@title)')" "agent health chec
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
 # --- a guest image that is missing: INFRA_ERROR, run incomplete (exit 3)
-sed "s|\.\./linux/out/x86_64/rootfs.qcow2|$scratch/no-such-disk.qcow2|; s|\.\./linux/out|$LG_SOURCE_DIR/guests/linux/out|g" \
-	"$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >"$scratch/missing-disk.xml"
+edited_profile "$scratch/missing-disk.xml" "s|\.\./linux/out/x86_64/rootfs.qcow2|$scratch/no-such-disk.qcow2|"
 make_matrix "$scratch/missing.xml" '<wait-ready/>'
-sed -i "s|profile=\"[^\"]*\"|profile=\"$scratch/missing-disk.xml\"|" "$scratch/missing.xml"
+use_profile "$scratch/missing.xml" "$scratch/missing-disk.xml"
 "$LABGATE" run "$scratch/missing.xml" --out "$scratch/missing" --quiet >/dev/null 2>&1
 is "$?" 3 "a missing guest image makes the run incomplete (exit 3), not a pass or a guest failure"
 is "$(xpath "$scratch/missing/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "missing image: INFRA_ERROR"
@@ -39,10 +38,9 @@ contains "$(xpath "$scratch/missing/run.xml" 'string(/run/job/evidence/@title)')
 
 # --- a guest whose ssh host key is not the profile's (another image, or
 # not the guest at all): refused before authentication, INFRA_ERROR
-sed "s|\.\./linux/out/x86_64/host_key.pub|\.\./linux/out/x86_64/id_ecdsa.pub|; s|\.\./linux/out|$LG_SOURCE_DIR/guests/linux/out|g" \
-	"$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >"$scratch/other-host-key.xml"
+edited_profile "$scratch/other-host-key.xml" "s|x86_64/host_key.pub|x86_64/id_ecdsa.pub|"
 make_matrix "$scratch/hostkey.xml" '<wait-ready/>'
-sed -i "s|profile=\"[^\"]*\"|profile=\"$scratch/other-host-key.xml\"|" "$scratch/hostkey.xml"
+use_profile "$scratch/hostkey.xml" "$scratch/other-host-key.xml"
 "$LABGATE" run "$scratch/hostkey.xml" --out "$scratch/hostkey" --quiet >/dev/null 2>&1
 is "$?" 3 "a guest with another ssh host key makes the run incomplete (exit 3)"
 is "$(xpath "$scratch/hostkey/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "another host key: INFRA_ERROR"

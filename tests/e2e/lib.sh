@@ -65,6 +65,18 @@ assert_no_leftovers() {
 		"no libvirt log of run $run_id is left beside libvirt (jobs keep them)"
 }
 
+# The x86-64 Linux profile edited by a sed expression, its image paths made
+# absolute, written to $1: a profile that lives in the scratch directory.
+# edited_profile FILE SED_EXPRESSION
+edited_profile() {
+	sed "$2; s|\"\.\./linux/out|\"$LG_SOURCE_DIR/guests/linux/out|g" \
+		"$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >"$1"
+}
+# use_profile MATRIX PROFILE: every guest of the matrix on that profile
+use_profile() {
+	sed -i "s|profile=\"[^\"]*\"|profile=\"$2\"|" "$1"
+}
+
 # A matrix with absolute paths into the source tree, written to $1.
 # make_matrix FILE SCENARIO_STEPS [CONTENTS] [BUILD_DIR]
 make_matrix() {

@@ -59,9 +59,9 @@ contains "$(cat "$(dirname "$run")/$(xpath "$run" "string(/run/job[@guest='arm' 
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
 # --- qemu-ga: a whole job with the guest's network down
-sed 's|<transport type="ssh"[^>]*/>|<transport type="qemu-ga"/>|; s|id="linux-x86_64"|id="linux-x86_64-qga"|' \
-	"$src/guests/profiles/linux-x86_64.xml" >"$scratch/qga-profile.xml"
-sed -i "s|\"\\.\\./linux/out|\"$src/guests/linux/out|g" "$scratch/qga-profile.xml"
+edited_profile "$scratch/qga-profile.xml" \
+	's|<transport type="ssh"[^>]*/>|<transport type="qemu-ga"/>|; s|id="linux-x86_64"|id="linux-x86_64-qga"|'
+
 down='ip link set eth0 down'
 # busybox ip prints the flags only: no UP among them
 is_down="! ip link show eth0 | grep -q '[&lt;,]UP[,&gt;]'"
