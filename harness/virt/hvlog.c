@@ -1,7 +1,6 @@
 #include "hvlog.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,45 +46,18 @@ char *lg_hvlog_path(const char *uri, const char *domain, lg_hvlog_kind kind)
     return lg_strdup_printf("%s/%s%s.log", dir, domain, kind == LG_HVLOG_SWTPM ? "-swtpm" : "");
 }
 
+/* libvirt's logs of one domain are small (QEMU's command line and a few
+ * lines); a larger one is refused and stays where it is */
+#define HVLOG_MAX (64u << 20)
+
 static int copy_file(const char *from, const char *to)
 {
-    int in = open(from, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return -errno;
-    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0) {
-        int err = errno;
-        close(in);
-        return -err;
-    }
-    char buf[65536];
-    ssize_t n;
-    int rc = 0;
-    while ((n = read(in, buf, sizeof(buf))) != 0) {
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            rc = -errno;
-            break;
-        }
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(out, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                rc = -errno;
-                break;
-            }
-            off += w;
-        }
-        if (rc < 0)
-            break;
-    }
-    close(in);
-    if (close(out) < 0 && rc == 0)
-        rc = -errno;
-    if (rc < 0)
-        unlink(to);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = lg_read_file(from, HVLOG_MAX, &data, &len);
+    if (rc == 0)
+        rc = lg_write_file(to, data, len);
+    free(data);
     return rc;
 }
 
