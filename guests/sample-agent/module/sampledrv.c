@@ -67,6 +67,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitmap.h>
+#include <linux/console.h>
 #include <linux/ctype.h>
 #include <linux/ip.h>
 #include <linux/jiffies.h>
@@ -86,6 +87,7 @@
 #include <linux/timer.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 #include <net/ip.h>
 #include <net/net_namespace.h>
 
@@ -636,14 +638,27 @@ static void sac_compile_port_table(void)
 /*
  * The agent did not report up in time after loading its content at boot:
  * restart the machine rather than run it unprotected. emergency_restart(),
- * not kernel_restart(): this is timer (softirq) context, and a machine whose
- * agent is stuck may not shut down cleanly either.
+ * not kernel_restart(): a machine whose agent is stuck may not shut down
+ * cleanly. It runs from a work item, not the timer: in softirq context the
+ * message can still be queued for a console another CPU holds when the
+ * machine resets, and the one line that says why is lost (seen in CI).
+ * console_lock() + console_unlock() in process context prints every
+ * pending message before the restart.
  */
-static void sac_watchdog_fire(struct timer_list *timer)
+static void sac_restart_now(struct work_struct *work)
 {
 	pr_emerg("boot watchdog expired: the agent did not report up within %d s of loading its content; restarting the machine\n",
 		 READ_ONCE(sac_watchdog_armed_s));
+	console_lock();
+	console_unlock();
 	emergency_restart();
+}
+
+static DECLARE_WORK(sac_restart_work, sac_restart_now);
+
+static void sac_watchdog_fire(struct timer_list *timer)
+{
+	schedule_work(&sac_restart_work);
 }
 
 /* sac_active_lock held. */
@@ -906,6 +921,7 @@ static void __exit sampledrv_exit(void)
 	if (sac_nf_registered)
 		nf_unregister_net_hook(&init_net, &sac_nf_ops);
 	del_timer_sync(&sac_watchdog);
+	cancel_work_sync(&sac_restart_work);
 	sac_free_records(&sac_active);
 	sac_free_netblocks(&sac_active_netblocks);
 	sac_free_options(&sac_active_options);
