@@ -14,6 +14,7 @@
 #include "base/util.h"
 #include "domain.h"
 #include "domxml.h"
+#include "hvlog.h"
 #include "overlay.h"
 
 #define PROBE_MS 20000
@@ -64,6 +65,9 @@ static bool kvm_boots(lg_conn *conn, const lg_profile *profile)
         LG_DEBUG("virt", "kvm probe could not start: %s", lg_error_msg());
     }
     lg_domain_free(dom);
+    /* no job keeps the probe's logs: remove them with its domain */
+    for (lg_hvlog_kind kind = 0; kind < LG_HVLOG_KINDS; kind++)
+        lg_hvlog_remove(lg_conn_uri(conn), name, kind);
     lg_overlay_remove(overlay);
     if (port > 0)
         lg_port_release(port);
