@@ -14,6 +14,8 @@
 #include "base/sha256.h"
 #include "lg-config.h"
 
+LG_LOG_INIT("inputs");
+
 /* Digests already computed in this process.  A file is the same file while
  * its device, inode, size and modification and change times are: a multi-GB
  * image shared by several guests, or a file hard-linked into several builds,
@@ -85,7 +87,7 @@ static int hash_cached(void *opaque, const char *path, const struct stat *st,
         *size = (uint64_t)st->st_size;
         return 0;
     }
-    LG_DEBUG("inputs", "sha256 of %s (%lld bytes)", path, (long long)st->st_size);
+    LG_DEBUG("sha256 of %s (%lld bytes)", path, (long long)st->st_size);
     int rc = lg_sha256_file_sized(path, hex, size);
     if (rc < 0)
         return rc;

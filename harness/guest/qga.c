@@ -12,6 +12,8 @@
 #include "base/json.h"
 #include "base/log.h"
 
+LG_LOG_INIT("qga");
+
 /* One agent call waits at most this long, so a cancel is seen in time.
  * Not shorter: libvirt stops talking to an agent that let a call time out
  * ("not available for now") until the agent reconnects, so every request
@@ -53,17 +55,17 @@ static int call(lg_qga *qga, const char *request, lg_deadline dl, char **reply)
     int timeout_s = (int)((left_ms + 999) / 1000);
     if (timeout_s > CALL_SLICE_S)
         timeout_s = CALL_SLICE_S;
-    LG_DEBUG("qga", "-> %.200s", request);
+    LG_DEBUG("-> %.200s", request);
     char *r = virDomainQemuAgentCommand(qga->dom, request, timeout_s, 0);
     if (r) {
-        LG_DEBUG("qga", "<- %.200s", r);
+        LG_DEBUG("<- %.200s", r);
         *reply = r;
         return 0;
     }
     virErrorPtr err = virGetLastError();
     int code = err ? err->code : VIR_ERR_INTERNAL_ERROR;
     lg_error_set("qemu-ga: %s", err && err->message ? err->message : "agent command failed");
-    LG_DEBUG("qga", "error %d: %s", code, lg_error_msg());
+    LG_DEBUG("error %d: %s", code, lg_error_msg());
     switch (code) {
     case VIR_ERR_AGENT_UNRESPONSIVE:
         /* not connected yet, or it did not answer within timeout_s */

@@ -20,6 +20,8 @@
 #include "base/log.h"
 #include "base/util.h"
 
+LG_LOG_INIT("ssh");
+
 #define OUTPUT_CAP (1 << 20)
 #define POLL_SLICE_MS 100
 
@@ -227,11 +229,11 @@ int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out)
         rc = RETRY(ssh, dl, "authentication",
                    libssh2_userauth_publickey_fromfile(ssh->session, target->user, NULL, target->key_path, NULL));
     if (rc < 0) {
-        LG_DEBUG("ssh", "connect to %s:%d failed: %s", target->host, target->port, lg_error_msg());
+        LG_DEBUG("connect to %s:%d failed: %s", target->host, target->port, lg_error_msg());
         lg_ssh_free(ssh);
         return rc;
     }
-    LG_DEBUG("ssh", "connected to %s@%s:%d", target->user, target->host, target->port);
+    LG_DEBUG("connected to %s@%s:%d", target->user, target->host, target->port);
     *out = ssh;
     return 0;
 }
@@ -341,7 +343,7 @@ static int exec_impl(lg_ssh *ssh, const char *command, const void *input, size_t
         lg_error_set("ssh session is no longer usable");
         return -ECONNRESET;
     }
-    LG_DEBUG("ssh", "exec: %s", command);
+    LG_DEBUG("exec: %s", command);
     LIBSSH2_CHANNEL *ch = open_channel(ssh, dl);
     if (!ch)
         return ssh->broken ? -ECONNRESET : -EIO;

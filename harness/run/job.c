@@ -22,6 +22,8 @@
 #include "virt/overlay.h"
 #include "watch/panicinfo.h"
 
+LG_LOG_INIT("job");
+
 #define ATTEMPT_MS 15000
 #define REBOOT_COMMAND_MS 10000
 
@@ -105,7 +107,7 @@ static void on_console(void *opaque, const char *data, size_t len)
 static void on_lifecycle(void *opaque, int event, int detail)
 {
     job_ctx *ctx = opaque;
-    LG_DEBUG("monitor", "%s: lifecycle event %d detail %d", ctx->job->id, event, detail);
+    LG_DEBUG("%s: lifecycle event %d detail %d", ctx->job->id, event, detail);
     switch (event) {
     case VIR_DOMAIN_EVENT_CRASHED:
         lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "%s",
@@ -142,13 +144,13 @@ static void on_panic_details(void *opaque, const char *details, int64_t qemu_wal
 {
     job_ctx *ctx = opaque;
     lg_monitor_panic_time(ctx->mon, qemu_wall_us);
-    LG_DEBUG("monitor", "%s: GUEST_PANICKED %s", ctx->job->id, details ? details : "");
+    LG_DEBUG("%s: GUEST_PANICKED %s", ctx->job->id, details ? details : "");
     lg_panic_info info;
     if (!lg_panic_info_parse(details, &info))
         return; /* a Linux pvpanic: the lifecycle event and console tell the rest */
     LG_AUTOFREE char *title = lg_panic_info_title(&info);
     LG_AUTOFREE char *params = lg_panic_info_describe(&info);
-    LG_INFO("monitor", "%s: bugcheck %s", ctx->job->id, params ? params : "");
+    LG_INFO("%s: bugcheck %s", ctx->job->id, params ? params : "");
     if (title)
         lg_monitor_post_specific(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, title);
 }
@@ -281,7 +283,7 @@ static void *heartbeat(void *opaque)
         }
         failures++;
         int64_t silent_ms = lg_now_ms() - last_answer_ms;
-        LG_DEBUG("heartbeat", "%s: no answer (%d in a row, silent %.1f s of %.1f s): %s", ctx->job->id, failures,
+        LG_DEBUG("%s: no answer (%d in a row, silent %.1f s of %.1f s): %s", ctx->job->id, failures,
                  (double)silent_ms / 1000.0, (double)timeout_ms / 1000.0,
                  rc < 0 ? lg_error_msg() : "non-zero exit");
         if (silent_ms >= timeout_ms) {
@@ -382,7 +384,7 @@ static int guest_command(job_ctx *ctx, const char *command, const char *what, in
     int rc = lg_transport_exec(ctx->guest, command, NULL, 0, dl, &out, &status);
     if (rc < 0)
         return transport_failed(ctx, rc, timeout_s);
-    LG_DEBUG("job", "%s: %s exited %d: %s", ctx->job->id, what, status, out.data ? out.data : "");
+    LG_DEBUG("%s: %s exited %d: %s", ctx->job->id, what, status, out.data ? out.data : "");
     if (status != 0) {
         /* the last line of output usually says why */
         const char *why = last_line(&out);
@@ -437,7 +439,7 @@ static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
     }
     if (rc < 0)
         return transport_failed(ctx, rc, timeout_s);
-    LG_DEBUG("job", "%s: fetched %s (%llu bytes)", ctx->job->id, path, (unsigned long long)size);
+    LG_DEBUG("%s: fetched %s (%llu bytes)", ctx->job->id, path, (unsigned long long)size);
     char **grown = realloc(ctx->files, (ctx->n_files + 1) * sizeof(*grown));
     if (grown) {
         ctx->files = grown;
@@ -553,7 +555,7 @@ static void collect_artifacts(job_ctx *ctx, const char *job_dir, lg_job_result *
     if (shot)
         result->screenshot = lg_strdup_printf("jobs/%s/%s", ctx->job->id, strrchr(shot, '/') + 1);
     else
-        LG_WARN("job", "%s: no screenshot: %s", ctx->job->id, lg_error_msg());
+        LG_WARN("%s: no screenshot: %s", ctx->job->id, lg_error_msg());
     if (verdict != LG_VERDICT_CRASH || !ctx->policy->memory_dump_on_crash)
         return;
     progress(ctx, "saving guest memory dump");
@@ -561,7 +563,7 @@ static void collect_artifacts(job_ctx *ctx, const char *job_dir, lg_job_result *
     if (lg_domain_memory_dump(ctx->dom, dump) == 0)
         result->memory_dump = lg_strdup_printf("jobs/%s/memory.kdump", ctx->job->id);
     else
-        LG_WARN("job", "%s: no memory dump: %s", ctx->job->id, lg_error_msg());
+        LG_WARN("%s: no memory dump: %s", ctx->job->id, lg_error_msg());
 }
 
 /* libvirt's logs of the domain, once it is gone: into the job's results */
@@ -576,7 +578,7 @@ static void take_hypervisor_logs(job_ctx *ctx, const char *name, const char *job
         LG_AUTOFREE char *dest = lg_strdup_printf("%s/%s", job_dir, logs[i].file);
         int rc = lg_hvlog_move(uri, name, logs[i].kind, dest);
         if (rc < 0) {
-            LG_WARN("job", "%s: %s", ctx->job->id, lg_error_msg());
+            LG_WARN("%s: %s", ctx->job->id, lg_error_msg());
             continue;
         }
         if (rc == 0)
@@ -683,7 +685,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
         progress(&ctx, "starting %s (ssh on 127.0.0.1:%d)", name, ctx.port);
         rc = xml ? lg_domain_launch(env->conn, xml, &handlers, &ctx.dom) : -ENOMEM;
         if (rc < 0)
-            LG_DEBUG("job", "%s: launch attempt %d failed: %s", job->id, attempt + 1, lg_error_msg());
+            LG_DEBUG("%s: launch attempt %d failed: %s", job->id, attempt + 1, lg_error_msg());
         if (rc < 0 && !strstr(lg_error_msg(), "forward"))
             break;
     }
@@ -741,7 +743,7 @@ teardown:
         take_hypervisor_logs(&ctx, name, job_dir, result);
     }
     if (overlay_made && lg_overlay_remove(overlay) < 0)
-        LG_WARN("job", "%s", lg_error_msg());
+        LG_WARN("%s", lg_error_msg());
     if (ctx.port > 0)
         lg_port_release(ctx.port);
     lg_monitor_result(ctx.mon, &result->evidence);

@@ -13,6 +13,8 @@
 #include "base/util.h"
 #include "virt/overlay.h"
 
+LG_LOG_INIT("run");
+
 char *lg_run_lock_path(const char *run_id)
 {
     return lg_strdup_printf("%s/run-%s.lock", lg_overlay_dir(), run_id);
@@ -35,7 +37,7 @@ int lg_run_lock_take(const char *run_id, const char *results_dir)
     LG_AUTOFREE char *abs = realpath(results_dir, NULL);
     LG_AUTOFREE char *line = lg_strdup_printf("%s\n", abs ? abs : results_dir);
     if (ftruncate(fd, 0) < 0 || write(fd, line, strlen(line)) < 0)
-        LG_DEBUG("run", "cannot record the results directory in %s", path);
+        LG_DEBUG("cannot record the results directory in %s", path);
     return fd;
 }
 

@@ -14,6 +14,8 @@
 #include "progress.h"
 #include "virt/accel.h"
 
+LG_LOG_INIT("run");
+
 typedef struct sched {
     const lg_plan *plan;
     const lg_sched_opts *opts;
@@ -108,7 +110,7 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
         if (rc == 0 && host->slots == 0)
             rc = lg_conn_node_capacity(conns[h], &cpus, &available_mib);
         if (rc < 0) {
-            LG_ERROR("run", "host %s: %s", host->id, lg_error_msg());
+            LG_ERROR("host %s: %s", host->id, lg_error_msg());
             lg_buf_printf(&errors, "%shost %s: %s", errors.len ? "; " : "", host->id, lg_error_msg());
             lg_conn_free(conns[h]);
             conns[h] = NULL;

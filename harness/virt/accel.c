@@ -17,6 +17,8 @@
 #include "hvlog.h"
 #include "overlay.h"
 
+LG_LOG_INIT("virt");
+
 #define PROBE_MS 20000
 
 typedef struct probe {
@@ -62,7 +64,7 @@ static bool kvm_boots(lg_conn *conn, const lg_profile *profile)
             pthread_mutex_unlock(&p.lock);
         }
     } else {
-        LG_DEBUG("virt", "kvm probe could not start: %s", lg_error_msg());
+        LG_DEBUG("kvm probe could not start: %s", lg_error_msg());
     }
     lg_domain_free(dom);
     /* no job keeps the probe's logs: remove them with its domain */
@@ -106,13 +108,13 @@ int lg_accel_resolve(lg_conn *conn, lg_accel wanted, const lg_matrix *m, bool *k
     LG_AUTOFREE char *cached = NULL;
     if (lg_read_file(cache, 16, &cached, NULL) == 0) {
         *kvm = strncmp(cached, "kvm", 3) == 0;
-        LG_DEBUG("virt", "accelerator from this boot's probe: %s", *kvm ? "kvm" : "tcg");
+        LG_DEBUG("accelerator from this boot's probe: %s", *kvm ? "kvm" : "tcg");
         return 0;
     }
-    LG_INFO("virt", "probing whether KVM really boots guests on %s (up to %d s)", uri, PROBE_MS / 1000);
+    LG_INFO("probing whether KVM really boots guests on %s (up to %d s)", uri, PROBE_MS / 1000);
     *kvm = kvm_boots(conn, profile);
     if (!*kvm)
-        LG_WARN("virt", "/dev/kvm is present but a guest kernel did not boot under it; using TCG "
+        LG_WARN("/dev/kvm is present but a guest kernel did not boot under it; using TCG "
                         "(set LABGATE_ACCEL=kvm to force it)");
     lg_mkdir_p(lg_overlay_dir(), 0755);
     lg_write_file(cache, *kvm ? "kvm\n" : "tcg\n", 4);

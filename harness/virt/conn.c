@@ -10,6 +10,8 @@
 #include "base/error.h"
 #include "base/log.h"
 
+LG_LOG_INIT("virt");
+
 struct lg_conn {
     virConnectPtr virt;
     char *uri;
@@ -25,7 +27,7 @@ static void silence_libvirt(void *opaque, virErrorPtr err)
 {
     (void)opaque;
     /* The wrapper that sees the failure reports it once, in context. */
-    LG_DEBUG("virt", "libvirt: %s", err && err->message ? err->message : "?");
+    LG_DEBUG("libvirt: %s", err && err->message ? err->message : "?");
 }
 
 static void on_wakeup(int timer, void *opaque)
@@ -39,7 +41,7 @@ static void *event_loop(void *arg)
     while (!atomic_load(&loop_stop)) {
         if (virEventRunDefaultImpl() < 0) {
             lg_virt_error("libvirt event loop");
-            LG_ERROR("virt", "%s", lg_error_msg());
+            LG_ERROR("%s", lg_error_msg());
             break;
         }
     }
@@ -143,7 +145,7 @@ static void on_close(virConnectPtr virt, int reason, void *opaque)
     lg_conn *conn = opaque;
     atomic_store(&conn->lost, true);
     static const char *reasons[] = { "error", "end of file", "keepalive timeout", "client closed" };
-    LG_DEBUG("virt", "connection to %s closed: %s", conn->uri,
+    LG_DEBUG("connection to %s closed: %s", conn->uri,
              reason >= 0 && reason < 4 ? reasons[reason] : "unknown");
 }
 
@@ -162,9 +164,9 @@ int lg_conn_open(const char *uri, lg_conn **out)
     /* Local drivers (test:///, qemu:///system through the socket) differ in
      * keepalive support; failing to enable it is not fatal. */
     if (virConnectSetKeepAlive(conn->virt, 5, 3) < 0)
-        LG_DEBUG("virt", "keepalive not available on %s", uri);
+        LG_DEBUG("keepalive not available on %s", uri);
     if (virConnectRegisterCloseCallback(conn->virt, on_close, conn, NULL) < 0)
-        LG_DEBUG("virt", "close callback not available on %s", uri);
+        LG_DEBUG("close callback not available on %s", uri);
     *out = conn;
     return 0;
 }

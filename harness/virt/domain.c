@@ -12,6 +12,8 @@
 #include "base/log.h"
 #include "guard.h"
 
+LG_LOG_INIT("virt");
+
 /* one monitor command: QEMU answers at once unless it is wedged */
 #define RESUME_TIMEOUT_MS (60 * 1000)
 
@@ -108,7 +110,7 @@ static void on_console(virStreamPtr st, int events, void *opaque)
              * lifecycle events tell why.  Stop listening but leave the
              * callback registered: removing it from inside itself makes
              * libvirt drop its free function, leaking our reference. */
-            LG_DEBUG("virt", "console stream ended (%d, events 0x%x)", n, events);
+            LG_DEBUG("console stream ended (%d, events 0x%x)", n, events);
             virStreamEventUpdateCallback(st, 0);
             break;
         }
@@ -292,7 +294,7 @@ void lg_domain_free(lg_domain *dom)
     detach(dom);
     if (dom->virt) {
         if (lg_virt_domain_remove(dom->virt) < 0)
-            LG_WARN("virt", "%s: %s", dom->name, lg_error_msg());
+            LG_WARN("%s: %s", dom->name, lg_error_msg());
         virDomainFree(dom->virt);
     }
     sink_unref(dom->sink);

@@ -10,6 +10,8 @@
 #include "domain.h"
 #include "guard.h"
 
+LG_LOG_INIT("virt");
+
 #define SCREENSHOT_MAX (32u << 20)
 /* deadlines (virt/guard.h): a screenshot is one monitor command and a few
  * MiB; a kdump-compressed dump of a 4 GiB guest takes about a minute */
@@ -58,7 +60,7 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
         }
     }
     virStreamFree(st);
-    LG_DEBUG("virt", "screenshot (%s, %zu bytes) -> %s", mime ? mime : "?", image.len, path ? path : "none");
+    LG_DEBUG("screenshot (%s, %zu bytes) -> %s", mime ? mime : "?", image.len, path ? path : "none");
     free(mime);
     lg_buf_free(&image);
     return path;

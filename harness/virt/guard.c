@@ -7,6 +7,8 @@
 #include "base/clock.h"
 #include "base/log.h"
 
+LG_LOG_INIT("virt");
+
 struct lg_guard {
     virDomainPtr dom;
     int64_t timeout_ms, grace_ms;
@@ -33,13 +35,13 @@ static void *guard_main(void *opaque)
     if (!wait_done(g, lg_now_ms() + g->timeout_ms)) {
         g->fired = true;
         pthread_mutex_unlock(&g->lock);
-        LG_WARN("virt", "%s: no answer from QEMU within %.1f s: aborting it", g->what,
+        LG_WARN("%s: no answer from QEMU within %.1f s: aborting it", g->what,
                 (double)g->timeout_ms / 1000.0);
         virDomainAbortJob(g->dom); /* fails when there is no job: fine */
         pthread_mutex_lock(&g->lock);
         if (!wait_done(g, lg_now_ms() + g->grace_ms)) {
             pthread_mutex_unlock(&g->lock);
-            LG_WARN("virt", "%s: still no answer: destroying the domain", g->what);
+            LG_WARN("%s: still no answer: destroying the domain", g->what);
             virDomainDestroy(g->dom);
             pthread_mutex_lock(&g->lock);
         }
@@ -61,7 +63,7 @@ lg_guard *lg_guard_arm(virDomainPtr dom, int64_t timeout_ms, int64_t grace_ms, c
     lg_cond_init_monotonic(&g->cond);
     virDomainRef(dom);
     if (!g->what || pthread_create(&g->thread, NULL, guard_main, g) != 0) {
-        LG_WARN("virt", "%s runs without a deadline: cannot start its guard", what);
+        LG_WARN("%s runs without a deadline: cannot start its guard", what);
         virDomainFree(dom);
         pthread_cond_destroy(&g->cond);
         pthread_mutex_destroy(&g->lock);

@@ -11,6 +11,8 @@
 #include "base/proc.h"
 #include "base/util.h"
 
+LG_LOG_INIT("virt");
+
 const char *lg_overlay_dir(void)
 {
     const char *dir = getenv("LABGATE_STATE_DIR");
@@ -33,7 +35,7 @@ int lg_overlay_create(const char *base, const char *path)
         unlink(path);
         return rc > 0 ? -EIO : rc;
     }
-    LG_DEBUG("virt", "overlay %s on %s", path, base);
+    LG_DEBUG("overlay %s on %s", path, base);
     return 0;
 }
 

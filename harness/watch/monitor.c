@@ -12,6 +12,8 @@
 #include "base/log.h"
 #include "scanner.h"
 
+LG_LOG_INIT("monitor");
+
 #define RING_LINES 40
 #define EXCERPT_BEFORE 10
 #define EXCERPT_AFTER 120
@@ -240,7 +242,7 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
     bool in_grace = mon->decided && now - mon->decided_us / 1000 <= mon->grace_ms;
     lg_merge merge = lg_verdict_merge(mon->decided ? &mon->finding : NULL, &incoming, in_grace);
     if (merge == LG_MERGE_KEEP) {
-        LG_DEBUG("monitor", "%s (%s) noted, decision stands: %s", lg_verdict_name(verdict),
+        LG_DEBUG("%s (%s) noted, decision stands: %s", lg_verdict_name(verdict),
                  lg_signal_name(signal), title);
         return;
     }
@@ -257,7 +259,7 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
         }
         mon->decided = true;
     }
-    LG_DEBUG("monitor", "decision: %s via %s: %s", lg_verdict_name(mon->finding.verdict),
+    LG_DEBUG("decision: %s via %s: %s", lg_verdict_name(mon->finding.verdict),
              lg_signal_name(mon->finding.signal), mon->title);
     pthread_cond_broadcast(&mon->cond);
 }
@@ -404,7 +406,7 @@ void lg_monitor_reset_event(lg_monitor *mon)
         /* what the guest said just before it reset is the evidence of a
          * boot loop; by the time it is decided the next boot is printing */
         ring_text(mon, &mon->before_reset);
-        LG_DEBUG("monitor", "unexpected guest reset (%d since last ready)", mon->resets_since_ready);
+        LG_DEBUG("unexpected guest reset (%d since last ready)", mon->resets_since_ready);
         if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {
             char title[128];
             snprintf(title, sizeof(title), "boot loop: guest reset %d times in a row without reaching ready",
