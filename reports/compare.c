@@ -84,12 +84,7 @@ static char *prop(xmlNodePtr node, const char *name)
 
 static bool parse_verdict(const char *name, lg_verdict *out)
 {
-    for (lg_verdict v = LG_VERDICT_PASS; v <= LG_VERDICT_INFRA_ERROR; v++)
-        if (strcmp(lg_verdict_name(v), name) == 0) {
-            *out = v;
-            return true;
-        }
-    return false;
+    return lg_verdict_parse(name, out) == 0;
 }
 
 static void *grow(void *items, size_t n, size_t size)

@@ -129,31 +129,12 @@ static void href(html *h, const char *path)
 
 static const char *verdict_class(lg_verdict v)
 {
-    switch (v) {
-    case LG_VERDICT_PASS: return "pass";
-    case LG_VERDICT_CRASH: return "crash";
-    case LG_VERDICT_BOOT_LOOP: return "boot-loop";
-    case LG_VERDICT_HANG: return "hang";
-    case LG_VERDICT_BOOT_TIMEOUT: return "boot-timeout";
-    case LG_VERDICT_AGENT_FAILURE: return "agent-failure";
-    case LG_VERDICT_INFRA_ERROR: return "infra-error";
-    }
-    return "infra-error";
+    return lg_verdict_info_of(v)->css;
 }
-
 
 static const char *verdict_meaning(lg_verdict v)
 {
-    switch (v) {
-    case LG_VERDICT_PASS: return "every step done, no signal fired";
-    case LG_VERDICT_CRASH: return "the guest kernel crashed";
-    case LG_VERDICT_BOOT_LOOP: return "crashed or reset again on consecutive boots without reaching ready";
-    case LG_VERDICT_HANG: return "the guest stopped responding";
-    case LG_VERDICT_BOOT_TIMEOUT: return "never became ready after start or reboot";
-    case LG_VERDICT_AGENT_FAILURE: return "the agent failed while the OS lived";
-    case LG_VERDICT_INFRA_ERROR: return "the harness or hypervisor failed: no verdict on the guest";
-    }
-    return "";
+    return lg_verdict_info_of(v)->meaning;
 }
 
 static void badge(html *h, lg_verdict v)
@@ -284,12 +265,12 @@ static void header(html *h, const lg_run_report *r)
     emitf(h, "<dt>Exit code</dt><dd>%d (%s)</dd>\n", r->exit_code, lg_report_outcome(r->exit_code));
     emit(h, "</dl>\n");
 
-    size_t counts[LG_VERDICT_INFRA_ERROR + 1] = { 0 };
+    size_t counts[LG_VERDICT_MAX] = { 0 };
     for (size_t i = 0; i < r->plan->n_jobs; i++)
         counts[r->results[i].evidence.verdict]++;
     emitf(h, "<p class=\"counts\">%zu job%s: ", r->plan->n_jobs, r->plan->n_jobs == 1 ? "" : "s");
-    for (int sev = 6; sev >= 0; sev--)
-        for (int v = LG_VERDICT_PASS; v <= LG_VERDICT_INFRA_ERROR; v++)
+    for (int sev = LG_VERDICT_MAX - 1; sev >= 0; sev--) /* severities are 0..MAX-1 */
+        for (int v = 0; v < LG_VERDICT_MAX; v++)
             if (lg_verdict_severity((lg_verdict)v) == sev && counts[v])
                 emitf(h, "<span class=\"v v-%s\">%zu %s</span>", verdict_class((lg_verdict)v), counts[v],
                       lg_verdict_name((lg_verdict)v));
@@ -557,7 +538,7 @@ int lg_report_write_html(const lg_run_report *r, const char *out_dir, const char
     grid(&h, r);
     emit(&h, "<section id=\"jobs\">\n<h2>Jobs</h2>\n");
     /* failures first, each group in plan order */
-    for (int sev = 6; sev >= 0; sev--)
+    for (int sev = LG_VERDICT_MAX - 1; sev >= 0; sev--) /* severities are 0..MAX-1 */
         for (size_t i = 0; i < r->plan->n_jobs; i++)
             if (lg_verdict_severity(r->results[i].evidence.verdict) == sev)
                 job_section(&h, r, out_dir, i);

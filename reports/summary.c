@@ -67,7 +67,7 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
     }
     fprintf(out, "\n%-12s  %-*s  %-*s  %-*s  %-*s  %-13s  %s\n", "JOB", wg, "GUEST", wb, "BUILD", wc, "CONTENT",
             ws, "SCENARIO", "VERDICT", "EVIDENCE");
-    size_t counts[LG_VERDICT_INFRA_ERROR + 1] = { 0 };
+    size_t counts[LG_VERDICT_MAX] = { 0 };
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const lg_job *job = &plan->jobs[i];
         const lg_evidence *ev = &r->results[i].evidence;
@@ -82,7 +82,7 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
     }
     print_by_content(r, out, wb);
     fprintf(out, "\n");
-    for (int v = LG_VERDICT_PASS; v <= LG_VERDICT_INFRA_ERROR; v++)
+    for (int v = 0; v < LG_VERDICT_MAX; v++)
         if (counts[v])
             fprintf(out, "%zu %s  ", counts[v], lg_verdict_name((lg_verdict)v));
     fprintf(out, "\n");

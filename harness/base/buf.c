@@ -1,4 +1,5 @@
 #include "buf.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,9 +13,7 @@ static int buf_reserve(lg_buf *buf, size_t extra)
     size_t cap = buf->cap ? buf->cap : 64;
     while (cap < need)
         cap *= 2;
-    char *data = realloc(buf->data, cap);
-    if (!data)
-        return -ENOMEM;
+    char *data = lg_realloc_n(buf->data, cap, 1);
     /* a fresh buffer is a string too (lg_buf_steal of an empty buffer) */
     data[buf->len] = '\0';
     buf->data = data;

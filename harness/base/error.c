@@ -2,6 +2,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static _Thread_local char last_error[1024];
 
@@ -21,4 +22,14 @@ const char *lg_error_msg(void)
 void lg_error_clear(void)
 {
     last_error[0] = '\0';
+}
+
+void lg_error_save(lg_error_saved *saved)
+{
+    memcpy(saved->msg, last_error, sizeof(saved->msg));
+}
+
+void lg_error_restore(lg_error_saved *saved)
+{
+    memcpy(last_error, saved->msg, sizeof(last_error));
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include <stdbool.h>
 
+#include "model/kinds.h"
 #include "model/verdict.h"
 #include "reports/compare.h"
 
@@ -39,7 +40,8 @@ typedef struct lg_cli_run_outcome {
     char *kept_domain;      /* the VM left behind, or NULL */
     int kept_port;
     char *memory_dump;      /* path, or NULL */
-    char *ssh_user, *ssh_key, *transport, *uri;
+    char *ssh_user, *ssh_key, *uri;
+    lg_transport_kind transport;
 } lg_cli_run_outcome;
 
 /* Returns the gate's exit code. */

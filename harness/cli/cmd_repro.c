@@ -26,7 +26,7 @@ static const char help[] =
 static void print_attach(const lg_cli_run_outcome *o)
 {
     printf("\nThe VM is kept: %s\n", o->kept_domain);
-    if (strcmp(o->transport, "ssh") == 0 && o->ssh_key)
+    if (o->transport == LG_TRANSPORT_SSH && o->ssh_key)
         printf("  ssh:      ssh -i %s -p %d -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null %s@127.0.0.1\n",
                o->ssh_key, o->kept_port, o->ssh_user ? o->ssh_user : "root");
     else

@@ -115,7 +115,6 @@ void lg_cli_run_outcome_clear(lg_cli_run_outcome *o)
     free(o->memory_dump);
     free(o->ssh_user);
     free(o->ssh_key);
-    free(o->transport);
     free(o->uri);
     memset(o, 0, sizeof(*o));
 }
@@ -255,7 +254,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
             .memory_dump = r0->memory_dump ? lg_strdup_printf("%s/%s", out_dir, r0->memory_dump) : NULL,
             .ssh_user = p->ssh_user ? strdup(p->ssh_user) : NULL,
             .ssh_key = p->ssh_key ? strdup(p->ssh_key) : NULL,
-            .transport = strdup(p->transport),
+            .transport = p->transport,
             .uri = strdup(plan->matrix->hosts[0].uri),
         };
     }

@@ -8,11 +8,6 @@
 #include "base/buf.h"
 #include "base/json.h"
 
-lg_os lg_os_from_name(const char *name)
-{
-    return name && strcmp(name, "windows") == 0 ? LG_OS_WINDOWS : LG_OS_LINUX;
-}
-
 const char *lg_os_build_dir(lg_os os)
 {
     return os == LG_OS_WINDOWS ? "C:\\ProgramData\\labgate\\build" : "/opt/labgate/build";

@@ -16,9 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum { LG_OS_LINUX, LG_OS_WINDOWS } lg_os;
+#include "model/kinds.h"
 
-lg_os lg_os_from_name(const char *name); /* "windows" or anything else (linux) */
 const char *lg_os_build_dir(lg_os os);
 const char *lg_os_content_dir(lg_os os);
 /* command, run with dir as the working directory */

@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "base/util.h"
+#include "virt/libvirt-priv.h"
 #include "oscmd.h"
 #include "qga.h"
 #include "ssh.h"
@@ -26,10 +27,10 @@ int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_t
     if (!t)
         return -ENOMEM;
     t->kind = target->kind;
-    t->os = target->windows ? LG_OS_WINDOWS : LG_OS_LINUX;
+    t->os = target->os;
     int rc;
     if (target->kind == LG_TRANSPORT_QGA) {
-        lg_qga_target q = { .dom = target->dom, .windows = target->windows, .cancel = target->cancel,
+        lg_qga_target q = { .dom = lg_domain_virt(target->dom), .windows = target->os == LG_OS_WINDOWS, .cancel = target->cancel,
                             .cancel_opaque = target->cancel_opaque };
         rc = lg_qga_connect(&q, dl, &t->qga);
     } else {

@@ -6,13 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libvirt/libvirt.h>
-
 #include "base/buf.h"
 #include "base/clock.h"
 #include "cancel.h"
-
-typedef enum { LG_TRANSPORT_SSH, LG_TRANSPORT_QGA } lg_transport_kind;
+#include "model/kinds.h"
+#include "virt/domain.h"
 
 typedef struct lg_transport_target {
     lg_transport_kind kind;
@@ -23,8 +21,8 @@ typedef struct lg_transport_target {
     const char *key_path;
     const char *host_key_path;
     /* qemu-ga */
-    virDomainPtr dom;
-    bool windows;
+    lg_domain *dom;
+    lg_os os;
     lg_cancel_fn cancel;
     void *cancel_opaque;
 } lg_transport_target;

@@ -310,23 +310,20 @@ void lg_profile_free(lg_profile *p)
 {
     if (!p)
         return;
-    free(p->id); free(p->path); free(p->os); free(p->arch); free(p->machine);
+    free(p->id); free(p->path); free(p->machine);
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
-    free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command); free(p->panic_model);
-    free(p->transport); free(p->cpu_model);
+    free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command);
+    free(p->cpu_model);
     free(p->watchdog_model); free(p->watchdog_action);
     free(p);
 }
 
 static void warn_missing_image(lg_diags *diags, const char *file, int line, const char *what, const char *path,
-                               const char *os)
+                               lg_os os)
 {
     if (path && !lg_is_file(path))
         lg_diags_add(diags, file, line, true, "%s %s does not exist yet (%s); jobs on this guest will end in INFRA_ERROR",
-                     what, path,
-                     os && strcmp(os, "windows") == 0
-                         ? "prepare your own Windows image as guests/windows/README.md says"
-                         : "build the guest images first: guests/linux/build-image.sh");
+                     what, path, lg_os_info_of(os)->image_help);
 }
 
 const char *const LG_HV_NAMES[LG_HV_COUNT] = {
@@ -350,11 +347,17 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     }
     p->id = attr(root, "id");
     p->path = abs_path(path);
-    p->os = text(child(root, "os"));
-    p->arch = text(child(root, "arch"));
-    xmlNodePtr n;
-    p->machine = (n = child(root, "machine")) ? text(n)
-                 : strdup(strcmp(p->arch, "aarch64") == 0 ? "virt" : "pc");
+    /* the schema allows only known names: a failed parse is a schema gap */
+    xmlNodePtr n = child(root, "os");
+    LG_AUTOFREE char *os = text(n);
+    if (lg_os_parse(os, &p->os) < 0)
+        lg_diags_add(diags, path, line_of(n), false, "unknown <os> '%s'", os ? os : "");
+    n = child(root, "arch");
+    LG_AUTOFREE char *arch = text(n);
+    if (lg_arch_parse(arch, &p->arch) < 0)
+        lg_diags_add(diags, path, line_of(n), false, "unknown <arch> '%s'", arch ? arch : "");
+    const lg_arch_info *arch_info = lg_arch_info_of(p->arch);
+    p->machine = (n = child(root, "machine")) ? text(n) : strdup(arch_info->default_machine);
     p->memory_mib = (n = child(root, "memory-mib")) ? text_int(n) : 512;
     p->vcpus = (n = child(root, "vcpus")) ? text_int(n) : 1;
 
@@ -372,7 +375,9 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     warn_missing_image(diags, path, line_of(boot), "initrd", p->initrd, p->os);
 
     xmlNodePtr tr = child(root, "transport");
-    p->transport = attr(tr, "type");
+    LG_AUTOFREE char *transport = attr(tr, "type");
+    if (lg_transport_kind_parse(transport, &p->transport) < 0)
+        lg_diags_add(diags, path, line_of(tr), false, "unknown transport '%s'", transport ? transport : "");
     p->ssh_user = attr(tr, "user");
     if (!p->ssh_user)
         p->ssh_user = strdup("root");
@@ -385,29 +390,34 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         warn_missing_image(diags, path, line_of(tr), "ssh host key", p->ssh_host_key, p->os);
 
     p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
-    bool arm = strcmp(p->arch, "aarch64") == 0;
+    bool have_panic = false;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (!is_element(c, "panic"))
             continue;
         LG_AUTOFREE char *model = attr(c, "model");
         if (strcmp(model, "hyperv") == 0) {
             p->panic_hyperv = true;
-            if (arm)
+            if (!arch_info->x86)
                 lg_diags_add(diags, path, line_of(c), false, "<panic model=\"hyperv\"> is x86 only");
             continue;
         }
-        if (p->panic_model) {
+        if (have_panic) {
             lg_diags_add(diags, path, line_of(c), false,
                          "a second <panic> device: one of isa, pvpanic-pci or none (plus hyperv on x86)");
             continue;
         }
-        if (arm && strcmp(model, "isa") == 0)
+        if (lg_panic_model_parse(model, &p->panic_model) < 0) {
+            lg_diags_add(diags, path, line_of(c), false, "unknown <panic model> '%s'", model);
+            continue;
+        }
+        have_panic = true;
+        if (!arch_info->x86 && lg_panic_model_info_of(p->panic_model)->x86_only)
             lg_diags_add(diags, path, line_of(c), false,
-                         "<panic model=\"isa\"> is x86 only: an aarch64 guest needs pvpanic-pci (or none)");
-        p->panic_model = strdup(model);
+                         "<panic model=\"%s\"> is x86 only: an %s guest needs %s (or none)", model, arch_info->name,
+                         lg_panic_model_name(arch_info->default_panic));
     }
-    if (!p->panic_model)
-        p->panic_model = strdup(arm ? "pvpanic-pci" : "isa");
+    if (!have_panic)
+        p->panic_model = arch_info->default_panic;
     if ((n = child(root, "cpu"))) {
         p->cpu_model = attr(n, "model");
         p->cpu_maximum = !p->cpu_model;
@@ -419,7 +429,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         p->secure_boot = sb && strcmp(sb, "yes") == 0;
         if (p->secure_boot && !p->efi)
             lg_diags_add(diags, path, line_of(n), false, "secure boot needs <firmware type=\"efi\">");
-        if (p->secure_boot && !arm && strcmp(p->machine, "q35") != 0 && strncmp(p->machine, "pc-q35", 6) != 0)
+        if (p->secure_boot && arch_info->x86 && strcmp(p->machine, "q35") != 0 && strncmp(p->machine, "pc-q35", 6) != 0)
             lg_diags_add(diags, path, line_of(n), false,
                          "secure boot on x86_64 needs machine q35 (OVMF's secure build has SMM, which pc lacks)");
         if (p->efi && p->kernel)
@@ -428,7 +438,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     }
     p->tpm = child(root, "tpm") != NULL;
     if ((n = child(root, "hyperv"))) {
-        if (arm)
+        if (!arch_info->x86)
             lg_diags_add(diags, path, line_of(n), false, "<hyperv> is x86_64 only");
         LG_AUTOFREE char *features = attr(n, "features");
         for (char *save = NULL, *tok = strtok_r(features, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))

@@ -8,14 +8,15 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "kinds.h"
 
 typedef enum { LG_ACCEL_AUTO, LG_ACCEL_KVM, LG_ACCEL_TCG } lg_accel;
 
 typedef struct lg_profile {
     char *id;
     char *path;        /* the profile file */
-    char *os;          /* linux | windows */
-    char *arch;        /* x86_64 | aarch64 */
+    lg_os os;
+    lg_arch arch;
     char *machine;     /* pc, q35, virt */
     int memory_mib;
     int vcpus;
@@ -29,13 +30,13 @@ typedef struct lg_profile {
     char *kernel;      /* direct kernel boot, or NULL */
     char *initrd;
     char *cmdline;
-    char *transport;   /* ssh | qemu-ga */
+    lg_transport_kind transport;
     char *ssh_user;
     char *ssh_key;     /* private key file (ssh) */
     char *ssh_host_key; /* the guest's public host key file (ssh), or NULL: not checked */
     int ssh_port;      /* guest port forwarded from 127.0.0.1 */
     char *boot_count_command;
-    char *panic_model; /* isa | pvpanic-pci | none */
+    lg_panic_model panic_model;
     bool panic_hyperv; /* also the Hyper-V crash MSRs (Windows stop codes) */
     char *watchdog_model;  /* i6300esb | ib700, or NULL for none */
     char *watchdog_action; /* what QEMU does when it fires (libvirt's names) */

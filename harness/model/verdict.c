@@ -1,53 +1,58 @@
 #include "verdict.h"
 
-const char *lg_verdict_name(lg_verdict v)
+#include <errno.h>
+
+#include "kinds.h"
+
+/* Trouble first in severity; lower root-cause rank is closer to the root
+ * cause: a crash explains a boot loop, a boot loop a lost heartbeat. */
+static const lg_verdict_info verdict_table[] = {
+    [LG_VERDICT_PASS] = { "PASS", "every step done, no signal fired", false, 0, 6, "pass", "#1a7f37" },
+    [LG_VERDICT_CRASH] = { "CRASH", "the guest kernel crashed", true, 6, 0, "crash", "#b42318" },
+    [LG_VERDICT_BOOT_LOOP] = { "BOOT_LOOP", "crashed or reset again on consecutive boots without reaching ready",
+                               true, 5, 1, "boot-loop", "#c0360c" },
+    [LG_VERDICT_HANG] = { "HANG", "the guest stopped responding", true, 4, 2, "hang", "#c4520a" },
+    [LG_VERDICT_BOOT_TIMEOUT] = { "BOOT_TIMEOUT", "never became ready after start or reboot", true, 3, 3,
+                                  "boot-timeout", "#b86200" },
+    [LG_VERDICT_AGENT_FAILURE] = { "AGENT_FAILURE", "the agent failed while the OS lived", true, 2, 4,
+                                   "agent-failure", "#a15c07" },
+    [LG_VERDICT_INFRA_ERROR] = { "INFRA_ERROR", "the harness or hypervisor failed: no verdict on the guest", false,
+                                 1, 5, "infra-error", "#6e7781" },
+};
+LG_ENUM_DEFINE(lg_verdict, verdict_table, LG_VERDICT_MAX)
+
+static const lg_signal_info signal_table[] = {
+    [LG_SIGNAL_NONE] = { "none", "no signal fired" },
+    [LG_SIGNAL_PVPANIC] = { "pvpanic", "the guest's panic device (libvirt lifecycle CRASHED)" },
+    [LG_SIGNAL_CONSOLE] = { "console", "a crash report on the serial console" },
+    [LG_SIGNAL_STATE] = { "state", "the domain's state, read from libvirt" },
+    [LG_SIGNAL_REBOOT] = { "reboot", "guest resets counted against boot markers" },
+    [LG_SIGNAL_HEARTBEAT] = { "heartbeat", "the guest stopped answering over its transport" },
+    [LG_SIGNAL_DEADLINE] = { "deadline", "a step or boot overran its deadline" },
+    [LG_SIGNAL_STEP] = { "step", "a step's command failed while the guest lived" },
+    [LG_SIGNAL_HYPERVISOR] = { "hypervisor", "the harness or libvirt failed" },
+    [LG_SIGNAL_WATCHDOG] = { "watchdog", "the guest's watchdog device fired" },
+};
+LG_ENUM_DEFINE(lg_signal, signal_table, LG_SIGNAL_MAX)
+
+const lg_verdict_info *lg_verdict_info_of(lg_verdict v)
 {
-    switch (v) {
-    case LG_VERDICT_PASS: return "PASS";
-    case LG_VERDICT_CRASH: return "CRASH";
-    case LG_VERDICT_BOOT_LOOP: return "BOOT_LOOP";
-    case LG_VERDICT_HANG: return "HANG";
-    case LG_VERDICT_BOOT_TIMEOUT: return "BOOT_TIMEOUT";
-    case LG_VERDICT_AGENT_FAILURE: return "AGENT_FAILURE";
-    case LG_VERDICT_INFRA_ERROR: return "INFRA_ERROR";
-    }
-    return "?";
+    return &verdict_table[(unsigned)v < LG_VERDICT_MAX ? v : LG_VERDICT_INFRA_ERROR];
 }
 
-const char *lg_signal_name(lg_signal s)
+const lg_signal_info *lg_signal_info_of(lg_signal s)
 {
-    switch (s) {
-    case LG_SIGNAL_NONE: return "none";
-    case LG_SIGNAL_PVPANIC: return "pvpanic";
-    case LG_SIGNAL_CONSOLE: return "console";
-    case LG_SIGNAL_STATE: return "state";
-    case LG_SIGNAL_REBOOT: return "reboot";
-    case LG_SIGNAL_HEARTBEAT: return "heartbeat";
-    case LG_SIGNAL_DEADLINE: return "deadline";
-    case LG_SIGNAL_STEP: return "step";
-    case LG_SIGNAL_HYPERVISOR: return "hypervisor";
-    case LG_SIGNAL_WATCHDOG: return "watchdog";
-    }
-    return "?";
+    return &signal_table[(unsigned)s < LG_SIGNAL_MAX ? s : LG_SIGNAL_NONE];
 }
 
 bool lg_verdict_blocks(lg_verdict v)
 {
-    return v != LG_VERDICT_PASS && v != LG_VERDICT_INFRA_ERROR;
+    return lg_verdict_info_of(v)->blocks;
 }
 
-/* Lower is closer to the root cause: a crash explains a boot loop, a boot loop
- * explains a lost heartbeat, and so on. */
-static int root_cause_rank(lg_verdict v)
+int lg_verdict_severity(lg_verdict v)
 {
-    switch (v) {
-    case LG_VERDICT_CRASH: return 0;
-    case LG_VERDICT_BOOT_LOOP: return 1;
-    case LG_VERDICT_HANG: return 2;
-    case LG_VERDICT_BOOT_TIMEOUT: return 3;
-    case LG_VERDICT_AGENT_FAILURE: return 4;
-    default: return 5;
-    }
+    return lg_verdict_info_of(v)->severity;
 }
 
 lg_merge lg_verdict_merge(const lg_finding *current, const lg_finding *incoming, bool in_grace)
@@ -63,7 +68,8 @@ lg_merge lg_verdict_merge(const lg_finding *current, const lg_finding *incoming,
     if (incoming->verdict == current->verdict)
         return incoming->title_is_specific && !current->title_is_specific ? LG_MERGE_TITLE_ONLY
                                                                           : LG_MERGE_KEEP;
-    if (in_grace && root_cause_rank(incoming->verdict) < root_cause_rank(current->verdict))
+    if (in_grace && lg_verdict_info_of(incoming->verdict)->root_cause_rank <
+                        lg_verdict_info_of(current->verdict)->root_cause_rank)
         return LG_MERGE_REPLACE;
     return LG_MERGE_KEEP;
 }
@@ -77,17 +83,4 @@ int lg_gate_exit_code(const lg_verdict *verdicts, size_t n)
         incomplete = incomplete || verdicts[i] == LG_VERDICT_INFRA_ERROR;
     }
     return incomplete ? LG_EXIT_INCOMPLETE : LG_EXIT_CLEAR;
-}
-
-int lg_verdict_severity(lg_verdict v)
-{
-    switch (v) {
-    case LG_VERDICT_CRASH: return 6;
-    case LG_VERDICT_BOOT_LOOP: return 5;
-    case LG_VERDICT_HANG: return 4;
-    case LG_VERDICT_BOOT_TIMEOUT: return 3;
-    case LG_VERDICT_AGENT_FAILURE: return 2;
-    case LG_VERDICT_INFRA_ERROR: return 1;
-    default: return 0;
-    }
 }

@@ -11,6 +11,7 @@ typedef enum {
     LG_VERDICT_BOOT_TIMEOUT,
     LG_VERDICT_AGENT_FAILURE,
     LG_VERDICT_INFRA_ERROR,
+    LG_VERDICT_MAX
 } lg_verdict;
 
 typedef enum {
@@ -24,7 +25,24 @@ typedef enum {
     LG_SIGNAL_STEP,       /* a step's command failed while the guest lived */
     LG_SIGNAL_HYPERVISOR, /* harness / libvirt failure */
     LG_SIGNAL_WATCHDOG,   /* the guest's watchdog device fired */
+    LG_SIGNAL_MAX
 } lg_signal;
+
+/* Everything there is to know about a verdict, in one table. */
+typedef struct lg_verdict_info {
+    const char *name;       /* "BOOT_LOOP": run.xml, JUnit, terminal */
+    const char *meaning;    /* for a reader of the report */
+    bool blocks;            /* blocks the release */
+    int severity;           /* report order: higher is read first (PASS 0) */
+    int root_cause_rank;    /* lower explains higher: a crash explains a lost heartbeat */
+    const char *css;        /* report class: v-<css>, j-<css> */
+    const char *colour;     /* report colour */
+} lg_verdict_info;
+
+typedef struct lg_signal_info {
+    const char *name;
+    const char *meaning;
+} lg_signal_info;
 
 enum { LG_EXIT_CLEAR = 0, LG_EXIT_BLOCKED = 1, LG_EXIT_BAD_INPUT = 2, LG_EXIT_INCOMPLETE = 3 };
 
@@ -42,8 +60,13 @@ typedef enum {
     LG_MERGE_TITLE_ONLY, /* same verdict: keep signal and time, take the better title */
 } lg_merge;
 
+const lg_verdict_info *lg_verdict_info_of(lg_verdict v);
+const lg_signal_info *lg_signal_info_of(lg_signal s);
 const char *lg_verdict_name(lg_verdict v);
 const char *lg_signal_name(lg_signal s);
+/* 0, or -EINVAL (out untouched) */
+int lg_verdict_parse(const char *name, lg_verdict *out);
+int lg_signal_parse(const char *name, lg_signal *out);
 bool lg_verdict_blocks(lg_verdict v);
 /* Trouble first, the order a reader scans a report in: CRASH, BOOT_LOOP,
  * HANG, BOOT_TIMEOUT, AGENT_FAILURE, INFRA_ERROR, then PASS (0). */

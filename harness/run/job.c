@@ -1,7 +1,6 @@
 #include "job.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,44 +13,44 @@
 #include "base/ports.h"
 #include "base/util.h"
 #include "guest/oscmd.h"
-#include "guest/transport.h"
+#include "heartbeat.h"
 #include "run/runlock.h"
-#include "virt/domain.h"
 #include "virt/domxml.h"
-#include "virt/hvlog.h"
 #include "virt/overlay.h"
+#include "watch/monitor.h"
 #include "watch/panicinfo.h"
 
 LG_LOG_INIT("job");
 
 #define ATTEMPT_MS 15000
 #define REBOOT_COMMAND_MS 10000
+/* A port taken between our probe and QEMU's bind: a fresh one settles it. */
+#define LAUNCH_ATTEMPTS 3
+/* Guest files larger than this are not fetched (a complete memory dump of a
+ * big guest is better taken by the host: policy memory-dump). */
+#define FETCH_MAX_BYTES (64ULL << 30)
 
 typedef struct job_ctx {
     const lg_job_env *env;
     const lg_job *job;
     const lg_profile *profile;
     const lg_policy *policy;
-    lg_os os;
+    const lg_backend_ops *ops;
     lg_monitor *mon;
-    lg_domain *dom;
+    lg_heartbeat *heartbeat;
+    lg_vm *vm;
     int port;
-    lg_transport *guest;  /* the steps' session */
+    lg_session *guest;    /* the steps' session */
     int boot;             /* boot number at the last ready */
     const char *step;     /* current step name */
     char **files;         /* fetched, relative to the results directory */
     size_t n_files;
+    int64_t start_ms;
 
-    /* heartbeat thread */
-    pthread_t hb_thread;
-    bool hb_started;
-    pthread_mutex_t hb_lock;
-    pthread_cond_t hb_cond;
-    bool hb_stop;
-    bool hb_active;       /* guest is ready and not being rebooted */
-    int64_t hb_active_ms; /* when it last became ready: the guest answered then */
-    bool agent_installed; /* the build's health command applies from now on */
-    unsigned hb_generation;
+    char *job_dir;
+    char *name;           /* the domain's */
+    char *overlay;
+    bool overlay_made;
 } job_ctx;
 
 static void progress(job_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -72,9 +71,8 @@ static void progress(job_ctx *ctx, const char *fmt, ...)
 static bool cancelled(void *opaque)
 {
     job_ctx *ctx = opaque;
-    if (lg_conn_lost(ctx->env->conn))
-        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
-                        "lost the connection to libvirt (%s)", lg_conn_uri(ctx->env->conn));
+    if (ctx->ops->lost(ctx->env->backend))
+        lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ctx->ops->uri(ctx->env->backend));
     return lg_monitor_decided(ctx->mon) || atomic_load(ctx->env->interrupted);
 }
 
@@ -82,10 +80,9 @@ static lg_transport_target transport_target(job_ctx *ctx)
 {
     const lg_profile *p = ctx->profile;
     return (lg_transport_target){
-        .kind = strcmp(p->transport, "qemu-ga") == 0 ? LG_TRANSPORT_QGA : LG_TRANSPORT_SSH,
+        .kind = p->transport, .os = p->os,
         .host = "127.0.0.1", .port = ctx->port, .user = p->ssh_user, .key_path = p->ssh_key,
         .host_key_path = p->ssh_host_key,
-        .dom = ctx->dom ? lg_domain_virt(ctx->dom) : NULL, .windows = strcmp(p->os, "windows") == 0,
         .cancel = cancelled, .cancel_opaque = ctx,
     };
 }
@@ -97,78 +94,63 @@ static int64_t scaled_ms(job_ctx *ctx, int seconds)
     return (int64_t)seconds * 1000 * (ctx->env->kvm ? 1 : ctx->policy->tcg_scale);
 }
 
-/* ------------------------------------------------------------ libvirt events */
+/* ------------------------------------------------------- events from virt/ */
 
 static void on_console(void *opaque, const char *data, size_t len)
 {
     lg_monitor_console(((job_ctx *)opaque)->mon, data, len);
 }
 
-static void on_lifecycle(void *opaque, int event, int detail)
+/* The event thread's only way in: typed events, turned into failures of the
+ * table.  Nothing here needs the domain's handle. */
+static void on_event(void *opaque, const lg_domain_event *ev)
 {
     job_ctx *ctx = opaque;
-    LG_DEBUG("%s: lifecycle event %d detail %d", ctx->job->id, event, detail);
-    switch (event) {
-    case VIR_DOMAIN_EVENT_CRASHED:
-        lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "%s",
-                        detail == VIR_DOMAIN_EVENT_CRASHED_CRASHLOADED
-                            ? "kernel crashed and loaded its crash kernel (pvpanic)"
-                            : "kernel panic (pvpanic)");
+    switch (ev->kind) {
+    case LG_DOMAIN_EVENT_PANICKED:
+        if (!ev->qemu_event) {
+            lg_monitor_fail(ctx->mon, ev->crashloaded ? LG_FAIL_PANIC_CRASHLOADED : LG_FAIL_PANIC);
+            break;
+        }
+        lg_monitor_panic_time(ctx->mon, ev->qemu_wall_us);
+        if (ev->has_details) {
+            /* the guest said why (Windows: the bugcheck) */
+            LG_AUTOFREE char *title = lg_panic_info_title(&ev->details);
+            LG_AUTOFREE char *params = lg_panic_info_describe(&ev->details);
+            LG_INFO("%s: bugcheck %s", ctx->job->id, params);
+            lg_monitor_fail(ctx->mon, LG_FAIL_BUGCHECK, title);
+        }
+        /* a Linux pvpanic: the lifecycle event and console tell the rest */
         break;
-    case VIR_DOMAIN_EVENT_STOPPED:
-        if (detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED)
-            lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "kernel panic (pvpanic)");
-        else if (detail == VIR_DOMAIN_EVENT_STOPPED_FAILED)
-            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
-                            "the QEMU process failed (see the libvirt log for %s)", lg_domain_name(ctx->dom));
-        else if (detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)
-            lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_STATE, "guest powered itself off");
-        else
-            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
-                            "domain stopped from outside labgate (detail %d)", detail);
+    case LG_DOMAIN_EVENT_STOPPED_FAILED:
+        lg_monitor_fail(ctx->mon, LG_FAIL_QEMU_FAILED, ev->domain);
         break;
-    default:
+    case LG_DOMAIN_EVENT_POWERED_OFF:
+        lg_monitor_fail(ctx->mon, LG_FAIL_POWERED_OFF);
+        break;
+    case LG_DOMAIN_EVENT_STOPPED:
+        lg_monitor_fail(ctx->mon, LG_FAIL_STOPPED_OUTSIDE);
+        break;
+    case LG_DOMAIN_EVENT_REBOOTED:
+        lg_monitor_reset_event(ctx->mon);
+        break;
+    case LG_DOMAIN_EVENT_WATCHDOG:
+        lg_monitor_fail(ctx->mon, LG_FAIL_WATCHDOG, ev->watchdog_action);
+        break;
+    case LG_DOMAIN_EVENT_CONNECTION_LOST:
+        lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ctx->ops->uri(ctx->env->backend));
+        break;
+    case LG_DOMAIN_EVENT_MAX:
         break;
     }
-}
-
-static void on_watchdog(void *opaque, int action)
-{
-    job_ctx *ctx = opaque;
-    static const char *actions[] = { "none", "pause", "reset", "poweroff", "shutdown", "debug", "inject-nmi" };
-    lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_WATCHDOG, "watchdog fired (action %s)",
-                    action >= 0 && action < (int)LG_N_ELEMENTS(actions) ? actions[action] : "unknown");
-}
-
-static void on_panic_details(void *opaque, const char *details, int64_t qemu_wall_us)
-{
-    job_ctx *ctx = opaque;
-    lg_monitor_panic_time(ctx->mon, qemu_wall_us);
-    LG_DEBUG("%s: GUEST_PANICKED %s", ctx->job->id, details ? details : "");
-    lg_panic_info info;
-    if (!lg_panic_info_parse(details, &info))
-        return; /* a Linux pvpanic: the lifecycle event and console tell the rest */
-    LG_AUTOFREE char *title = lg_panic_info_title(&info);
-    LG_AUTOFREE char *params = lg_panic_info_describe(&info);
-    LG_INFO("%s: bugcheck %s", ctx->job->id, params ? params : "");
-    if (title)
-        lg_monitor_post_specific(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, title);
-}
-
-static void on_reboot(void *opaque)
-{
-    lg_monitor_reset_event(((job_ctx *)opaque)->mon);
 }
 
 /* Backstop for a missed panic event. */
 static void check_state(job_ctx *ctx)
 {
-    int state, reason;
-    if (!ctx->dom || lg_domain_state(ctx->dom, &state, &reason) < 0)
-        return;
-    if (state == VIR_DOMAIN_CRASHED || (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_CRASHED) ||
-        (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_CRASHED))
-        lg_monitor_post(ctx->mon, LG_VERDICT_CRASH, LG_SIGNAL_STATE, "kernel panic (domain state crashed)");
+    bool crashed = false;
+    if (ctx->vm && ctx->ops->vm_crashed(ctx->vm, &crashed) == 0 && crashed)
+        lg_monitor_fail(ctx->mon, LG_FAIL_CRASHED_STATE);
 }
 
 /* The last non-empty line of a command's output (trailing blanks dropped). */
@@ -182,120 +164,11 @@ static const char *last_line(lg_buf *out)
     return nl ? nl + 1 : out->data;
 }
 
-/* ----------------------------------------------------------------- heartbeat */
-
-/* Health checks that must fail in a row before the agent counts as dead: one
- * failure can be a restart in progress. */
-#define HEALTH_FAILURES 2
-
-static void hb_set_active(job_ctx *ctx, bool active)
+static void drop_session(job_ctx *ctx)
 {
-    pthread_mutex_lock(&ctx->hb_lock);
-    ctx->hb_active = active;
-    ctx->hb_active_ms = lg_now_ms();
-    ctx->hb_generation++;
-    pthread_mutex_unlock(&ctx->hb_lock);
-    if (active)
-        lg_monitor_heartbeat(ctx->mon);
-}
-
-static void *heartbeat(void *opaque)
-{
-    job_ctx *ctx = opaque;
-    /* The guest is lost once it has not answered for interval x misses.  That
-     * is a span of time, measured from the last answer, not a count of failed
-     * checks: a check that hangs until its deadline must not stretch it.  The
-     * interval is a period, not a timeout, so it is not scaled for TCG. */
-    const int64_t interval_ms = (int64_t)ctx->policy->heartbeat_interval_s * 1000;
-    const int64_t timeout_ms = interval_ms * ctx->policy->heartbeat_misses;
-    int64_t last_answer_ms = 0;
-    int failures = 0;
-    int health_failures = 0;
-    LG_AUTOFREE char *health_cmd = ctx->job->build->health
-        ? lg_os_in_dir(ctx->os, lg_os_build_dir(ctx->os), ctx->job->build->health) : NULL;
-    lg_transport *guest = NULL;
-    lg_transport_target target = transport_target(ctx);
-    unsigned seen_generation = 0;
-    int64_t next_check_ms = lg_now_ms() + interval_ms;
-    pthread_mutex_lock(&ctx->hb_lock);
-    while (!ctx->hb_stop) {
-        int64_t wait_ms = next_check_ms - lg_now_ms();
-        if (wait_ms > 0) {
-            lg_cond_wait_until(&ctx->hb_cond, &ctx->hb_lock, next_check_ms);
-            continue; /* woken early (stop, or a state change): look again */
-        }
-        /* checks start on a fixed period, however long the last one took */
-        next_check_ms += interval_ms;
-        if (next_check_ms < lg_now_ms())
-            next_check_ms = lg_now_ms() + interval_ms;
-        if (!ctx->hb_active || ctx->hb_generation != seen_generation) {
-            /* not ready, or rebooted since the last check: start over */
-            seen_generation = ctx->hb_generation;
-            last_answer_ms = ctx->hb_active ? ctx->hb_active_ms : 0;
-            failures = 0;
-            lg_transport_free(guest);
-            guest = NULL;
-            if (!ctx->hb_active)
-                continue;
-        }
-        unsigned generation = ctx->hb_generation;
-        bool check_health = health_cmd && ctx->agent_installed;
-        pthread_mutex_unlock(&ctx->hb_lock);
-
-        /* A check may take until the guest counts as lost, no longer: a slow
-         * answer from a busy TCG guest is still an answer. */
-        int64_t left_ms = last_answer_ms + timeout_ms - lg_now_ms();
-        lg_deadline dl = lg_deadline_in_ms(left_ms > 1000 ? left_ms : 1000);
-        int rc = guest ? 0 : lg_transport_connect(&target, dl, &guest);
-        if (rc == -EKEYREJECTED)
-            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
-        int health_status = 0;
-        LG_AUTOBUF health_out = LG_BUF_INIT;
-        if (rc == 0)
-            rc = lg_transport_ping(guest, dl);
-        bool answered = rc == 0;
-        if (answered)
-            lg_monitor_heartbeat(ctx->mon);
-        if (answered && check_health)
-            rc = lg_transport_exec(guest, health_cmd, NULL, 0, dl, &health_out, &health_status);
-        if (rc < 0) {
-            lg_transport_free(guest);
-            guest = NULL;
-        }
-
-        pthread_mutex_lock(&ctx->hb_lock);
-        if (generation != ctx->hb_generation || rc == -ECANCELED)
-            continue; /* the guest was rebooted under us: not a miss */
-        if (answered) {
-            last_answer_ms = lg_now_ms();
-            failures = 0;
-            if (rc < 0 || !check_health)
-                continue; /* the health command itself timed out: asked again next time */
-            /* The OS answers; does the agent? */
-            health_failures = health_status == 0 ? 0 : health_failures + 1;
-            if (health_failures >= HEALTH_FAILURES) {
-                lg_monitor_post(ctx->mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_HEARTBEAT,
-                                "agent health check failed (exit %d) while the OS lived: %s", health_status,
-                                last_line(&health_out));
-                ctx->hb_active = false;
-            }
-            continue;
-        }
-        failures++;
-        int64_t silent_ms = lg_now_ms() - last_answer_ms;
-        LG_DEBUG("%s: no answer (%d in a row, silent %.1f s of %.1f s): %s", ctx->job->id, failures,
-                 (double)silent_ms / 1000.0, (double)timeout_ms / 1000.0,
-                 rc < 0 ? lg_error_msg() : "non-zero exit");
-        if (silent_ms >= timeout_ms) {
-            lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT,
-                            "heartbeat lost: guest did not answer for %d s (checks every %d s)",
-                            (int)(timeout_ms / 1000), ctx->policy->heartbeat_interval_s);
-            ctx->hb_active = false;
-        }
-    }
-    pthread_mutex_unlock(&ctx->hb_lock);
-    lg_transport_free(guest);
-    return NULL;
+    if (ctx->guest)
+        ctx->ops->session_free(ctx->guest);
+    ctx->guest = NULL;
 }
 
 /* --------------------------------------------------------------------- steps */
@@ -311,12 +184,26 @@ static int transport_failed(job_ctx *ctx, int rc, int timeout_s)
     if (lg_monitor_wait(ctx->mon, scaled_ms(ctx, ctx->policy->crash_grace_s)))
         return -ECANCELED;
     if (rc == -ETIMEDOUT)
-        lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_DEADLINE,
-                        "step %s overran its deadline of %d s", ctx->step, timeout_s);
+        lg_monitor_fail(ctx->mon, LG_FAIL_STEP_DEADLINE, ctx->step, timeout_s);
     else
-        lg_monitor_post(ctx->mon, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT,
-                        "lost contact with the guest during step %s: %s", ctx->step, why);
+        lg_monitor_fail(ctx->mon, LG_FAIL_CONTACT_LOST, ctx->step, why);
     return rc;
+}
+
+/* Parses the boot counter's answer: a positive number and nothing else but
+ * blanks; 0 when it is not one. */
+static int parse_boot_count(const char *text)
+{
+    if (!text)
+        return 0;
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    while (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')
+        end++;
+    if (errno || end == text || *end || n <= 0 || n > 1000000000L)
+        return 0;
+    return (int)n;
 }
 
 /* Waits until the guest answers with a boot number above after_boot. */
@@ -325,45 +212,42 @@ static int wait_ready(job_ctx *ctx, int after_boot)
     const int timeout_s = (int)(scaled_ms(ctx, ctx->policy->boot_timeout_s) / 1000);
     lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
     lg_transport_target target = transport_target(ctx);
-    lg_transport_free(ctx->guest);
-    ctx->guest = NULL;
+    drop_session(ctx);
     while (!lg_deadline_passed(dl)) {
         if (cancelled(ctx))
             return -ECANCELED;
         check_state(ctx);
         lg_deadline attempt = lg_deadline_min(dl, lg_deadline_in_ms(ATTEMPT_MS));
-        lg_transport *guest = NULL;
-        int rc = lg_transport_connect(&target, attempt, &guest);
+        lg_session *guest = NULL;
+        int rc = ctx->ops->connect(ctx->env->backend, ctx->vm, &target, attempt, &guest);
         if (rc == -EACCES) {
-            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
-                            "guest refused the profile's ssh key %s: %s", ctx->profile->ssh_key, lg_error_msg());
+            lg_monitor_fail(ctx->mon, LG_FAIL_KEY_REFUSED, ctx->profile->ssh_key, lg_error_msg());
             return rc;
         }
         if (rc == -EKEYREJECTED) {
             /* another image than the profile's, or not our guest at all */
-            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
+            lg_monitor_fail(ctx->mon, LG_FAIL_HOST_KEY_MISMATCH, lg_error_msg());
             return rc;
         }
         if (rc == 0) {
             LG_AUTOBUF out = LG_BUF_INIT;
             int status = -1;
-            rc = lg_transport_exec(guest, ctx->profile->boot_count_command, NULL, 0, attempt, &out, &status);
-            int boot = rc == 0 && status == 0 && out.data ? atoi(out.data) : 0;
+            rc = ctx->ops->exec(guest, ctx->profile->boot_count_command, NULL, 0, attempt, &out, &status);
+            int boot = rc == 0 && status == 0 ? parse_boot_count(out.data) : 0;
             if (boot > after_boot) {
                 ctx->guest = guest;
                 ctx->boot = boot;
                 lg_monitor_ready(ctx->mon, boot);
-                hb_set_active(ctx, true);
+                lg_heartbeat_set_ready(ctx->heartbeat, true);
                 return 0;
             }
-            lg_transport_free(guest);
+            ctx->ops->session_free(guest);
         }
         lg_sleep_ms(lg_deadline_left_ms(dl) < 1000 ? lg_deadline_left_ms(dl) : 1000);
     }
     if (cancelled(ctx))
         return -ECANCELED;
-    lg_monitor_post(ctx->mon, LG_VERDICT_BOOT_TIMEOUT, LG_SIGNAL_DEADLINE,
-                    "guest did not become ready within %d s (boot %d)", timeout_s, after_boot + 1);
+    lg_monitor_fail(ctx->mon, LG_FAIL_NOT_READY, timeout_s, after_boot + 1);
     return -ETIMEDOUT;
 }
 
@@ -376,20 +260,21 @@ static int step_timeout_s(job_ctx *ctx, const lg_step *step)
 static int guest_command(job_ctx *ctx, const char *command, const char *what, int timeout_s, lg_deadline dl)
 {
     if (!command) {
-        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "%s: out of memory", what);
-        return -ENOMEM;
+        /* a builder refused an argument the guest's shell cannot carry */
+        LG_AUTOFREE char *why = lg_strdup_printf("%s: the command cannot be given to the guest's shell safely", what);
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
+        return -EINVAL;
     }
     LG_AUTOBUF out = LG_BUF_INIT;
     int status = -1;
-    int rc = lg_transport_exec(ctx->guest, command, NULL, 0, dl, &out, &status);
+    int rc = ctx->ops->exec(ctx->guest, command, NULL, 0, dl, &out, &status);
     if (rc < 0)
         return transport_failed(ctx, rc, timeout_s);
     LG_DEBUG("%s: %s exited %d: %s", ctx->job->id, what, status, out.data ? out.data : "");
     if (status != 0) {
         /* the last line of output usually says why */
         const char *why = last_line(&out);
-        lg_monitor_post(ctx->mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "%s failed (exit %d)%s%s", what,
-                        status, *why ? ": " : "", why);
+        lg_monitor_fail(ctx->mon, LG_FAIL_COMMAND_FAILED, what, status, *why ? ": " : "", why);
         return -EIO;
     }
     return 0;
@@ -397,17 +282,14 @@ static int guest_command(job_ctx *ctx, const char *command, const char *what, in
 
 static int upload(job_ctx *ctx, const char *local, const char *remote, int timeout_s, lg_deadline dl)
 {
-    int rc = lg_transport_upload_dir(ctx->guest, local, remote, dl);
+    int rc = ctx->ops->upload_dir(ctx->guest, local, remote, dl);
     if (rc == -EIO && !cancelled(ctx)) {
-        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "%s", lg_error_msg());
+        /* a local file labgate could not read: the harness's failure */
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, lg_error_msg());
         return rc;
     }
     return rc < 0 ? transport_failed(ctx, rc, timeout_s) : 0;
 }
-
-/* Guest files larger than this are not fetched (a complete memory dump of a
- * big guest is better taken by the host: policy memory-dump). */
-#define FETCH_MAX_BYTES (64ULL << 30)
 
 static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
 {
@@ -416,7 +298,8 @@ static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
         if (*p == '/' || *p == '\\')
             base = p + 1;
     if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
-        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "fetch: '%s' names no file", path);
+        LG_AUTOFREE char *why = lg_strdup_printf("fetch: '%s' names no file", path);
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
         return -EINVAL;
     }
     LG_AUTOFREE char *rel = lg_strdup_printf("jobs/%s/files/%s", ctx->job->id, base);
@@ -425,25 +308,46 @@ static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
     uint64_t size = 0;
     int rc = lg_mkdir_p(dir, 0755);
     if (rc == 0)
-        rc = lg_transport_fetch_file(ctx->guest, path, local, FETCH_MAX_BYTES, dl, &size);
+        rc = ctx->ops->fetch_file(ctx->guest, path, local, FETCH_MAX_BYTES, dl, &size);
     if (rc == -ENOTSUP || rc == -EINVAL || rc == -EIO) {
-        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_STEP, "%s", lg_error_msg());
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, lg_error_msg());
         return rc;
     }
     /* the guest lives but the file is not there (or too big): the scenario
      * expected something the agent did not produce */
     if (rc == -ENOENT || rc == -EFBIG) {
-        lg_monitor_post(ctx->mon, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "fetch %s failed: %s", path,
-                        lg_error_msg());
+        lg_monitor_fail(ctx->mon, LG_FAIL_FETCH_MISSING, path, lg_error_msg());
         return rc;
     }
     if (rc < 0)
         return transport_failed(ctx, rc, timeout_s);
     LG_DEBUG("%s: fetched %s (%llu bytes)", ctx->job->id, path, (unsigned long long)size);
     char **grown = realloc(ctx->files, (ctx->n_files + 1) * sizeof(*grown));
-    if (grown) {
-        ctx->files = grown;
-        ctx->files[ctx->n_files++] = strdup(rel);
+    if (!grown)
+        abort();
+    ctx->files = grown;
+    ctx->files[ctx->n_files++] = LG_STEAL(rel);
+    return 0;
+}
+
+static int reboot(job_ctx *ctx, int count)
+{
+    lg_os os = ctx->profile->os;
+    /* qemu-ga would wait for the exit status of a command that takes the
+     * agent down with it: there, the reboot is detached */
+    const char *command =
+        lg_os_reboot_command(os, lg_transport_kind_info_of(ctx->profile->transport)->reboot_detached);
+    for (int i = 0; i < count; i++) {
+        progress(ctx, "reboot %d/%d (boot %d)", i + 1, count, ctx->boot);
+        int before = ctx->boot;
+        lg_heartbeat_set_ready(ctx->heartbeat, false);
+        lg_monitor_expect_reboot(ctx->mon);
+        /* The session dies with the guest; the command's own result does
+         * not matter, only that the guest comes back. */
+        ctx->ops->exec(ctx->guest, command, NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
+        int rc = wait_ready(ctx, before);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
@@ -451,58 +355,40 @@ static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
 static int run_step(job_ctx *ctx, const lg_step *step)
 {
     const lg_build *build = ctx->job->build;
+    lg_os os = ctx->profile->os;
     int timeout_s = (int)(scaled_ms(ctx, step_timeout_s(ctx, step)) / 1000);
     lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
     ctx->step = lg_step_kind_name(step->kind);
-    if (!ctx->guest && step->kind != LG_STEP_WAIT_READY) {
+    if (!ctx->guest) {
         int rc = wait_ready(ctx, ctx->boot);
-        if (rc < 0)
+        if (rc < 0 || step->kind == LG_STEP_WAIT_READY)
             return rc;
     }
     switch (step->kind) {
     case LG_STEP_WAIT_READY:
-        return ctx->guest ? 0 : wait_ready(ctx, ctx->boot);
+        return 0;
     case LG_STEP_INSTALL: {
-        int rc = upload(ctx, build->dir, lg_os_build_dir(ctx->os), timeout_s, dl);
+        int rc = upload(ctx, build->dir, lg_os_build_dir(os), timeout_s, dl);
         if (rc < 0)
             return rc;
-        LG_AUTOFREE char *cmd = lg_os_in_dir(ctx->os, lg_os_build_dir(ctx->os), build->install);
+        LG_AUTOFREE char *cmd = lg_os_in_dir(os, lg_os_build_dir(os), build->install);
         LG_AUTOFREE char *what = lg_strdup_printf("install of build %s", build->id);
         rc = guest_command(ctx, cmd, what, timeout_s, dl);
-        if (rc == 0) {
-            pthread_mutex_lock(&ctx->hb_lock);
-            ctx->agent_installed = true;
-            pthread_mutex_unlock(&ctx->hb_lock);
-        }
+        if (rc == 0)
+            lg_heartbeat_agent_installed(ctx->heartbeat);
         return rc;
     }
     case LG_STEP_APPLY_CONTENT: {
-        int rc = upload(ctx, ctx->job->content->dir, lg_os_content_dir(ctx->os), timeout_s, dl);
+        int rc = upload(ctx, ctx->job->content->dir, lg_os_content_dir(os), timeout_s, dl);
         if (rc < 0)
             return rc;
-        LG_AUTOFREE char *hook = lg_strdup_printf("%s %s", build->content_hook, lg_os_content_dir(ctx->os));
-        LG_AUTOFREE char *cmd = lg_os_in_dir(ctx->os, lg_os_build_dir(ctx->os), hook);
+        LG_AUTOFREE char *hook = lg_strdup_printf("%s %s", build->content_hook, lg_os_content_dir(os));
+        LG_AUTOFREE char *cmd = lg_os_in_dir(os, lg_os_build_dir(os), hook);
         LG_AUTOFREE char *what = lg_strdup_printf("content hook for %s", ctx->job->content->id);
         return guest_command(ctx, cmd, what, timeout_s, dl);
     }
     case LG_STEP_REBOOT:
-        for (int i = 0; i < step->count; i++) {
-            progress(ctx, "reboot %d/%d (boot %d)", i + 1, step->count, ctx->boot);
-            int before = ctx->boot;
-            hb_set_active(ctx, false);
-            lg_monitor_expect_reboot(ctx->mon);
-            /* The session dies with the guest; the command's own result
-             * does not matter, only that the guest comes back. */
-            /* qemu-ga would wait for the exit status of a command that
-             * takes the agent down with it: there, reboot detached */
-            lg_transport_exec(ctx->guest,
-                              lg_os_reboot_command(ctx->os, strcmp(ctx->profile->transport, "qemu-ga") == 0),
-                              NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
-            int rc = wait_ready(ctx, before);
-            if (rc < 0)
-                return rc;
-        }
-        return 0;
+        return reboot(ctx, step->count);
     case LG_STEP_EXEC: {
         LG_AUTOFREE char *what = lg_strdup_printf("exec '%s'", step->command);
         return guest_command(ctx, step->command, what, timeout_s, dl);
@@ -513,45 +399,144 @@ static int run_step(job_ctx *ctx, const lg_step *step)
     return -EINVAL;
 }
 
-/* ------------------------------------------------------------------- the job */
+/* ------------------------------------------------------------------ phases */
 
-static int check_guest_files(job_ctx *ctx)
+static int check_image(job_ctx *ctx, const char *path, const char *what)
 {
-    const char *files[] = { ctx->profile->disk, ctx->profile->kernel, ctx->profile->initrd };
-    for (size_t i = 0; i < LG_N_ELEMENTS(files); i++) {
-        if (!files[i])
-            continue;
-        if (!lg_is_file(files[i])) {
-            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
-                            "guest image %s is missing (build it: guests/linux/build-image.sh)", files[i]);
-            return -ENOENT;
-        }
-        LG_AUTOFREE char *blocking = NULL;
-        if (ctx->env->system_uri && !lg_path_world_readable(files[i], &blocking)) {
-            lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
-                            "QEMU runs unprivileged under qemu:///system and cannot read %s (%s is not "
-                            "world-readable/searchable); move the checkout or chmod o+rx it",
-                            files[i], blocking ? blocking : files[i]);
-            return -EACCES;
-        }
+    if (!path)
+        return 0;
+    LG_AUTOFREE char *blocking = NULL;
+    int rc = ctx->ops->image_check(ctx->env->backend, path, &blocking);
+    if (rc == -ENOENT) {
+        LG_AUTOFREE char *subject = lg_strdup_printf("%s %s", what, path);
+        lg_monitor_fail(ctx->mon, LG_FAIL_IMAGE_MISSING, subject, "build it: guests/linux/build-image.sh");
+    } else if (rc == -EACCES) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_IMAGE_UNREADABLE, path, blocking ? blocking : path);
+    } else if (rc < 0) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, lg_error_msg());
     }
-    if (ctx->profile->ssh_key && !lg_is_file(ctx->profile->ssh_key)) {
-        lg_monitor_post(ctx->mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR,
-                        "ssh key %s is missing (build it: guests/linux/build-image.sh)", ctx->profile->ssh_key);
+    return rc;
+}
+
+/* The job's directory, its monitor, the guest's files checked, and the
+ * overlay disk. */
+static int prepare(job_ctx *ctx)
+{
+    const lg_job_env *env = ctx->env;
+    ctx->job_dir = lg_strdup_printf("%s/jobs/%s", env->out_dir, ctx->job->id);
+    ctx->name = lg_strdup_printf("labgate-%s-%s", env->run_id, ctx->job->id);
+    ctx->overlay = lg_strdup_printf("%s/%s.qcow2", lg_overlay_dir(), ctx->name);
+    LG_AUTOFREE char *console_path = lg_strdup_printf("%s/console.log", ctx->job_dir);
+    int grace_ms = (int)scaled_ms(ctx, ctx->policy->crash_grace_s);
+
+    int rc = lg_mkdir_p(ctx->job_dir, 0755);
+    if (rc == 0)
+        rc = lg_monitor_new(console_path, grace_ms, &ctx->mon);
+    if (rc < 0) {
+        /* a monitor without a console log, to carry the failure */
+        if (!ctx->mon && lg_monitor_new(NULL, grace_ms, &ctx->mon) < 0)
+            abort();
+        LG_AUTOFREE char *why = lg_strdup_printf("cannot create %s: %s", ctx->job_dir, strerror(-rc));
+        lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
+        return rc;
+    }
+
+    const lg_profile *p = ctx->profile;
+    if ((rc = check_image(ctx, p->disk, "guest image")) < 0 || (rc = check_image(ctx, p->kernel, "guest image")) < 0 ||
+        (rc = check_image(ctx, p->initrd, "guest image")) < 0)
+        return rc;
+    if (p->ssh_key && ctx->ops->image_check(env->backend, p->ssh_key, NULL) == -ENOENT) {
+        LG_AUTOFREE char *subject = lg_strdup_printf("ssh key %s", p->ssh_key);
+        lg_monitor_fail(ctx->mon, LG_FAIL_IMAGE_MISSING, subject, "build it: guests/linux/build-image.sh");
         return -ENOENT;
     }
+
+    progress(ctx, "creating overlay");
+    rc = ctx->ops->overlay_create(env->backend, p->disk, ctx->overlay);
+    if (rc < 0) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, lg_error_msg());
+        return rc;
+    }
+    ctx->overlay_made = true;
     return 0;
 }
 
-/* The screen and, on a crash when the policy asks, guest memory: taken while
- * the domain still exists (a panicked guest is kept paused for this). */
-static void collect_artifacts(job_ctx *ctx, const char *job_dir, lg_job_result *result)
+/* Defines and starts the domain with its events and console attached, then
+ * the heartbeat (idle until the guest is ready). */
+static int launch(job_ctx *ctx)
 {
+    const lg_job_env *env = ctx->env;
+    lg_domain_handlers handlers = { .event = on_event, .console = on_console, .opaque = ctx };
+    LG_AUTOFREE char *run_lock = lg_run_lock_path(env->run_id);
+    int rc = -EADDRINUSE;
+    for (int attempt = 0; attempt < LAUNCH_ATTEMPTS && rc == -EADDRINUSE; attempt++) {
+        if (ctx->port > 0)
+            lg_port_release(ctx->port);
+        ctx->port = lg_port_reserve();
+        if (ctx->port < 0) {
+            LG_AUTOFREE char *why = lg_strdup_printf("no free port on 127.0.0.1: %s", strerror(-ctx->port));
+            lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
+            return ctx->port;
+        }
+        lg_domxml_params params = {
+            .profile = ctx->profile, .name = ctx->name, .overlay_path = ctx->overlay, .ssh_host_port = ctx->port,
+            .kvm = env->kvm, .strict = ctx->policy->strict, .run_id = env->run_id, .job_id = ctx->job->id,
+            .run_lock = run_lock,
+        };
+        LG_AUTOFREE char *xml = lg_domxml_build(&params);
+        progress(ctx, "starting %s (ssh on 127.0.0.1:%d)", ctx->name, ctx->port);
+        rc = ctx->ops->launch(env->backend, xml, &handlers, &ctx->vm);
+        if (rc < 0)
+            LG_DEBUG("%s: launch attempt %d failed: %s", ctx->job->id, attempt + 1, lg_error_msg());
+    }
+    if (rc < 0) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, lg_error_msg());
+        return rc;
+    }
+    LG_AUTOFREE char *health = ctx->job->build->health
+        ? lg_os_in_dir(ctx->profile->os, lg_os_build_dir(ctx->profile->os), ctx->job->build->health) : NULL;
+    lg_heartbeat_params hb = {
+        .mon = ctx->mon, .backend = env->backend, .vm = ctx->vm, .target = transport_target(ctx),
+        .interval_s = ctx->policy->heartbeat_interval_s, .misses = ctx->policy->heartbeat_misses,
+        .health_command = health, .job_id = ctx->job->id,
+    };
+    ctx->heartbeat = lg_heartbeat_start(&hb);
+    return 0;
+}
+
+/* The scenario's steps, until one fails or a signal decides. */
+static void run_steps(job_ctx *ctx)
+{
+    const lg_scenario *scenario = ctx->job->scenario;
+    for (size_t i = 0; i < scenario->n_steps && !cancelled(ctx); i++) {
+        const lg_step *step = &scenario->steps[i];
+        progress(ctx, "step %zu/%zu %s", i + 1, scenario->n_steps, lg_step_kind_name(step->kind));
+        if (run_step(ctx, step) < 0)
+            break;
+    }
+}
+
+/* The decision's evidence, taken while the domain still exists (a panicked
+ * guest is kept paused for this): the rest of the report, the screen and,
+ * on a crash when the policy asks, guest memory. */
+static void collect_evidence(job_ctx *ctx, lg_job_result *result)
+{
+    bool interrupted = atomic_load(ctx->env->interrupted);
+    if (!lg_monitor_decided(ctx->mon)) {
+        if (interrupted)
+            lg_monitor_fail(ctx->mon, LG_FAIL_INTERRUPTED);
+        else
+            check_state(ctx);
+    }
+    if (lg_monitor_decided(ctx->mon) && !interrupted) {
+        progress(ctx, "collecting evidence");
+        lg_monitor_wait_evidence(ctx->mon);
+    }
     lg_verdict verdict = lg_monitor_verdict(ctx->mon);
-    if (!ctx->dom || verdict == LG_VERDICT_PASS || verdict == LG_VERDICT_INFRA_ERROR)
+    if (!ctx->vm || !lg_verdict_blocks(verdict))
         return;
-    LG_AUTOFREE char *stem = lg_strdup_printf("%s/screenshot", job_dir);
-    LG_AUTOFREE char *shot = lg_domain_screenshot(ctx->dom, stem);
+    LG_AUTOFREE char *stem = lg_strdup_printf("%s/screenshot", ctx->job_dir);
+    LG_AUTOFREE char *shot = ctx->ops->screenshot(ctx->vm, stem);
     if (shot)
         result->screenshot = lg_strdup_printf("jobs/%s/%s", ctx->job->id, strrchr(shot, '/') + 1);
     else
@@ -559,29 +544,26 @@ static void collect_artifacts(job_ctx *ctx, const char *job_dir, lg_job_result *
     if (verdict != LG_VERDICT_CRASH || !ctx->policy->memory_dump_on_crash)
         return;
     progress(ctx, "saving guest memory dump");
-    LG_AUTOFREE char *dump = lg_strdup_printf("%s/memory.kdump", job_dir);
-    if (lg_domain_memory_dump(ctx->dom, dump) == 0)
+    LG_AUTOFREE char *dump = lg_strdup_printf("%s/memory.kdump", ctx->job_dir);
+    if (ctx->ops->memory_dump(ctx->vm, dump) == 0)
         result->memory_dump = lg_strdup_printf("jobs/%s/memory.kdump", ctx->job->id);
     else
         LG_WARN("%s: no memory dump: %s", ctx->job->id, lg_error_msg());
 }
 
 /* libvirt's logs of the domain, once it is gone: into the job's results */
-static void take_hypervisor_logs(job_ctx *ctx, const char *name, const char *job_dir, lg_job_result *result)
+static void take_hypervisor_logs(job_ctx *ctx, lg_job_result *result)
 {
-    const char *uri = lg_conn_uri(ctx->env->conn);
     static const struct { lg_hvlog_kind kind; const char *file; } logs[] = {
         { LG_HVLOG_QEMU, "qemu.log" },
         { LG_HVLOG_SWTPM, "swtpm.log" },
     };
-    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
-        LG_AUTOFREE char *dest = lg_strdup_printf("%s/%s", job_dir, logs[i].file);
-        int rc = lg_hvlog_move(uri, name, logs[i].kind, dest);
-        if (rc < 0) {
+    for (size_t i = 0; i < LG_N_ELEMENTS(logs); i++) {
+        LG_AUTOFREE char *dest = lg_strdup_printf("%s/%s", ctx->job_dir, logs[i].file);
+        int rc = ctx->ops->take_log(ctx->env->backend, ctx->name, logs[i].kind, dest);
+        if (rc < 0)
             LG_WARN("%s: %s", ctx->job->id, lg_error_msg());
-            continue;
-        }
-        if (rc == 0)
+        if (rc <= 0)
             continue;
         char *rel = lg_strdup_printf("jobs/%s/%s", ctx->job->id, logs[i].file);
         if (logs[i].kind == LG_HVLOG_QEMU)
@@ -590,6 +572,70 @@ static void take_hypervisor_logs(job_ctx *ctx, const char *name, const char *job
             result->swtpm_log = rel;
     }
 }
+
+/* Always runs, whatever happened before: the heartbeat stopped, the domain
+ * destroyed (or kept for an engineer), the overlay and port released, and
+ * the monitor's decision written into result. */
+static void teardown(job_ctx *ctx, lg_job_result *result)
+{
+    lg_heartbeat_stop(ctx->heartbeat);
+    ctx->heartbeat = NULL;
+    bool decided = lg_monitor_decided(ctx->mon);
+    result->step = decided && ctx->step ? strdup(ctx->step) : NULL;
+    result->files = ctx->files;
+    result->n_files = ctx->n_files;
+    ctx->files = NULL;
+    drop_session(ctx);
+    lg_verdict verdict = lg_monitor_verdict(ctx->mon);
+    if (ctx->env->keep_failed && ctx->vm && lg_verdict_blocks(verdict)) {
+        /* for an engineer to attach to: `labgate gc` removes it once this
+         * run's lock is gone */
+        result->kept_domain = strdup(ctx->ops->vm_name(ctx->vm));
+        result->kept_overlay = strdup(ctx->overlay);
+        result->kept_port = ctx->port;
+        ctx->ops->release(ctx->vm);
+        ctx->overlay_made = false;
+    } else {
+        /* after this no event reaches the monitor */
+        if (ctx->vm && ctx->ops->destroy(ctx->vm) < 0)
+            LG_WARN("%s: %s (labgate gc removes it)", ctx->job->id, lg_error_msg());
+        /* also when the domain never started: QEMU's or swtpm's log says why */
+        if (ctx->mon && ctx->job_dir)
+            take_hypervisor_logs(ctx, result);
+    }
+    ctx->vm = NULL;
+    if (ctx->overlay_made && ctx->ops->overlay_remove(ctx->env->backend, ctx->overlay) < 0)
+        LG_WARN("%s", lg_error_msg());
+    if (ctx->port > 0)
+        lg_port_release(ctx->port);
+    lg_evidence_clear(&result->evidence);
+    lg_monitor_result(ctx->mon, &result->evidence);
+    result->boots = lg_monitor_boot(ctx->mon);
+    lg_monitor_free(ctx->mon);
+    free(ctx->job_dir);
+    free(ctx->name);
+    free(ctx->overlay);
+    result->duration_s = (double)(lg_now_ms() - ctx->start_ms) / 1000.0;
+}
+
+void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
+{
+    lg_job_result_init(result);
+    job_ctx ctx = {
+        .env = env, .job = job, .profile = job->guest->profile, .policy = &env->matrix->policy,
+        .ops = env->backend->ops, .port = -1, .start_ms = lg_now_ms(),
+    };
+    result->console_log = lg_strdup_printf("jobs/%s/console.log", job->id);
+
+    if (prepare(&ctx) < 0 || launch(&ctx) < 0)
+        goto teardown;
+    run_steps(&ctx);
+    collect_evidence(&ctx, result);
+teardown:
+    teardown(&ctx, result);
+}
+
+/* ---------------------------------------------------------------- results */
 
 size_t lg_job_artifacts(const lg_job_result *result, lg_artifact out[LG_JOB_ARTIFACT_KINDS])
 {
@@ -607,6 +653,20 @@ size_t lg_job_artifacts(const lg_job_result *result, lg_artifact out[LG_JOB_ARTI
     return n;
 }
 
+void lg_job_result_init(lg_job_result *result)
+{
+    memset(result, 0, sizeof(*result));
+    lg_evidence_init(&result->evidence);
+}
+
+void lg_job_result_not_run(lg_job_result *result, const char *why)
+{
+    lg_job_result_clear(result);
+    result->evidence.verdict = LG_VERDICT_INFRA_ERROR;
+    result->evidence.signal = LG_SIGNAL_HYPERVISOR;
+    result->evidence.title = strdup(why);
+}
+
 void lg_job_result_clear(lg_job_result *result)
 {
     lg_evidence_clear(&result->evidence);
@@ -621,136 +681,5 @@ void lg_job_result_clear(lg_job_result *result)
     free(result->files);
     free(result->kept_domain);
     free(result->kept_overlay);
-    memset(result, 0, sizeof(*result));
-}
-
-void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
-{
-    int64_t start = lg_now_ms();
-    memset(result, 0, sizeof(*result));
-    job_ctx ctx = {
-        .env = env, .job = job, .profile = job->guest->profile, .policy = &env->matrix->policy, .port = -1,
-        .os = lg_os_from_name(job->guest->profile->os),
-    };
-    pthread_mutex_init(&ctx.hb_lock, NULL);
-    lg_cond_init_monotonic(&ctx.hb_cond);
-
-    LG_AUTOFREE char *job_dir = lg_strdup_printf("%s/jobs/%s", env->out_dir, job->id);
-    LG_AUTOFREE char *console_path = lg_strdup_printf("%s/console.log", job_dir);
-    LG_AUTOFREE char *name = lg_strdup_printf("labgate-%s-%s", env->run_id, job->id);
-    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/%s.qcow2", lg_overlay_dir(), name);
-    bool overlay_made = false;
-    result->console_log = lg_strdup_printf("jobs/%s/console.log", job->id);
-
-    int rc = lg_mkdir_p(job_dir, 0755);
-    if (rc == 0)
-        rc = lg_monitor_new(console_path, (int)scaled_ms(&ctx, env->matrix->policy.crash_grace_s), &ctx.mon);
-    if (rc < 0) {
-        result->evidence = (lg_evidence){
-            .verdict = LG_VERDICT_INFRA_ERROR, .signal = LG_SIGNAL_HYPERVISOR,
-            .title = lg_strdup_printf("cannot create %s: %s", job_dir, strerror(-rc)),
-            .panic_time_s = -1, .report_time_s = -1, .last_answer_s = -1,
-        };
-        goto out;
-    }
-
-    if (check_guest_files(&ctx) < 0)
-        goto teardown;
-    progress(&ctx, "creating overlay");
-    if (lg_overlay_create(ctx.profile->disk, overlay) < 0) {
-        lg_monitor_post(ctx.mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
-        goto teardown;
-    }
-    overlay_made = true;
-
-    lg_domain_handlers handlers = {
-        .console = on_console, .lifecycle = on_lifecycle, .reboot = on_reboot, .watchdog = on_watchdog,
-        .panic_details = on_panic_details, .opaque = &ctx,
-    };
-    /* The port may be taken by someone else between our probe and QEMU's
-     * bind; a fresh port on a second attempt settles it. */
-    for (int attempt = 0; attempt < 3 && !ctx.dom; attempt++) {
-        if (ctx.port > 0)
-            lg_port_release(ctx.port);
-        ctx.port = lg_port_reserve();
-        if (ctx.port < 0)
-            break;
-        LG_AUTOFREE char *run_lock = lg_run_lock_path(env->run_id);
-        lg_domxml_params params = {
-            .profile = ctx.profile, .name = name, .overlay_path = overlay, .ssh_host_port = ctx.port,
-            .kvm = env->kvm, .strict = env->matrix->policy.strict, .run_id = env->run_id, .job_id = job->id,
-            .run_lock = run_lock,
-        };
-        LG_AUTOFREE char *xml = lg_domxml_build(&params);
-        progress(&ctx, "starting %s (ssh on 127.0.0.1:%d)", name, ctx.port);
-        rc = xml ? lg_domain_launch(env->conn, xml, &handlers, &ctx.dom) : -ENOMEM;
-        if (rc < 0)
-            LG_DEBUG("%s: launch attempt %d failed: %s", job->id, attempt + 1, lg_error_msg());
-        if (rc < 0 && !strstr(lg_error_msg(), "forward"))
-            break;
-    }
-    if (!ctx.dom) {
-        lg_monitor_post(ctx.mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "%s", lg_error_msg());
-        goto teardown;
-    }
-
-    if (pthread_create(&ctx.hb_thread, NULL, heartbeat, &ctx) == 0)
-        ctx.hb_started = true;
-
-    for (size_t i = 0; i < job->scenario->n_steps && !cancelled(&ctx); i++) {
-        const lg_step *step = &job->scenario->steps[i];
-        progress(&ctx, "step %zu/%zu %s", i + 1, job->scenario->n_steps, lg_step_kind_name(step->kind));
-        if (run_step(&ctx, step) < 0)
-            break;
-    }
-    if (!lg_monitor_decided(ctx.mon)) {
-        if (atomic_load(env->interrupted))
-            lg_monitor_post(ctx.mon, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "interrupted (Ctrl-C)");
-        else
-            check_state(&ctx);
-    }
-    if (lg_monitor_decided(ctx.mon) && !atomic_load(env->interrupted)) {
-        progress(&ctx, "collecting evidence");
-        lg_monitor_wait_evidence(ctx.mon);
-    }
-
-    collect_artifacts(&ctx, job_dir, result);
-
-teardown:
-    if (ctx.hb_started) {
-        pthread_mutex_lock(&ctx.hb_lock);
-        ctx.hb_stop = true;
-        pthread_cond_broadcast(&ctx.hb_cond);
-        pthread_mutex_unlock(&ctx.hb_lock);
-        pthread_join(ctx.hb_thread, NULL);
-    }
-    result->step = lg_monitor_decided(ctx.mon) && ctx.step ? strdup(ctx.step) : NULL;
-    result->files = ctx.files;
-    result->n_files = ctx.n_files;
-    lg_transport_free(ctx.guest);
-    lg_verdict verdict = lg_monitor_verdict(ctx.mon);
-    if (env->keep_failed && ctx.dom && verdict != LG_VERDICT_PASS && verdict != LG_VERDICT_INFRA_ERROR) {
-        /* for an engineer to attach to: `labgate gc` removes it once this
-         * run's lock is gone */
-        result->kept_domain = strdup(lg_domain_name(ctx.dom));
-        result->kept_overlay = strdup(overlay);
-        result->kept_port = ctx.port;
-        lg_domain_release(ctx.dom);
-        overlay_made = false;
-    } else {
-        lg_domain_free(ctx.dom); /* after this no event reaches the monitor */
-        /* also when the domain never started: QEMU's or swtpm's log says why */
-        take_hypervisor_logs(&ctx, name, job_dir, result);
-    }
-    if (overlay_made && lg_overlay_remove(overlay) < 0)
-        LG_WARN("%s", lg_error_msg());
-    if (ctx.port > 0)
-        lg_port_release(ctx.port);
-    lg_monitor_result(ctx.mon, &result->evidence);
-    result->boots = lg_monitor_boot(ctx.mon);
-    lg_monitor_free(ctx.mon);
-out:
-    result->duration_s = (double)(lg_now_ms() - start) / 1000.0;
-    pthread_cond_destroy(&ctx.hb_cond);
-    pthread_mutex_destroy(&ctx.hb_lock);
+    lg_job_result_init(result);
 }

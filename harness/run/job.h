@@ -5,17 +5,16 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "backend.h"
+#include "model/evidence.h"
 #include "model/plan.h"
-#include "virt/conn.h"
-#include "watch/monitor.h"
 
 typedef struct lg_job_env {
     const lg_matrix *matrix;
-    lg_conn *conn;
+    lg_backend *backend;     /* the host's hypervisor and the guest, as the job sees them */
     const char *out_dir;     /* results/<run> */
     const char *run_id;
     bool kvm;
-    bool system_uri;         /* qemu:///system: QEMU runs unprivileged */
     atomic_bool *interrupted;
     bool keep_failed;        /* leave a failed job's VM for an engineer (repro --keep) */
     /* progress: called from the job's thread */
@@ -50,5 +49,12 @@ typedef struct lg_artifact {
 /* Those the job has, in report order; returns how many. */
 size_t lg_job_artifacts(const lg_job_result *result, lg_artifact out[LG_JOB_ARTIFACT_KINDS]);
 
+/* Runs the job: prepare -> launch -> steps -> collect evidence -> tear
+ * down.  result is always complete afterwards (lg_job_result_clear frees it). */
 void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result);
+/* A result with no verdict yet and every time unknown: what a job that
+ * never ran starts from. */
+void lg_job_result_init(lg_job_result *result);
+/* A job that never ran: INFRA_ERROR with why as its title. */
+void lg_job_result_not_run(lg_job_result *result, const char *why);
 void lg_job_result_clear(lg_job_result *result);

@@ -25,7 +25,7 @@ struct lg_progress {
     bool ticking, stop;
     job_state *jobs;
     size_t done;
-    size_t verdicts[LG_VERDICT_INFRA_ERROR + 1];
+    size_t verdicts[LG_VERDICT_MAX];
     int drawn_lines; /* of the table, to erase before the next draw */
 };
 
@@ -56,7 +56,7 @@ static void draw(lg_progress *p)
     clock_text(elapsed, sizeof(elapsed), now - p->start_ms);
     LG_AUTOBUF head = LG_BUF_INIT;
     lg_buf_printf(&head, "labgate %s  %zu/%zu done", elapsed, p->done, p->plan->n_jobs);
-    for (int v = LG_VERDICT_PASS; v <= LG_VERDICT_INFRA_ERROR; v++)
+    for (int v = 0; v < LG_VERDICT_MAX; v++)
         if (p->verdicts[v])
             lg_buf_printf(&head, "  %zu %s", p->verdicts[v], lg_verdict_name((lg_verdict)v));
     fprintf(p->out, "\033[1m%s\033[0m\n", head.data);

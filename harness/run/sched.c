@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "progress.h"
 #include "virt/accel.h"
 
@@ -51,9 +52,7 @@ static void *work(void *opaque)
         const lg_job *job = &s->plan->jobs[i];
         lg_job_result *res = &s->results[i];
         if (atomic_load(s->opts->interrupted)) {
-            res->evidence.verdict = LG_VERDICT_INFRA_ERROR;
-            res->evidence.signal = LG_SIGNAL_HYPERVISOR;
-            res->evidence.title = strdup("not run: interrupted (Ctrl-C)");
+            lg_job_result_not_run(res, "not run: interrupted (Ctrl-C)");
             continue;
         }
         lg_job_run(&w->env, job, res);
@@ -72,9 +71,7 @@ static void fail_host_jobs(sched *s, const char *why)
         lg_job_result *res = &s->results[i];
         if (res->evidence.title)
             continue;
-        res->evidence.verdict = LG_VERDICT_INFRA_ERROR;
-        res->evidence.signal = LG_SIGNAL_HYPERVISOR;
-        res->evidence.title = strdup(why);
+        lg_job_result_not_run(res, why);
     }
 }
 
@@ -85,20 +82,21 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     pthread_mutex_init(&s.lock, NULL);
     s.progress = lg_progress_new(plan, stderr, isatty(STDERR_FILENO) == 1, opts->quiet);
     *accel_used = "none";
+    /* a job that never runs (Ctrl-C, a dead host) reads as such, with no
+     * time anybody measured */
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        lg_job_result_init(&results[i]);
+    LG_AUTOBUF errors = LG_BUF_INIT;
 
     /* One connection per host, shared by its workers (libvirt connections
      * are thread-safe). */
     size_t n_workers = 0;
-    lg_conn **conns = calloc(m->n_hosts, sizeof(*conns));
-    int *slots = calloc(m->n_hosts, sizeof(*slots));
-    bool *kvm = calloc(m->n_hosts, sizeof(*kvm));
+    lg_conn **conns = lg_calloc(m->n_hosts, sizeof(*conns));
+    lg_backend **backends = lg_calloc(m->n_hosts, sizeof(*backends));
+    int *slots = lg_calloc(m->n_hosts, sizeof(*slots));
+    bool *kvm = lg_calloc(m->n_hosts, sizeof(*kvm));
     worker *workers = NULL;
-    if (!conns || !slots || !kvm) {
-        fail_host_jobs(&s, "out of memory");
-        goto out;
-    }
 
-    LG_AUTOBUF errors = LG_BUF_INIT;
     size_t total_slots = 0;
     for (size_t h = 0; h < m->n_hosts; h++) {
         const lg_host *host = &m->hosts[h];
@@ -129,20 +127,18 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     size_t cap = opts->max_parallel > 0 ? (size_t)opts->max_parallel : total_slots;
     if (cap > plan->n_jobs)
         cap = plan->n_jobs;
-    workers = calloc(cap ? cap : 1, sizeof(*workers));
-    if (!workers) {
-        fail_host_jobs(&s, "out of memory");
-        goto out;
-    }
+    workers = lg_calloc(cap ? cap : 1, sizeof(*workers));
     /* fill hosts in matrix order */
     for (size_t h = 0; h < m->n_hosts && n_workers < cap; h++) {
         const lg_host *host = &m->hosts[h];
+        if (conns[h])
+            backends[h] = lg_backend_libvirt_new(conns[h], strcmp(host->uri, "qemu:///system") == 0);
         for (int k = 0; conns[h] && k < slots[h] && n_workers < cap; k++) {
             worker *w = &workers[n_workers++];
             w->s = &s;
             w->env = (lg_job_env){
-                .matrix = m, .conn = conns[h], .out_dir = opts->out_dir, .run_id = opts->run_id, .kvm = kvm[h],
-                .system_uri = strcmp(host->uri, "qemu:///system") == 0,
+                .matrix = m, .backend = backends[h], .out_dir = opts->out_dir, .run_id = opts->run_id,
+                .kvm = kvm[h],
                 .interrupted = opts->interrupted, .progress = print_progress, .progress_opaque = &s,
                 .keep_failed = opts->keep_failed,
             };
@@ -170,9 +166,11 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
             pthread_join(workers[i].thread, NULL);
 
 out:
-    if (conns)
-        for (size_t h = 0; h < m->n_hosts; h++)
-            lg_conn_free(conns[h]);
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        lg_backend_free(backends[h]);
+        lg_conn_free(conns[h]);
+    }
+    free(backends);
     free(conns);
     free(slots);
     free(kvm);

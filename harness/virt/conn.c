@@ -1,4 +1,5 @@
 #include "conn.h"
+#include "libvirt-priv.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +17,9 @@ struct lg_conn {
     virConnectPtr virt;
     char *uri;
     atomic_bool lost;
+    pthread_mutex_t watch_lock;
+    struct close_watch { lg_conn_close_fn fn; void *opaque; } *watches;
+    size_t n_watches;
 };
 
 static pthread_t loop_thread;
@@ -144,6 +148,11 @@ static void on_close(virConnectPtr virt, int reason, void *opaque)
     (void)virt;
     lg_conn *conn = opaque;
     atomic_store(&conn->lost, true);
+    pthread_mutex_lock(&conn->watch_lock);
+    for (size_t i = 0; i < conn->n_watches; i++)
+        if (conn->watches[i].fn)
+            conn->watches[i].fn(conn->watches[i].opaque);
+    pthread_mutex_unlock(&conn->watch_lock);
     static const char *reasons[] = { "error", "end of file", "keepalive timeout", "client closed" };
     LG_DEBUG("connection to %s closed: %s", conn->uri,
              reason >= 0 && reason < 4 ? reasons[reason] : "unknown");
@@ -155,6 +164,7 @@ int lg_conn_open(const char *uri, lg_conn **out)
     if (!conn)
         return -ENOMEM;
     conn->uri = strdup(uri);
+    pthread_mutex_init(&conn->watch_lock, NULL);
     conn->virt = virConnectOpen(uri);
     if (!conn->virt) {
         lg_virt_error(uri);
@@ -180,7 +190,35 @@ void lg_conn_free(lg_conn *conn)
         virConnectClose(conn->virt);
     }
     free(conn->uri);
+    free(conn->watches);
+    pthread_mutex_destroy(&conn->watch_lock);
     free(conn);
+}
+
+int lg_conn_watch_close(lg_conn *conn, lg_conn_close_fn fn, void *opaque)
+{
+    pthread_mutex_lock(&conn->watch_lock);
+    size_t id = 0;
+    while (id < conn->n_watches && conn->watches[id].fn)
+        id++;
+    if (id == conn->n_watches) {
+        struct close_watch *grown = realloc(conn->watches, (conn->n_watches + 1) * sizeof(*grown));
+        if (!grown)
+            abort();
+        conn->watches = grown;
+        conn->n_watches++;
+    }
+    conn->watches[id] = (struct close_watch){ fn, opaque };
+    pthread_mutex_unlock(&conn->watch_lock);
+    return (int)id;
+}
+
+void lg_conn_unwatch_close(lg_conn *conn, int id)
+{
+    pthread_mutex_lock(&conn->watch_lock);
+    if (id >= 0 && (size_t)id < conn->n_watches)
+        conn->watches[id] = (struct close_watch){ NULL, NULL };
+    pthread_mutex_unlock(&conn->watch_lock);
 }
 
 bool lg_conn_lost(lg_conn *conn)

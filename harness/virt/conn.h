@@ -5,9 +5,6 @@
 #pragma once
 #include <stdbool.h>
 
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
-
 typedef struct lg_conn lg_conn;
 
 /* Registers libvirt's default event loop and runs it on a thread.  Must be
@@ -20,7 +17,11 @@ void lg_conn_free(lg_conn *conn);
 /* True once libvirt reported the connection closed (daemon died, keepalive). */
 bool lg_conn_lost(lg_conn *conn);
 const char *lg_conn_uri(lg_conn *conn);
-virConnectPtr lg_conn_virt(lg_conn *conn);
+/* Calls fn(opaque) on the event thread when the connection closes; returns
+ * an id for lg_conn_unwatch_close.  After unwatch returns, fn is not called. */
+typedef void (*lg_conn_close_fn)(void *opaque);
+int lg_conn_watch_close(lg_conn *conn, lg_conn_close_fn fn, void *opaque);
+void lg_conn_unwatch_close(lg_conn *conn, int id);
 /* Waits (up to timeout_ms) until the event-loop thread has run one more
  * iteration: a callback that was being dispatched when it was removed has
  * then returned.  Returns 0, or -ETIMEDOUT. */
@@ -28,8 +29,6 @@ int lg_virt_event_barrier(int timeout_ms);
 /* The host's CPUs and the memory it could give guests (free + buffers +
  * page cache), in MiB.  Returns 0 or a negative errno (message set). */
 int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib);
-/* Records libvirt's last error message via lg_error_set, prefixed by what. */
-void lg_virt_error(const char *what);
 
 #include "base/cleanup.h"
 LG_DEFINE_AUTOPTR(lg_conn, lg_conn_free)

@@ -8,9 +8,11 @@
 
 #include <libvirt/libvirt-qemu.h>
 
+#include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "guard.h"
+#include "libvirt-priv.h"
 
 LG_LOG_INIT("virt");
 
@@ -24,6 +26,7 @@ typedef struct sink {
     pthread_mutex_t lock;
     bool closing;
     lg_domain_handlers handlers;
+    char *name;          /* the domain's, for events */
     atomic_int refs;
 } sink;
 
@@ -38,6 +41,7 @@ struct lg_domain {
     int panic_cb;
     virStreamPtr console;
     bool console_cb;
+    int close_watch;
 };
 
 static sink *sink_ref(sink *s)
@@ -51,49 +55,95 @@ static void sink_unref(void *opaque)
     sink *s = opaque;
     if (s && atomic_fetch_sub(&s->refs, 1) == 1) {
         pthread_mutex_destroy(&s->lock);
+        free(s->name);
         free(s);
     }
+}
+
+static const char *const event_kind_names[] = {
+    [LG_DOMAIN_EVENT_PANICKED] = "panicked",
+    [LG_DOMAIN_EVENT_STOPPED_FAILED] = "stopped-failed",
+    [LG_DOMAIN_EVENT_POWERED_OFF] = "powered-off",
+    [LG_DOMAIN_EVENT_STOPPED] = "stopped",
+    [LG_DOMAIN_EVENT_REBOOTED] = "rebooted",
+    [LG_DOMAIN_EVENT_WATCHDOG] = "watchdog",
+    [LG_DOMAIN_EVENT_CONNECTION_LOST] = "connection-lost",
+};
+_Static_assert(LG_N_ELEMENTS(event_kind_names) == LG_DOMAIN_EVENT_MAX, "a name per event kind");
+
+const char *lg_domain_event_kind_name(lg_domain_event_kind kind)
+{
+    return (unsigned)kind < LG_DOMAIN_EVENT_MAX ? event_kind_names[kind] : "?";
+}
+
+/* Delivers one typed event to the job, unless the domain is closing. */
+static void deliver(sink *s, lg_domain_event *ev)
+{
+    pthread_mutex_lock(&s->lock);
+    ev->domain = s->name;
+    if (!s->closing && s->handlers.event) {
+        LG_DEBUG("%s: %s", s->name, lg_domain_event_kind_name(ev->kind));
+        s->handlers.event(s->handlers.opaque, ev);
+    }
+    pthread_mutex_unlock(&s->lock);
 }
 
 static void on_lifecycle(virConnectPtr c, virDomainPtr d, int event, int detail, void *opaque)
 {
     (void)c; (void)d;
-    sink *s = opaque;
-    pthread_mutex_lock(&s->lock);
-    if (!s->closing && s->handlers.lifecycle)
-        s->handlers.lifecycle(s->handlers.opaque, event, detail);
-    pthread_mutex_unlock(&s->lock);
+    lg_domain_event ev = { .kind = LG_DOMAIN_EVENT_MAX };
+    switch (event) {
+    case VIR_DOMAIN_EVENT_CRASHED:
+        ev.kind = LG_DOMAIN_EVENT_PANICKED;
+        ev.crashloaded = detail == VIR_DOMAIN_EVENT_CRASHED_CRASHLOADED;
+        break;
+    case VIR_DOMAIN_EVENT_STOPPED:
+        switch (detail) {
+        case VIR_DOMAIN_EVENT_STOPPED_CRASHED: ev.kind = LG_DOMAIN_EVENT_PANICKED; break;
+        case VIR_DOMAIN_EVENT_STOPPED_FAILED: ev.kind = LG_DOMAIN_EVENT_STOPPED_FAILED; break;
+        case VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN: ev.kind = LG_DOMAIN_EVENT_POWERED_OFF; break;
+        default: ev.kind = LG_DOMAIN_EVENT_STOPPED; break;
+        }
+        break;
+    default:
+        LG_DEBUG("lifecycle event %d detail %d", event, detail);
+        return;
+    }
+    deliver(opaque, &ev);
 }
 
 static void on_reboot(virConnectPtr c, virDomainPtr d, void *opaque)
 {
     (void)c; (void)d;
-    sink *s = opaque;
-    pthread_mutex_lock(&s->lock);
-    if (!s->closing && s->handlers.reboot)
-        s->handlers.reboot(s->handlers.opaque);
-    pthread_mutex_unlock(&s->lock);
+    deliver(opaque, &(lg_domain_event){ .kind = LG_DOMAIN_EVENT_REBOOTED });
 }
 
 static void on_watchdog(virConnectPtr c, virDomainPtr d, int action, void *opaque)
 {
     (void)c; (void)d;
-    sink *s = opaque;
-    pthread_mutex_lock(&s->lock);
-    if (!s->closing && s->handlers.watchdog)
-        s->handlers.watchdog(s->handlers.opaque, action);
-    pthread_mutex_unlock(&s->lock);
+    static const char *const actions[] = { "none", "pause", "reset", "poweroff", "shutdown", "debug", "inject-nmi" };
+    deliver(opaque, &(lg_domain_event){
+        .kind = LG_DOMAIN_EVENT_WATCHDOG,
+        .watchdog_action = action >= 0 && action < (int)LG_N_ELEMENTS(actions) ? actions[action] : "unknown",
+    });
 }
 
 static void on_qemu_event(virConnectPtr c, virDomainPtr d, const char *event, long long seconds,
                           unsigned int micros, const char *details, void *opaque)
 {
     (void)c; (void)d; (void)event;
-    sink *s = opaque;
-    pthread_mutex_lock(&s->lock);
-    if (!s->closing && s->handlers.panic_details)
-        s->handlers.panic_details(s->handlers.opaque, details, (int64_t)seconds * 1000000 + micros);
-    pthread_mutex_unlock(&s->lock);
+    LG_DEBUG("GUEST_PANICKED %s", details ? details : "");
+    lg_domain_event ev = {
+        .kind = LG_DOMAIN_EVENT_PANICKED, .qemu_event = true,
+        .qemu_wall_us = (int64_t)seconds * 1000000 + micros,
+    };
+    ev.has_details = lg_panic_info_parse(details, &ev.details);
+    deliver(opaque, &ev);
+}
+
+static void on_connection_closed(void *opaque)
+{
+    deliver(opaque, &(lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST });
 }
 
 static void on_console(virStreamPtr st, int events, void *opaque)
@@ -135,17 +185,21 @@ virDomainPtr lg_domain_virt(lg_domain *dom)
     return dom->virt;
 }
 
-int lg_domain_state(lg_domain *dom, int *state, int *reason)
+int lg_domain_crashed(lg_domain *dom, bool *crashed)
 {
-    if (virDomainGetState(dom->virt, state, reason, 0) < 0) {
+    int state, reason;
+    if (virDomainGetState(dom->virt, &state, &reason, 0) < 0) {
         lg_virt_error("virDomainGetState");
         return -EIO;
     }
+    *crashed = state == VIR_DOMAIN_CRASHED || (state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_CRASHED) ||
+               (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_CRASHED);
     return 0;
 }
 
 int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *handlers, lg_domain **out)
 {
+    lg_error_clear();
     virConnectPtr virt = lg_conn_virt(conn);
     lg_domain *dom = calloc(1, sizeof(*dom));
     sink *s = calloc(1, sizeof(*s));
@@ -159,7 +213,7 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
     atomic_store(&s->refs, 1);
     dom->sink = s;
     dom->conn = conn;
-    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = dom->panic_cb = -1;
+    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = dom->panic_cb = dom->close_watch = -1;
 
     dom->virt = virDomainDefineXML(virt, xml);
     if (!dom->virt) {
@@ -169,6 +223,9 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
     }
     const char *name = virDomainGetName(dom->virt);
     dom->name = strdup(name ? name : "?");
+    /* before any callback can run: an event always names its domain */
+    s->name = strdup(dom->name);
+    dom->close_watch = lg_conn_watch_close(conn, on_connection_closed, s);
 
     dom->lifecycle_cb = virConnectDomainEventRegisterAny(
         virt, dom->virt, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
@@ -198,9 +255,13 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
     }
 
     if (virDomainCreateWithFlags(dom->virt, VIR_DOMAIN_START_PAUSED) < 0) {
+        /* QEMU's own words are all libvirt passes on: a host port taken
+         * between our probe and QEMU's bind is worth a code of its own */
+        const char *msg = virGetLastErrorMessage();
+        int rc = msg && strstr(msg, "forward") ? -EADDRINUSE : -EIO;
         lg_virt_error("cannot start the domain");
         lg_domain_free(dom);
-        return -EIO;
+        return rc;
     }
 
     dom->console = virStreamNew(virt, VIR_STREAM_NONBLOCK);
@@ -242,6 +303,8 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
 static void detach(lg_domain *dom)
 {
     virConnectPtr virt = lg_conn_virt(dom->conn);
+    if (dom->close_watch >= 0)
+        lg_conn_unwatch_close(dom->conn, dom->close_watch);
     if (dom->sink) {
         pthread_mutex_lock(&dom->sink->lock);
         dom->sink->closing = true;
@@ -287,25 +350,34 @@ int lg_virt_domain_remove(virDomainPtr dom)
     return rc;
 }
 
-void lg_domain_free(lg_domain *dom)
+int lg_domain_destroy(lg_domain *dom)
 {
     if (!dom)
-        return;
+        return 0;
     detach(dom);
+    int rc = 0;
     if (dom->virt) {
-        if (lg_virt_domain_remove(dom->virt) < 0)
-            LG_WARN("%s: %s", dom->name, lg_error_msg());
+        rc = lg_virt_domain_remove(dom->virt);
         virDomainFree(dom->virt);
     }
     sink_unref(dom->sink);
     free(dom->name);
     free(dom);
+    return rc;
+}
+
+void lg_domain_free(lg_domain *dom)
+{
+    LG_ERROR_PRESERVE;
+    if (lg_domain_destroy(dom) < 0)
+        LG_DEBUG("%s", lg_error_msg());
 }
 
 void lg_domain_release(lg_domain *dom)
 {
     if (!dom)
         return;
+    LG_ERROR_PRESERVE;
     detach(dom);
     if (dom->virt)
         virDomainFree(dom->virt);

@@ -1,34 +1,66 @@
 /* One labgate guest domain: defined, started, watched, and always torn down
  * (destroyed and undefined) by lg_domain_free. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "conn.h"
 
+#include "model/panicinfo.h"
+
 typedef struct lg_domain lg_domain;
+
+/* What libvirt says about a domain, as typed events: nothing above virt/
+ * sees libvirt's constants, JSON or handles. */
+typedef enum {
+    LG_DOMAIN_EVENT_PANICKED,        /* the guest's panic device fired */
+    LG_DOMAIN_EVENT_STOPPED_FAILED,  /* the QEMU process failed */
+    LG_DOMAIN_EVENT_POWERED_OFF,     /* the guest shut itself down */
+    LG_DOMAIN_EVENT_STOPPED,         /* destroyed or stopped from outside */
+    LG_DOMAIN_EVENT_REBOOTED,        /* a guest reset (one reset may emit several) */
+    LG_DOMAIN_EVENT_WATCHDOG,        /* the guest's watchdog device fired */
+    LG_DOMAIN_EVENT_CONNECTION_LOST, /* the libvirt connection closed */
+    LG_DOMAIN_EVENT_MAX
+} lg_domain_event_kind;
+
+typedef struct lg_domain_event {
+    lg_domain_event_kind kind;
+    const char *domain;        /* the domain's name */
+    /* PANICKED: either libvirt's lifecycle event (crashloaded says the
+     * kernel loaded its crash kernel), or QEMU's own GUEST_PANICKED
+     * (qemu_event), which carries QEMU's timestamp of it (wall clock,
+     * microseconds since the epoch) and, where the guest told it (hyper-v
+     * crash MSRs: Windows), the parsed details */
+    bool crashloaded;
+    bool qemu_event;
+    int64_t qemu_wall_us;
+    bool has_details;
+    lg_panic_info details;
+    /* WATCHDOG: the action QEMU took (libvirt's name) */
+    const char *watchdog_action;
+} lg_domain_event;
+
+const char *lg_domain_event_kind_name(lg_domain_event_kind kind);
 
 /* Called on libvirt's event thread; never after lg_domain_free returns. */
 typedef struct lg_domain_handlers {
+    void (*event)(void *opaque, const lg_domain_event *event);
     void (*console)(void *opaque, const char *data, size_t len);
-    void (*lifecycle)(void *opaque, int event, int detail);
-    void (*reboot)(void *opaque);
-    /* action: a virDomainEventWatchdogAction */
-    void (*watchdog)(void *opaque, int action);
-    /* QEMU's GUEST_PANICKED event data (JSON), with the guest's own crash
-     * details where it has them (hyper-v crash MSRs), and QEMU's timestamp of
-     * it (wall clock, microseconds since the epoch) */
-    void (*panic_details)(void *opaque, const char *details_json, int64_t qemu_wall_us);
     void *opaque;
 } lg_domain_handlers;
 
 /* Defines the domain, registers its events, starts it paused, attaches the
  * serial console stream, then resumes it, so no console byte is missed. */
+/* -EADDRINUSE: QEMU could not bind a forwarded host port (taken since it
+ * was probed: try another); -EIO otherwise; the message is set. */
 int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *handlers,
                      lg_domain **out);
 const char *lg_domain_name(lg_domain *dom);
-/* virDomainGetState: the backstop when an event was missed. */
-int lg_domain_state(lg_domain *dom, int *state, int *reason);
+/* The backstop when an event was missed: does libvirt's domain state say
+ * the guest crashed (crashed, paused or running after a crash)?  0 and
+ * *crashed, or -EIO with the message set. */
+int lg_domain_crashed(lg_domain *dom, bool *crashed);
 /* Evidence (virt/evidence.c).  The screenshot needs the display the domain
  * XML gives every guest; it is written to path_stem plus the extension of
  * the format libvirt delivers, and that path returned (NULL on failure).
@@ -36,12 +68,10 @@ int lg_domain_state(lg_domain *dom, int *state, int *reason);
 char *lg_domain_screenshot(lg_domain *dom, const char *path_stem);
 int lg_domain_memory_dump(lg_domain *dom, const char *path);
 lg_conn *lg_domain_conn(lg_domain *dom);
-virDomainPtr lg_domain_virt(lg_domain *dom);
-/* Destroys (if running) and undefines any domain, with its UEFI varstore
- * and TPM state: what lg_domain_free and `labgate gc` both do.  0, or -EIO
- * with the message set. */
-int lg_virt_domain_remove(virDomainPtr dom);
-/* Detaches handlers, destroys and undefines.  Accepts NULL. */
+/* Detaches handlers, destroys, undefines and frees.  Accepts NULL.  0, or
+ * -EIO with the message set (the domain may be left behind: gc). */
+int lg_domain_destroy(lg_domain *dom);
+/* lg_domain_destroy for cleanup paths: keeps the message being reported. */
 void lg_domain_free(lg_domain *dom);
 /* Detaches handlers and leaves the domain as it is (crashed, paused or
  * running) for an engineer to attach to.  Accepts NULL. */

@@ -55,13 +55,13 @@ char *lg_domxml_build(const lg_domxml_params *params)
     snprintf(num, sizeof(num), "%d", p->vcpus);
     add(dom, "vcpu", num);
 
-    bool x86 = strcmp(p->arch, "x86_64") == 0;
-    bool windows = strcmp(p->os, "windows") == 0;
+    bool x86 = lg_arch_info_of(p->arch)->x86;
+    bool windows = p->os == LG_OS_WINDOWS;
     xmlNodePtr os = add(dom, "os", NULL);
     if (p->efi)
         set(os, "firmware", "efi"); /* libvirt picks the build from the host's descriptors */
     xmlNodePtr type = add(os, "type", "hvm");
-    set(type, "arch", p->arch);
+    set(type, "arch", lg_arch_name(p->arch));
     set(type, "machine", p->machine);
     if (p->efi) {
         xmlNodePtr fw = add(os, "firmware", NULL);
@@ -182,7 +182,7 @@ char *lg_domxml_build(const lg_domxml_params *params)
     }
     if (p->panic_hyperv)
         set(add(devices, "panic", NULL), "model", "hyperv");
-    if (strcmp(p->panic_model, "isa") == 0) {
+    if (p->panic_model == LG_PANIC_ISA) {
         xmlNodePtr panic = add(devices, "panic", NULL);
         set(panic, "model", "isa");
         xmlNodePtr addr = add(panic, "address", NULL);
@@ -243,7 +243,7 @@ char *lg_domxml_build(const lg_domxml_params *params)
     qemu_arg(cmd, qemu_ns, netdev);
     qemu_arg(cmd, qemu_ns, "-device");
     qemu_arg(cmd, qemu_ns, nic);
-    if (strcmp(p->panic_model, "pvpanic-pci") == 0) {
+    if (p->panic_model == LG_PANIC_PVPANIC_PCI) {
         /* libvirt 9.0 has no pvpanic model for PCI; QEMU reports its
          * panic event all the same, and libvirt turns it into CRASHED */
         LG_AUTOFREE char *pvpanic = lg_strdup_printf("pvpanic-pci,bus=%s,addr=0x11", bus);

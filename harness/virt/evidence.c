@@ -5,6 +5,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "libvirt-priv.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "domain.h"

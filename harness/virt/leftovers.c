@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 
 #include "base/error.h"
+#include "libvirt-priv.h"
 #include "domain.h"
 #include "domxml.h"
 

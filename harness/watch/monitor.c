@@ -23,7 +23,6 @@ LG_LOG_INIT("monitor");
  * come down the console, a boot or two at TCG speed */
 #define BOOT_LOOP_EVIDENCE_MS 20000
 #define BOOT_LOOP_RESETS 2
-#define SIGNAL_KINDS (LG_SIGNAL_WATCHDOG + 1)
 /* printk timestamp samples kept for the console clock */
 #define CLOCK_SAMPLES 256
 /* only samples this close (guest time) to the report line estimate its
@@ -75,8 +74,8 @@ struct lg_monitor {
     int64_t start_us;
     int64_t panic_us;        /* QEMU's panic timestamp on our clock, 0 none */
     int64_t last_answer_us;  /* 0 never */
-    lg_signal_note notes[SIGNAL_KINDS];
-    size_t note_order[SIGNAL_KINDS];
+    lg_signal_note notes[LG_SIGNAL_MAX];
+    size_t note_order[LG_SIGNAL_MAX];
     size_t n_notes;
 
     bool decided;
@@ -214,7 +213,7 @@ void lg_monitor_free(lg_monitor *mon)
     lg_buf_free(&mon->before_reset);
     lg_buf_free(&mon->loop_tail);
     free(mon->title);
-    for (size_t i = 0; i < SIGNAL_KINDS; i++)
+    for (size_t i = 0; i < LG_SIGNAL_MAX; i++)
         free(mon->notes[i].title);
     pthread_cond_destroy(&mon->cond);
     pthread_mutex_destroy(&mon->lock);
@@ -227,13 +226,13 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
     lg_finding incoming = { .verdict = verdict, .signal = signal, .title = title, .title_is_specific = specific };
     int64_t now_us = lg_now_us();
     int64_t now = lg_now_ms();
-    if ((int)signal >= 0 && signal < SIGNAL_KINDS && !mon->notes[signal].title) {
+    if ((int)signal >= 0 && signal < LG_SIGNAL_MAX && !mon->notes[signal].title) {
         mon->notes[signal] = (lg_signal_note){
             .signal = signal, .verdict = verdict,
             .time_s = (double)(now_us - mon->start_us) / 1e6, .title = strdup(title),
         };
         mon->note_order[mon->n_notes++] = signal;
-    } else if ((int)signal >= 0 && signal < SIGNAL_KINDS && specific) {
+    } else if ((int)signal >= 0 && signal < LG_SIGNAL_MAX && specific) {
         /* the same signal naming what failed (a console report's guilty
          * function): a better title, first time kept */
         free(mon->notes[signal].title);
@@ -345,9 +344,12 @@ void lg_monitor_console(lg_monitor *mon, const char *data, size_t len)
     /* the header was the chunk's last line (otherwise on_console_line started it) */
     if (!mon->excerpt_started && lg_scanner_hit(mon->scanner))
         start_excerpt(mon, lg_scanner_hit_line(mon->scanner));
-    if (changed)
-        decide(mon, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, lg_scanner_title(mon->scanner),
+    if (changed) {
+        /* the table's kind, with the scanner's say on how specific it is */
+        const lg_failure_info *info = lg_failure_info_of(LG_FAIL_CONSOLE_REPORT);
+        decide(mon, info->verdict, info->signal, lg_scanner_title(mon->scanner),
                lg_scanner_title_specific(mon->scanner));
+    }
     pthread_mutex_unlock(&mon->lock);
 }
 
@@ -364,6 +366,21 @@ void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, cons
     decide(mon, verdict, signal, title.data ? title.data : "", false);
     pthread_mutex_unlock(&mon->lock);
     lg_buf_free(&title);
+}
+
+void lg_monitor_fail(lg_monitor *mon, lg_failure kind, ...)
+{
+    const lg_failure_info *info = lg_failure_info_of(kind);
+    va_list ap;
+    va_start(ap, kind);
+    char *title = lg_failure_vtitle(kind, ap);
+    va_end(ap);
+    pthread_mutex_lock(&mon->lock);
+    if (info->signal == LG_SIGNAL_PVPANIC)
+        mon->saw_pvpanic = true;
+    decide(mon, info->verdict, info->signal, title, info->specific);
+    pthread_mutex_unlock(&mon->lock);
+    free(title);
 }
 
 void lg_monitor_post_specific(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *title)
@@ -408,10 +425,9 @@ void lg_monitor_reset_event(lg_monitor *mon)
         ring_text(mon, &mon->before_reset);
         LG_DEBUG("unexpected guest reset (%d since last ready)", mon->resets_since_ready);
         if (mon->resets_since_ready >= BOOT_LOOP_RESETS) {
-            char title[128];
-            snprintf(title, sizeof(title), "boot loop: guest reset %d times in a row without reaching ready",
-                     mon->resets_since_ready);
-            decide(mon, LG_VERDICT_BOOT_LOOP, LG_SIGNAL_REBOOT, title, false);
+            const lg_failure_info *info = lg_failure_info_of(LG_FAIL_BOOT_LOOP);
+            LG_AUTOFREE char *title = lg_failure_title(LG_FAIL_BOOT_LOOP, mon->resets_since_ready);
+            decide(mon, info->verdict, info->signal, title, info->specific);
         }
     }
     pthread_mutex_unlock(&mon->lock);
@@ -504,7 +520,7 @@ int lg_monitor_boot(lg_monitor *mon)
 void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
 {
     pthread_mutex_lock(&mon->lock);
-    memset(out, 0, sizeof(*out));
+    *out = LG_EVIDENCE_INIT;
     out->verdict = mon->decided ? mon->finding.verdict : LG_VERDICT_PASS;
     out->signal = mon->decided ? mon->finding.signal : LG_SIGNAL_NONE;
     out->title = mon->title ? strdup(mon->title) : NULL;
@@ -537,14 +553,4 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
         }
     }
     pthread_mutex_unlock(&mon->lock);
-}
-
-void lg_evidence_clear(lg_evidence *ev)
-{
-    for (size_t i = 0; i < ev->n_signals; i++)
-        free(ev->signals[i].title);
-    free(ev->signals);
-    free(ev->title);
-    free(ev->console_excerpt);
-    memset(ev, 0, sizeof(*ev));
 }

@@ -6,39 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model/verdict.h"
+#include "model/evidence.h"
+#include "model/failure.h"
 
 typedef struct lg_monitor lg_monitor;
-
-/* A signal as it fired, decisive or not: the timeline behind a verdict. */
-typedef struct lg_signal_note {
-    lg_signal signal;
-    lg_verdict verdict;
-    double time_s;      /* first time this signal fired, since job start */
-    char *title;
-} lg_signal_note;
-
-typedef struct lg_evidence {
-    lg_verdict verdict;
-    lg_signal signal;
-    char *title;
-    double time_s;      /* when decided, since job start */
-    int boot;           /* boot number when decided (1 = first boot) */
-    char *console_excerpt;
-    /* Every signal that fired, once each, in the order they first fired. */
-    lg_signal_note *signals;
-    size_t n_signals;
-    /* When the guest's kernel panicked, by QEMU's clock (the pvpanic write),
-     * since job start; < 0 when no panic device reported one. */
-    double panic_time_s;
-    /* When the guest printed the first line of the crash report the console
-     * scanner found, since job start; < 0 when unknown.  Estimated from the
-     * kernel's printk timestamps: see the comment at console_clock_*(). */
-    double report_time_s;
-    /* When the guest last answered the heartbeat (or a readiness probe),
-     * since job start; < 0 never. */
-    double last_answer_s;
-} lg_evidence;
 
 /* console_log_path receives every console byte; grace_ms is how long to keep
  * collecting after the first decision. */
@@ -47,6 +18,10 @@ void lg_monitor_free(lg_monitor *mon);
 
 /* --- inputs (any thread) --- */
 void lg_monitor_console(lg_monitor *mon, const char *data, size_t len);
+/* A failure the job met: its kind decides verdict, signal and title
+ * (model/failure.h); the arguments are those the kind's title takes. */
+void lg_monitor_fail(lg_monitor *mon, lg_failure kind, ...);
+/* A finding by verdict and signal directly: for the monitor's own tests. */
 void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Like lg_monitor_post with a title that names what failed (a decoded stop
@@ -79,7 +54,6 @@ lg_verdict lg_monitor_verdict(lg_monitor *mon);
 int lg_monitor_boot(lg_monitor *mon);
 /* Copies the decision (PASS with no title when nothing fired). */
 void lg_monitor_result(lg_monitor *mon, lg_evidence *out);
-void lg_evidence_clear(lg_evidence *ev);
 
 #include "base/cleanup.h"
 LG_DEFINE_AUTOPTR(lg_monitor, lg_monitor_free)

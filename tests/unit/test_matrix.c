@@ -360,8 +360,8 @@ static void test_profile_values_and_warnings(void **state)
     char *file = real_path(path);
     assert_string_equal(p->id, "fixture-x86_64");
     assert_string_equal(p->path, file);
-    assert_string_equal(p->os, "linux");
-    assert_string_equal(p->arch, "x86_64");
+    assert_string_equal(lg_os_name(p->os), "linux");
+    assert_string_equal(lg_arch_name(p->arch), "x86_64");
     assert_string_equal(p->machine, "q35");
     assert_int_equal(p->memory_mib, 768);
     assert_int_equal(p->vcpus, 2);
@@ -384,7 +384,7 @@ static void test_profile_values_and_warnings(void **state)
     assert_string_equal(p->ssh_user, "tester");
     assert_int_equal(p->ssh_port, 2222);
     assert_string_equal(p->boot_count_command, "cat /var/lib/labgate/boot-count");
-    assert_string_equal(p->panic_model, "none");
+    assert_string_equal(lg_panic_model_name(p->panic_model), "none");
 
     /* a profile loaded on its own: diagnostics name the file as given */
     int boot_line = line_containing(path, "<boot disk=");
@@ -407,7 +407,7 @@ static void test_profile_defaults(void **state)
     lg_profile *p = NULL;
     assert_int_equal(lg_profile_load(PROFILE("linux-aarch64.xml"), &p, &diags), 0);
     expect_error_count(&diags, 0);
-    assert_string_equal(p->arch, "aarch64");
+    assert_string_equal(lg_arch_name(p->arch), "aarch64");
     assert_string_equal(p->machine, "virt");
     assert_int_equal(p->memory_mib, 512);
     assert_int_equal(p->vcpus, 1);
@@ -417,8 +417,8 @@ static void test_profile_defaults(void **state)
     assert_string_equal(p->ssh_user, "root");
     assert_int_equal(p->ssh_port, 22);
     /* the panic device that exists on the arch */
-    assert_string_equal(p->panic_model, "pvpanic-pci");
-    assert_string_equal(p->transport, "ssh");
+    assert_string_equal(lg_panic_model_name(p->panic_model), "pvpanic-pci");
+    assert_string_equal(lg_transport_kind_name(p->transport), "ssh");
     assert_null(p->cpu_model);
     assert_null(p->watchdog_model);
     lg_profile_free(p);

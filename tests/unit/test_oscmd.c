@@ -28,8 +28,11 @@ static char *decode_ps(const char *command)
 static void test_linux_commands(void **state)
 {
     (void)state;
-    assert_int_equal(lg_os_from_name("linux"), LG_OS_LINUX);
-    assert_int_equal(lg_os_from_name("windows"), LG_OS_WINDOWS);
+    lg_os os = LG_OS_MAX;
+    assert_int_equal(lg_os_parse("linux", &os), 0);
+    assert_int_equal(os, LG_OS_LINUX);
+    assert_int_equal(lg_os_parse("windows", &os), 0);
+    assert_int_equal(os, LG_OS_WINDOWS);
     assert_string_equal(lg_os_build_dir(LG_OS_LINUX), "/opt/labgate/build");
     LG_AUTOFREE char *in = lg_os_in_dir(LG_OS_LINUX, "/opt/labgate/build", "sh install.sh");
     assert_string_equal(in, "cd '/opt/labgate/build' && sh install.sh");

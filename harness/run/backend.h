@@ -1,0 +1,72 @@
+/* What a job needs of the hypervisor and of the guest, behind one small
+ * interface.  run/backend.c drives libvirt and the guest transports; unit
+ * tests drive whole jobs with fakes (tests/unit/test_job.c).  Every call
+ * returns 0 or a negative errno with lg_error set, as the wrappers below
+ * it do. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "guest/transport.h"
+#include "virt/domain.h"
+#include "virt/hvlog.h"
+
+typedef struct lg_backend lg_backend;
+/* A started domain and a session with its guest, as the backend knows them. */
+typedef struct lg_vm lg_vm;
+typedef struct lg_session lg_session;
+
+typedef struct lg_backend_ops {
+    /* Can QEMU use this image?  -ENOENT missing; -EACCES unreadable, with
+     * *blocking the path that stops it (the caller frees). */
+    int (*image_check)(lg_backend *be, const char *path, char **blocking);
+    int (*overlay_create)(lg_backend *be, const char *base, const char *overlay);
+    int (*overlay_remove)(lg_backend *be, const char *overlay);
+    /* Defines and starts the domain, events and console attached before
+     * the guest runs.  -EADDRINUSE: a forwarded port was taken. */
+    int (*launch)(lg_backend *be, const char *xml, const lg_domain_handlers *handlers, lg_vm **out);
+    const char *(*vm_name)(lg_vm *vm);
+    int (*vm_crashed)(lg_vm *vm, bool *crashed);
+    /* path_stem + the format's extension; the path, or NULL (lg_error set) */
+    char *(*screenshot)(lg_vm *vm, const char *path_stem);
+    int (*memory_dump)(lg_vm *vm, const char *path);
+    /* Destroys, undefines and frees (NULL is fine). */
+    int (*destroy)(lg_vm *vm);
+    /* Frees the handle and leaves the domain running for an engineer. */
+    void (*release)(lg_vm *vm);
+    /* The hypervisor's log of a domain into dest: 1 taken, 0 none. */
+    int (*take_log)(lg_backend *be, const char *domain, lg_hvlog_kind kind, const char *dest);
+    /* The hypervisor connection is gone. */
+    bool (*lost)(lg_backend *be);
+    const char *(*uri)(lg_backend *be);
+
+    /* The guest, over the profile's transport (target->dom is filled in
+     * from vm).  Errors as lg_transport_connect's. */
+    int (*connect)(lg_backend *be, lg_vm *vm, const lg_transport_target *target, lg_deadline dl,
+                   lg_session **out);
+    int (*ping)(lg_session *s, lg_deadline dl);
+    int (*exec)(lg_session *s, const char *command, const void *input, size_t input_len, lg_deadline dl,
+                lg_buf *output, int *exit_status);
+    int (*upload_dir)(lg_session *s, const char *local_dir, const char *remote_dir, lg_deadline dl);
+    int (*fetch_file)(lg_session *s, const char *remote_path, const char *local_path, uint64_t max_bytes,
+                      lg_deadline dl, uint64_t *size);
+    void (*session_free)(lg_session *s);
+
+    void (*free)(lg_backend *be);
+} lg_backend_ops;
+
+/* Every implementation starts with this. */
+struct lg_backend {
+    const lg_backend_ops *ops;
+};
+
+/* libvirt through conn (borrowed); system_uri: QEMU runs unprivileged and
+ * must be able to read the images. */
+lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri);
+void lg_backend_free(lg_backend *be);
+
+#include "base/cleanup.h"
+LG_DEFINE_AUTOPTR(lg_backend, lg_backend_free)
