@@ -1,0 +1,568 @@
+/* The job runner driven whole, in milliseconds, through fakes of its
+ * backend (run/backend.h): each failure kind gives its verdict, a crash
+ * during each step kind, reboot counting, Ctrl-C mid-step, and teardown
+ * releasing everything, whatever happened. */
+#include "lg_test.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "base/error.h"
+#include "guest/oscmd.h"
+#include "model/failure.h"
+#include "run/job.h"
+
+/* ---------------------------------------------------------------- the fake */
+
+typedef enum { ACT_NONE, ACT_FAIL, ACT_CRASH, ACT_HANG, ACT_DROP, ACT_INTERRUPT, ACT_QEMU_DIES, ACT_POWER_OFF,
+               ACT_WATCHDOG, ACT_BUGCHECK, ACT_LOSE_HYPERVISOR } action;
+
+typedef struct fake {
+    lg_backend base;
+    /* what the fake does */
+    int image_rc;          /* image_check's answer for every image */
+    int overlay_rc;
+    int launch_rc;         /* every launch attempt */
+    bool event_in_launch;  /* fire STOPPED_FAILED before launch returns */
+    int connect_rc;        /* every connect */
+    int ping_rc;
+    const char *trigger;   /* a command containing this ... */
+    action act;            /* ... does this */
+    int fail_status;
+    const char *fail_output;
+    int health_status;     /* the health command's exit */
+    bool fetch_missing;
+    /* what happened */
+    int boot;              /* the guest's boot counter */
+    int launches, destroyed, released, overlays, overlays_removed, sessions, sessions_freed;
+    lg_domain_handlers handlers;
+    atomic_bool *interrupted;
+    atomic_bool lost;
+    pthread_mutex_t lock;
+} fake;
+
+struct lg_vm { int unused; };
+static struct lg_vm the_vm;
+struct lg_session { fake *f; lg_transport_target target; };
+
+static fake *F(lg_backend *be) { return (fake *)be; }
+
+static int f_image_check(lg_backend *be, const char *path, char **blocking)
+{
+    (void)path;
+    if (blocking && F(be)->image_rc == -EACCES)
+        *blocking = strdup("/srv/private");
+    return F(be)->image_rc;
+}
+
+static int f_overlay_create(lg_backend *be, const char *base, const char *overlay)
+{
+    (void)base; (void)overlay;
+    if (F(be)->overlay_rc < 0) {
+        lg_error_set("qemu-img: no space left on device");
+        return F(be)->overlay_rc;
+    }
+    F(be)->overlays++;
+    return 0;
+}
+
+static int f_overlay_remove(lg_backend *be, const char *overlay)
+{
+    (void)overlay;
+    F(be)->overlays_removed++;
+    return 0;
+}
+
+static void fire(fake *f, lg_domain_event ev)
+{
+    ev.domain = "labgate-fake";
+    f->handlers.event(f->handlers.opaque, &ev);
+}
+
+static void console(fake *f, const char *text)
+{
+    f->handlers.console(f->handlers.opaque, text, strlen(text));
+}
+
+static int f_launch(lg_backend *be, const char *xml, const lg_domain_handlers *handlers, lg_vm **out)
+{
+    fake *f = F(be);
+    assert_non_null(xml);
+    f->handlers = *handlers;
+    if (f->event_in_launch)
+        fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_STOPPED_FAILED });
+    if (f->launch_rc < 0) {
+        lg_error_set("cannot start the domain: fake refused");
+        return f->launch_rc;
+    }
+    f->launches++;
+    *out = &the_vm;
+    return 0;
+}
+
+static const char *f_vm_name(lg_vm *vm) { (void)vm; return "labgate-fake"; }
+static int f_vm_crashed(lg_vm *vm, bool *crashed) { (void)vm; *crashed = false; return 0; }
+static char *f_screenshot(lg_vm *vm, const char *stem) { (void)vm; (void)stem; lg_error_set("no display"); return NULL; }
+static int f_memory_dump(lg_vm *vm, const char *path) { (void)vm; (void)path; lg_error_set("no dump"); return -EIO; }
+static fake *the_fake;
+static int f_destroy(lg_vm *vm) { (void)vm; the_fake->destroyed++; return 0; }
+static void f_release(lg_vm *vm) { (void)vm; the_fake->released++; }
+static int f_take_log(lg_backend *be, const char *d, lg_hvlog_kind k, const char *dest)
+{
+    (void)be; (void)d; (void)k; (void)dest;
+    return 0;
+}
+static bool f_lost(lg_backend *be) { return atomic_load(&F(be)->lost); }
+static const char *f_uri(lg_backend *be) { (void)be; return "fake:///"; }
+
+static int f_connect(lg_backend *be, lg_vm *vm, const lg_transport_target *t, lg_deadline dl, lg_session **out)
+{
+    (void)vm; (void)dl;
+    fake *f = F(be);
+    if (f->connect_rc < 0) {
+        lg_error_set("fake connect: %s", strerror(-f->connect_rc));
+        return f->connect_rc;
+    }
+    pthread_mutex_lock(&f->lock);
+    f->sessions++;
+    pthread_mutex_unlock(&f->lock);
+    lg_session *s = calloc(1, sizeof(*s));
+    s->f = f;
+    s->target = *t;
+    *out = s;
+    return 0;
+}
+
+static int f_ping(lg_session *s, lg_deadline dl)
+{
+    (void)dl;
+    if (s->f->ping_rc < 0)
+        lg_error_set("no answer");
+    return s->f->ping_rc;
+}
+
+/* Waits out the deadline (a guest that never answers), unless the job
+ * cancels the call, as the real transports let it. */
+static int hang_until(lg_session *s, lg_deadline dl)
+{
+    while (!lg_deadline_passed(dl)) {
+        if (s->target.cancel && s->target.cancel(s->target.cancel_opaque)) {
+            lg_error_set("cancelled");
+            return -ECANCELED;
+        }
+        lg_sleep_ms(5);
+    }
+    lg_error_set("timed out");
+    return -ETIMEDOUT;
+}
+
+static int f_exec(lg_session *s, const char *command, const void *input, size_t input_len, lg_deadline dl,
+                  lg_buf *output, int *exit_status)
+{
+    (void)input; (void)input_len;
+    fake *f = s->f;
+    if (strstr(command, "boot-count")) {
+        if (output)
+            lg_buf_printf(output, "%d\n", f->boot);
+        *exit_status = 0;
+        return 0;
+    }
+    if (strcmp(command, lg_os_reboot_command(LG_OS_LINUX, false)) == 0) {
+        f->boot++;
+        fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_REBOOTED });
+        lg_error_set("connection closed");
+        return -ECONNRESET;
+    }
+    if (strstr(command, "health.sh")) {
+        *exit_status = f->health_status;
+        if (output)
+            lg_buf_puts(output, f->health_status ? "sampleagentd is not running\n" : "ok\n");
+        return 0;
+    }
+    if (f->trigger && strstr(command, f->trigger)) {
+        switch (f->act) {
+        case ACT_FAIL:
+            *exit_status = f->fail_status;
+            if (output)
+                lg_buf_puts(output, f->fail_output);
+            return 0;
+        case ACT_CRASH:
+            console(f, "[   12.345678] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+                       "[   12.345680] RIP: 0010:fakedrv_parse+0x1c/0x80 [fakedrv]\n");
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_PANICKED });
+            lg_error_set("connection reset");
+            return -ECONNRESET;
+        case ACT_BUGCHECK:
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_PANICKED, .qemu_event = true,
+                                       .qemu_wall_us = lg_now_us() + 0, .has_details = true,
+                                       .details = { .hyperv = true, .arg = { 0x50, 1, 2, 3, 4 } } });
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_PANICKED });
+            lg_error_set("connection reset");
+            return -ECONNRESET;
+        case ACT_HANG:
+            return hang_until(s, dl);
+        case ACT_DROP:
+            lg_error_set("connection reset by peer");
+            return -ECONNRESET;
+        case ACT_INTERRUPT:
+            atomic_store(f->interrupted, true);
+            lg_error_set("cancelled");
+            return -ECANCELED;
+        case ACT_QEMU_DIES:
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_STOPPED_FAILED });
+            return -ECONNRESET;
+        case ACT_POWER_OFF:
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_POWERED_OFF });
+            return -ECONNRESET;
+        case ACT_WATCHDOG:
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_WATCHDOG, .watchdog_action = "reset" });
+            return hang_until(s, dl);
+        case ACT_LOSE_HYPERVISOR:
+            atomic_store(&f->lost, true);
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST });
+            return -ECONNRESET;
+        case ACT_NONE:
+            break;
+        }
+    }
+    *exit_status = 0;
+    return 0;
+}
+
+static int f_upload_dir(lg_session *s, const char *local, const char *remote, lg_deadline dl)
+{
+    (void)s; (void)local; (void)remote; (void)dl;
+    return 0;
+}
+
+static int f_fetch_file(lg_session *s, const char *remote, const char *local, uint64_t max, lg_deadline dl,
+                        uint64_t *size)
+{
+    (void)max;
+    fake *f = s->f;
+    if (f->trigger && strstr(remote, f->trigger) && f->act == ACT_CRASH) {
+        console(f, "[   12.345678] BUG: kernel NULL pointer dereference, address: 0000000000000008\n");
+        fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_PANICKED });
+        return -ECONNRESET;
+    }
+    if (f->trigger && strstr(remote, f->trigger) && f->act == ACT_HANG)
+        return hang_until(s, dl);
+    if (f->fetch_missing) {
+        lg_error_set("%s: No such file or directory", remote);
+        return -ENOENT;
+    }
+    FILE *out = fopen(local, "w");
+    assert_non_null(out);
+    fputs("fetched\n", out);
+    fclose(out);
+    *size = 8;
+    return 0;
+}
+
+static void f_session_free(lg_session *s)
+{
+    pthread_mutex_lock(&s->f->lock);
+    s->f->sessions_freed++;
+    pthread_mutex_unlock(&s->f->lock);
+    free(s);
+}
+
+static void f_free(lg_backend *be) { (void)be; }
+
+static const lg_backend_ops fake_ops = {
+    .image_check = f_image_check, .overlay_create = f_overlay_create, .overlay_remove = f_overlay_remove,
+    .launch = f_launch, .vm_name = f_vm_name, .vm_crashed = f_vm_crashed, .screenshot = f_screenshot,
+    .memory_dump = f_memory_dump, .destroy = f_destroy, .release = f_release, .take_log = f_take_log,
+    .lost = f_lost, .uri = f_uri, .connect = f_connect, .ping = f_ping, .exec = f_exec,
+    .upload_dir = f_upload_dir, .fetch_file = f_fetch_file, .session_free = f_session_free, .free = f_free,
+};
+
+/* ------------------------------------------------------------- the job */
+
+typedef struct world {
+    char dir[64];
+    lg_profile profile;
+    lg_guest guest;
+    lg_build build;
+    lg_content content;
+    lg_step steps[8];
+    lg_scenario scenario;
+    lg_matrix matrix;
+    lg_job job;
+    atomic_bool interrupted;
+    fake f;
+    lg_job_env env;
+    lg_job_result result;
+} world;
+
+static void add_step(world *w, lg_step_kind kind, int count, const char *command)
+{
+    w->steps[w->scenario.n_steps++] = (lg_step){ .kind = kind, .count = count, .command = (char *)command };
+}
+
+static world *world_new(void)
+{
+    world *w = calloc(1, sizeof(*w));
+    snprintf(w->dir, sizeof(w->dir), "/tmp/lg-job-XXXXXX");
+    assert_non_null(mkdtemp(w->dir));
+    w->profile = (lg_profile){
+        .id = "fake-linux", .os = LG_OS_LINUX, .arch = LG_ARCH_X86_64, .machine = "pc", .memory_mib = 256,
+        .vcpus = 1, .disk = "/images/root.qcow2", .kernel = "/images/vmlinuz", .cmdline = "",
+        .transport = LG_TRANSPORT_SSH, .ssh_user = "root", .ssh_port = 22,
+        .boot_count_command = "cat /var/lib/labgate/boot-count", .panic_model = LG_PANIC_ISA,
+    };
+    w->guest = (lg_guest){ .id = "fake-linux", .profile = &w->profile };
+    w->build = (lg_build){ .id = "agent-1", .dir = w->dir, .install = "sh install.sh", .content_hook = "sh hook.sh",
+                           .health = "sh health.sh" };
+    w->content = (lg_content){ .id = "c-1", .dir = w->dir };
+    w->scenario = (lg_scenario){ .id = "boot", .steps = w->steps };
+    w->matrix.policy = (lg_policy){
+        .boot_timeout_s = 1, .step_timeout_s = 1, .heartbeat_interval_s = 1, .heartbeat_misses = 2,
+        .crash_grace_s = 0, .tcg_scale = 1, .strict = true,
+    };
+    w->job = (lg_job){ .id = "0123456789ab", .guest = &w->guest, .build = &w->build, .content = &w->content,
+                       .scenario = &w->scenario };
+    w->f = (fake){ .base = { &fake_ops }, .boot = 1, .interrupted = &w->interrupted };
+    pthread_mutex_init(&w->f.lock, NULL);
+    the_fake = &w->f;
+    w->env = (lg_job_env){ .matrix = &w->matrix, .backend = &w->f.base, .out_dir = w->dir, .run_id = "test",
+                           .kvm = true, .interrupted = &w->interrupted };
+    return w;
+}
+
+/* Runs the job, then checks what every job must leave: no session, no
+ * domain, no overlay. */
+static void run(world *w)
+{
+    lg_job_run(&w->env, &w->job, &w->result);
+    assert_int_equal(w->f.sessions, w->f.sessions_freed);
+    assert_int_equal(w->f.destroyed + w->f.released, w->f.launches);
+    assert_int_equal(w->f.overlays_removed, w->f.overlays);
+    assert_true(w->result.duration_s >= 0);
+}
+
+static void world_free(world *w)
+{
+    lg_job_result_clear(&w->result);
+    LG_AUTOFREE char *cmd = lg_strdup_printf("rm -rf '%s'", w->dir);
+    assert_int_equal(system(cmd), 0);
+    pthread_mutex_destroy(&w->f.lock);
+    free(w);
+}
+
+static void assert_verdict(world *w, lg_verdict verdict, lg_signal signal, const char *title_part)
+{
+    const lg_evidence *ev = &w->result.evidence;
+    if (ev->verdict != verdict || !ev->title || !strstr(ev->title, title_part))
+        fail_msg("got %s via %s: '%s'; want %s with '%s'", lg_verdict_name(ev->verdict),
+                 lg_signal_name(ev->signal), ev->title ? ev->title : "(none)", lg_verdict_name(verdict), title_part);
+    assert_int_equal(ev->signal, signal);
+}
+
+static void full_scenario(world *w)
+{
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    add_step(w, LG_STEP_APPLY_CONTENT, 0, NULL);
+    add_step(w, LG_STEP_REBOOT, 2, NULL);
+    add_step(w, LG_STEP_EXEC, 0, "run-test");
+    add_step(w, LG_STEP_FETCH, 0, "/var/log/agent.log");
+}
+
+/* ----------------------------------------------------------------- tests */
+
+static void test_pass_counts_reboots(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    full_scenario(w);
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_null(w->result.evidence.title);
+    assert_int_equal(w->result.boots, 3); /* first boot and two reboots */
+    assert_int_equal(w->f.destroyed, 1);
+    assert_int_equal(w->result.n_files, 1);
+    assert_string_equal(w->result.files[0], "jobs/0123456789ab/files/agent.log");
+    assert_null(w->result.step);
+    /* times nobody measured stay unknown */
+    assert_true(w->result.evidence.panic_time_s < 0);
+    assert_true(w->result.evidence.report_time_s < 0);
+    assert_true(w->result.evidence.last_answer_s >= 0);
+    world_free(w);
+}
+
+/* One failure each, as the job meets it, and the verdict the table gives. */
+typedef struct failure_case {
+    const char *name;
+    void (*arrange)(world *w);
+    lg_failure kind;
+    const char *title_part;
+} failure_case;
+
+static void image_missing(world *w) { w->f.image_rc = -ENOENT; }
+static void image_unreadable(world *w) { w->f.image_rc = -EACCES; }
+static void overlay_fails(world *w) { w->f.overlay_rc = -ENOSPC; }
+static void launch_fails(world *w) { w->f.launch_rc = -EIO; }
+static void port_taken(world *w) { w->f.launch_rc = -EADDRINUSE; }
+static void key_refused(world *w) { w->f.connect_rc = -EACCES; }
+static void host_key_mismatch(world *w) { w->f.connect_rc = -EKEYREJECTED; }
+static void never_ready(world *w) { w->f.connect_rc = -ECONNREFUSED; }
+static void install_fails(world *w)
+{
+    w->f.trigger = "install.sh"; w->f.act = ACT_FAIL; w->f.fail_status = 3;
+    w->f.fail_output = "checking\nsampleagent: kernel 6.1 not supported\n";
+}
+static void exec_hangs(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_HANG; }
+static void exec_drops(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_DROP; }
+static void fetch_missing(world *w) { w->f.fetch_missing = true; }
+static void qemu_dies(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_QEMU_DIES; }
+static void qemu_dies_in_launch(world *w) { w->f.event_in_launch = true; }
+static void powers_off(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_POWER_OFF; }
+static void watchdog(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_WATCHDOG; }
+static void hypervisor_lost(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_LOSE_HYPERVISOR; }
+static void interrupted(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_INTERRUPT; }
+static void panics(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_CRASH; }
+static void bugchecks(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_BUGCHECK; }
+static void agent_unhealthy(world *w)
+{
+    w->f.health_status = 1;
+    w->steps[w->scenario.n_steps - 2] = (lg_step){ .kind = LG_STEP_EXEC, .command = "run-test", .timeout_s = 10 };
+    w->f.trigger = "run-test"; w->f.act = ACT_HANG;
+}
+static void guest_silent(world *w)
+{
+    w->f.ping_rc = -ETIMEDOUT;
+    w->steps[w->scenario.n_steps - 2] = (lg_step){ .kind = LG_STEP_EXEC, .command = "run-test", .timeout_s = 10 };
+    w->f.trigger = "run-test"; w->f.act = ACT_HANG;
+}
+
+static const failure_case failure_cases[] = {
+    { "image missing", image_missing, LG_FAIL_IMAGE_MISSING, "guest image /images/root.qcow2 is missing" },
+    { "image unreadable", image_unreadable, LG_FAIL_IMAGE_UNREADABLE, "/srv/private is not world-readable" },
+    { "overlay fails", overlay_fails, LG_FAIL_LAUNCH, "no space left on device" },
+    { "launch fails", launch_fails, LG_FAIL_LAUNCH, "fake refused" },
+    { "port taken on every attempt", port_taken, LG_FAIL_LAUNCH, "fake refused" },
+    { "key refused", key_refused, LG_FAIL_KEY_REFUSED, "refused the profile's ssh key" },
+    { "host key mismatch", host_key_mismatch, LG_FAIL_HOST_KEY_MISMATCH, "fake connect" },
+    { "never ready", never_ready, LG_FAIL_NOT_READY, "did not become ready within 1 s (boot 1)" },
+    { "install fails", install_fails, LG_FAIL_COMMAND_FAILED,
+      "install of build agent-1 failed (exit 3): sampleagent: kernel 6.1 not supported" },
+    { "step overruns", exec_hangs, LG_FAIL_STEP_DEADLINE, "step exec overran its deadline of 1 s" },
+    { "contact lost", exec_drops, LG_FAIL_CONTACT_LOST, "lost contact with the guest during step exec" },
+    { "fetch missing", fetch_missing, LG_FAIL_FETCH_MISSING, "fetch /var/log/agent.log failed" },
+    { "QEMU dies", qemu_dies, LG_FAIL_QEMU_FAILED, "see the libvirt log for labgate-fake" },
+    { "QEMU dies during launch", qemu_dies_in_launch, LG_FAIL_QEMU_FAILED, "labgate-fake" },
+    { "guest powers off", powers_off, LG_FAIL_POWERED_OFF, "powered itself off" },
+    { "watchdog", watchdog, LG_FAIL_WATCHDOG, "watchdog fired (action reset)" },
+    { "hypervisor lost", hypervisor_lost, LG_FAIL_HYPERVISOR_LOST, "lost the connection to libvirt (fake:///)" },
+    { "Ctrl-C mid-step", interrupted, LG_FAIL_INTERRUPTED, "interrupted (Ctrl-C)" },
+    { "kernel panic", panics, LG_FAIL_CONSOLE_REPORT, "BUG: kernel NULL pointer dereference" },
+    { "bugcheck", bugchecks, LG_FAIL_BUGCHECK, "BSOD 0x50 PAGE_FAULT_IN_NONPAGED_AREA" },
+    { "agent unhealthy", agent_unhealthy, LG_FAIL_HEALTH_FAILED, "agent health check failed (exit 1)" },
+    { "guest silent", guest_silent, LG_FAIL_HEARTBEAT_LOST, "heartbeat lost: guest did not answer for 2 s" },
+};
+
+static void test_each_failure_kind(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < LG_N_ELEMENTS(failure_cases); i++) {
+        const failure_case *c = &failure_cases[i];
+        world *w = world_new();
+        full_scenario(w);
+        c->arrange(w);
+        int64_t t0 = lg_now_ms();
+        run(w);
+        print_message("# %s: %s in %lld ms\n", c->name, lg_verdict_name(w->result.evidence.verdict),
+                      (long long)(lg_now_ms() - t0));
+        const lg_failure_info *info = lg_failure_info_of(c->kind);
+        assert_verdict(w, info->verdict, info->signal, c->title_part);
+        /* a decided job always says where it was; times stay honest */
+        if (w->f.launches && !w->f.event_in_launch)
+            assert_non_null(w->result.step);
+        if (c->kind != LG_FAIL_BUGCHECK)
+            assert_true(w->result.evidence.panic_time_s < 0);
+        world_free(w);
+    }
+}
+
+/* A crash while each kind of step runs is CRASH, in that step. */
+static void test_crash_during_each_step(void **state)
+{
+    (void)state;
+    static const struct { lg_step_kind kind; const char *trigger; const char *step; } cases[] = {
+        { LG_STEP_INSTALL, "install.sh", "install" },
+        { LG_STEP_APPLY_CONTENT, "hook.sh", "apply-content" },
+        { LG_STEP_EXEC, "run-test", "exec" },
+        { LG_STEP_FETCH, "agent.log", "fetch" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(cases); i++) {
+        world *w = world_new();
+        full_scenario(w);
+        w->f.trigger = cases[i].trigger;
+        w->f.act = ACT_CRASH;
+        run(w);
+        assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "BUG: kernel NULL pointer dereference");
+        assert_string_equal(w->result.step, cases[i].step);
+        world_free(w);
+    }
+}
+
+/* A reboot step on its own: the boot counter moves, nothing fires. */
+static void test_one_reboot(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_REBOOT, 1, NULL);
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->result.boots, 2);
+    world_free(w);
+}
+
+/* A job that never ran (Ctrl-C before it started, a dead host): INFRA_ERROR
+ * with no time anybody measured. */
+static void test_not_run_times_unknown(void **state)
+{
+    (void)state;
+    lg_job_result r;
+    lg_job_result_init(&r);
+    lg_job_result_not_run(&r, "not run: interrupted (Ctrl-C)");
+    assert_int_equal(r.evidence.verdict, LG_VERDICT_INFRA_ERROR);
+    assert_true(r.evidence.panic_time_s < 0);
+    assert_true(r.evidence.report_time_s < 0);
+    assert_true(r.evidence.last_answer_s < 0);
+    lg_job_result_clear(&r);
+}
+
+/* --keep leaves the failed VM and the overlay for an engineer. */
+static void test_keep_failed(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    full_scenario(w);
+    panics(w);
+    w->env.keep_failed = true;
+    lg_job_run(&w->env, &w->job, &w->result);
+    assert_int_equal(w->f.released, 1);
+    assert_int_equal(w->f.destroyed, 0);
+    assert_int_equal(w->f.overlays_removed, 0);
+    assert_string_equal(w->result.kept_domain, "labgate-fake");
+    assert_true(w->result.kept_port > 0);
+    assert_int_equal(w->f.sessions, w->f.sessions_freed);
+    world_free(w);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pass_counts_reboots),
+        cmocka_unit_test(test_each_failure_kind),
+        cmocka_unit_test(test_crash_during_each_step),
+        cmocka_unit_test(test_one_reboot),
+        cmocka_unit_test(test_not_run_times_unknown),
+        cmocka_unit_test(test_keep_failed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
