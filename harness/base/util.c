@@ -1,5 +1,6 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +28,36 @@ uint64_t lg_hash64(const void *data, size_t len, uint64_t seed)
 uint64_t lg_hash64_str(const char *s, uint64_t seed)
 {
     return lg_hash64(s, strlen(s), seed);
+}
+
+int lg_parse_int(const char *s, int *out)
+{
+    if (!s)
+        return -EINVAL;
+    char *end = NULL;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || errno == ERANGE || v < INT_MIN || v > INT_MAX)
+        return -EINVAL;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end)
+        return -EINVAL;
+    *out = (int)v;
+    return 0;
+}
+
+size_t lg_next_word(const char **cursor, const char **word)
+{
+    const char *p = *cursor;
+    while (isspace((unsigned char)*p))
+        p++;
+    const char *start = p;
+    while (*p && !isspace((unsigned char)*p))
+        p++;
+    *word = start;
+    *cursor = p;
+    return (size_t)(p - start);
 }
 
 int lg_mkdir_p(const char *path, unsigned mode)

@@ -24,3 +24,13 @@ char *lg_path_dirname(const char *path);
 bool lg_path_world_readable(const char *path, char **blocking_dir);
 /* Removes a directory tree (best effort). */
 int lg_remove_tree(const char *path);
+
+/* A whole decimal int: optional blanks around it (command output ends in a
+ * newline), nothing else.  0, or -EINVAL for anything else, out of range
+ * included; *out untouched then.  Instead of atoi, which reads "12abc" as 12
+ * and garbage as 0. */
+int lg_parse_int(const char *s, int *out);
+/* The next blank-separated word at *cursor: sets *word to its start and
+ * returns its length (0 when only blanks are left), moving *cursor past it.
+ * Instead of sscanf's %s, whose buffer sizes live in the format string. */
+size_t lg_next_word(const char **cursor, const char **word);

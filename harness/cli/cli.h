@@ -5,6 +5,7 @@
 #include "model/kinds.h"
 #include "model/verdict.h"
 #include "reports/compare.h"
+#include "virt/conn.h"
 
 int lg_cmd_validate(int argc, char **argv);
 int lg_cmd_plan(int argc, char **argv);
@@ -49,3 +50,8 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome);
 void lg_cli_run_outcome_clear(lg_cli_run_outcome *outcome);
 /* After the last lg_cli_run_matrix: stops libvirt's event thread and libssh2. */
 void lg_cli_run_shutdown(void);
+
+/* Logs virt/'s notices (lg_virt_set_notice_fn) under "virt": probes and
+ * progress at info level, fallbacks and overrun deadlines as warnings, the
+ * event loop's end as an error. */
+void lg_cli_virt_notice(lg_virt_notice notice, const char *message);

@@ -130,6 +130,7 @@ int lg_cmd_gc(int argc, char **argv)
     int failures = 0;
     size_t found = 0;
 
+    lg_virt_set_notice_fn(lg_cli_virt_notice);
     if (lg_virt_init() < 0) {
         fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
         return LG_EXIT_INCOMPLETE;

@@ -101,6 +101,26 @@ int lg_cmd_run(int argc, char **argv)
     return rc;
 }
 
+void lg_cli_virt_notice(lg_virt_notice notice, const char *message)
+{
+    lg_log_level level = LG_LOG_WARN;
+    switch (notice) {
+    case LG_VIRT_NOTICE_KVM_PROBE:
+        level = LG_LOG_INFO;
+        break;
+    case LG_VIRT_NOTICE_KVM_BROKEN:
+    case LG_VIRT_NOTICE_GUARD_FIRED:
+    case LG_VIRT_NOTICE_UNGUARDED:
+        level = LG_LOG_WARN;
+        break;
+    case LG_VIRT_NOTICE_LOOP_FAILED:
+        level = LG_LOG_ERROR;
+        break;
+    }
+    /* under virt/'s name, as a user filters it */
+    lg_log(level, "virt", "%s", message);
+}
+
 void lg_cli_run_shutdown(void)
 {
     lg_virt_shutdown();
@@ -197,6 +217,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    lg_virt_set_notice_fn(lg_cli_virt_notice);
     if (lg_ssh_global_init() < 0 || lg_virt_init() < 0) {
         fprintf(stderr, "labgate run: %s\n", lg_error_msg());
         lg_run_lock_release(run_id, run_lock);

@@ -1,12 +1,14 @@
 #include "oscmd.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/util.h"
 
 const char *lg_os_build_dir(lg_os os)
 {
@@ -201,14 +203,20 @@ int lg_win_crashcontrol_parse(const char *reg_output, lg_win_crashcontrol *out)
     while (line && *line) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        char name[64], type[32];
-        unsigned long value;
         LG_AUTOFREE char *copy = strndup(line, len);
         /* "    AutoReboot    REG_DWORD    0x0" */
-        if (copy && sscanf(copy, " %63s %31s 0x%lx", name, type, &value) == 3 && strcmp(type, "REG_DWORD") == 0) {
-            if (strcmp(name, "CrashDumpEnabled") == 0)
+        const char *cursor = copy ? copy : "", *name, *type, *hex;
+        size_t name_len = lg_next_word(&cursor, &name);
+        size_t type_len = lg_next_word(&cursor, &type);
+        size_t hex_len = lg_next_word(&cursor, &hex);
+        char *hex_end = NULL;
+        errno = 0;
+        unsigned long value = hex_len > 2 && strncmp(hex, "0x", 2) == 0 ? strtoul(hex + 2, &hex_end, 16) : 0;
+        if (hex_end == hex + hex_len && errno == 0 && value <= INT_MAX && type_len == 9 &&
+            strncmp(type, "REG_DWORD", 9) == 0) {
+            if (name_len == 16 && strncmp(name, "CrashDumpEnabled", 16) == 0)
                 cc.crash_dump_enabled = (int)value;
-            else if (strcmp(name, "AutoReboot") == 0)
+            else if (name_len == 10 && strncmp(name, "AutoReboot", 10) == 0)
                 cc.auto_reboot = (int)value;
         }
         line = end ? end + 1 : NULL;

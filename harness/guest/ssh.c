@@ -177,10 +177,13 @@ static int check_host_key(lg_ssh *ssh, const char *path)
         lg_error_set("ssh: cannot read the guest's host key %s: %s", path, strerror(-rc));
         return rc;
     }
-    char type[64] = "", b64[8192] = "";
+    const char *cursor = text, *type = NULL, *b64_start = NULL;
+    size_t type_len = lg_next_word(&cursor, &type);
+    size_t b64_len = lg_next_word(&cursor, &b64_start);
+    LG_AUTOFREE char *b64 = type_len && b64_len ? strndup(b64_start, b64_len) : NULL;
     unsigned char *want = NULL;
     size_t want_len = 0;
-    if (sscanf(text, "%63s %8191s", type, b64) != 2 || lg_base64_decode(b64, &want, &want_len) < 0) {
+    if (!b64 || lg_base64_decode(b64, &want, &want_len) < 0) {
         lg_error_set("%s: not an OpenSSH public key line (TYPE BASE64 [COMMENT])", path);
         free(text);
         return -EINVAL;

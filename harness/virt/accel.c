@@ -111,11 +111,12 @@ int lg_accel_resolve(lg_conn *conn, lg_accel wanted, const lg_matrix *m, bool *k
         LG_DEBUG("accelerator from this boot's probe: %s", *kvm ? "kvm" : "tcg");
         return 0;
     }
-    LG_INFO("probing whether KVM really boots guests on %s (up to %d s)", uri, PROBE_MS / 1000);
+    lg_virt_notify(LG_VIRT_NOTICE_KVM_PROBE, "probing whether KVM really boots guests on %s (up to %d s)", uri,
+                   PROBE_MS / 1000);
     *kvm = kvm_boots(conn, profile);
     if (!*kvm)
-        LG_WARN("/dev/kvm is present but a guest kernel did not boot under it; using TCG "
-                        "(set LABGATE_ACCEL=kvm to force it)");
+        lg_virt_notify(LG_VIRT_NOTICE_KVM_BROKEN, "/dev/kvm is present but a guest kernel did not boot under it; "
+                       "using TCG (set LABGATE_ACCEL=kvm to force it)");
     lg_mkdir_p(lg_overlay_dir(), 0755);
     lg_write_file(cache, *kvm ? "kvm\n" : "tcg\n", 4);
     return 0;

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +23,27 @@ struct lg_conn {
     struct close_watch { lg_conn_close_fn fn; void *opaque; } *watches;
     size_t n_watches;
 };
+
+static lg_virt_notice_fn _Atomic notice_fn;
+
+void lg_virt_set_notice_fn(lg_virt_notice_fn fn)
+{
+    atomic_store(&notice_fn, fn);
+}
+
+void lg_virt_notify(lg_virt_notice notice, const char *fmt, ...)
+{
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    lg_virt_notice_fn fn = atomic_load(&notice_fn);
+    if (fn)
+        fn(notice, message);
+    else
+        LG_DEBUG("%s", message);
+}
 
 static pthread_t loop_thread;
 static atomic_bool loop_running;
@@ -45,7 +68,7 @@ static void *event_loop(void *arg)
     while (!atomic_load(&loop_stop)) {
         if (virEventRunDefaultImpl() < 0) {
             lg_virt_error("libvirt event loop");
-            LG_ERROR("%s", lg_error_msg());
+            lg_virt_notify(LG_VIRT_NOTICE_LOOP_FAILED, "%s", lg_error_msg());
             break;
         }
     }

@@ -12,6 +12,23 @@ typedef struct lg_conn lg_conn;
 int lg_virt_init(void);
 void lg_virt_shutdown(void);
 
+/* What virt/ has to tell a user outside any call that could return it as an
+ * error: a probe under way, a fallback taken, a deadline that fired, the
+ * event loop gone.  Library layers log at debug level only, so the command
+ * that decides how loud each one is installs the handler; without one they
+ * go to the debug log.  The handler may run on any thread. */
+typedef enum {
+    LG_VIRT_NOTICE_KVM_PROBE,      /* proving KVM by booting a guest under it */
+    LG_VIRT_NOTICE_KVM_BROKEN,     /* /dev/kvm is there but no guest booted: TCG */
+    LG_VIRT_NOTICE_GUARD_FIRED,    /* a guarded call overran: aborting, destroying */
+    LG_VIRT_NOTICE_UNGUARDED,      /* a call runs without its deadline */
+    LG_VIRT_NOTICE_LOOP_FAILED,    /* libvirt's event loop stopped: no more events */
+} lg_virt_notice;
+typedef void (*lg_virt_notice_fn)(lg_virt_notice notice, const char *message);
+void lg_virt_set_notice_fn(lg_virt_notice_fn fn);
+/* Hands a notice to the handler (virt/ internal). */
+void lg_virt_notify(lg_virt_notice notice, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 int lg_conn_open(const char *uri, lg_conn **out);
 void lg_conn_free(lg_conn *conn);
 /* True once libvirt reported the connection closed (daemon died, keepalive). */

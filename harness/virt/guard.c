@@ -5,9 +5,7 @@
 #include <string.h>
 
 #include "base/clock.h"
-#include "base/log.h"
-
-LG_LOG_INIT("virt");
+#include "conn.h"
 
 struct lg_guard {
     virDomainPtr dom;
@@ -35,13 +33,13 @@ static void *guard_main(void *opaque)
     if (!wait_done(g, lg_now_ms() + g->timeout_ms)) {
         g->fired = true;
         pthread_mutex_unlock(&g->lock);
-        LG_WARN("%s: no answer from QEMU within %.1f s: aborting it", g->what,
-                (double)g->timeout_ms / 1000.0);
+        lg_virt_notify(LG_VIRT_NOTICE_GUARD_FIRED, "%s: no answer from QEMU within %.1f s: aborting it", g->what,
+                       (double)g->timeout_ms / 1000.0);
         virDomainAbortJob(g->dom); /* fails when there is no job: fine */
         pthread_mutex_lock(&g->lock);
         if (!wait_done(g, lg_now_ms() + g->grace_ms)) {
             pthread_mutex_unlock(&g->lock);
-            LG_WARN("%s: still no answer: destroying the domain", g->what);
+            lg_virt_notify(LG_VIRT_NOTICE_GUARD_FIRED, "%s: still no answer: destroying the domain", g->what);
             virDomainDestroy(g->dom);
             pthread_mutex_lock(&g->lock);
         }
@@ -63,7 +61,7 @@ lg_guard *lg_guard_arm(virDomainPtr dom, int64_t timeout_ms, int64_t grace_ms, c
     lg_cond_init_monotonic(&g->cond);
     virDomainRef(dom);
     if (!g->what || pthread_create(&g->thread, NULL, guard_main, g) != 0) {
-        LG_WARN("%s runs without a deadline: cannot start its guard", what);
+        lg_virt_notify(LG_VIRT_NOTICE_UNGUARDED, "%s runs without a deadline: cannot start its guard", what);
         virDomainFree(dom);
         pthread_cond_destroy(&g->cond);
         pthread_mutex_destroy(&g->lock);

@@ -389,6 +389,50 @@ static void test_error_message(void **state)
     lg_error_clear();
 }
 
+static void test_parse_int(void **state)
+{
+    (void)state;
+    static const struct { const char *text; int want; } good[] = {
+        { "0", 0 }, { "42", 42 }, { "-7", -7 }, { "  3\n", 3 }, { "+5", 5 },
+        { "2147483647", 2147483647 }, { "-2147483648", -2147483647 - 1 },
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        int v = -1;
+        assert_int_equal(lg_parse_int(good[i].text, &v), 0);
+        assert_int_equal(v, good[i].want);
+    }
+    /* atoi would read these as 12, 0, 0, 0 and a wrapped value */
+    static const char *const bad[] = { "12abc", "", "  ", "abc", "0x10", "1 2", "2147483648", "-2147483649",
+                                       "99999999999999999999" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int v = 1234;
+        assert_int_equal(lg_parse_int(bad[i], &v), -EINVAL);
+        assert_int_equal(v, 1234); /* untouched on failure */
+    }
+    int v = 1234;
+    assert_int_equal(lg_parse_int(NULL, &v), -EINVAL);
+    assert_int_equal(v, 1234);
+}
+
+static void test_next_word(void **state)
+{
+    (void)state;
+    const char *cursor = "  AutoReboot\tREG_DWORD    0x0\r\n", *word = NULL;
+    size_t len = lg_next_word(&cursor, &word);
+    assert_int_equal(len, 10);
+    assert_memory_equal(word, "AutoReboot", len);
+    len = lg_next_word(&cursor, &word);
+    assert_int_equal(len, 9);
+    assert_memory_equal(word, "REG_DWORD", len);
+    len = lg_next_word(&cursor, &word);
+    assert_int_equal(len, 3);
+    assert_memory_equal(word, "0x0", len);
+    assert_int_equal(lg_next_word(&cursor, &word), 0);
+    assert_int_equal(lg_next_word(&cursor, &word), 0);
+    cursor = "";
+    assert_int_equal(lg_next_word(&cursor, &word), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +455,8 @@ int main(void)
         cmocka_unit_test(test_log_module_filter),
         cmocka_unit_test(test_deadlines),
         cmocka_unit_test(test_error_message),
+        cmocka_unit_test(test_parse_int),
+        cmocka_unit_test(test_next_word),
     };
     return cmocka_run_group_tests_name("base", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }
