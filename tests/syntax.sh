@@ -25,5 +25,18 @@ done < <(git ls-files '*.sh' .ci/run 'guests/sample-agent/agent/sampleagentd' be
 for xml in matrix/*.xml guests/profiles/*.xml bench/matrices/*.xml bench/profiles/*.xml; do
 	check "$xml matches matrix/schema.rng" xmllint --noout --relaxng matrix/schema.rng "$xml"
 done
+# virt/ turns libvirt into typed events and opaque handles: no libvirt
+# header may reach the layers above it that decide (run, watch) or the
+# plain-data layers (model, base), not even through another header.
+no_libvirt() { # no_libvirt FILE
+	local hits xml_inc
+	xml_inc=$(pkg-config --variable=includedir libxml-2.0)/libxml2
+	hits=$(cc -E -D_GNU_SOURCE -I. -Iharness -I"$xml_inc" "$1" 2>&1 |
+		grep -E '^# [0-9]+ "[^"]*/libvirt/' | head -3)
+	[ -z "$hits" ] || { echo "$1 includes libvirt through: $hits"; return 1; }
+}
+for f in harness/base/*.c harness/model/*.c harness/watch/*.c harness/run/*.c; do
+	check "$f sees no libvirt header" no_libvirt "$f"
+done
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -231,7 +231,11 @@ static char *attr(xmlNodePtr node, const char *name)
 static int attr_int(xmlNodePtr node, const char *name, int def)
 {
     LG_AUTOFREE char *v = attr(node, name);
-    return v ? (int)strtol(v, NULL, 10) : def;
+    /* the schema has checked it is an integer; out of int's range keeps def */
+    int n = def;
+    if (v)
+        lg_parse_int(v, &n);
+    return n;
 }
 
 static char *text(xmlNodePtr node)
@@ -245,7 +249,10 @@ static char *text(xmlNodePtr node)
 static int text_int(xmlNodePtr node)
 {
     LG_AUTOFREE char *s = text(node);
-    return (int)strtol(s, NULL, 10);
+    int n = 0;
+    if (s)
+        lg_parse_int(s, &n);
+    return n;
 }
 
 static bool is_element(xmlNodePtr n, const char *name)
@@ -596,8 +603,12 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     LG_AUTOFREE char *dump = attr(node, "memory-dump");
     pol->memory_dump_on_crash = dump && strcmp(dump, "on-crash") == 0;
     LG_AUTOFREE char *seed = attr(node, "seed");
-    if (seed)
-        pol->seed = strtoull(seed, NULL, 10);
+    if (seed) {
+        char *end;
+        unsigned long long v = strtoull(seed, &end, 10);
+        if (end != seed && !*end)
+            pol->seed = v;
+    }
 }
 
 static void parse_steps(xmlNodePtr node, lg_scenario *sc)

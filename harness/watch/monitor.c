@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/util.h"
 #include "scanner.h"
 
 LG_LOG_INIT("monitor");
@@ -304,7 +305,7 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
     mon->ring_guest_us[slot] = console_clock_sample(mon, stamped);
 
     int n;
-    if (sscanf(line, "labgate: boot %d", &n) == 1) {
+    if (strncmp(line, "labgate: boot ", 14) == 0 && lg_parse_int(line + 14, &n) == 0) {
         mon->boot = n;
         mon->console_boot = n;
     }
