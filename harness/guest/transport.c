@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "base/error.h"
+#include "base/mem.h"
 #include "base/util.h"
 #include "virt/libvirt-priv.h"
 #include "oscmd.h"
@@ -23,9 +24,7 @@ struct lg_transport {
 
 int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_transport **out)
 {
-    lg_transport *t = calloc(1, sizeof(*t));
-    if (!t)
-        return -ENOMEM;
+    lg_transport *t = LG_NEW0(lg_transport);
     t->kind = target->kind;
     t->os = target->os;
     int rc;

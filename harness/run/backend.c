@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "base/mem.h"
 #include "base/util.h"
 #include "virt/overlay.h"
 
@@ -158,9 +159,7 @@ static const lg_backend_ops libvirt_ops = {
 
 lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri)
 {
-    libvirt_backend *be = calloc(1, sizeof(*be));
-    if (!be)
-        abort();
+    libvirt_backend *be = LG_NEW0(libvirt_backend);
     *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn, .system_uri = system_uri };
     return &be->base;
 }

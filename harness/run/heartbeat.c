@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/util.h"
 
 LG_LOG_INIT("heartbeat");
@@ -138,11 +139,9 @@ static void *run(void *opaque)
 
 lg_heartbeat *lg_heartbeat_start(const lg_heartbeat_params *params)
 {
-    lg_heartbeat *hb = calloc(1, sizeof(*hb));
-    if (!hb)
-        abort();
+    lg_heartbeat *hb = LG_NEW0(lg_heartbeat);
     hb->p = *params;
-    hb->health_command = params->health_command ? strdup(params->health_command) : NULL;
+    hb->health_command = lg_strdup(params->health_command);
     hb->p.health_command = NULL;
     pthread_mutex_init(&hb->lock, NULL);
     lg_cond_init_monotonic(&hb->cond);

@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/ports.h"
 #include "base/util.h"
 #include "guest/oscmd.h"
@@ -322,10 +323,7 @@ static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
     if (rc < 0)
         return transport_failed(ctx, rc, timeout_s);
     LG_DEBUG("%s: fetched %s (%llu bytes)", ctx->job->id, path, (unsigned long long)size);
-    char **grown = realloc(ctx->files, (ctx->n_files + 1) * sizeof(*grown));
-    if (!grown)
-        abort();
-    ctx->files = grown;
+    ctx->files = lg_realloc_n(ctx->files, ctx->n_files + 1, sizeof(*ctx->files));
     ctx->files[ctx->n_files++] = LG_STEAL(rel);
     return 0;
 }

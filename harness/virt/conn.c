@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 
 LG_LOG_INIT("virt");
 
@@ -139,9 +140,7 @@ int lg_virt_event_barrier(int timeout_ms)
 {
     if (!atomic_load(&loop_running))
         return 0;
-    barrier *b = calloc(1, sizeof(*b));
-    if (!b)
-        return -ENOMEM;
+    barrier *b = LG_NEW0(barrier);
     pthread_mutex_init(&b->lock, NULL);
     lg_cond_init_monotonic(&b->cond);
     atomic_store(&b->refs, 2);
@@ -183,10 +182,8 @@ static void on_close(virConnectPtr virt, int reason, void *opaque)
 
 int lg_conn_open(const char *uri, lg_conn **out)
 {
-    lg_conn *conn = calloc(1, sizeof(*conn));
-    if (!conn)
-        return -ENOMEM;
-    conn->uri = strdup(uri);
+    lg_conn *conn = LG_NEW0(lg_conn);
+    conn->uri = lg_strdup(uri);
     pthread_mutex_init(&conn->watch_lock, NULL);
     conn->virt = virConnectOpen(uri);
     if (!conn->virt) {
@@ -225,10 +222,7 @@ int lg_conn_watch_close(lg_conn *conn, lg_conn_close_fn fn, void *opaque)
     while (id < conn->n_watches && conn->watches[id].fn)
         id++;
     if (id == conn->n_watches) {
-        struct close_watch *grown = realloc(conn->watches, (conn->n_watches + 1) * sizeof(*grown));
-        if (!grown)
-            abort();
-        conn->watches = grown;
+        conn->watches = lg_realloc_n(conn->watches, conn->n_watches + 1, sizeof(*conn->watches));
         conn->n_watches++;
     }
     conn->watches[id] = (struct close_watch){ fn, opaque };
@@ -271,9 +265,7 @@ int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib)
         lg_virt_error("cannot read the host's memory");
         return -EIO;
     }
-    virNodeMemoryStatsPtr stats = calloc((size_t)n, sizeof(*stats));
-    if (!stats)
-        return -ENOMEM;
+    virNodeMemoryStatsPtr stats = lg_calloc((size_t)n, sizeof(*stats));
     if (virNodeGetMemoryStats(lg_conn_virt(conn), VIR_NODE_MEMORY_STATS_ALL_CELLS, stats, &n, 0) < 0) {
         free(stats);
         lg_virt_error("cannot read the host's memory");

@@ -11,6 +11,7 @@
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "guard.h"
 #include "libvirt-priv.h"
 
@@ -201,13 +202,8 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
 {
     lg_error_clear();
     virConnectPtr virt = lg_conn_virt(conn);
-    lg_domain *dom = calloc(1, sizeof(*dom));
-    sink *s = calloc(1, sizeof(*s));
-    if (!dom || !s) {
-        free(dom);
-        free(s);
-        return -ENOMEM;
-    }
+    lg_domain *dom = LG_NEW0(lg_domain);
+    sink *s = LG_NEW0(sink);
     pthread_mutex_init(&s->lock, NULL);
     s->handlers = *handlers;
     atomic_store(&s->refs, 1);
@@ -222,9 +218,9 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
         return -EIO;
     }
     const char *name = virDomainGetName(dom->virt);
-    dom->name = strdup(name ? name : "?");
+    dom->name = lg_strdup(name ? name : "?");
     /* before any callback can run: an event always names its domain */
-    s->name = strdup(dom->name);
+    s->name = lg_strdup(dom->name);
     dom->close_watch = lg_conn_watch_close(conn, on_connection_closed, s);
 
     dom->lifecycle_cb = virConnectDomainEventRegisterAny(

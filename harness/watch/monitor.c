@@ -10,6 +10,7 @@
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/util.h"
 #include "scanner.h"
 
@@ -172,9 +173,7 @@ static int64_t console_clock_report_us(lg_monitor *mon)
 
 int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
 {
-    lg_monitor *mon = calloc(1, sizeof(*mon));
-    if (!mon)
-        return -ENOMEM;
+    lg_monitor *mon = LG_NEW0(lg_monitor);
     pthread_mutex_init(&mon->lock, NULL);
     lg_cond_init_monotonic(&mon->cond);
     mon->start_us = lg_now_us();
@@ -191,10 +190,6 @@ int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
             lg_monitor_free(mon);
             return -err;
         }
-    }
-    if (!mon->scanner) {
-        lg_monitor_free(mon);
-        return -ENOMEM;
     }
     lg_scanner_set_line_fn(mon->scanner, on_console_line, mon);
     *out = mon;

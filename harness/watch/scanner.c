@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "base/buf.h"
+#include "base/mem.h"
 #include "stopcodes.h"
 
 #define MAX_LINE 4096
@@ -51,7 +52,7 @@ struct lg_scanner {
 
 lg_scanner *lg_scanner_new(void)
 {
-    return calloc(1, sizeof(lg_scanner));
+    return LG_NEW0(lg_scanner);
 }
 
 void lg_scanner_free(lg_scanner *sc)
