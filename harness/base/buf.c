@@ -126,3 +126,13 @@ char *lg_shell_quote(const char *s)
     }
     return lg_buf_steal(&buf);
 }
+
+const char *lg_buf_last_line(lg_buf *buf)
+{
+    if (!buf->data)
+        return "";
+    while (buf->len && strchr("\n\r ", buf->data[buf->len - 1]))
+        buf->data[--buf->len] = '\0';
+    char *nl = strrchr(buf->data, '\n');
+    return nl ? nl + 1 : buf->data;
+}

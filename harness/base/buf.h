@@ -19,6 +19,9 @@ int lg_buf_vprintf(lg_buf *buf, const char *fmt, va_list ap) __attribute__((form
 /* Keeps only the last max_len bytes. */
 void lg_buf_keep_tail(lg_buf *buf, size_t max_len);
 void lg_buf_clear(lg_buf *buf);
+/* The last non-empty line (a command's output usually says why it failed
+ * there); trailing blanks are dropped from buf.  "" for an empty buffer. */
+const char *lg_buf_last_line(lg_buf *buf);
 /* Hands the string to the caller (never NULL unless out of memory); buffer is reset. */
 char *lg_buf_steal(lg_buf *buf);
 void lg_buf_free(lg_buf *buf);

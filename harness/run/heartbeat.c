@@ -32,17 +32,6 @@ struct lg_heartbeat {
     unsigned generation;
 };
 
-/* The last non-empty line of a command's output (trailing blanks dropped). */
-static const char *last_line(lg_buf *out)
-{
-    if (!out->data)
-        return "";
-    while (out->len && strchr("\n\r ", out->data[out->len - 1]))
-        out->data[--out->len] = '\0';
-    char *nl = strrchr(out->data, '\n');
-    return nl ? nl + 1 : out->data;
-}
-
 static void *run(void *opaque)
 {
     lg_heartbeat *hb = opaque;
@@ -117,7 +106,7 @@ static void *run(void *opaque)
             /* The OS answers; does the agent? */
             health_failures = health_status == 0 ? 0 : health_failures + 1;
             if (health_failures >= HEALTH_FAILURES) {
-                lg_monitor_fail(hb->p.mon, LG_FAIL_HEALTH_FAILED, health_status, last_line(&health_out));
+                lg_monitor_fail(hb->p.mon, LG_FAIL_HEALTH_FAILED, health_status, lg_buf_last_line(&health_out));
                 hb->active = false;
             }
             continue;

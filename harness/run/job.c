@@ -154,17 +154,6 @@ static void check_state(job_ctx *ctx)
         lg_monitor_fail(ctx->mon, LG_FAIL_CRASHED_STATE);
 }
 
-/* The last non-empty line of a command's output (trailing blanks dropped). */
-static const char *last_line(lg_buf *out)
-{
-    if (!out->data)
-        return "";
-    while (out->len && strchr("\n\r ", out->data[out->len - 1]))
-        out->data[--out->len] = '\0';
-    char *nl = strrchr(out->data, '\n');
-    return nl ? nl + 1 : out->data;
-}
-
 static void drop_session(job_ctx *ctx)
 {
     if (ctx->guest)
@@ -274,7 +263,7 @@ static int guest_command(job_ctx *ctx, const char *command, const char *what, in
     LG_DEBUG("%s: %s exited %d: %s", ctx->job->id, what, status, out.data ? out.data : "");
     if (status != 0) {
         /* the last line of output usually says why */
-        const char *why = last_line(&out);
+        const char *why = lg_buf_last_line(&out);
         lg_monitor_fail(ctx->mon, LG_FAIL_COMMAND_FAILED, what, status, *why ? ": " : "", why);
         return -EIO;
     }
