@@ -24,6 +24,7 @@ struct lg_transport {
 
 int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_transport **out)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     lg_transport *t = LG_NEW0(lg_transport);
     t->kind = target->kind;
     t->os = target->os;
@@ -50,6 +51,7 @@ int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_t
 int lg_transport_exec(lg_transport *t, const char *command, const void *input, size_t input_len,
                       lg_deadline dl, lg_buf *output, int *exit_status)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     if (t->kind == LG_TRANSPORT_QGA)
         return lg_qga_exec(t->qga, command, input, input_len, dl, output, exit_status);
     return lg_ssh_exec(t->ssh, command, input, input_len, dl, output, exit_status);
@@ -57,6 +59,7 @@ int lg_transport_exec(lg_transport *t, const char *command, const void *input, s
 
 int lg_transport_ping(lg_transport *t, lg_deadline dl)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     if (t->kind == LG_TRANSPORT_QGA)
         return lg_qga_ping(t->qga, dl);
     int status = -1;
@@ -135,6 +138,7 @@ static int upload_tree(lg_transport *t, const char *local, const char *remote, l
 
 int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *remote_dir, lg_deadline dl)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     if (t->kind == LG_TRANSPORT_SSH && t->os == LG_OS_WINDOWS) {
         /* cmd.exe has no `cat`: files to Windows need SFTP, not written yet */
         lg_error_set("uploading to a Windows guest over ssh is not implemented yet; use <transport type=\"qemu-ga\"/>");
@@ -153,6 +157,7 @@ int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *
 int lg_transport_fetch_file(lg_transport *t, const char *remote_path, const char *local_path, uint64_t max_bytes,
                             lg_deadline dl, uint64_t *size)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     if (t->kind == LG_TRANSPORT_QGA)
         return lg_qga_read_file(t->qga, remote_path, local_path, max_bytes, dl, size);
     if (t->os == LG_OS_WINDOWS) {

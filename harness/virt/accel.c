@@ -80,6 +80,7 @@ static bool kvm_boots(lg_conn *conn, const lg_profile *profile)
 
 int lg_accel_resolve(lg_conn *conn, lg_accel wanted, const lg_matrix *m, bool *kvm)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     if (wanted != LG_ACCEL_AUTO) {
         *kvm = wanted == LG_ACCEL_KVM;
         return 0;

@@ -182,6 +182,7 @@ static void on_close(virConnectPtr virt, int reason, void *opaque)
 
 int lg_conn_open(const char *uri, lg_conn **out)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     lg_conn *conn = LG_NEW0(lg_conn);
     conn->uri = lg_strdup(uri);
     pthread_mutex_init(&conn->watch_lock, NULL);
@@ -255,6 +256,7 @@ virConnectPtr lg_conn_virt(lg_conn *conn)
 
 int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     virNodeInfo info;
     if (virNodeGetInfo(lg_conn_virt(conn), &info) < 0) {
         lg_virt_error("cannot read the host's CPU count");

@@ -188,6 +188,7 @@ virDomainPtr lg_domain_virt(lg_domain *dom)
 
 int lg_domain_crashed(lg_domain *dom, bool *crashed)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     int state, reason;
     if (virDomainGetState(dom->virt, &state, &reason, 0) < 0) {
         lg_virt_error("virDomainGetState");

@@ -32,6 +32,7 @@ static int collect(virStreamPtr st, const char *data, size_t n, void *opaque)
 
 char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     virStreamPtr st = virStreamNew(lg_conn_virt(lg_domain_conn(dom)), 0);
     if (!st) {
         lg_virt_error("screenshot");
@@ -69,6 +70,7 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
 
 int lg_domain_memory_dump(lg_domain *dom, const char *path)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     /* kdump-compressed, memory only: what crash(8) reads, a fraction of RAM */
     lg_guard *guard = lg_guard_arm(lg_domain_virt(dom), MEMORY_DUMP_TIMEOUT_MS, LG_GUARD_GRACE_MS, "memory dump");
     int rc = virDomainCoreDumpWithFormat(lg_domain_virt(dom), path, VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,

@@ -63,6 +63,7 @@ static int copy_file(const char *from, const char *to)
 
 int lg_hvlog_move(const char *uri, const char *domain, lg_hvlog_kind kind, const char *dest)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     LG_AUTOFREE char *path = lg_hvlog_path(uri, domain, kind);
     if (!path || access(path, F_OK) < 0)
         return 0;
@@ -80,6 +81,7 @@ int lg_hvlog_move(const char *uri, const char *domain, lg_hvlog_kind kind, const
 
 int lg_hvlog_remove(const char *uri, const char *domain, lg_hvlog_kind kind)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     LG_AUTOFREE char *path = lg_hvlog_path(uri, domain, kind);
     if (!path)
         return 0;

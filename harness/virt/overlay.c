@@ -21,6 +21,7 @@ const char *lg_overlay_dir(void)
 
 int lg_overlay_create(const char *base, const char *path)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     LG_AUTOFREE char *dir = lg_path_dirname(path);
     int rc = lg_mkdir_p(dir, 0755);
     if (rc < 0)
@@ -41,6 +42,7 @@ int lg_overlay_create(const char *base, const char *path)
 
 int lg_overlay_remove(const char *path)
 {
+    lg_error_clear(); /* a stale message never names a later failure */
     if (unlink(path) < 0 && errno != ENOENT) {
         lg_error_set("cannot remove overlay %s: %s", path, strerror(errno));
         return -errno;
