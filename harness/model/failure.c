@@ -49,6 +49,7 @@ static const lg_failure_info failure_table[] = {
     [LG_FAIL_INTERRUPTED] = { "interrupted", V(INFRA_ERROR), S(HYPERVISOR), "interrupted (Ctrl-C)", false },
     [LG_FAIL_OUT_OF_RESOURCES] = { "out-of-resources", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },
     [LG_FAIL_HARNESS] = { "harness", V(INFRA_ERROR), S(STEP), "%s", false },
+    [LG_FAIL_NOT_RUN] = { "not-run", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },
 };
 #undef V
 #undef S

@@ -39,6 +39,7 @@ typedef enum {
     LG_FAIL_INTERRUPTED,        /* Ctrl-C */
     LG_FAIL_OUT_OF_RESOURCES,   /* no port, no directory, no disk: why (%s) */
     LG_FAIL_HARNESS,            /* labgate itself failed at something (%s) */
+    LG_FAIL_NOT_RUN,            /* the job never started: why (%s) */
     LG_FAIL_MAX
 } lg_failure;
 

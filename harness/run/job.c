@@ -649,9 +649,10 @@ void lg_job_result_init(lg_job_result *result)
 void lg_job_result_not_run(lg_job_result *result, const char *why)
 {
     lg_job_result_clear(result);
-    result->evidence.verdict = LG_VERDICT_INFRA_ERROR;
-    result->evidence.signal = LG_SIGNAL_HYPERVISOR;
-    result->evidence.title = strdup(why);
+    const lg_failure_info *info = lg_failure_info_of(LG_FAIL_NOT_RUN);
+    result->evidence.verdict = info->verdict;
+    result->evidence.signal = info->signal;
+    result->evidence.title = lg_failure_title(LG_FAIL_NOT_RUN, why);
 }
 
 void lg_job_result_clear(lg_job_result *result)

@@ -55,6 +55,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
 /* A result with no verdict yet and every time unknown: what a job that
  * never ran starts from. */
 void lg_job_result_init(lg_job_result *result);
-/* A job that never ran: INFRA_ERROR with why as its title. */
+/* A job that never ran (Ctrl-C, no host could take it): the failure
+ * table's NOT_RUN, with why as its title. */
 void lg_job_result_not_run(lg_job_result *result, const char *why);
 void lg_job_result_clear(lg_job_result *result);

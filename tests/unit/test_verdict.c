@@ -2,6 +2,10 @@
  * job, and how the verdicts of a run become the gate's exit code. */
 #include "lg_test.h"
 
+#include <errno.h>
+
+#include "model/failure.h"
+#include "model/kinds.h"
 #include "model/verdict.h"
 
 static const lg_verdict ALL_VERDICTS[] = {
@@ -192,6 +196,78 @@ static void test_names(void **state)
     assert_string_equal(lg_signal_name((lg_signal)99), "?");
 }
 
+/* Every value of every enum has a name in its table, and the name parses
+ * back to the value; unknown names are refused with out untouched. */
+static void test_enum_tables_round_trip(void **state)
+{
+    (void)state;
+#define ROUND_TRIP(type, max)                                                      \
+    for (int v = 0; v < (max); v++) {                                              \
+        type parsed = (type)(max);                                                 \
+        assert_string_not_equal(type##_name((type)v), "?");                        \
+        assert_int_equal(type##_parse(type##_name((type)v), &parsed), 0);          \
+        assert_int_equal(parsed, v);                                               \
+    }                                                                              \
+    {                                                                              \
+        type untouched = (type)(max);                                              \
+        assert_int_equal(type##_parse("no-such-name", &untouched), -EINVAL);       \
+        assert_int_equal(type##_parse(NULL, &untouched), -EINVAL);                 \
+        assert_int_equal(untouched, (max));                                        \
+    }
+    ROUND_TRIP(lg_verdict, LG_VERDICT_MAX)
+    ROUND_TRIP(lg_signal, LG_SIGNAL_MAX)
+    ROUND_TRIP(lg_os, LG_OS_MAX)
+    ROUND_TRIP(lg_arch, LG_ARCH_MAX)
+    ROUND_TRIP(lg_transport_kind, LG_TRANSPORT_MAX)
+    ROUND_TRIP(lg_panic_model, LG_PANIC_MAX)
+#undef ROUND_TRIP
+    assert_string_equal(lg_verdict_name(LG_VERDICT_MAX), "?");
+}
+
+/* The verdict table orders what a reader sees and what explains what. */
+static void test_verdict_table(void **state)
+{
+    (void)state;
+    for (int v = 0; v < LG_VERDICT_MAX; v++) {
+        const lg_verdict_info *info = lg_verdict_info_of((lg_verdict)v);
+        assert_non_null(info->meaning);
+        assert_non_null(info->css);
+        assert_true(info->colour[0] == '#');
+        for (int w = 0; w < v; w++) {
+            /* severities and root-cause ranks are each a strict order */
+            assert_int_not_equal(info->severity, lg_verdict_info_of((lg_verdict)w)->severity);
+            assert_int_not_equal(info->root_cause_rank, lg_verdict_info_of((lg_verdict)w)->root_cause_rank);
+        }
+    }
+    assert_true(lg_verdict_info_of(LG_VERDICT_CRASH)->root_cause_rank <
+                lg_verdict_info_of(LG_VERDICT_HANG)->root_cause_rank);
+    assert_int_equal(lg_verdict_severity(LG_VERDICT_PASS), 0);
+}
+
+/* Every failure kind has a row: a name, a verdict, a signal and a title. */
+static void test_failure_table(void **state)
+{
+    (void)state;
+    for (int k = 0; k < LG_FAIL_MAX; k++) {
+        const lg_failure_info *info = lg_failure_info_of((lg_failure)k);
+        assert_non_null(info->name);
+        assert_non_null(info->title_format);
+        assert_true(info->verdict != LG_VERDICT_PASS && info->verdict < LG_VERDICT_MAX);
+        assert_true(info->signal != LG_SIGNAL_NONE && info->signal < LG_SIGNAL_MAX);
+        for (int j = 0; j < k; j++)
+            assert_string_not_equal(info->name, lg_failure_info_of((lg_failure)j)->name);
+    }
+    char *title = lg_failure_title(LG_FAIL_STEP_DEADLINE, "exec", 30);
+    assert_string_equal(title, "step exec overran its deadline of 30 s");
+    free(title);
+    title = lg_failure_title(LG_FAIL_NOT_READY, 60, 2);
+    assert_string_equal(title, "guest did not become ready within 60 s (boot 2)");
+    free(title);
+    /* the harness's own failures never block a release */
+    assert_false(lg_verdict_blocks(lg_failure_info_of(LG_FAIL_INTERRUPTED)->verdict));
+    assert_true(lg_verdict_blocks(lg_failure_info_of(LG_FAIL_HEALTH_FAILED)->verdict));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +283,9 @@ int main(void)
         cmocka_unit_test(test_gate_empty),
         cmocka_unit_test(test_blocks),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_enum_tables_round_trip),
+        cmocka_unit_test(test_verdict_table),
+        cmocka_unit_test(test_failure_table),
     };
     return cmocka_run_group_tests_name("verdict", tests, NULL, NULL);
 }
