@@ -143,8 +143,7 @@ static void badge(html *h, lg_verdict v)
 }
 
 static const char style[] =
-    ":root{--pass:#1a7f37;--crash:#b42318;--boot-loop:#c0360c;--hang:#c4520a;--boot-timeout:#b86200;"
-    "--agent-failure:#a15c07;--infra:#6e7781;--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#f6f8fa}\n"
+    ":root{--ink:#1f2328;--muted:#59636e;--line:#d1d9e0;--soft:#f6f8fa}\n"
     "*{box-sizing:border-box}\n"
     "html{-webkit-text-size-adjust:100%}\n"
     "body{margin:0;color:var(--ink);background:#fff;font:15px/1.45 system-ui,-apple-system,\"Segoe UI\","
@@ -157,7 +156,7 @@ static const char style[] =
     ".banner p{margin:4px 0 0;font-size:16px;opacity:.95}\n"
     ".banner.blocked{background:var(--crash)}\n"
     ".banner.clear{background:var(--pass)}\n"
-    ".banner.incomplete{background:var(--infra)}\n"
+    ".banner.incomplete{background:var(--infra-error)}\n"
     "h2{font-size:19px;margin:28px 0 10px;padding-bottom:4px;border-bottom:1px solid var(--line)}\n"
     "dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:3px 16px;margin:16px 0}\n"
     "dl.meta dt{color:var(--muted)}\n"
@@ -166,9 +165,7 @@ static const char style[] =
     ".counts .v{margin-right:6px}\n"
     ".v{display:inline-block;padding:1px 7px;border-radius:4px;color:#fff;font-weight:600;font-size:12px;"
     "letter-spacing:.03em;white-space:nowrap;font-family:ui-monospace,\"DejaVu Sans Mono\",monospace}\n"
-    ".v-pass{background:var(--pass)}.v-crash{background:var(--crash)}.v-boot-loop{background:var(--boot-loop)}\n"
-    ".v-hang{background:var(--hang)}.v-boot-timeout{background:var(--boot-timeout)}\n"
-    ".v-agent-failure{background:var(--agent-failure)}.v-infra-error{background:var(--infra)}\n"
+
     ".scroll{overflow-x:auto}\n"
     "table{border-collapse:collapse}\n"
     "table.grid th,table.grid td{border:1px solid var(--line);padding:6px 10px;text-align:left;vertical-align:top}\n"
@@ -181,12 +178,9 @@ static const char style[] =
     "table.grid td.none{color:var(--muted)}\n"
     "table.grid td.bad{background:#fff1ef}\n"
     "table.grid td.infra{background:#f3f4f6}\n"
-    ".job{border:1px solid var(--line);border-left:6px solid var(--infra);border-radius:6px;padding:10px 14px;"
+    ".job{border:1px solid var(--line);border-left:6px solid var(--infra-error);border-radius:6px;padding:10px 14px;"
     "margin:14px 0}\n"
-    ".job.j-pass{border-left-color:var(--pass)}.job.j-crash{border-left-color:var(--crash)}\n"
-    ".job.j-boot-loop{border-left-color:var(--boot-loop)}.job.j-hang{border-left-color:var(--hang)}\n"
-    ".job.j-boot-timeout{border-left-color:var(--boot-timeout)}\n"
-    ".job.j-agent-failure{border-left-color:var(--agent-failure)}\n"
+
     ".job h3{margin:2px 0 6px;font-size:17px;line-height:1.35;overflow-wrap:anywhere}\n"
     ".job h3 .v{vertical-align:2px;margin-right:8px}\n"
     ".job .coord{color:var(--muted);font-size:14px;margin:0 0 6px}\n"
@@ -248,7 +242,16 @@ static void header(html *h, const lg_run_report *r)
     text(h, m->name);
     emit(h, " ");
     text(h, r->run_id);
-    emitf(h, "</title>\n<style>\n%s</style>\n</head>\n<body>\n", style);
+    emitf(h, "</title>\n<style>\n%s", style);
+    /* each verdict's colour, from the verdict table */
+    emit(h, ":root{");
+    for (int v = 0; v < LG_VERDICT_MAX; v++)
+        emitf(h, "--%s:%s;", lg_verdict_info_of((lg_verdict)v)->css, lg_verdict_info_of((lg_verdict)v)->colour);
+    emit(h, "}\n");
+    for (int v = 0; v < LG_VERDICT_MAX; v++)
+        emitf(h, ".v-%1$s{background:var(--%1$s)}.job.j-%1$s{border-left-color:var(--%1$s)}\n",
+              lg_verdict_info_of((lg_verdict)v)->css);
+    emit(h, "</style>\n</head>\n<body>\n");
     emitf(h, "<header class=\"banner %s\"><div class=\"wrap\"><h1>%s</h1><p>%s</p></div></header>\n", cls, banner,
           why);
 
