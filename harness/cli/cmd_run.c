@@ -166,9 +166,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         return LG_EXIT_BAD_INPUT;
     }
 
-    LG_AUTO(lg_plan) plan = NULL;
-    if (lg_plan_expand(m, &plan) < 0)
-        return LG_EXIT_INCOMPLETE;
+    LG_AUTO(lg_plan) plan = lg_plan_expand(m);
     if (plan->n_jobs == 0) {
         fprintf(stderr, "%s: every job is excluded; nothing to run\n", matrix_path);
         return LG_EXIT_BAD_INPUT;
