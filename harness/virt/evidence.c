@@ -56,7 +56,7 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
         const char *ext = strcmp(mime, "image/png") == 0 ? "png"
                         : strcmp(mime, "image/x-portable-pixmap") == 0 ? "ppm" : "img";
         path = lg_strdup_printf("%s.%s", path_stem, ext);
-        if (path && lg_write_file(path, image.data, image.len) < 0) {
+        if (lg_write_file(path, image.data, image.len) < 0) {
             free(path);
             path = NULL;
         }
