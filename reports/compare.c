@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 
 #include "base/buf.h"
+#include "base/mem.h"
 #include "base/util.h"
 
 /* run.xml holds console excerpts, not whole logs: this is generous */
@@ -55,13 +56,11 @@ typedef struct xml_errors {
 static void on_xml_error(void *opaque, xmlErrorPtr err)
 {
     xml_errors *ctx = opaque;
-    LG_AUTOFREE char *message = strdup(err->message ? err->message : "invalid XML");
-    if (message) {
-        size_t n = strlen(message);
-        while (n && message[n - 1] == '\n')
-            message[--n] = '\0';
-    }
-    lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message ? message : "invalid XML");
+    LG_AUTOFREE char *message = lg_strdup(err->message ? err->message : "invalid XML");
+    size_t n = strlen(message);
+    while (n && message[n - 1] == '\n')
+        message[--n] = '\0';
+    lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message);
 }
 
 static bool is_element(xmlNodePtr n, const char *name)
@@ -75,10 +74,8 @@ static char *prop(xmlNodePtr node, const char *name)
     xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
     if (!v)
         return NULL;
-    char *s = strdup((const char *)v);
+    char *s = lg_strdup((const char *)v);
     xmlFree(v);
-    if (!s)
-        abort(); /* a few bytes; as lg_diags_add does */
     return s;
 }
 
@@ -90,10 +87,7 @@ static bool parse_verdict(const char *name, lg_verdict *out)
 static void *grow(void *items, size_t n, size_t size)
 {
     /* one more element at a time: runs have hundreds of jobs, not millions */
-    void *grown = realloc(items, (n + 1) * size);
-    if (!grown)
-        abort();
-    return grown;
+    return lg_realloc_n(items, n + 1, size);
 }
 
 static void read_job(lg_run_record *r, xmlNodePtr node, lg_diags *diags)
@@ -180,11 +174,8 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
         xmlFreeDoc(doc);
         return -EINVAL;
     }
-    LG_AUTO(lg_run_record) r = calloc(1, sizeof(*r));
-    if (!r || !(r->path = strdup(path))) {
-        xmlFreeDoc(doc);
-        return -ENOMEM;
-    }
+    LG_AUTO(lg_run_record) r = LG_NEW0(lg_run_record);
+    r->path = lg_strdup(path);
     r->id = prop(root, "id");
     r->outcome = prop(root, "outcome");
     r->matrix = prop(root, "matrix");
@@ -305,15 +296,11 @@ static void compare_inputs(lg_comparison *c, const char *kind, const lg_run_inpu
     }
 }
 
-int lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run, lg_comparison **out)
+lg_comparison *lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run)
 {
-    LG_AUTO(lg_comparison) c = calloc(1, sizeof(*c));
-    if (!c)
-        return -ENOMEM;
-    c->jobs = calloc(old_run->n_jobs + new_run->n_jobs + 1, sizeof(*c->jobs));
-    c->inputs = calloc(new_run->n_builds + new_run->n_contents + 1, sizeof(*c->inputs));
-    if (!c->jobs || !c->inputs)
-        return -ENOMEM;
+    lg_comparison *c = LG_NEW0(lg_comparison);
+    c->jobs = lg_calloc(old_run->n_jobs + new_run->n_jobs + 1, sizeof(*c->jobs));
+    c->inputs = lg_calloc(new_run->n_builds + new_run->n_contents + 1, sizeof(*c->inputs));
     for (size_t i = 0; i < new_run->n_jobs; i++) {
         const lg_run_job *n = &new_run->jobs[i];
         const lg_run_job *o = lg_run_record_job(old_run, n->id);
@@ -331,8 +318,7 @@ int lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run, 
         c->count[c->jobs[i].change]++;
     compare_inputs(c, "build", old_run->builds, old_run->n_builds, new_run->builds, new_run->n_builds);
     compare_inputs(c, "content", old_run->contents, old_run->n_contents, new_run->contents, new_run->n_contents);
-    *out = LG_STEAL(c);
-    return 0;
+    return c;
 }
 
 int lg_compare_exit_code(const lg_comparison *c)

@@ -85,8 +85,8 @@ typedef struct lg_comparison {
     size_t n_inputs;
 } lg_comparison;
 
-/* The runs must outlive the comparison (it points into them). */
-int lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run, lg_comparison **out);
+/* The runs must outlive the comparison (it points into them).  Never NULL. */
+lg_comparison *lg_compare_runs(const lg_run_record *old_run, const lg_run_record *new_run);
 void lg_comparison_free(lg_comparison *c);
 /* The report `labgate compare` prints. */
 void lg_compare_print(const lg_comparison *c, const lg_run_record *old_run,

@@ -25,23 +25,19 @@
 
 typedef struct html {
     lg_buf buf;
-    int rc; /* first failure (out of memory); writing goes on as a no-op */
 } html;
 
 static void emit(html *h, const char *s)
 {
-    if (h->rc == 0)
-        h->rc = lg_buf_puts(&h->buf, s);
+    lg_buf_puts(&h->buf, s);
 }
 
 static void emitf(html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void emitf(html *h, const char *fmt, ...)
 {
-    if (h->rc < 0)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    h->rc = lg_buf_vprintf(&h->buf, fmt, ap);
+    lg_buf_vprintf(&h->buf, fmt, ap);
     va_end(ap);
 }
 
@@ -80,12 +76,12 @@ static void text(html *h, const char *s)
     if (!s)
         return;
     const unsigned char *p = (const unsigned char *)s;
-    while (*p && h->rc == 0) {
+    while (*p) {
         size_t run = 0;
         while (p[run] >= 0x20 && p[run] < 0x7f && !strchr("&<>\"'", p[run]))
             run++;
         if (run) {
-            h->rc = lg_buf_append(&h->buf, p, run);
+            lg_buf_append(&h->buf, p, run);
             p += run;
             continue;
         }
@@ -101,8 +97,7 @@ static void text(html *h, const char *s)
         default: {
             size_t n = *p >= 0x80 ? utf8_len(p) : 0;
             if (n) {
-                if (h->rc == 0)
-                    h->rc = lg_buf_append(&h->buf, p, n);
+                lg_buf_append(&h->buf, p, n);
                 p += n;
                 continue;
             }
@@ -401,10 +396,6 @@ static void screenshot(html *h, const char *out_dir, const lg_job *job, const ch
         return;
     }
     LG_AUTOFREE char *b64 = lg_base64_encode(data, len);
-    if (!b64) {
-        h->rc = -ENOMEM;
-        return;
-    }
     emit(h, "<figure><img alt=\"screen of guest ");
     text(h, job->guest->id);
     emit(h, " when the verdict came\" src=\"data:image/png;base64,");
@@ -536,7 +527,7 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
 
 int lg_report_write_html(const lg_run_report *r, const char *out_dir, const char *path)
 {
-    html h = { .buf = LG_BUF_INIT, .rc = 0 };
+    html h = { .buf = LG_BUF_INIT };
     header(&h, r);
     grid(&h, r);
     emit(&h, "<section id=\"jobs\">\n<h2>Jobs</h2>\n");
@@ -549,11 +540,7 @@ int lg_report_write_html(const lg_run_report *r, const char *out_dir, const char
     text(&h, r->run_id);
     emit(&h, ". Artifact links are relative to the results directory; run.xml there is the canonical record."
              "</footer>\n</body>\n</html>\n");
-    int rc = h.rc;
-    if (rc < 0)
-        lg_error_set("out of memory writing %s", path);
-    else
-        rc = lg_write_file(path, h.buf.data, h.buf.len);
+    int rc = lg_write_file(path, h.buf.data, h.buf.len);
     lg_buf_free(&h.buf);
     return rc;
 }

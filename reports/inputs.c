@@ -11,6 +11,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/sha256.h"
 #include "lg-config.h"
 
@@ -63,19 +64,12 @@ static void cache_store(const struct stat *st, const char hex[LG_SHA256_HEX_LEN 
 {
     pthread_mutex_lock(&cache_lock);
     if (cache_n == cache_cap) {
-        size_t cap = cache_cap ? 2 * cache_cap : 64;
-        digest_entry *grown = realloc(cache, cap * sizeof(*grown));
-        if (grown) {
-            cache = grown;
-            cache_cap = cap;
-        }
+        cache_cap = cache_cap ? 2 * cache_cap : 64;
+        cache = lg_realloc_n(cache, cache_cap, sizeof(*cache));
     }
-    /* out of memory only costs a second read later */
-    if (cache_n < cache_cap) {
-        digest_entry *e = &cache[cache_n++];
-        *e = entry_of(st);
-        memcpy(e->sha256, hex, LG_SHA256_HEX_LEN + 1);
-    }
+    digest_entry *e = &cache[cache_n++];
+    *e = entry_of(st);
+    memcpy(e->sha256, hex, LG_SHA256_HEX_LEN + 1);
     pthread_mutex_unlock(&cache_lock);
 }
 
@@ -194,11 +188,9 @@ int lg_report_add_inputs(xmlNodePtr run, const lg_plan *plan)
     }
 
     /* what the plan uses, in matrix order */
-    LG_AUTOFREE bool *used_build = calloc(m->n_builds + 1, sizeof(bool));
-    LG_AUTOFREE bool *used_content = calloc(m->n_contents + 1, sizeof(bool));
-    LG_AUTOFREE bool *used_guest = calloc(m->n_guests + 1, sizeof(bool));
-    if (!used_build || !used_content || !used_guest)
-        return -ENOMEM;
+    LG_AUTOFREE bool *used_build = lg_calloc(m->n_builds + 1, sizeof(bool));
+    LG_AUTOFREE bool *used_content = lg_calloc(m->n_contents + 1, sizeof(bool));
+    LG_AUTOFREE bool *used_guest = lg_calloc(m->n_guests + 1, sizeof(bool));
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const lg_job *job = &plan->jobs[i];
         if (job->build >= m->builds && job->build < m->builds + m->n_builds)

@@ -25,7 +25,8 @@
 
 /* Appends <inputs> to the run element.  Each distinct file (device, inode,
  * size, times) is hashed once per process, i.e. once per run, however many
- * builds, guests or report writes name it.  0, or -ENOMEM. */
+ * builds, guests or report writes name it.  0, or -ENOMEM when libxml2
+ * cannot create the <inputs> element. */
 int lg_report_add_inputs(xmlNodePtr run, const lg_plan *plan);
 /* Bytes read for digests so far in this process (what the cache saves is
  * visible in it; for tests). */

@@ -19,7 +19,7 @@ typedef struct lg_run_report {
 } lg_run_report;
 
 /* Digests the plan's inputs now; free with lg_report_inputs_free.  NULL
- * only when out of memory. */
+ * only when libxml2 cannot build the document (its own allocation). */
 void *lg_report_inputs_snapshot(const lg_plan *plan);
 void lg_report_inputs_free(void *snapshot);
 

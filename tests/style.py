@@ -26,6 +26,7 @@ RULES = {
     'log-level': 'library layers (base, model, virt, guest, watch) log at debug level only',
     'name-compare': 'OS, transport, arch and panic model names are compared in model/ only',
     'log-init': 'a file that logs declares its module exactly once with LG_LOG_INIT("name");',
+    'raw-alloc': 'no malloc/calloc/realloc/strdup/strndup outside harness/base/mem.c: use base/mem.h, which aborts',
 }
 LIBRARY_LAYERS = ('base', 'model', 'virt', 'guest', 'watch')
 # Names that model/ parses into enums, once.
@@ -40,6 +41,10 @@ COMPARE = re.compile(r'\b(strn?cmp|strn?casecmp|g_strcmp0|g_str_equal|g_ascii_st
 LOG_CALL = re.compile(r'\b(LG_DEBUG|LG_INFO|LG_WARN|LG_ERROR)\s*\(')
 LOG_INIT = re.compile(r'\bLG_LOG_INIT\b')
 LOG_INIT_OK = re.compile(r'^[ \t]*LG_LOG_INIT\("[a-z0-9_-]+"\);[ \t]*$', re.M)
+# Allocation failure aborts (DESIGN.md, "House style"): only base/mem.c calls
+# the C library's allocators, and aborts when they fail.
+RAW_ALLOC = re.compile(r'\b(malloc|calloc|realloc|strdup|strndup)\s*\(')
+RAW_ALLOC_HOME = 'harness/base/mem.c'
 
 
 def blank(text):
@@ -139,6 +144,10 @@ def check_file(path, rel):
             args = call_args(code, m.end() - 1)
             if args and literal.search(with_str[args[0][0]:args[-1][1]]):
                 yield line_of(code, m.start()), 'name-compare'
+
+    if rel != RAW_ALLOC_HOME:
+        for m in RAW_ALLOC.finditer(code):
+            yield line_of(code, m.start()), 'raw-alloc'
 
     inits = [m for m in LOG_INIT.finditer(code) if line_of(code, m.start()) not in macros]
     calls = [m for m in LOG_CALL.finditer(code) if line_of(code, m.start()) not in macros]

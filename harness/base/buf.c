@@ -5,11 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static int buf_reserve(lg_buf *buf, size_t extra)
+/* Growth that cannot be had aborts (base/mem.h). */
+static void buf_reserve(lg_buf *buf, size_t extra)
 {
     size_t need = buf->len + extra + 1;
     if (need <= buf->cap)
-        return 0;
+        return;
     size_t cap = buf->cap ? buf->cap : 64;
     while (cap < need)
         cap *= 2;
@@ -18,14 +19,11 @@ static int buf_reserve(lg_buf *buf, size_t extra)
     data[buf->len] = '\0';
     buf->data = data;
     buf->cap = cap;
-    return 0;
 }
 
 int lg_buf_append(lg_buf *buf, const void *data, size_t len)
 {
-    int rc = buf_reserve(buf, len);
-    if (rc < 0)
-        return rc;
+    buf_reserve(buf, len);
     if (len)
         memcpy(buf->data + buf->len, data, len);
     buf->len += len;
@@ -46,9 +44,7 @@ int lg_buf_vprintf(lg_buf *buf, const char *fmt, va_list ap)
     va_end(copy);
     if (n < 0)
         return -EINVAL;
-    int rc = buf_reserve(buf, (size_t)n);
-    if (rc < 0)
-        return rc;
+    buf_reserve(buf, (size_t)n);
     vsnprintf(buf->data + buf->len, (size_t)n + 1, fmt, ap);
     buf->len += (size_t)n;
     return 0;
@@ -81,8 +77,8 @@ void lg_buf_clear(lg_buf *buf)
 
 char *lg_buf_steal(lg_buf *buf)
 {
-    if (!buf->data && buf_reserve(buf, 0) < 0)
-        return NULL;
+    if (!buf->data)
+        buf_reserve(buf, 0);
     char *s = buf->data;
     buf->data = NULL;
     buf->len = buf->cap = 0;
@@ -115,15 +111,14 @@ char *lg_strdup_printf(const char *fmt, ...)
 char *lg_shell_quote(const char *s)
 {
     lg_buf buf = LG_BUF_INIT;
-    int rc = lg_buf_puts(&buf, "'");
-    for (const char *p = s; rc == 0 && *p; p++)
-        rc = *p == '\'' ? lg_buf_puts(&buf, "'\\''") : lg_buf_append(&buf, p, 1);
-    if (rc == 0)
-        rc = lg_buf_puts(&buf, "'");
-    if (rc < 0) {
-        lg_buf_free(&buf);
-        return NULL;
+    lg_buf_puts(&buf, "'");
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'')
+            lg_buf_puts(&buf, "'\\''");
+        else
+            lg_buf_append(&buf, p, 1);
     }
+    lg_buf_puts(&buf, "'");
     return lg_buf_steal(&buf);
 }
 

@@ -1,4 +1,6 @@
-/* Growable byte/string buffer; always NUL-terminated. */
+/* Growable byte/string buffer; always NUL-terminated.  Growth that cannot
+ * be had aborts (base/mem.h): lg_buf_append and lg_buf_puts always return 0,
+ * lg_buf_printf fails only (-EINVAL) when vsnprintf refuses the format. */
 #pragma once
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,14 +24,15 @@ void lg_buf_clear(lg_buf *buf);
 /* The last non-empty line (a command's output usually says why it failed
  * there); trailing blanks are dropped from buf.  "" for an empty buffer. */
 const char *lg_buf_last_line(lg_buf *buf);
-/* Hands the string to the caller (never NULL unless out of memory); buffer is reset. */
+/* Hands the string to the caller (never NULL); buffer is reset. */
 char *lg_buf_steal(lg_buf *buf);
 void lg_buf_free(lg_buf *buf);
 
 static inline void lg_buf_autoclear(lg_buf *buf) { lg_buf_free(buf); }
 #define LG_AUTOBUF __attribute__((cleanup(lg_buf_autoclear))) lg_buf
 
-/* printf into a new string; NULL only when out of memory. */
+/* printf into a new string; never NULL for lack of memory (NULL only when
+ * vsnprintf refuses the format, which labgate's formats never make it do). */
 char *lg_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Quote for a POSIX shell: 'it'\''s'. */
+/* Quote for a POSIX shell: 'it'\''s'.  Never NULL. */
 char *lg_shell_quote(const char *s);

@@ -1,4 +1,5 @@
 #include "json.h"
+#include "mem.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -218,30 +219,28 @@ int lg_json_string(const char *json, const char *path, char **out)
         }
         lg_buf_append(&s, &c, 1);
     }
-    if (!s.data)
-        return -ENOMEM;
     *out = lg_buf_steal(&s);
     return 0;
 }
 
-int lg_json_quote(lg_buf *buf, const char *s)
+void lg_json_quote(lg_buf *buf, const char *s)
 {
-    int rc = lg_buf_puts(buf, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; rc == 0 && *p; p++) {
+    lg_buf_puts(buf, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': rc = lg_buf_puts(buf, "\\\""); break;
-        case '\\': rc = lg_buf_puts(buf, "\\\\"); break;
-        case '\n': rc = lg_buf_puts(buf, "\\n"); break;
-        case '\r': rc = lg_buf_puts(buf, "\\r"); break;
-        case '\t': rc = lg_buf_puts(buf, "\\t"); break;
+        case '"': lg_buf_puts(buf, "\\\""); break;
+        case '\\': lg_buf_puts(buf, "\\\\"); break;
+        case '\n': lg_buf_puts(buf, "\\n"); break;
+        case '\r': lg_buf_puts(buf, "\\r"); break;
+        case '\t': lg_buf_puts(buf, "\\t"); break;
         default:
             if (*p < 0x20)
-                rc = lg_buf_printf(buf, "\\u%04x", *p);
+                lg_buf_printf(buf, "\\u%04x", *p);
             else
-                rc = lg_buf_append(buf, p, 1);
+                lg_buf_append(buf, p, 1);
         }
     }
-    return rc ? rc : lg_buf_puts(buf, "\"");
+    lg_buf_puts(buf, "\"");
 }
 
 static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -249,9 +248,7 @@ static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 char *lg_base64_encode(const void *data, size_t len)
 {
     const unsigned char *in = data;
-    char *out = malloc((len + 2) / 3 * 4 + 1);
-    if (!out)
-        return NULL;
+    char *out = lg_malloc0((len + 2) / 3 * 4 + 1);
     char *o = out;
     size_t i = 0;
     for (; i + 2 < len; i += 3) {
@@ -283,9 +280,7 @@ int lg_base64_decode(const char *text, unsigned char **out, size_t *out_len)
     size_t len = strlen(text);
     if (len % 4)
         return -EINVAL;
-    unsigned char *buf = malloc(len / 4 * 3 + 1);
-    if (!buf)
-        return -ENOMEM;
+    unsigned char *buf = lg_malloc0(len / 4 * 3 + 1);
     size_t n = 0;
     for (size_t i = 0; i < len; i += 4) {
         int v[4];

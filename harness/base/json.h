@@ -16,12 +16,14 @@ const char *lg_json_find(const char *json, const char *path);
  * another type (out is not written then). */
 int lg_json_int(const char *json, const char *path, int64_t *out);
 int lg_json_bool(const char *json, const char *path, bool *out);
-/* A new string with escapes decoded; \u0000 and surrogates are refused. */
+/* A new string with escapes decoded; \u0000 and surrogates are refused
+ * (-EINVAL). */
 int lg_json_string(const char *json, const char *path, char **out);
 /* Appends s as a JSON string literal, quotes included. */
-int lg_json_quote(lg_buf *buf, const char *s);
+void lg_json_quote(lg_buf *buf, const char *s);
 
 /* Base64 (RFC 4648, with padding), as qemu-ga carries file and process data. */
+/* A new string; never NULL. */
 char *lg_base64_encode(const void *data, size_t len);
 /* Returns 0 and a new buffer (NUL-terminated, *out_len bytes), or -EINVAL. */
 int lg_base64_decode(const char *text, unsigned char **out, size_t *out_len);

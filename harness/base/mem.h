@@ -1,6 +1,8 @@
 /* Allocation failure aborts, as in libvirt and GLib: no caller handles it,
  * and no branch pretends to.  Use these instead of malloc/calloc/realloc/
- * strdup; they never return NULL (lg_strdup(NULL) is NULL). */
+ * strdup/strndup (tests/style.py's raw-alloc rule enforces it outside this
+ * file's mem.c); they never return NULL (lg_strdup(NULL) and
+ * lg_strndup(NULL, n) are NULL).  lg_buf grows through them too. */
 #pragma once
 #include <stddef.h>
 

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "mem.h"
 
 /* FIPS 180-4, 4.2.2: the first 32 bits of the fractional parts of the cube
  * roots of the first 64 primes. */
@@ -151,9 +152,7 @@ int lg_sha256_file_sized(const char *path, char hex[LG_SHA256_HEX_LEN + 1], uint
     }
     /* large reads: a disk image is gigabytes, and syscalls are not free */
     enum { CHUNK = 1 << 20 };
-    LG_AUTOFREE uint8_t *buf = malloc(CHUNK);
-    if (!buf)
-        return -ENOMEM;
+    LG_AUTOFREE uint8_t *buf = lg_malloc0(CHUNK);
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     lg_sha256 ctx;
     lg_sha256_init(&ctx);
@@ -200,18 +199,13 @@ typedef struct walk {
     size_t depth;
 } walk;
 
-static int walk_add(walk *w, char *rel, char *abs, const struct stat *st)
+static void walk_add(walk *w, char *rel, char *abs, const struct stat *st)
 {
     if (w->n == w->cap) {
-        size_t cap = w->cap ? 2 * w->cap : 64;
-        walk_entry *grown = realloc(w->entries, cap * sizeof(*grown));
-        if (!grown)
-            return -ENOMEM;
-        w->entries = grown;
-        w->cap = cap;
+        w->cap = w->cap ? 2 * w->cap : 64;
+        w->entries = lg_realloc_n(w->entries, w->cap, sizeof(*w->entries));
     }
     w->entries[w->n++] = (walk_entry){ .rel = rel, .abs = abs, .st = *st };
-    return 0;
 }
 
 static int walk_dir(walk *w, const char *abs_dir, const char *rel_dir, const struct stat *dir_st)
@@ -241,11 +235,9 @@ static int walk_dir(walk *w, const char *abs_dir, const char *rel_dir, const str
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         char *abs = lg_strdup_printf("%s/%s", abs_dir, e->d_name);
-        char *rel = *rel_dir ? lg_strdup_printf("%s/%s", rel_dir, e->d_name) : strdup(e->d_name);
+        char *rel = *rel_dir ? lg_strdup_printf("%s/%s", rel_dir, e->d_name) : lg_strdup(e->d_name);
         struct stat st;
-        if (!abs || !rel) {
-            rc = -ENOMEM;
-        } else if (stat(abs, &st) < 0) {
+        if (stat(abs, &st) < 0) {
             /* a dangling link (or a loop of links) is never uploaded */
             struct stat lst;
             int err = errno;
@@ -258,9 +250,8 @@ static int walk_dir(walk *w, const char *abs_dir, const char *rel_dir, const str
         } else if (S_ISDIR(st.st_mode)) {
             rc = walk_dir(w, abs, rel, &st);
         } else if (S_ISREG(st.st_mode)) {
-            rc = walk_add(w, rel, abs, &st);
-            if (rc == 0)
-                rel = abs = NULL; /* owned by the entry now */
+            walk_add(w, rel, abs, &st);
+            rel = abs = NULL; /* owned by the entry now */
         }
         free(abs);
         free(rel);
@@ -285,18 +276,20 @@ char *lg_tree_manifest_line(const lg_tree_file *file)
 {
     bool escape = strpbrk(file->path, "\\\n\r") != NULL;
     LG_AUTOBUF line = LG_BUF_INIT;
-    int rc = lg_buf_printf(&line, "%s%s  ", escape ? "\\" : "", file->sha256);
-    for (const char *p = file->path; rc == 0 && *p; p++) {
+    lg_buf_printf(&line, "%s%s  ", escape ? "\\" : "", file->sha256);
+    for (const char *p = file->path; *p; p++) {
         switch (*p) {
-        case '\\': rc = escape ? lg_buf_puts(&line, "\\\\") : 0; break;
-        case '\n': rc = lg_buf_puts(&line, "\\n"); break;
-        case '\r': rc = lg_buf_puts(&line, "\\r"); break;
-        default: rc = lg_buf_append(&line, p, 1); break;
+        case '\\':
+            if (escape)
+                lg_buf_puts(&line, "\\\\");
+            break;
+        case '\n': lg_buf_puts(&line, "\\n"); break;
+        case '\r': lg_buf_puts(&line, "\\r"); break;
+        default: lg_buf_append(&line, p, 1); break;
         }
     }
-    if (rc == 0)
-        rc = lg_buf_puts(&line, "\n");
-    return rc == 0 ? lg_buf_steal(&line) : NULL;
+    lg_buf_puts(&line, "\n");
+    return lg_buf_steal(&line);
 }
 
 static int hash_plain(void *opaque, const char *abs_path, const struct stat *st,
@@ -332,9 +325,7 @@ int lg_sha256_tree(const char *dir, lg_tree_hasher hasher, void *opaque, lg_tree
     if (!hasher)
         hasher = hash_plain;
     /* a trailing slash would double in every path below */
-    LG_AUTOFREE char *root = strdup(dir);
-    if (!root)
-        return -ENOMEM;
+    LG_AUTOFREE char *root = lg_strdup(dir);
     for (size_t len = strlen(root); len > 1 && root[len - 1] == '/'; len--)
         root[len - 1] = '\0';
 
@@ -342,11 +333,9 @@ int lg_sha256_tree(const char *dir, lg_tree_hasher hasher, void *opaque, lg_tree
     int rc = walk_dir(&w, root, "", &st);
     LG_AUTO(lg_tree) tree = NULL;
     if (rc == 0) {
-        tree = calloc(1, sizeof(*tree));
-        if (tree && w.n)
-            tree->files = calloc(w.n, sizeof(*tree->files));
-        if (!tree || (w.n && !tree->files))
-            rc = -ENOMEM;
+        tree = LG_NEW0(lg_tree);
+        if (w.n)
+            tree->files = lg_calloc(w.n, sizeof(*tree->files));
     }
     if (rc == 0) {
         if (w.n) /* qsort may not be handed NULL, even for nothing */
@@ -362,10 +351,7 @@ int lg_sha256_tree(const char *dir, lg_tree_hasher hasher, void *opaque, lg_tree
             tree->n_files++;
             tree->total_size += f->size;
             LG_AUTOFREE char *line = lg_tree_manifest_line(f);
-            if (!line)
-                rc = -ENOMEM;
-            else
-                lg_sha256_update(&manifest, line, strlen(line));
+            lg_sha256_update(&manifest, line, strlen(line));
         }
         if (rc == 0) {
             uint8_t digest[LG_SHA256_LEN];

@@ -89,7 +89,7 @@ int lg_sha256_tree(const char *dir, lg_tree_hasher hasher, void *opaque, lg_tree
 void lg_tree_free(lg_tree *tree);
 
 /* The manifest line of one file, as hashed into the tree digest (exposed for
- * tests and tools that print manifests). */
+ * tests and tools that print manifests).  Never NULL. */
 char *lg_tree_manifest_line(const lg_tree_file *file);
 
 LG_DEFINE_AUTOPTR(lg_tree, lg_tree_free)

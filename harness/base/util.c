@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "mem.h"
 
 uint64_t lg_hash64(const void *data, size_t len, uint64_t seed)
 {
@@ -66,9 +67,7 @@ int lg_mkdir_p(const char *path, unsigned mode)
         lg_error_set("cannot create a directory with an empty name");
         return -ENOENT;
     }
-    LG_AUTOFREE char *copy = strdup(path);
-    if (!copy)
-        return -ENOMEM;
+    LG_AUTOFREE char *copy = lg_strdup(path);
     for (char *p = copy + 1; ; p++) {
         if (*p == '/' || *p == '\0') {
             char saved = *p;
@@ -109,8 +108,7 @@ int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
             rc = -EFBIG;
             break;
         }
-        if ((rc = lg_buf_append(&buf, chunk, n)) < 0)
-            break;
+        lg_buf_append(&buf, chunk, n);
     }
     if (rc == 0 && ferror(f)) {
         lg_error_set("cannot read %s", path);
@@ -124,14 +122,12 @@ int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
     if (out_len)
         *out_len = buf.len;
     *out = lg_buf_steal(&buf);
-    return *out ? 0 : -ENOMEM;
+    return 0;
 }
 
 int lg_write_file(const char *path, const char *data, size_t len)
 {
     LG_AUTOFREE char *tmp = lg_strdup_printf("%s.tmp.%d", path, (int)getpid());
-    if (!tmp)
-        return -ENOMEM;
     FILE *f = fopen(tmp, "wb");
     if (!f) {
         int err = errno;
@@ -168,7 +164,7 @@ bool lg_is_file(const char *path)
 char *lg_path_join(const char *base_dir, const char *rel)
 {
     if (rel[0] == '/' || !base_dir || !*base_dir)
-        return strdup(rel);
+        return lg_strdup(rel);
     /* "dir/" + "x" is "dir/x", and "/" + "x" is "/x" (not "//x", which
      * POSIX leaves implementation-defined) */
     size_t len = strlen(base_dir);
@@ -181,10 +177,10 @@ char *lg_path_dirname(const char *path)
 {
     const char *slash = strrchr(path, '/');
     if (!slash)
-        return strdup(".");
+        return lg_strdup(".");
     if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
+        return lg_strdup("/");
+    return lg_strndup(path, (size_t)(slash - path));
 }
 
 bool lg_path_world_readable(const char *path, char **blocking_dir)
@@ -195,14 +191,14 @@ bool lg_path_world_readable(const char *path, char **blocking_dir)
     struct stat st;
     if (stat(real, &st) < 0 || !(st.st_mode & S_IROTH)) {
         if (blocking_dir)
-            *blocking_dir = strdup(real);
+            *blocking_dir = lg_strdup(real);
         return false;
     }
     for (char *slash = strrchr(real, '/'); slash && slash != real; slash = strrchr(real, '/')) {
         *slash = '\0';
         if (stat(real, &st) < 0 || !(st.st_mode & S_IXOTH)) {
             if (blocking_dir)
-                *blocking_dir = strdup(real);
+                *blocking_dir = lg_strdup(real);
             return false;
         }
     }

@@ -15,9 +15,10 @@ int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len);
 int lg_write_file(const char *path, const char *data, size_t len);
 bool lg_is_dir(const char *path);
 bool lg_is_file(const char *path);
-/* dir of path resolved against base_dir when relative; returns new string. */
+/* dir of path resolved against base_dir when relative; returns a new string
+ * (never NULL). */
 char *lg_path_join(const char *base_dir, const char *rel);
-/* Directory part of a path ("." when none). */
+/* Directory part of a path ("." when none); a new string, never NULL. */
 char *lg_path_dirname(const char *path);
 /* Is every directory above path searchable, and path readable, by "other"?
  * QEMU under qemu:///system runs as an unprivileged user and needs that. */

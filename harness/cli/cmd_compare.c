@@ -35,11 +35,7 @@ int lg_cmd_compare(int argc, char **argv)
     int rc_new = lg_cli_load_run("compare", argv[2], &new_run);
     if (rc || rc_new)
         return LG_EXIT_BAD_INPUT;
-    LG_AUTO(lg_comparison) c = NULL;
-    if (lg_compare_runs(old_run, new_run, &c) < 0) {
-        fprintf(stderr, "labgate compare: out of memory\n");
-        return LG_EXIT_BAD_INPUT;
-    }
+    LG_AUTO(lg_comparison) c = lg_compare_runs(old_run, new_run);
     lg_compare_print(c, old_run, new_run, stdout);
     return lg_compare_exit_code(c);
 }

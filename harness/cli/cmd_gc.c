@@ -7,6 +7,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/mem.h"
 #include "base/util.h"
 #include "cli.h"
 #include "model/plan.h"
@@ -45,7 +46,7 @@ static char *overlay_run_id(const char *file)
     size_t run_len = len - fixed;
     if (file[strlen(prefix) + run_len] != '-')
         return NULL;
-    return strndup(file + strlen(prefix), run_len);
+    return lg_strndup(file + strlen(prefix), run_len);
 }
 
 /* libvirt's QEMU and swtpm logs of a removed domain (a finished job moves
@@ -183,7 +184,7 @@ int lg_cmd_gc(int argc, char **argv)
         bool lock = !run_id && strncmp(e->d_name, "run-", 4) == 0 && strlen(e->d_name) > 9 &&
                     strcmp(e->d_name + strlen(e->d_name) - 5, ".lock") == 0;
         if (lock)
-            run_id = strndup(e->d_name + 4, strlen(e->d_name) - 9);
+            run_id = lg_strndup(e->d_name + 4, strlen(e->d_name) - 9);
         LG_AUTOFREE char *lock_path = run_id ? lg_run_lock_path(run_id) : NULL;
         if (!run_id || lg_run_lock_held(lock_path))
             continue;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/mem.h"
 #include "base/util.h"
 #include "cli.h"
 #include "model/verdict.h"
@@ -104,7 +105,7 @@ int lg_cmd_repro(int argc, char **argv)
     long failures = 0, runs = 0;
     bool reproduced = false;
     for (long i = 1; i <= attempts; i++) {
-        LG_AUTOFREE char *out = out_base ? (attempts > 1 ? lg_strdup_printf("%s/%ld", out_base, i) : strdup(out_base))
+        LG_AUTOFREE char *out = out_base ? (attempts > 1 ? lg_strdup_printf("%s/%ld", out_base, i) : lg_strdup(out_base))
                                          : lg_strdup_printf("%s/repro-%s/%ld", dir, job_id, i);
         lg_cli_run_args args = { .matrix_path = matrix, .out_dir = out, .only_job = job_id, .keep_failed = keep };
         lg_cli_run_outcome o = { 0 };

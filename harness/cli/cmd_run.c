@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/util.h"
 #include "cli.h"
 #include "run/runlock.h"
@@ -166,9 +167,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         return LG_EXIT_BAD_INPUT;
     }
 
-    LG_AUTO(lg_plan) plan = NULL;
-    if (lg_plan_expand(m, &plan) < 0)
-        return LG_EXIT_INCOMPLETE;
+    LG_AUTO(lg_plan) plan = lg_plan_expand(m);
     if (plan->n_jobs == 0) {
         fprintf(stderr, "%s: every job is excluded; nothing to run\n", matrix_path);
         return LG_EXIT_BAD_INPUT;
@@ -224,11 +223,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         return LG_EXIT_INCOMPLETE;
     }
 
-    lg_job_result *results = calloc(plan->n_jobs, sizeof(*results));
-    if (!results) {
-        lg_run_lock_release(run_id, run_lock);
-        return LG_EXIT_INCOMPLETE;
-    }
+    lg_job_result *results = lg_calloc(plan->n_jobs, sizeof(*results));
     lg_sched_opts sopts = {
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
@@ -239,10 +234,10 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     const char *accel_used = "none";
     lg_sched_run(plan, &sopts, results, &accel_used);
 
-    lg_verdict *verdicts = calloc(plan->n_jobs, sizeof(*verdicts));
-    for (size_t i = 0; verdicts && i < plan->n_jobs; i++)
+    lg_verdict *verdicts = lg_calloc(plan->n_jobs, sizeof(*verdicts));
+    for (size_t i = 0; i < plan->n_jobs; i++)
         verdicts[i] = results[i].evidence.verdict;
-    int exit_code = verdicts ? lg_gate_exit_code(verdicts, plan->n_jobs) : LG_EXIT_INCOMPLETE;
+    int exit_code = lg_gate_exit_code(verdicts, plan->n_jobs);
     free(verdicts);
 
     char finished[32];
@@ -268,15 +263,15 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         const lg_profile *p = plan->jobs[0].guest->profile;
         *outcome = (lg_cli_run_outcome){
             .verdict = r0->evidence.verdict,
-            .title = r0->evidence.title ? strdup(r0->evidence.title) : NULL,
-            .out_dir = strdup(out_dir),
-            .kept_domain = r0->kept_domain ? strdup(r0->kept_domain) : NULL,
+            .title = lg_strdup(r0->evidence.title),
+            .out_dir = lg_strdup(out_dir),
+            .kept_domain = lg_strdup(r0->kept_domain),
             .kept_port = r0->kept_port,
             .memory_dump = r0->memory_dump ? lg_strdup_printf("%s/%s", out_dir, r0->memory_dump) : NULL,
-            .ssh_user = p->ssh_user ? strdup(p->ssh_user) : NULL,
-            .ssh_key = p->ssh_key ? strdup(p->ssh_key) : NULL,
+            .ssh_user = lg_strdup(p->ssh_user),
+            .ssh_key = lg_strdup(p->ssh_key),
             .transport = p->transport,
-            .uri = strdup(plan->matrix->hosts[0].uri),
+            .uri = lg_strdup(plan->matrix->hosts[0].uri),
         };
     }
     lg_report_inputs_free(inputs);

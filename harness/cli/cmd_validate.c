@@ -35,9 +35,7 @@ int lg_cmd_validate(int argc, char **argv)
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
-    LG_AUTO(lg_plan) plan = NULL;
-    if (lg_plan_expand(m, &plan) < 0)
-        return LG_EXIT_BAD_INPUT;
+    LG_AUTO(lg_plan) plan = lg_plan_expand(m);
     printf("%s: valid: %zu guest(s), %zu build(s), %zu content set(s), %zu scenario(s) -> %zu job(s)",
            argv[1], m->n_guests, m->n_builds, m->n_contents, m->n_scenarios, plan->n_jobs);
     if (plan->n_excluded)
@@ -56,9 +54,7 @@ int lg_cmd_plan(int argc, char **argv)
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
-    LG_AUTO(lg_plan) plan = NULL;
-    if (lg_plan_expand(m, &plan) < 0)
-        return LG_EXIT_BAD_INPUT;
+    LG_AUTO(lg_plan) plan = lg_plan_expand(m);
     printf("%-12s  %-20s  %-20s  %-16s  %-20s  %s\n", "JOB", "GUEST", "BUILD", "CONTENT", "SCENARIO", "SEED");
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const lg_job *j = &plan->jobs[i];

@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/json.h"
+#include "base/mem.h"
 #include "base/util.h"
 
 const char *lg_os_build_dir(lg_os os)
@@ -32,20 +33,16 @@ char *lg_os_in_dir(lg_os os, const char *dir, const char *command)
 {
     if (os == LG_OS_WINDOWS)
         return lg_win_cmd_safe(dir) ? lg_strdup_printf("cd /d \"%s\" && %s", dir, command) : NULL;
-    char *q = lg_shell_quote(dir);
-    char *s = q ? lg_strdup_printf("cd %s && %s", q, command) : NULL;
-    free(q);
-    return s;
+    LG_AUTOFREE char *q = lg_shell_quote(dir);
+    return lg_strdup_printf("cd %s && %s", q, command);
 }
 
 char *lg_os_mkdir(lg_os os, const char *dir)
 {
     if (os == LG_OS_WINDOWS)
         return lg_win_cmd_safe(dir) ? lg_strdup_printf("if not exist \"%s\\\" mkdir \"%s\"", dir, dir) : NULL;
-    char *q = lg_shell_quote(dir);
-    char *s = q ? lg_strdup_printf("mkdir -p %s", q) : NULL;
-    free(q);
-    return s;
+    LG_AUTOFREE char *q = lg_shell_quote(dir);
+    return lg_strdup_printf("mkdir -p %s", q);
 }
 
 char *lg_os_fresh_dir(lg_os os, const char *dir)
@@ -54,10 +51,8 @@ char *lg_os_fresh_dir(lg_os os, const char *dir)
         return lg_win_cmd_safe(dir)
                    ? lg_strdup_printf("(if exist \"%s\\\" rmdir /s /q \"%s\") && mkdir \"%s\"", dir, dir, dir)
                    : NULL;
-    char *q = lg_shell_quote(dir);
-    char *s = q ? lg_strdup_printf("rm -rf %s && mkdir -p %s", q, q) : NULL;
-    free(q);
-    return s;
+    LG_AUTOFREE char *q = lg_shell_quote(dir);
+    return lg_strdup_printf("rm -rf %s && mkdir -p %s", q, q);
 }
 
 char *lg_os_path_join(lg_os os, const char *dir, const char *name)
@@ -80,11 +75,10 @@ static const char PS_PROLOGUE[] = "$ProgressPreference = 'SilentlyContinue'; $Er
                                   "[Console]::OutputEncoding = [Text.Encoding]::UTF8; ";
 
 /* UTF-8 to UTF-16LE; invalid sequences become U+FFFD. */
-static int utf16le(const char *s, lg_buf *out)
+static void utf16le(const char *s, lg_buf *out)
 {
     const unsigned char *p = (const unsigned char *)s;
-    int rc = 0;
-    while (*p && rc == 0) {
+    while (*p) {
         uint32_t cp;
         int extra;
         if (*p < 0x80) {
@@ -118,24 +112,20 @@ static int utf16le(const char *s, lg_buf *out)
             uint16_t units[2] = { (uint16_t)(0xd800 | (cp >> 10)), (uint16_t)(0xdc00 | (cp & 0x3ff)) };
             unsigned char b[4] = { (unsigned char)units[0], (unsigned char)(units[0] >> 8),
                                    (unsigned char)units[1], (unsigned char)(units[1] >> 8) };
-            rc = lg_buf_append(out, b, 4);
+            lg_buf_append(out, b, 4);
         } else {
             unsigned char b[2] = { (unsigned char)cp, (unsigned char)(cp >> 8) };
-            rc = lg_buf_append(out, b, 2);
+            lg_buf_append(out, b, 2);
         }
     }
-    return rc;
 }
 
 char *lg_win_powershell(const char *script)
 {
     LG_AUTOFREE char *full = lg_strdup_printf("%s%s", PS_PROLOGUE, script);
     LG_AUTOBUF wide = LG_BUF_INIT;
-    if (!full || utf16le(full, &wide) < 0)
-        return NULL;
+    utf16le(full, &wide);
     LG_AUTOFREE char *b64 = lg_base64_encode(wide.data, wide.len);
-    if (!b64)
-        return NULL;
     return lg_strdup_printf("powershell.exe -NoLogo -NoProfile -NonInteractive -ExecutionPolicy Bypass "
                             "-EncodedCommand %s", b64);
 }
@@ -151,7 +141,7 @@ char *lg_win_msi_command(const char *msi_path, bool uninstall, const char *log_p
         "$p = Start-Process -FilePath msiexec.exe -ArgumentList '%s \"%s\" /qn /norestart /l*v \"%s\"' "
         "-Wait -PassThru; exit $p.ExitCode",
         uninstall ? "/x" : "/i", msi_path, log_path);
-    return script ? lg_win_powershell(script) : NULL;
+    return lg_win_powershell(script);
 }
 
 lg_msi_outcome lg_win_msi_outcome(int exit_code, bool uninstall)
@@ -183,7 +173,7 @@ char *lg_win_service_status_command(const char *service)
     if (!lg_win_cmd_safe(service) || strchr(service, '\'') || !*service)
         return NULL;
     LG_AUTOFREE char *script = lg_strdup_printf("(Get-Service -Name '%s').Status.ToString(); exit 0", service);
-    return script ? lg_win_powershell(script) : NULL;
+    return lg_win_powershell(script);
 }
 
 bool lg_win_service_running(const char *output)
@@ -203,9 +193,9 @@ int lg_win_crashcontrol_parse(const char *reg_output, lg_win_crashcontrol *out)
     while (line && *line) {
         const char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line) : strlen(line);
-        LG_AUTOFREE char *copy = strndup(line, len);
+        LG_AUTOFREE char *copy = lg_strndup(line, len);
         /* "    AutoReboot    REG_DWORD    0x0" */
-        const char *cursor = copy ? copy : "", *name, *type, *hex;
+        const char *cursor = copy, *name, *type, *hex;
         size_t name_len = lg_next_word(&cursor, &name);
         size_t type_len = lg_next_word(&cursor, &type);
         size_t hex_len = lg_next_word(&cursor, &hex);
@@ -276,13 +266,8 @@ int lg_win_dumps_parse(const char *output, lg_win_dump **dumps, size_t *n)
                 lg_win_dumps_free(list, count);
                 return -EINVAL;
             }
-            lg_win_dump *grown = realloc(list, (count + 1) * sizeof(*list));
-            if (!grown) {
-                lg_win_dumps_free(list, count);
-                return -ENOMEM;
-            }
-            list = grown;
-            list[count].path = strndup(line, (size_t)(bar1 - line));
+            list = lg_realloc_n(list, count + 1, sizeof(*list));
+            list[count].path = lg_strndup(line, (size_t)(bar1 - line));
             list[count].size = size;
             count++;
         }

@@ -1,9 +1,10 @@
 /* What labgate runs in a guest, per OS: where builds and content go, how to
  * run a command in a directory, reboot, make a directory; and the Windows
  * command set (MSI install/uninstall, service health, crash-dump settings,
- * dumps after a crash).  Builders return new strings (NULL: out of memory
- * or, where said, an argument cmd.exe cannot carry safely); parsers return
- * 0 or -EINVAL and write nothing on failure.
+ * dumps after a crash).  Builders return new strings, never NULL except,
+ * where said, for an argument cmd.exe cannot carry safely (allocation
+ * failure aborts, base/mem.h); parsers return 0 or -EINVAL and write
+ * nothing on failure.
  *
  * Windows commands are cmd.exe command lines (what OpenSSH for Windows and
  * labgate's qemu-ga transport both run); PowerShell is always explicit and
@@ -20,7 +21,8 @@
 
 const char *lg_os_build_dir(lg_os os);
 const char *lg_os_content_dir(lg_os os);
-/* command, run with dir as the working directory */
+/* command, run with dir as the working directory.  These three return NULL
+ * on Windows for a dir cmd.exe cannot carry safely (lg_win_cmd_safe). */
 char *lg_os_in_dir(lg_os os, const char *dir, const char *command);
 /* Creates dir and its parents; succeeds when it exists. */
 char *lg_os_mkdir(lg_os os, const char *dir);

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/mem.h"
 
 LG_LOG_INIT("qga");
 
@@ -105,9 +106,7 @@ int lg_qga_ping(lg_qga *qga, lg_deadline dl)
 
 int lg_qga_connect(const lg_qga_target *target, lg_deadline dl, lg_qga **out)
 {
-    lg_qga *qga = calloc(1, sizeof(*qga));
-    if (!qga)
-        return -ENOMEM;
+    lg_qga *qga = LG_NEW0(lg_qga);
     *qga = (lg_qga){ .dom = target->dom, .windows = target->windows, .cancel = target->cancel,
                      .cancel_opaque = target->cancel_opaque };
     int rc = lg_qga_ping(qga, dl);
@@ -137,10 +136,6 @@ char *lg_qga_exec_request(const char *command, bool windows, const void *input, 
     lg_buf_puts(&req, "], \"capture-output\": true");
     if (input) {
         char *b64 = lg_base64_encode(input, input_len);
-        if (!b64) {
-            lg_buf_free(&req);
-            return NULL;
-        }
         lg_buf_printf(&req, ", \"input-data\": \"%s\"", b64);
         free(b64);
     }
@@ -167,8 +162,6 @@ int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t inpu
                 lg_buf *output, int *exit_status)
 {
     LG_AUTOFREE char *request = lg_qga_exec_request(command, qga->windows, input, input_len);
-    if (!request)
-        return -ENOMEM;
     char *reply = NULL;
     int rc = call_retrying(qga, request, dl, &reply);
     if (rc < 0)
@@ -262,10 +255,6 @@ int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t le
     for (size_t off = 0; rc == 0 && off < len; off += WRITE_CHUNK) {
         size_t n = len - off < WRITE_CHUNK ? len - off : WRITE_CHUNK;
         char *b64 = lg_base64_encode(bytes + off, n);
-        if (!b64) {
-            rc = -ENOMEM;
-            break;
-        }
         LG_AUTOFREE char *write_req = lg_strdup_printf(
             "{\"execute\": \"guest-file-write\", \"arguments\": {\"handle\": %lld, \"buf-b64\": \"%s\"}}",
             (long long)handle, b64);

@@ -41,7 +41,7 @@ int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint
                      uint64_t *size);
 void lg_qga_free(lg_qga *qga);
 
-/* The guest-exec request for a command (exposed for tests). */
+/* The guest-exec request for a command, never NULL (exposed for tests). */
 char *lg_qga_exec_request(const char *command, bool windows, const void *input, size_t input_len);
 
 #include "base/cleanup.h"

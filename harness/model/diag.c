@@ -5,12 +5,11 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/mem.h"
 
 void lg_diags_add(lg_diags *diags, const char *file, int line, bool warning, const char *fmt, ...)
 {
-    lg_diag *items = realloc(diags->items, (diags->n + 1) * sizeof(*items));
-    if (!items)
-        abort(); /* diagnostics are tiny; running out of memory here is fatal anyway */
+    lg_diag *items = lg_realloc_n(diags->items, diags->n + 1, sizeof(*items));
     diags->items = items;
     lg_buf msg = LG_BUF_INIT;
     va_list ap;
@@ -21,7 +20,7 @@ void lg_diags_add(lg_diags *diags, const char *file, int line, bool warning, con
     while (msg.len && (msg.data[msg.len - 1] == '\n' || msg.data[msg.len - 1] == ' '))
         msg.data[--msg.len] = '\0';
     items[diags->n++] = (lg_diag){
-        .file = strdup(file ? file : "<input>"),
+        .file = lg_strdup(file ? file : "<input>"),
         .line = line,
         .warning = warning,
         .message = lg_buf_steal(&msg),

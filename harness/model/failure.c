@@ -67,7 +67,7 @@ char *lg_failure_vtitle(lg_failure kind, va_list ap)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     lg_buf_vprintf(&title, lg_failure_info_of(kind)->title_format, ap);
 #pragma GCC diagnostic pop
-    return title.data ? lg_buf_steal(&title) : strdup("");
+    return lg_buf_steal(&title); /* "" when the format printed nothing */
 }
 
 char *lg_failure_title(lg_failure kind, ...)

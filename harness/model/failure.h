@@ -54,6 +54,6 @@ typedef struct lg_failure_info {
 } lg_failure_info;
 
 const lg_failure_info *lg_failure_info_of(lg_failure kind);
-/* The kind's title with its arguments; a new string. */
+/* The kind's title with its arguments; a new string, never NULL. */
 char *lg_failure_title(lg_failure kind, ...);
 char *lg_failure_vtitle(lg_failure kind, va_list ap);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/mem.h"
 #include "base/util.h"
 
 void lg_job_make_id(const char *guest, const char *build, const char *content,
@@ -35,18 +36,12 @@ static bool excluded(const lg_matrix *m, const lg_job *job)
     return false;
 }
 
-int lg_plan_expand(const lg_matrix *m, lg_plan **out)
+lg_plan *lg_plan_expand(const lg_matrix *m)
 {
     size_t total = m->n_guests * m->n_builds * m->n_contents * m->n_scenarios;
-    lg_plan *plan = calloc(1, sizeof(*plan));
-    if (!plan)
-        return -ENOMEM;
+    lg_plan *plan = LG_NEW0(lg_plan);
     plan->matrix = m;
-    plan->jobs = calloc(total ? total : 1, sizeof(*plan->jobs));
-    if (!plan->jobs) {
-        free(plan);
-        return -ENOMEM;
-    }
+    plan->jobs = lg_calloc(total ? total : 1, sizeof(*plan->jobs));
     /* Content varies slowest after the guest so that one guest's jobs for one
      * content set sit together in the plan and the report. */
     for (size_t g = 0; g < m->n_guests; g++)
@@ -67,8 +62,7 @@ int lg_plan_expand(const lg_matrix *m, lg_plan **out)
                     job.seed = lg_hash64_str(job.id, m->policy.seed) & 0xffffffffULL;
                     plan->jobs[plan->n_jobs++] = job;
                 }
-    *out = plan;
-    return 0;
+    return plan;
 }
 
 void lg_plan_free(lg_plan *plan)

@@ -25,7 +25,8 @@ typedef struct lg_plan {
     size_t n_excluded;
 } lg_plan;
 
-int lg_plan_expand(const lg_matrix *m, lg_plan **out);
+/* The matrix crossed into jobs, excludes dropped; never NULL. */
+lg_plan *lg_plan_expand(const lg_matrix *m);
 void lg_plan_free(lg_plan *plan);
 /* Index of the job with that id, or -1. */
 long lg_plan_find(const lg_plan *plan, const char *job_id);

@@ -6,6 +6,7 @@
 
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/mem.h"
 
 typedef struct job_state {
     bool running, finished;
@@ -94,14 +95,8 @@ static void *tick(void *opaque)
 
 lg_progress *lg_progress_new(const lg_plan *plan, FILE *out, bool live, bool quiet)
 {
-    lg_progress *p = calloc(1, sizeof(*p));
-    if (!p)
-        return NULL;
-    p->jobs = calloc(plan->n_jobs ? plan->n_jobs : 1, sizeof(*p->jobs));
-    if (!p->jobs) {
-        free(p);
-        return NULL;
-    }
+    lg_progress *p = LG_NEW0(lg_progress);
+    p->jobs = lg_calloc(plan->n_jobs ? plan->n_jobs : 1, sizeof(*p->jobs));
     p->plan = plan;
     p->out = out;
     p->live = live && !quiet;
@@ -134,8 +129,6 @@ static void emit(lg_progress *p, const char *line)
 
 void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *what)
 {
-    if (!p)
-        return;
     size_t i = (size_t)(job - p->plan->jobs);
     pthread_mutex_lock(&p->lock);
     job_state *j = &p->jobs[i];
@@ -160,8 +153,6 @@ void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *
 
 void lg_progress_done(lg_progress *p, const lg_job *job, const lg_job_result *res, size_t done)
 {
-    if (!p)
-        return;
     size_t i = (size_t)(job - p->plan->jobs);
     pthread_mutex_lock(&p->lock);
     p->jobs[i].running = false;
@@ -181,8 +172,6 @@ void lg_progress_done(lg_progress *p, const lg_job *job, const lg_job_result *re
 
 void lg_progress_note(lg_progress *p, const char *text)
 {
-    if (!p)
-        return;
     pthread_mutex_lock(&p->lock);
     emit(p, text);
     pthread_mutex_unlock(&p->lock);

@@ -10,7 +10,8 @@
 
 typedef struct lg_progress lg_progress;
 
-/* live: redraw a table (stderr is a terminal); quiet: print nothing. */
+/* live: redraw a table (stderr is a terminal); quiet: print nothing.  Never
+ * NULL. */
 lg_progress *lg_progress_new(const lg_plan *plan, FILE *out, bool live, bool quiet);
 /* A job's step or state changed; boot is its current boot number (0 before
  * the first). */

@@ -8,6 +8,7 @@
 #include <libxml/xmlsave.h>
 
 #include "base/buf.h"
+#include "base/mem.h"
 
 static xmlNodePtr add(xmlNodePtr parent, const char *name, const char *content)
 {
@@ -257,7 +258,7 @@ char *lg_domxml_build(const lg_domxml_params *params)
     xmlFreeDoc(doc);
     if (!out)
         return NULL;
-    char *s = strdup((const char *)out);
+    char *s = lg_strdup((const char *)out);
     xmlFree(out);
     return s;
 }

@@ -23,5 +23,6 @@ typedef struct lg_domxml_params {
 /* What `labgate domxml` shows where a run would put a real port. */
 #define LG_DOMXML_PORT_PLACEHOLDER "SSH_PORT"
 
-/* Returns a new XML string, or NULL when out of memory. */
+/* Returns a new XML string; NULL only when libxml2 cannot serialize the
+ * document (its own allocation failed). */
 char *lg_domxml_build(const lg_domxml_params *params);

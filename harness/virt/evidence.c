@@ -20,14 +20,15 @@ LG_LOG_INIT("virt");
 #define MEMORY_DUMP_TIMEOUT_MS (10 * 60 * 1000)
 
 /* virStreamRecvAll sink: returns how many bytes it took (libvirt offers the
- * rest again), or -1. */
+ * rest again), or -1 for a screenshot too large. */
 static int collect(virStreamPtr st, const char *data, size_t n, void *opaque)
 {
     (void)st;
     lg_buf *buf = opaque;
     if (buf->len + n > SCREENSHOT_MAX)
         return -1;
-    return lg_buf_append(buf, data, n) < 0 ? -1 : (int)n;
+    lg_buf_append(buf, data, n);
+    return (int)n;
 }
 
 char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
@@ -56,7 +57,7 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
         const char *ext = strcmp(mime, "image/png") == 0 ? "png"
                         : strcmp(mime, "image/x-portable-pixmap") == 0 ? "ppm" : "img";
         path = lg_strdup_printf("%s.%s", path_stem, ext);
-        if (path && lg_write_file(path, image.data, image.len) < 0) {
+        if (lg_write_file(path, image.data, image.len) < 0) {
             free(path);
             path = NULL;
         }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/mem.h"
 #include "conn.h"
 
 struct lg_guard {
@@ -50,17 +51,15 @@ static void *guard_main(void *opaque)
 
 lg_guard *lg_guard_arm(virDomainPtr dom, int64_t timeout_ms, int64_t grace_ms, const char *what)
 {
-    lg_guard *g = calloc(1, sizeof(*g));
-    if (!g)
-        return NULL;
+    lg_guard *g = LG_NEW0(lg_guard);
     g->dom = dom;
     g->timeout_ms = timeout_ms;
     g->grace_ms = grace_ms;
-    g->what = strdup(what ? what : "libvirt call");
+    g->what = lg_strdup(what ? what : "libvirt call");
     pthread_mutex_init(&g->lock, NULL);
     lg_cond_init_monotonic(&g->cond);
     virDomainRef(dom);
-    if (!g->what || pthread_create(&g->thread, NULL, guard_main, g) != 0) {
+    if (pthread_create(&g->thread, NULL, guard_main, g) != 0) {
         lg_virt_notify(LG_VIRT_NOTICE_UNGUARDED, "%s runs without a deadline: cannot start its guard", what);
         virDomainFree(dom);
         pthread_cond_destroy(&g->cond);

@@ -11,6 +11,7 @@
 #include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
+#include "base/mem.h"
 #include "base/util.h"
 
 /* The directory libvirt's QEMU driver logs to (its logDir and swtpmLogDir,
@@ -25,7 +26,7 @@ static char *log_dir(const char *uri, lg_hvlog_kind kind)
                  (!u->server || !*u->server) && u->path;
     char *dir = NULL;
     if (local && strcmp(u->path, "/system") == 0) {
-        dir = strdup(kind == LG_HVLOG_SWTPM ? "/var/log/swtpm/libvirt/qemu" : "/var/log/libvirt/qemu");
+        dir = lg_strdup(kind == LG_HVLOG_SWTPM ? "/var/log/swtpm/libvirt/qemu" : "/var/log/libvirt/qemu");
     } else if (local && strcmp(u->path, "/session") == 0) {
         const char *cache = getenv("XDG_CACHE_HOME");
         const char *home = getenv("HOME");

@@ -8,6 +8,7 @@
 #include <libxml/tree.h>
 
 #include "base/error.h"
+#include "base/mem.h"
 #include "libvirt-priv.h"
 #include "domain.h"
 #include "domxml.h"
@@ -15,7 +16,7 @@
 static char *prop(xmlNodePtr node, const char *name)
 {
     xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
-    char *s = v ? strdup((const char *)v) : NULL;
+    char *s = lg_strdup((const char *)v);
     xmlFree(v);
     return s;
 }
@@ -40,16 +41,16 @@ int lg_labgate_domains(lg_conn *conn, lg_labgate_domain **out, size_t *n)
         lg_virt_error("cannot list domains");
         return -EIO;
     }
-    lg_labgate_domain *list = calloc((size_t)count + 1, sizeof(*list));
+    lg_labgate_domain *list = lg_calloc((size_t)count + 1, sizeof(*list));
     size_t found = 0;
     for (int i = 0; i < count; i++) {
         /* no metadata of ours: not labgate's, whatever its name says */
         char *meta = virDomainGetMetadata(all[i], VIR_DOMAIN_METADATA_ELEMENT, LG_METADATA_NS, 0);
         xmlDocPtr doc = meta ? xmlReadMemory(meta, (int)strlen(meta), "metadata", NULL, XML_PARSE_NONET) : NULL;
         xmlNodePtr job = doc ? xmlDocGetRootElement(doc) : NULL;
-        if (list && job) {
+        if (job) {
             lg_labgate_domain *d = &list[found++];
-            d->name = strdup(virDomainGetName(all[i]));
+            d->name = lg_strdup(virDomainGetName(all[i]));
             d->run_id = prop(job, "run");
             d->job_id = prop(job, "job");
             d->overlay = prop(job, "overlay");
@@ -61,8 +62,6 @@ int lg_labgate_domains(lg_conn *conn, lg_labgate_domain **out, size_t *n)
         virDomainFree(all[i]);
     }
     free(all);
-    if (!list)
-        return -ENOMEM;
     *out = list;
     *n = found;
     return 0;

@@ -210,7 +210,7 @@ char *lg_scanner_canonical_title(const char *kind, const char *function)
     LG_AUTOFREE char *k = strip_variable(kind);
     if (function && *function)
         return lg_strdup_printf("%s in %s", k, function);
-    return strdup(k);
+    return lg_strdup(k);
 }
 
 /* --------------------------------------------------------- Linux symbols */
@@ -235,7 +235,7 @@ static char *parse_symbol(const char *p, const char **end)
         return NULL;
     if (end)
         *end = p + n;
-    return strndup(p, name_len);
+    return lg_strndup(p, name_len);
 }
 
 /* Frames that report, trap, sleep or lock on behalf of the code that went
@@ -382,10 +382,10 @@ static void match_bug(const char *s, header *h)
             continue;
         const char *in = strstr(s, " in ");
         if (!in) {
-            h->kind = strdup(s);
+            h->kind = lg_strdup(s);
             return;
         }
-        h->kind = strndup(s, (size_t)(in - s));
+        h->kind = lg_strndup(s, (size_t)(in - s));
         h->function = parse_symbol(in + 4, NULL);
         return;
     }
@@ -405,7 +405,7 @@ static void match_bug(const char *s, header *h)
         if (t && t < cut)
             cut = t;
     }
-    h->kind = strndup(s, (size_t)(cut - s));
+    h->kind = lg_strndup(s, (size_t)(cut - s));
     h->stall = starts_with(s, "BUG: soft lockup");
 }
 
@@ -456,64 +456,64 @@ static bool match_header(const char *line, header *h)
         s = strchr(s, ':') + 2;
 
     if (starts_with(s, "Kernel panic - not syncing")) {
-        h->kind = strdup(s);
+        h->kind = lg_strdup(s);
     } else if (starts_with(s, "BUG: ")) {
         match_bug(s, h);
     } else if (starts_with(s, "kernel BUG at ")) {
         const char *colon = strrchr(s, ':');
-        h->kind = colon ? strndup(s, (size_t)(colon - s)) : strdup(s);
+        h->kind = colon ? lg_strndup(s, (size_t)(colon - s)) : lg_strdup(s);
     } else if (starts_with(s, "UBSAN: ")) {
         /* "UBSAN: array-index-out-of-bounds in drivers/x.c:42:17": the file
          * is no function; the call trace names that */
         const char *in = strstr(s, " in ");
-        h->kind = in ? strndup(s, (size_t)(in - s)) : strdup(s);
+        h->kind = in ? lg_strndup(s, (size_t)(in - s)) : lg_strdup(s);
     } else if (starts_with(s, "WARNING: CPU: ") || starts_with(s, "WARNING: at ")) {
         /* "WARNING: CPU: 0 PID: 1 at drivers/x.c:42 fn+0x12/0x34 [mod]" */
-        h->kind = strdup("WARNING");
+        h->kind = lg_strdup("WARNING");
         const char *at = strstr(s, " at ");
         h->function = at ? first_symbol_token(at + 4) : NULL;
     } else if (starts_with(s, "Watchdog detected hard LOCKUP")) {
-        h->kind = strdup("Watchdog detected hard LOCKUP");
+        h->kind = lg_strdup("Watchdog detected hard LOCKUP");
         h->stall = true;
     } else if (starts_with(s, "INFO: task ") && strstr(s, " blocked for more than ")) {
-        h->kind = strdup("INFO: task hung");
+        h->kind = lg_strdup("INFO: task hung");
     } else if ((starts_with(s, "INFO: rcu") || starts_with(s, "rcu: INFO: rcu")) && strstr(s, " stall")) {
         /* "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", "rcu: INFO:
          * rcu_preempt self-detected stall on CPU": the flavour follows the
          * kernel's preemption model, not the bug */
-        h->kind = strdup("INFO: rcu detected stall");
+        h->kind = lg_strdup("INFO: rcu detected stall");
         h->stall = true;
     } else if (starts_with(s, "PANIC: double fault") || starts_with(s, "traps: PANIC: double fault")) {
-        h->kind = strdup("double fault");
+        h->kind = lg_strdup("double fault");
     } else if (starts_with(s, "Unable to handle kernel ")) {
         /* arm64: "Unable to handle kernel NULL pointer dereference at virtual
          * address 0000000000000008" (or "... paging request at ...") */
         const char *at = strstr(s, " at ");
-        h->kind = at ? strndup(s, (size_t)(at - s)) : strdup(s);
+        h->kind = at ? lg_strndup(s, (size_t)(at - s)) : lg_strdup(s);
     } else if (starts_with(s, "Internal error: ")) {
         /* arm64: "Internal error: Oops: 0000000096000004 [#1] PREEMPT SMP" */
         const char *colon = strchr(s + strlen("Internal error: "), ':');
-        h->kind = colon ? strndup(s, (size_t)(colon - s)) : strdup(s);
+        h->kind = colon ? lg_strndup(s, (size_t)(colon - s)) : lg_strdup(s);
     } else if (starts_with(s, "Unhandled fault: ")) {
         /* arm: "Unhandled fault: alignment exception (0x001) at 0x00000000" */
         size_t len = strcspn(s, "(");
         const char *at = strstr(s, " at ");
         if (at && (size_t)(at - s) < len)
             len = (size_t)(at - s);
-        h->kind = strndup(s, len);
+        h->kind = lg_strndup(s, len);
     } else if (strstr(s, "[#")) {
         const char *die = starts_with(s, "Oops: ") ? s + strlen("Oops: ") : s;
         for (size_t i = 0; !h->kind && i < LG_N_ELEMENTS(DIE_KINDS); i++) {
             size_t n = strlen(DIE_KINDS[i]);
             if (strncmp(die, DIE_KINDS[i], n) == 0 && (die[n] == ':' || die[n] == ','))
-                h->kind = strdup(DIE_KINDS[i]);
+                h->kind = lg_strdup(DIE_KINDS[i]);
         }
         if (!h->kind && (starts_with(s, "Oops: ") || starts_with(s, "Oops ")))
-            h->kind = strdup("Oops");
+            h->kind = lg_strdup("Oops");
     } else {
         for (size_t i = 0; !h->kind && i < LG_N_ELEMENTS(WARNING_KINDS); i++)
             if (starts_with(s, WARNING_KINDS[i]))
-                h->kind = strdup(WARNING_KINDS[i]);
+                h->kind = lg_strdup(WARNING_KINDS[i]);
     }
     if (h->function && is_helper(h->function)) {
         free(h->function);
@@ -623,11 +623,9 @@ static bool set_title(lg_scanner *sc)
     if (sc->bsod && sc->bsod_has_code)
         t = lg_stopcode_title(sc->bsod_code, sc->function);
     else if (sc->bsod)
-        t = sc->function ? lg_strdup_printf("BSOD in %s", sc->function) : strdup("BSOD");
+        t = sc->function ? lg_strdup_printf("BSOD in %s", sc->function) : lg_strdup("BSOD");
     else
         t = lg_scanner_canonical_title(sc->kind, sc->function);
-    if (!t)
-        return false;
     if (sc->title && strcmp(sc->title, t) == 0) {
         free(t);
         return false;
@@ -644,7 +642,7 @@ static bool bsod_hit(lg_scanner *sc, size_t start_line, bool has_code, uint32_t 
     sc->bsod = true;
     sc->bsod_has_code = has_code;
     sc->bsod_code = code;
-    sc->kind = strdup("BSOD");
+    sc->kind = lg_strdup("BSOD");
     if (sc->recent_driver && sc->line_no - sc->recent_driver_line <= BSOD_DRIVER_LOOKBACK_LINES)
         sc->function = LG_STEAL(sc->recent_driver);
     return set_title(sc);

@@ -81,7 +81,8 @@ bool lg_scanner_title_specific(const lg_scanner *sc);
 /* 1-based line number where the first report starts (0 if none). */
 size_t lg_scanner_hit_line(const lg_scanner *sc);
 
-/* Canonical title for one report: exposed for tests. */
+/* Canonical title for one report (a new string, never NULL): exposed for
+ * tests. */
 char *lg_scanner_canonical_title(const char *kind, const char *function);
 
 #include "base/cleanup.h"

@@ -6,6 +6,7 @@
 
 #include "base/buf.h"
 #include "base/cleanup.h"
+#include "base/mem.h"
 
 /* The bugchecks an endpoint-security driver and its content can cause, plus
  * the ones a boot or a test harness meets (boot device, manual crash,
@@ -124,8 +125,8 @@ char *lg_stopcode_driver_name(const char *driver)
         len--;
     if (len == 0)
         return NULL;
-    char *name = strndup(base, len);
-    for (char *p = name; p && *p; p++)
+    char *name = lg_strndup(base, len);
+    for (char *p = name; *p; p++)
         *p = (char)tolower((unsigned char)*p);
     return name;
 }

@@ -25,10 +25,9 @@ bool lg_stopcode_lookup(const char *name, uint32_t *code);
 
 /* "BSOD 0x50 PAGE_FAULT_IN_NONPAGED_AREA[ in driver.sys]"; driver may be
  * NULL or empty, or a path ("\SystemRoot\System32\drivers\CSAgent.sys"
- * gives "csagent.sys").  NULL only when out of memory. */
+ * gives "csagent.sys").  Never NULL. */
 char *lg_stopcode_title(uint32_t code, const char *driver);
 
 /* Canonical driver name as used in titles (file name, lowercase, no
- * trailing punctuation); NULL when driver has no usable name or out of
- * memory. */
+ * trailing punctuation); NULL when driver has no usable name. */
 char *lg_stopcode_driver_name(const char *driver);

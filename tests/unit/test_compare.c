@@ -89,8 +89,8 @@ static void test_every_transition(void **state)
     (void)state;
     runs r;
     make_runs(&r, PAIRS, LG_N_ELEMENTS(PAIRS));
-    LG_AUTO(lg_comparison) c = NULL;
-    assert_int_equal(lg_compare_runs(&r.old_run, &r.new_run, &c), 0);
+    LG_AUTO(lg_comparison) c = lg_compare_runs(&r.old_run, &r.new_run);
+    assert_non_null(c);
     assert_int_equal(c->n_jobs, LG_N_ELEMENTS(PAIRS));
     for (size_t i = 0; i < LG_N_ELEMENTS(PAIRS); i++) {
         const lg_job_change *ch = change_of(c, PAIRS[i].id);
@@ -123,8 +123,8 @@ static void test_infra_error_is_neither_failure_nor_fix(void **state)
     };
     runs r;
     make_runs(&r, pairs, LG_N_ELEMENTS(pairs));
-    LG_AUTO(lg_comparison) c = NULL;
-    assert_int_equal(lg_compare_runs(&r.old_run, &r.new_run, &c), 0);
+    LG_AUTO(lg_comparison) c = lg_compare_runs(&r.old_run, &r.new_run);
+    assert_non_null(c);
     assert_int_equal(c->count[LG_CHANGE_NEW_FAILURE], 0);
     assert_int_equal(c->count[LG_CHANGE_FIXED], 0);
     assert_int_equal(c->count[LG_CHANGE_INCOMPLETE], 3);
@@ -140,8 +140,8 @@ static void test_identical_runs(void **state)
     };
     runs r;
     make_runs(&r, pairs, LG_N_ELEMENTS(pairs));
-    LG_AUTO(lg_comparison) c = NULL;
-    assert_int_equal(lg_compare_runs(&r.old_run, &r.new_run, &c), 0);
+    LG_AUTO(lg_comparison) c = lg_compare_runs(&r.old_run, &r.new_run);
+    assert_non_null(c);
     assert_int_equal(lg_compare_exit_code(c), 0);
     assert_int_equal(c->count[LG_CHANGE_SAME_PASS], 1);
     assert_int_equal(c->count[LG_CHANGE_STILL_FAILING], 1);
@@ -178,8 +178,8 @@ static void test_printed_report(void **state)
     lg_run_input contents[] = { { .id = (char *)"c-291", .sha256 = (char *)"cccc" } };
     r.old_run.builds = old_builds, r.old_run.n_builds = 1, r.old_run.contents = contents, r.old_run.n_contents = 1;
     r.new_run.builds = new_builds, r.new_run.n_builds = 1, r.new_run.contents = contents, r.new_run.n_contents = 1;
-    LG_AUTO(lg_comparison) c = NULL;
-    assert_int_equal(lg_compare_runs(&r.old_run, &r.new_run, &c), 0);
+    LG_AUTO(lg_comparison) c = lg_compare_runs(&r.old_run, &r.new_run);
+    assert_non_null(c);
     LG_AUTOFREE char *text = printed(c, &r.old_run, &r.new_run);
     static const char head[] = "old: old/run.xml (run run, outcome blocked, 13 jobs)\n"
                                "new: new/run.xml (run run, outcome blocked, 15 jobs)\n";
@@ -224,8 +224,8 @@ static void test_printed_report_without_regressions(void **state)
     };
     runs r;
     make_runs(&r, pairs, LG_N_ELEMENTS(pairs));
-    LG_AUTO(lg_comparison) c = NULL;
-    assert_int_equal(lg_compare_runs(&r.old_run, &r.new_run, &c), 0);
+    LG_AUTO(lg_comparison) c = lg_compare_runs(&r.old_run, &r.new_run);
+    assert_non_null(c);
     LG_AUTOFREE char *text = printed(c, &r.old_run, &r.new_run);
     assert_line(text, "0 new failures, 0 still failing, 0 fixed, 0 incomplete, 1 passing in both, 0 only in old, 0 only in new");
     assert_line(text, "no new failures");

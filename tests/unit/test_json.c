@@ -71,7 +71,7 @@ static void test_quote_round_trip(void **state)
     const char *text = "sh -c \"echo 'x'\"\n\tback\\slash \x01";
     LG_AUTOBUF doc = LG_BUF_INIT;
     lg_buf_puts(&doc, "{\"arg\": ");
-    assert_int_equal(lg_json_quote(&doc, text), 0);
+    lg_json_quote(&doc, text);
     lg_buf_puts(&doc, "}");
     assert_non_null(strstr(doc.data, "\\u0001"));
     char *back = NULL;
