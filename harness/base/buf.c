@@ -101,10 +101,8 @@ char *lg_strdup_printf(const char *fmt, ...)
     va_start(ap, fmt);
     int rc = lg_buf_vprintf(&buf, fmt, ap);
     va_end(ap);
-    if (rc < 0) {
-        lg_buf_free(&buf);
-        return NULL;
-    }
+    if (rc < 0)
+        lg_oom(); /* vsnprintf refuses only a result beyond INT_MAX bytes */
     return lg_buf_steal(&buf);
 }
 

@@ -31,8 +31,8 @@ void lg_buf_free(lg_buf *buf);
 static inline void lg_buf_autoclear(lg_buf *buf) { lg_buf_free(buf); }
 #define LG_AUTOBUF __attribute__((cleanup(lg_buf_autoclear))) lg_buf
 
-/* printf into a new string; never NULL for lack of memory (NULL only when
- * vsnprintf refuses the format, which labgate's formats never make it do). */
+/* printf into a new string; never NULL (a result vsnprintf refuses, over
+ * INT_MAX bytes, aborts like an allocation failure). */
 char *lg_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Quote for a POSIX shell: 'it'\''s'.  Never NULL. */
 char *lg_shell_quote(const char *s);

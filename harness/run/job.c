@@ -169,7 +169,7 @@ static int transport_failed(job_ctx *ctx, int rc, int timeout_s)
 {
     if (rc == -ECANCELED || cancelled(ctx))
         return -ECANCELED;
-    LG_AUTOFREE char *why = strdup(lg_error_msg());
+    LG_AUTOFREE char *why = lg_strdup(lg_error_msg());
     check_state(ctx);
     if (lg_monitor_wait(ctx->mon, scaled_ms(ctx, ctx->policy->crash_grace_s)))
         return -ECANCELED;
@@ -568,7 +568,7 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
     lg_heartbeat_stop(ctx->heartbeat);
     ctx->heartbeat = NULL;
     bool decided = lg_monitor_decided(ctx->mon);
-    result->step = decided && ctx->step ? strdup(ctx->step) : NULL;
+    result->step = decided && ctx->step ? lg_strdup(ctx->step) : NULL;
     result->files = ctx->files;
     result->n_files = ctx->n_files;
     ctx->files = NULL;
@@ -577,8 +577,8 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
     if (ctx->env->keep_failed && ctx->vm && lg_verdict_blocks(verdict)) {
         /* for an engineer to attach to: `labgate gc` removes it once this
          * run's lock is gone */
-        result->kept_domain = strdup(ctx->ops->vm_name(ctx->vm));
-        result->kept_overlay = strdup(ctx->overlay);
+        result->kept_domain = lg_strdup(ctx->ops->vm_name(ctx->vm));
+        result->kept_overlay = lg_strdup(ctx->overlay);
         result->kept_port = ctx->port;
         ctx->ops->release(ctx->vm);
         ctx->overlay_made = false;

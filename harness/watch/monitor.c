@@ -225,14 +225,14 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
     if ((int)signal >= 0 && signal < LG_SIGNAL_MAX && !mon->notes[signal].title) {
         mon->notes[signal] = (lg_signal_note){
             .signal = signal, .verdict = verdict,
-            .time_s = (double)(now_us - mon->start_us) / 1e6, .title = strdup(title),
+            .time_s = (double)(now_us - mon->start_us) / 1e6, .title = lg_strdup(title),
         };
         mon->note_order[mon->n_notes++] = signal;
     } else if ((int)signal >= 0 && signal < LG_SIGNAL_MAX && specific) {
         /* the same signal naming what failed (a console report's guilty
          * function): a better title, first time kept */
         free(mon->notes[signal].title);
-        mon->notes[signal].title = strdup(title);
+        mon->notes[signal].title = lg_strdup(title);
     }
     bool in_grace = mon->decided && now - mon->decided_us / 1000 <= mon->grace_ms;
     lg_merge merge = lg_verdict_merge(mon->decided ? &mon->finding : NULL, &incoming, in_grace);
@@ -242,7 +242,7 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
         return;
     }
     free(mon->title);
-    mon->title = strdup(title);
+    mon->title = lg_strdup(title);
     mon->finding.title = mon->title;
     mon->finding.title_is_specific = specific;
     if (merge == LG_MERGE_REPLACE) {
@@ -295,7 +295,7 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
     }
     size_t slot = mon->ring_next++ % RING_LINES;
     free(mon->ring[slot]);
-    mon->ring[slot] = strdup(line);
+    mon->ring[slot] = lg_strdup(line);
     mon->ring_line_no[slot] = line_no;
     mon->ring_guest_us[slot] = console_clock_sample(mon, stamped);
 
@@ -519,28 +519,28 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
     *out = LG_EVIDENCE_INIT;
     out->verdict = mon->decided ? mon->finding.verdict : LG_VERDICT_PASS;
     out->signal = mon->decided ? mon->finding.signal : LG_SIGNAL_NONE;
-    out->title = mon->title ? strdup(mon->title) : NULL;
+    out->title = lg_strdup(mon->title);
     out->time_s = mon->decided ? (double)(mon->decided_us - mon->start_us) / 1e6 : 0;
     out->panic_time_s = mon->panic_us ? (double)(mon->panic_us - mon->start_us) / 1e6 : -1;
     int64_t report_us = console_clock_report_us(mon);
     out->report_time_s = report_us >= 0 ? (double)(report_us - mon->start_us) / 1e6 : -1;
     out->last_answer_s = mon->last_answer_us ? (double)(mon->last_answer_us - mon->start_us) / 1e6 : -1;
-    out->signals = calloc(mon->n_notes ? mon->n_notes : 1, sizeof(*out->signals));
-    for (size_t i = 0; out->signals && i < mon->n_notes; i++) {
+    out->signals = lg_calloc(mon->n_notes ? mon->n_notes : 1, sizeof(*out->signals));
+    for (size_t i = 0; i < mon->n_notes; i++) {
         out->signals[i] = mon->notes[mon->note_order[i]];
-        out->signals[i].title = strdup(mon->notes[mon->note_order[i]].title);
+        out->signals[i].title = lg_strdup(mon->notes[mon->note_order[i]].title);
     }
-    out->n_signals = out->signals ? mon->n_notes : 0;
+    out->n_signals = mon->n_notes;
     out->boot = mon->decided ? mon->decided_boot : mon->boot;
     if (mon->decided) {
         if (mon->excerpt.len) {
-            out->console_excerpt = strdup(mon->excerpt.data);
+            out->console_excerpt = lg_strdup(mon->excerpt.data);
         } else if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP &&
                    (mon->before_reset.len || mon->loop_tail.len)) {
             /* the tail of the last boot that ended unready (the guest goes
              * on looping, every such boot says why); else what the console
              * had shown when the deciding reset came */
-            out->console_excerpt = strdup(mon->loop_tail.len ? mon->loop_tail.data : mon->before_reset.data);
+            out->console_excerpt = lg_strdup(mon->loop_tail.len ? mon->loop_tail.data : mon->before_reset.data);
         } else {
             /* no console report: the last lines the guest printed */
             lg_buf tail = LG_BUF_INIT;
