@@ -55,6 +55,15 @@ char *lg_os_fresh_dir(lg_os os, const char *dir)
     return lg_strdup_printf("rm -rf %s && mkdir -p %s", q, q);
 }
 
+char *lg_os_symlink(lg_os os, const char *target, const char *link_path)
+{
+    if (os == LG_OS_WINDOWS)
+        return NULL;
+    LG_AUTOFREE char *qt = lg_shell_quote(target);
+    LG_AUTOFREE char *ql = lg_shell_quote(link_path);
+    return lg_strdup_printf("ln -s -- %s %s", qt, ql);
+}
+
 char *lg_os_path_join(lg_os os, const char *dir, const char *name)
 {
     return lg_strdup_printf("%s%s%s", dir, os == LG_OS_WINDOWS ? "\\" : "/", name);

@@ -28,6 +28,11 @@ char *lg_os_in_dir(lg_os os, const char *dir, const char *command);
 char *lg_os_mkdir(lg_os os, const char *dir);
 /* Removes dir and everything in it, then creates it empty. */
 char *lg_os_fresh_dir(lg_os os, const char *dir);
+/* Creates a symbolic link at link_path pointing to target (relative,
+ * '/'-separated).  NULL on Windows: its links need a privilege (or
+ * developer mode) a guest cannot be assumed to grant, so uploads refuse
+ * them there. */
+char *lg_os_symlink(lg_os os, const char *target, const char *link_path);
 /* A path in the guest: dir + separator + name. */
 char *lg_os_path_join(lg_os os, const char *dir, const char *name);
 /* Restarts the guest.  detached: return at once and reboot a moment later

@@ -39,7 +39,12 @@ int lg_transport_ping(lg_transport *t, lg_deadline dl);
  * stdout and stderr go to output (may be NULL, capped at 1 MiB, tail kept). */
 int lg_transport_exec(lg_transport *t, const char *command, const void *input, size_t input_len,
                       lg_deadline dl, lg_buf *output, int *exit_status);
-/* Replaces remote_dir with a copy of a local directory tree (modes kept). */
+/* Replaces remote_dir with a copy of a local directory tree (modes kept),
+ * by the rules of base/tree.h: files and directories, links that stay
+ * inside the tree kept as links (`ln -s`; refused for Windows guests).
+ * -EPERM: the tree was refused (message names the entry and why) and the
+ * guest received nothing; -EIO: the host's directory could not be read or
+ * the guest could not write. */
 int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *remote_dir, lg_deadline dl);
 /* Copies a file of the guest to local_path (at most max_bytes: -EFBIG).
  * ssh to Linux: the stdout of `cat`; qemu-ga: guest-file-read; ssh to

@@ -42,6 +42,9 @@ static void test_linux_commands(void **state)
     assert_string_equal(fresh, "rm -rf '/opt/x' && mkdir -p '/opt/x'");
     LG_AUTOFREE char *path = lg_os_path_join(LG_OS_LINUX, "/opt/x", "a.ko");
     assert_string_equal(path, "/opt/x/a.ko");
+    LG_AUTOFREE char *ln = lg_os_symlink(LG_OS_LINUX, "../lib/it's.so", "/opt/x/bin/-l");
+    assert_string_equal(ln, "ln -s -- '../lib/it'\\''s.so' '/opt/x/bin/-l'");
+    assert_null(lg_os_symlink(LG_OS_WINDOWS, "a", "C:\\x\\b"));
     assert_string_equal(lg_os_reboot_command(LG_OS_LINUX, false), "reboot");
     assert_non_null(strstr(lg_os_reboot_command(LG_OS_LINUX, true), "&"));
 }
