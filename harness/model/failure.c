@@ -31,6 +31,9 @@ static const lg_failure_info failure_table[] = {
     [LG_FAIL_HEALTH_FAILED] = { "health-failed", V(AGENT_FAILURE), S(HEARTBEAT),
                                 "agent health check failed (exit %d) while the OS lived: %s", false },
     [LG_FAIL_FETCH_MISSING] = { "fetch-missing", V(AGENT_FAILURE), S(STEP), "fetch %s failed: %s", false },
+    /* the candidate's input, not the guest: no verdict on the agent, and
+     * the guest received none of it */
+    [LG_FAIL_UPLOAD_REFUSED] = { "upload-refused", V(INFRA_ERROR), S(STEP), "upload refused: %s: %s", true },
     [LG_FAIL_KEY_REFUSED] = { "key-refused", V(INFRA_ERROR), S(HYPERVISOR),
                               "guest refused the profile's ssh key %s: %s", false },
     [LG_FAIL_HOST_KEY_MISMATCH] = { "host-key-mismatch", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },

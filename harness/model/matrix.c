@@ -14,6 +14,7 @@
 
 #include "base/buf.h"
 #include "base/error.h"
+#include "base/tree.h"
 #include "base/util.h"
 
 extern const char lg_schema_rng[];
@@ -632,6 +633,20 @@ static void parse_steps(xmlNodePtr node, lg_scenario *sc)
     }
 }
 
+/* What a job would refuse to upload (base/tree.h: a link out of the tree,
+ * a fifo, a loop), said up front.  A warning: the tree can still change
+ * before the run, where the job's own check decides (UPLOAD_REFUSED). */
+static void warn_unsafe_upload(lg_diags *diags, const char *file, int line, const char *what, const char *id,
+                               const char *dir)
+{
+    if (!lg_is_dir(dir))
+        return; /* reported already */
+    LG_AUTO(lg_tree_plan) plan = NULL;
+    if (lg_tree_plan_make(dir, &plan) == -EPERM)
+        lg_diags_add(diags, file, line, true, "%s '%s': its jobs will refuse to upload it: %s", what, id,
+                     lg_error_msg());
+}
+
 int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
 {
     size_t errors_before = lg_diags_errors(diags);
@@ -775,6 +790,10 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     CHECK_UNIQUE(diags, path, "build", m->builds, m->n_builds);
     CHECK_UNIQUE(diags, path, "content", m->contents, m->n_contents);
     CHECK_UNIQUE(diags, path, "scenario", m->scenarios, m->n_scenarios);
+    for (size_t i = 0; i < m->n_builds; i++)
+        warn_unsafe_upload(diags, path, m->builds[i].line, "build", m->builds[i].id, m->builds[i].dir);
+    for (size_t i = 0; i < m->n_contents; i++)
+        warn_unsafe_upload(diags, path, m->contents[i].line, "content", m->contents[i].id, m->contents[i].dir);
 
     if (lg_diags_errors(diags) > errors_before)
         return -EINVAL;

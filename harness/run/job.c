@@ -270,9 +270,17 @@ static int guest_command(job_ctx *ctx, const char *command, const char *what, in
     return 0;
 }
 
-static int upload(job_ctx *ctx, const char *local, const char *remote, int timeout_s, lg_deadline dl)
+/* what: "build X" or "content Y", for the title of a refusal */
+static int upload(job_ctx *ctx, const char *what, const char *local, const char *remote, int timeout_s,
+                  lg_deadline dl)
 {
     int rc = ctx->ops->upload_dir(ctx->guest, local, remote, dl);
+    if (rc == -EPERM && !cancelled(ctx)) {
+        /* a link out of the tree, a fifo, a loop: refused before anything
+         * reached the guest */
+        lg_monitor_fail(ctx->mon, LG_FAIL_UPLOAD_REFUSED, what, lg_error_msg());
+        return rc;
+    }
     if (rc == -EIO && !cancelled(ctx)) {
         /* a local file labgate could not read: the harness's failure */
         lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, lg_error_msg());
@@ -355,7 +363,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
     case LG_STEP_WAIT_READY:
         return 0;
     case LG_STEP_INSTALL: {
-        int rc = upload(ctx, build->dir, lg_os_build_dir(os), timeout_s, dl);
+        LG_AUTOFREE char *input = lg_strdup_printf("build %s", build->id);
+        int rc = upload(ctx, input, build->dir, lg_os_build_dir(os), timeout_s, dl);
         if (rc < 0)
             return rc;
         LG_AUTOFREE char *cmd = lg_os_in_dir(os, lg_os_build_dir(os), build->install);
@@ -366,7 +375,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
         return rc;
     }
     case LG_STEP_APPLY_CONTENT: {
-        int rc = upload(ctx, ctx->job->content->dir, lg_os_content_dir(os), timeout_s, dl);
+        LG_AUTOFREE char *input = lg_strdup_printf("content %s", ctx->job->content->id);
+        int rc = upload(ctx, input, ctx->job->content->dir, lg_os_content_dir(os), timeout_s, dl);
         if (rc < 0)
             return rc;
         LG_AUTOFREE char *hook = lg_strdup_printf("%s %s", build->content_hook, lg_os_content_dir(os));

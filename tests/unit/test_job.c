@@ -34,6 +34,9 @@ typedef struct fake {
     const char *fail_output;
     int health_status;     /* the health command's exit */
     bool fetch_missing;
+    bool upload_refused;   /* the build's tree holds a link out of it */
+    bool fetch_endless;    /* the fetched file never ends (/dev/zero) */
+    int installs;          /* install commands that reached the guest */
     /* what happened */
     int boot;              /* the guest's boot counter */
     int launches, destroyed, released, overlays, overlays_removed, sessions, sessions_freed;
@@ -175,6 +178,8 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
         lg_error_set("connection closed");
         return -ECONNRESET;
     }
+    if (strstr(command, "install.sh"))
+        f->installs++;
     if (strstr(command, "health.sh")) {
         *exit_status = f->health_status;
         if (output)
@@ -233,7 +238,11 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
 
 static int f_upload_dir(lg_session *s, const char *local, const char *remote, lg_deadline dl)
 {
-    (void)s; (void)local; (void)remote; (void)dl;
+    (void)local; (void)dl;
+    if (s->f->upload_refused && strstr(remote, "build")) {
+        lg_error_set("link bin/y points outside the tree (/etc/shadow)");
+        return -EPERM;
+    }
     return 0;
 }
 
@@ -417,6 +426,7 @@ static void install_fails(world *w)
 static void exec_hangs(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_HANG; }
 static void exec_drops(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_DROP; }
 static void fetch_missing(world *w) { w->f.fetch_missing = true; }
+static void upload_refused(world *w) { w->f.upload_refused = true; }
 static void qemu_dies(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_QEMU_DIES; }
 static void qemu_dies_in_launch(world *w) { w->f.event_in_launch = true; }
 static void powers_off(world *w) { w->f.trigger = "run-test"; w->f.act = ACT_POWER_OFF; }
@@ -452,6 +462,8 @@ static const failure_case failure_cases[] = {
     { "step overruns", exec_hangs, LG_FAIL_STEP_DEADLINE, "step exec overran its deadline of 1 s" },
     { "contact lost", exec_drops, LG_FAIL_CONTACT_LOST, "lost contact with the guest during step exec" },
     { "fetch missing", fetch_missing, LG_FAIL_FETCH_MISSING, "fetch /var/log/agent.log failed" },
+    { "upload refused", upload_refused, LG_FAIL_UPLOAD_REFUSED,
+      "upload refused: build agent-1: link bin/y points outside the tree (/etc/shadow)" },
     { "QEMU dies", qemu_dies, LG_FAIL_QEMU_FAILED, "see the libvirt log for labgate-fake" },
     { "QEMU dies during launch", qemu_dies_in_launch, LG_FAIL_QEMU_FAILED, "labgate-fake" },
     { "guest powers off", powers_off, LG_FAIL_POWERED_OFF, "powered itself off" },
@@ -483,6 +495,11 @@ static void test_each_failure_kind(void **state)
             assert_non_null(w->result.step);
         if (c->kind != LG_FAIL_BUGCHECK)
             assert_true(w->result.evidence.panic_time_s < 0);
+        /* a refused build never reaches the guest's installer */
+        if (c->kind == LG_FAIL_UPLOAD_REFUSED) {
+            assert_int_equal(w->f.installs, 0);
+            assert_string_equal(w->result.step, "install");
+        }
         world_free(w);
     }
 }

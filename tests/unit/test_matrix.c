@@ -7,6 +7,7 @@
 
 #include "lg_test.h"
 
+#include "base/mem.h"
 #include "model/diag.h"
 #include "model/matrix.h"
 
@@ -555,6 +556,33 @@ static void test_schema_bad_accel(void **state)
     lg_diags_clear(&diags);
 }
 
+/* A build whose jobs would refuse to upload it (a link out of the tree):
+ * said when the matrix is loaded, as a warning naming the link. */
+static void test_build_with_outside_link_warned(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/lg-matrix-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    LG_AUTOFREE char *cmd = lg_strdup_printf(
+        "cp -r '%s' '%s/m' && ln -s /etc/shadow '%s/m/builds/agent-1.0/shadow'", FIXTURE("matrix"), dir, dir);
+    assert_int_equal(system(cmd), 0);
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/m/minimal.xml", dir);
+    lg_diags diags = { 0 };
+    lg_matrix *m = load_valid(path, &diags);
+    bool found = false;
+    for (size_t i = 0; i < diags.n; i++)
+        found = found || (diags.items[i].warning && diags.items[i].line == line_containing(path, "<build id") &&
+                          strstr(diags.items[i].message, "build 'agent-1.0': its jobs will refuse to upload it: "
+                                                         "link shadow points outside the tree (/etc/shadow)"));
+    if (!found)
+        dump_diags(&diags);
+    assert_true(found);
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+    LG_AUTOFREE char *rm = lg_strdup_printf("rm -rf '%s'", dir);
+    assert_int_equal(system(rm), 0);
+}
+
 static void test_schema_empty_scenario(void **state)
 {
     (void)state;
@@ -766,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_valid_matrix_values),
         cmocka_unit_test(test_valid_matrix_steps),
         cmocka_unit_test(test_minimal_matrix_defaults),
+        cmocka_unit_test(test_build_with_outside_link_warned),
         cmocka_unit_test(test_relative_path_resolves_to_absolute),
         cmocka_unit_test(test_profile_values_and_warnings),
         cmocka_unit_test(test_profile_defaults),
