@@ -587,6 +587,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         .accel = LG_ACCEL_AUTO,
         .strict = false,
         .seed = 0,
+        .fetch_max_mib = LG_FETCH_MAX_MIB_DEFAULT,
     };
     if (!node)
         return;
@@ -596,6 +597,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->heartbeat_misses = attr_int(node, "heartbeat-misses", pol->heartbeat_misses);
     pol->crash_grace_s = attr_int(node, "crash-grace-s", pol->crash_grace_s);
     pol->tcg_scale = attr_int(node, "tcg-scale", pol->tcg_scale);
+    pol->fetch_max_mib = attr_int(node, "fetch-max-mib", pol->fetch_max_mib);
     LG_AUTOFREE char *accel = attr(node, "accel");
     if (accel)
         lg_accel_parse(accel, &pol->accel);

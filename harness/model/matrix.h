@@ -123,7 +123,10 @@ typedef struct lg_policy {
     bool strict;
     bool memory_dump_on_crash;
     uint64_t seed;
+    int fetch_max_mib;  /* a <fetch>ed file larger than this fails the job; 0 = LG_FETCH_MAX_MIB_DEFAULT */
 } lg_policy;
+
+#define LG_FETCH_MAX_MIB_DEFAULT 1024
 
 typedef struct lg_matrix {
     char *path;

@@ -226,6 +226,7 @@ static void test_valid_matrix_values(void **state)
     assert_int_equal(m->policy.accel, LG_ACCEL_TCG);
     assert_true(m->policy.strict);
     assert_true(m->policy.seed == 42);
+    assert_int_equal(m->policy.fetch_max_mib, 8);
 
     lg_matrix_free(m);
     lg_diags_clear(&diags);
@@ -298,6 +299,7 @@ static void test_minimal_matrix_defaults(void **state)
     assert_int_equal(m->policy.accel, LG_ACCEL_AUTO);
     assert_false(m->policy.strict);
     assert_true(m->policy.seed == 0);
+    assert_int_equal(m->policy.fetch_max_mib, 1024);
     assert_true(m->builds[0].candidate);
     assert_string_equal(m->builds[0].install, "sh ./install.sh");
     assert_string_equal(m->builds[0].content_hook, "sh ./apply-content.sh");
@@ -556,6 +558,16 @@ static void test_schema_bad_accel(void **state)
     lg_diags_clear(&diags);
 }
 
+static void test_schema_fetch_max_zero(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-fetch-max.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "fetch-max-mib=\"0\""), "Invalid attribute fetch-max-mib");
+    lg_diags_clear(&diags);
+}
+
 /* A build whose jobs would refuse to upload it (a link out of the tree):
  * said when the matrix is loaded, as a warning naming the link. */
 static void test_build_with_outside_link_warned(void **state)
@@ -794,6 +806,7 @@ int main(void)
         cmocka_unit_test(test_valid_matrix_values),
         cmocka_unit_test(test_valid_matrix_steps),
         cmocka_unit_test(test_minimal_matrix_defaults),
+        cmocka_unit_test(test_schema_fetch_max_zero),
         cmocka_unit_test(test_build_with_outside_link_warned),
         cmocka_unit_test(test_relative_path_resolves_to_absolute),
         cmocka_unit_test(test_profile_values_and_warnings),
