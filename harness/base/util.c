@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -215,4 +216,28 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 int lg_remove_tree(const char *path)
 {
     return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 ? -errno : 0;
+}
+
+static uint64_t room_of(const struct statvfs *vfs)
+{
+    uint64_t avail = (uint64_t)vfs->f_bavail * (uint64_t)vfs->f_frsize;
+    return avail > LG_FS_RESERVE_BYTES ? avail - LG_FS_RESERVE_BYTES : 0;
+}
+
+int lg_fs_room(const char *path, uint64_t *room)
+{
+    struct statvfs vfs;
+    if (statvfs(path, &vfs) < 0)
+        return -errno;
+    *room = room_of(&vfs);
+    return 0;
+}
+
+int lg_fs_room_fd(int fd, uint64_t *room)
+{
+    struct statvfs vfs;
+    if (fstatvfs(fd, &vfs) < 0)
+        return -errno;
+    *room = room_of(&vfs);
+    return 0;
 }

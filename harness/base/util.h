@@ -23,6 +23,12 @@ char *lg_path_dirname(const char *path);
 /* Is every directory above path searchable, and path readable, by "other"?
  * QEMU under qemu:///system runs as an unprivileged user and needs that. */
 bool lg_path_world_readable(const char *path, char **blocking_dir);
+/* Room to write on the file system holding path (or fd): the space an
+ * unprivileged writer may use, less LG_FS_RESERVE_BYTES (0 when below it),
+ * so a big file never fills the disk the results and other jobs share. */
+#define LG_FS_RESERVE_BYTES (64ULL << 20)
+int lg_fs_room(const char *path, uint64_t *room);
+int lg_fs_room_fd(int fd, uint64_t *room);
 /* Removes a directory tree (best effort). */
 int lg_remove_tree(const char *path);
 

@@ -12,6 +12,7 @@
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/util.h"
 
 LG_LOG_INIT("qga");
 
@@ -275,6 +276,10 @@ int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t le
 
 /* guest-file-read payload per call: answered at once, like the writes */
 #define READ_CHUNK (48 * 1024)
+/* how often a fetch checks the room left on the results' file system */
+#define ROOM_CHECK_BYTES (8u << 20)
+/* data within this long before the deadline: slow, not a silent guest */
+#define STREAMING_MS 10000
 
 int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint64_t max_bytes, lg_deadline dl,
                      uint64_t *size)
@@ -289,14 +294,28 @@ int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint
         rc = -errno;
         lg_error_set("cannot write %s: %s", local_path, strerror(-rc));
     }
-    uint64_t total = 0;
+    uint64_t total = 0, limit = max_bytes, next_room_check = 0;
+    int64_t last_data_ms = 0;
     LG_AUTOFREE char *read_req = lg_strdup_printf(
         "{\"execute\": \"guest-file-read\", \"arguments\": {\"handle\": %lld, \"count\": %d}}",
         (long long)handle, READ_CHUNK);
     for (bool eof = false; rc == 0 && !eof;) {
         rc = call_retrying(qga, read_req, dl, &reply);
+        if (rc == -ETIMEDOUT && last_data_ms && lg_now_ms() - last_data_ms < STREAMING_MS) {
+            /* the agent kept answering: slow, not silent */
+            lg_error_set("still streaming at the deadline (%llu MiB so far)", (unsigned long long)(total >> 20));
+            rc = -ETIME;
+        }
         if (rc < 0)
             break;
+        last_data_ms = lg_now_ms();
+        if (total >= next_room_check) {
+            /* the results' file system, shared with other jobs, may fill */
+            uint64_t room = 0;
+            if (lg_fs_room_fd(fileno(out), &room) == 0 && total + room < limit)
+                limit = total + room;
+            next_room_check = total + ROOM_CHECK_BYTES;
+        }
         char *b64 = NULL;
         unsigned char *data = NULL;
         size_t len = 0;
@@ -304,7 +323,11 @@ int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint
             lg_base64_decode(b64, &data, &len) < 0) {
             lg_error_set("qemu-ga: unexpected guest-file-read reply for %s: %.200s", path, reply);
             rc = -EIO;
-        } else if (total + len > max_bytes) {
+        } else if (total + len > limit && limit < max_bytes) {
+            lg_error_set("the results file system is nearly full (%llu MiB written)", (unsigned long long)(total >> 20));
+            rc = -ENOSPC;
+        } else if (total + len > limit) {
+            /* no further read: the handle is closed below at once */
             lg_error_set("%s in the guest is larger than %llu bytes", path, (unsigned long long)max_bytes);
             rc = -EFBIG;
         } else if (len && fwrite(data, 1, len, out) != len) {

@@ -36,7 +36,9 @@ int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t inpu
  * enough for the agent to take each at once); its directory must exist. */
 int lg_qga_write_file(lg_qga *qga, const char *path, const void *data, size_t len, lg_deadline dl);
 /* Copies a guest file to local_path (guest-file-open/read/close in chunks),
- * at most max_bytes (-EFBIG beyond).  Writes *size. */
+ * at most max_bytes (-EFBIG beyond, no further read); -ENOSPC when
+ * local_path's file system runs out of room; -ETIME when the deadline
+ * passed while the agent was still sending.  Writes *size. */
 int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint64_t max_bytes, lg_deadline dl,
                      uint64_t *size);
 void lg_qga_free(lg_qga *qga);

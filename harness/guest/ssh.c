@@ -305,13 +305,22 @@ static int write_all(lg_ssh *ssh, LIBSSH2_CHANNEL *ch, const char *data, size_t 
 }
 
 /* Where a command's output goes: stdout and stderr merged into a capped
- * buffer, or stdout into a file (a fetch) and stderr into the buffer. */
+ * buffer, or stdout into a file (a fetch) and stderr into the buffer.  A
+ * fetch stops at max, or earlier when the file system it writes to runs
+ * out of room (checked every ROOM_CHECK_BYTES). */
 typedef struct sink {
     lg_buf *output;
     FILE *file;
     uint64_t max, written;
-    bool too_big, write_failed;
+    uint64_t limit, next_room_check; /* min(max, room found so far) */
+    bool too_big, no_room, write_failed;
+    int64_t last_data_ms;
 } sink;
+
+#define ROOM_CHECK_BYTES (8u << 20)
+/* Data within this long before the deadline: the guest was answering, the
+ * transfer was only slow (not a hang) */
+#define STREAMING_MS 10000
 
 static void collect(lg_buf *output, const char *data, size_t n)
 {
@@ -328,10 +337,19 @@ static void to_sink(sink *k, bool is_stdout, const char *data, size_t n)
         collect(k->output, data, n);
         return;
     }
+    k->last_data_ms = lg_now_ms();
     if (k->too_big || k->write_failed)
-        return; /* drain the channel, keep nothing more */
-    if (k->written + n > k->max) {
-        k->too_big = true;
+        return;
+    if (k->written >= k->next_room_check) {
+        uint64_t room = 0;
+        if (lg_fs_room_fd(fileno(k->file), &room) == 0 && k->written + room < k->limit) {
+            k->limit = k->written + room;
+            k->no_room = true;
+        }
+        k->next_room_check = k->written + ROOM_CHECK_BYTES;
+    }
+    if (k->written + n > k->limit) {
+        k->too_big = true; /* the caller closes the channel at once */
         return;
     }
     if (fwrite(data, 1, n, k->file) != n)
@@ -361,6 +379,8 @@ static int exec_impl(lg_ssh *ssh, const char *command, const void *input, size_t
         ssize_t out = libssh2_channel_read(ch, chunk, sizeof(chunk));
         if (out > 0) {
             to_sink(k, true, chunk, (size_t)out);
+            if (k->too_big || k->write_failed)
+                break; /* stop the transfer now, not when the guest's command ends: it may never */
             continue;
         }
         ssize_t err = libssh2_channel_read_stderr(ch, chunk, sizeof(chunk));
@@ -377,6 +397,17 @@ static int exec_impl(lg_ssh *ssh, const char *command, const void *input, size_t
         int w = wait_socket(ssh, dl);
         if (w < 0)
             rc = fail(ssh, w, "read");
+        if (w == -ETIMEDOUT && k->file && k->last_data_ms && lg_now_ms() - k->last_data_ms < STREAMING_MS)
+            rc = -ETIME;
+    }
+    if (rc == 0 && (k->too_big || k->write_failed)) {
+        /* Closing the channel makes the guest's sshd close the command's
+         * stdout, so `cat /dev/zero` dies of SIGPIPE; a guest that does not
+         * confirm soon costs the session, not the caller's time. */
+        lg_deadline close_dl = lg_deadline_min(dl, lg_deadline_in_ms(5000));
+        if (RETRY(ssh, close_dl, "close", libssh2_channel_close(ch)) == 0)
+            libssh2_channel_free(ch);
+        return 0;
     }
     if (rc == 0)
         rc = RETRY(ssh, dl, "close", libssh2_channel_close(ch));
@@ -401,8 +432,16 @@ int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t inpu
 int lg_ssh_exec_to_file(lg_ssh *ssh, const char *command, FILE *out, uint64_t max_bytes, lg_deadline dl,
                         lg_buf *errors, int *exit_status, uint64_t *written)
 {
-    sink k = { .output = errors, .file = out, .max = max_bytes };
+    sink k = { .output = errors, .file = out, .max = max_bytes, .limit = max_bytes };
     int rc = exec_impl(ssh, command, NULL, 0, dl, &k, exit_status);
+    if (rc == -ETIME) {
+        lg_error_set("still streaming at the deadline (%llu MiB so far)", (unsigned long long)(k.written >> 20));
+        return rc;
+    }
+    if (rc == 0 && k.too_big && k.no_room) {
+        lg_error_set("the results file system is nearly full (%llu MiB written)", (unsigned long long)(k.written >> 20));
+        return -ENOSPC;
+    }
     if (rc == 0 && k.too_big) {
         lg_error_set("the output of `%s` is larger than %llu bytes", command, (unsigned long long)max_bytes);
         return -EFBIG;

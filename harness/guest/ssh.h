@@ -37,8 +37,11 @@ int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out);
  * collected into output (may be NULL, capped at 1 MiB, tail kept). */
 int lg_ssh_exec(lg_ssh *ssh, const char *command, const void *input, size_t input_len,
                 lg_deadline dl, lg_buf *output, int *exit_status);
-/* Runs command with its stdout written to out (at most max_bytes: -EFBIG
- * beyond) and its stderr collected into errors (may be NULL). */
+/* Runs command with its stdout written to out and its stderr collected
+ * into errors (may be NULL).  Beyond max_bytes the channel is closed at
+ * once and -EFBIG returned; -ENOSPC likewise when out's file system runs
+ * out of room (base/util.h lg_fs_room); -ETIME: the deadline passed while
+ * data was still arriving (slow, not silent). */
 int lg_ssh_exec_to_file(lg_ssh *ssh, const char *command, FILE *out, uint64_t max_bytes, lg_deadline dl,
                         lg_buf *errors, int *exit_status, uint64_t *written);
 void lg_ssh_free(lg_ssh *ssh);

@@ -46,7 +46,9 @@ int lg_transport_exec(lg_transport *t, const char *command, const void *input, s
  * guest received nothing; -EIO: the host's directory could not be read or
  * the guest could not write. */
 int lg_transport_upload_dir(lg_transport *t, const char *local_dir, const char *remote_dir, lg_deadline dl);
-/* Copies a file of the guest to local_path (at most max_bytes: -EFBIG).
+/* Copies a file of the guest to local_path, stopping at once beyond
+ * max_bytes (-EFBIG) or when local_path's file system runs out of room
+ * (-ENOSPC); -ETIME: the deadline passed while data was still arriving.
  * ssh to Linux: the stdout of `cat`; qemu-ga: guest-file-read; ssh to
  * Windows would need SFTP (-ENOTSUP, message set).  -ENOENT: no such file. */
 int lg_transport_fetch_file(lg_transport *t, const char *remote_path, const char *local_path, uint64_t max_bytes,

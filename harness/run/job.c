@@ -27,9 +27,6 @@ LG_LOG_INIT("job");
 #define REBOOT_COMMAND_MS 10000
 /* A port taken between our probe and QEMU's bind: a fresh one settles it. */
 #define LAUNCH_ATTEMPTS 3
-/* Guest files larger than this are not fetched (a complete memory dump of a
- * big guest is better taken by the host: policy memory-dump). */
-#define FETCH_MAX_BYTES (64ULL << 30)
 
 typedef struct job_ctx {
     const lg_job_env *env;
@@ -305,15 +302,45 @@ static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
     LG_AUTOFREE char *local = lg_strdup_printf("%s/%s", ctx->env->out_dir, rel);
     uint64_t size = 0;
     int rc = lg_mkdir_p(dir, 0755);
+    /* The policy's cap, and never more than the results' file system can
+     * take (less a reserve; the transports check again as they write).  A
+     * guest file bigger than that (a log gone wild, /dev/zero) ends the
+     * job at the cap, not at the step deadline. */
+    int max_mib = ctx->policy->fetch_max_mib > 0 ? ctx->policy->fetch_max_mib : LG_FETCH_MAX_MIB_DEFAULT;
+    uint64_t cap = (uint64_t)max_mib << 20, room = 0;
+    bool cap_is_room = false;
+    if (rc == 0 && lg_fs_room(dir, &room) == 0 && room < cap) {
+        cap = room;
+        cap_is_room = true;
+    }
+    if (rc == 0 && cap == 0) {
+        LG_AUTOFREE char *why = lg_strdup_printf("fetch %s: the results file system %s has less than %llu MiB free",
+                                                 path, ctx->env->out_dir,
+                                                 (unsigned long long)(LG_FS_RESERVE_BYTES >> 20));
+        lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
+        return -ENOSPC;
+    }
     if (rc == 0)
-        rc = ctx->ops->fetch_file(ctx->guest, path, local, FETCH_MAX_BYTES, dl, &size);
+        rc = ctx->ops->fetch_file(ctx->guest, path, local, cap, dl, &size);
     if (rc == -ENOTSUP || rc == -EINVAL || rc == -EIO) {
         lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, lg_error_msg());
         return rc;
     }
-    /* the guest lives but the file is not there (or too big): the scenario
-     * expected something the agent did not produce */
-    if (rc == -ENOENT || rc == -EFBIG) {
+    if (rc == -ENOSPC) {
+        LG_AUTOFREE char *why = lg_strdup_printf("fetch %s: %s", path, lg_error_msg());
+        lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
+        return rc;
+    }
+    if (rc == -EFBIG) {
+        LG_AUTOFREE char *why = lg_strdup_printf("file too large (over %llu MiB%s)", (unsigned long long)(cap >> 20),
+                                                 cap_is_room ? ", the room left on the results file system" : "");
+        lg_monitor_fail(ctx->mon, LG_FAIL_FETCH_MISSING, path, why);
+        return rc;
+    }
+    /* the guest lives but the file is not there, or it kept sending past
+     * the deadline: the scenario expected something the agent did not
+     * produce (a guest that kept answering is not a hang) */
+    if (rc == -ENOENT || rc == -ETIME) {
         lg_monitor_fail(ctx->mon, LG_FAIL_FETCH_MISSING, path, lg_error_msg());
         return rc;
     }

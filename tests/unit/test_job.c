@@ -36,6 +36,8 @@ typedef struct fake {
     bool fetch_missing;
     bool upload_refused;   /* the build's tree holds a link out of it */
     bool fetch_endless;    /* the fetched file never ends (/dev/zero) */
+    int fetch_ms_per_mib;  /* how fast it comes */
+    uint64_t fetch_max;    /* the cap the job gave the last fetch */
     int installs;          /* install commands that reached the guest */
     /* what happened */
     int boot;              /* the guest's boot counter */
@@ -249,8 +251,24 @@ static int f_upload_dir(lg_session *s, const char *local, const char *remote, lg
 static int f_fetch_file(lg_session *s, const char *remote, const char *local, uint64_t max, lg_deadline dl,
                         uint64_t *size)
 {
-    (void)max;
     fake *f = s->f;
+    f->fetch_max = max;
+    if (f->fetch_endless) {
+        /* a guest that answers and never stops sending, as a transport
+         * meets it: stopped at the cap, else at the deadline while data
+         * still flows */
+        for (uint64_t sent = 0;; sent += 1 << 20) {
+            if (sent + (1 << 20) > max) {
+                lg_error_set("%s in the guest is larger than %llu bytes", remote, (unsigned long long)max);
+                return -EFBIG;
+            }
+            if (lg_deadline_passed(dl)) {
+                lg_error_set("still streaming at the deadline (%llu MiB so far)", (unsigned long long)(sent >> 20));
+                return -ETIME;
+            }
+            lg_sleep_ms(f->fetch_ms_per_mib);
+        }
+    }
     if (f->trigger && strstr(remote, f->trigger) && f->act == ACT_CRASH) {
         console(f, "[   12.345678] BUG: kernel NULL pointer dereference, address: 0000000000000008\n");
         fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_PANICKED });
@@ -553,6 +571,44 @@ static void test_not_run_times_unknown(void **state)
     lg_job_result_clear(&r);
 }
 
+/* <fetch path="/dev/zero"/>: stopped at the policy's cap, AGENT_FAILURE
+ * "file too large" long before the step deadline (it used to run into the
+ * deadline and be called a HANG while the guest kept sending). */
+static void test_fetch_cap(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_FETCH, 0, "/dev/zero");
+    w->matrix.policy.fetch_max_mib = 8;
+    w->f.fetch_endless = true;
+    w->f.fetch_ms_per_mib = 2;
+    run(w);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "fetch /dev/zero failed: file too large (over 8 MiB)");
+    assert_true(w->f.fetch_max == 8u << 20);
+    assert_string_equal(w->result.step, "fetch");
+    assert_true(w->result.duration_s < 0.8); /* the step deadline is 1 s */
+    assert_int_equal(w->result.n_files, 0);
+    world_free(w);
+
+    /* no policy value: 1024 MiB */
+    w = world_new();
+    add_step(w, LG_STEP_FETCH, 0, "/dev/zero");
+    w->f.fetch_endless = true;
+    run(w);
+    assert_true(w->f.fetch_max == 1024u << 20);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "file too large (over 1024 MiB)");
+    world_free(w);
+
+    /* still sending at the deadline: slow, not silent, so not a HANG */
+    w = world_new();
+    add_step(w, LG_STEP_FETCH, 0, "/dev/zero");
+    w->f.fetch_endless = true;
+    w->f.fetch_ms_per_mib = 5;
+    run(w);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "fetch /dev/zero failed: still streaming at the deadline");
+    world_free(w);
+}
+
 /* --keep leaves the failed VM and the overlay for an engineer. */
 static void test_keep_failed(void **state)
 {
@@ -580,6 +636,7 @@ int main(void)
         cmocka_unit_test(test_one_reboot),
         cmocka_unit_test(test_not_run_times_unknown),
         cmocka_unit_test(test_keep_failed),
+        cmocka_unit_test(test_fetch_cap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
