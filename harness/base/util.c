@@ -128,12 +128,23 @@ int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
 
 int lg_write_file(const char *path, const char *data, size_t len)
 {
-    LG_AUTOFREE char *tmp = lg_strdup_printf("%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
+    /* a name nobody can guess or plant a symlink at: mkstemp opens it
+     * O_CREAT|O_EXCL, and the rename replaces whatever path is, link or not,
+     * without following it */
+    LG_AUTOFREE char *tmp = lg_strdup_printf("%s.tmp.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
         int err = errno;
-        lg_error_set("cannot write %s: %s", tmp, strerror(err));
+        lg_error_set("cannot write %s: %s", path, strerror(err));
         return -err;
+    }
+    fchmod(fd, 0644);
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        lg_error_set("cannot write %s", path);
+        return -EIO;
     }
     size_t wrote = fwrite(data, 1, len, f);
     if (fclose(f) != 0 || wrote != len) {
@@ -148,6 +159,31 @@ int lg_write_file(const char *path, const char *data, size_t len)
         return -err;
     }
     return 0;
+}
+
+int lg_open_dir_nofollow(const char *path)
+{
+    if (path[0] != '/') {
+        lg_error_set("%s is not an absolute path", path);
+        return -EINVAL;
+    }
+    int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    LG_AUTOFREE char *copy = lg_strdup(path);
+    char *save = NULL;
+    for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+        int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int err = errno;
+        close(fd);
+        if (next < 0) {
+            lg_error_set("cannot open %s without following a symlink (at %s): %s", path, name,
+                         strerror(err == ELOOP ? ENOTDIR : err));
+            return -(err == ELOOP ? ENOTDIR : err);
+        }
+        fd = next;
+    }
+    return fd;
 }
 
 bool lg_is_dir(const char *path)

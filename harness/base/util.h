@@ -12,7 +12,12 @@ uint64_t lg_hash64_str(const char *s, uint64_t seed);
 int lg_mkdir_p(const char *path, unsigned mode);
 /* Reads a whole file (NUL-terminated); caps at max_len. */
 int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len);
+/* Atomically, through a private temporary file (never a predictable name). */
 int lg_write_file(const char *path, const char *data, size_t len);
+/* Opens the absolute directory path (O_DIRECTORY) following no symlink in
+ * any of its components; the fd, or -errno with the message set (-ENOTDIR
+ * for a symlink on the way). */
+int lg_open_dir_nofollow(const char *path);
 bool lg_is_dir(const char *path);
 bool lg_is_file(const char *path);
 /* dir of path resolved against base_dir when relative; returns a new string

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/statedir.h"
 #include "base/util.h"
 #include "cli.h"
 #include "model/matrix.h"
@@ -62,7 +63,8 @@ int lg_cmd_domxml(int argc, char **argv)
     lg_diags_clear(&diags);
     if (rc < 0)
         return LG_EXIT_BAD_INPUT;
-    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/labgate-RUN_ID-JOB_ID.qcow2", lg_overlay_dir());
+    LG_AUTOFREE char *state = lg_state_dir();
+    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/labgate-RUN_ID-JOB_ID.qcow2", state);
     lg_domxml_params params = {
         .profile = profile,
         .name = "labgate-RUN_ID-JOB_ID",

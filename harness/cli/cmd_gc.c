@@ -1,13 +1,16 @@
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/mem.h"
+#include "base/statedir.h"
 #include "base/util.h"
 #include "cli.h"
 #include "model/plan.h"
@@ -68,37 +71,33 @@ static int remove_hypervisor_logs(const char *uri, const char *name, bool dry_ru
     return failures;
 }
 
+typedef struct log_report {
+    const char *verb;
+    int failures;
+} log_report;
+
+static void report_console_log(const char *log, int rc, void *opaque)
+{
+    log_report *r = opaque;
+    if (rc < 0)
+        fprintf(stderr, "labgate gc: cannot remove %s: %s\n", log, strerror(-rc));
+    else
+        printf("%s console log %s (of a run killed before it wrote run.xml)\n", r->verb, log);
+}
+
 /* A killed run wrote console logs but never its run.xml: they are partial
- * and nobody's.  A results directory with a run.xml is a finished run's
- * record and is never touched.  Returns the number of failures. */
+ * and nobody's.  Only a lock this user created is believed, and only a
+ * results directory this user owns is touched.  Returns the number of
+ * failures. */
 static int clear_console_logs(const char *lock_path, bool dry_run, const char *verb)
 {
-    LG_AUTOFREE char *results = lg_run_lock_results_dir(lock_path);
-    if (!results)
-        return 0;
-    LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", results);
-    LG_AUTOFREE char *jobs = lg_strdup_printf("%s/jobs", results);
-    if (access(run_xml, F_OK) == 0 || !lg_is_dir(jobs))
-        return 0;
-    int failures = 0;
-    DIR *dir = opendir(jobs);
-    struct dirent *e;
-    while (dir && (e = readdir(dir))) {
-        if (e->d_name[0] == '.')
-            continue;
-        LG_AUTOFREE char *log = lg_strdup_printf("%s/%s/console.log", jobs, e->d_name);
-        if (access(log, F_OK) != 0)
-            continue;
-        if (!dry_run && unlink(log) < 0) {
-            fprintf(stderr, "labgate gc: cannot remove %s\n", log);
-            failures++;
-            continue;
-        }
-        printf("%s console log %s (of a run killed before it wrote run.xml)\n", verb, log);
+    log_report r = { .verb = verb };
+    int rc = lg_run_lock_clear_partial_logs(lock_path, dry_run, report_console_log, &r);
+    if (rc < 0) {
+        fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+        return 1;
     }
-    if (dir)
-        closedir(dir);
-    return failures;
+    return rc;
 }
 
 int lg_cmd_gc(int argc, char **argv)
@@ -176,8 +175,18 @@ int lg_cmd_gc(int argc, char **argv)
 
     /* overlays and locks in the state directory whose run is gone (a
      * harness killed between creating an overlay and defining its domain) */
-    const char *state = lg_overlay_dir();
-    DIR *dir = opendir(state);
+    LG_AUTOFREE char *state = lg_state_dir();
+    struct stat st;
+    DIR *dir = NULL;
+    if (lstat(state, &st) == 0 || errno != ENOENT) {
+        /* what it finds there decides what root removes: never a directory
+         * somebody else could have filled */
+        if (lg_state_dir_check(state) < 0) {
+            fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+            return LG_EXIT_INCOMPLETE;
+        }
+        dir = opendir(state);
+    }
     struct dirent *e;
     while (dir && (e = readdir(dir))) {
         LG_AUTOFREE char *run_id = overlay_run_id(e->d_name);
@@ -192,8 +201,12 @@ int lg_cmd_gc(int argc, char **argv)
         LG_AUTOFREE char *line = lg_strdup_printf("\n%s\n", path);
         if (strstr(reported.data, line))
             continue;
-        if (lock)
-            failures += clear_console_logs(path, dry_run, verb);
+        if (lock) {
+            int refused = clear_console_logs(path, dry_run, verb);
+            failures += refused;
+            if (refused)
+                continue; /* left for whoever looks into it */
+        }
         if (!dry_run && unlink(path) < 0 && access(path, F_OK) == 0) {
             fprintf(stderr, "labgate gc: cannot remove %s\n", path);
             failures++;

@@ -32,8 +32,9 @@ static void usage(FILE *out)
             "exit codes of run: 0 release may ship, 1 release blocked, 2 bad input,\n"
             "3 run incomplete (harness or hypervisor failure)\n"
             "\n"
-            "environment: LABGATE_ACCEL=auto|kvm|tcg, LABGATE_STATE_DIR (overlays; default\n"
-            "/var/tmp/labgate), LABGATE_DEBUG=module,... (virt,ssh,monitor,heartbeat,job or all)\n"
+            "environment: LABGATE_ACCEL=auto|kvm|tcg, LABGATE_STATE_DIR (overlays, run locks;\n"
+            "default /var/lib/labgate as root, else ~/.local/state/labgate),\n"
+            "LABGATE_DEBUG=module,... (virt,ssh,monitor,heartbeat,job or all)\n"
             "\n"
             "'labgate COMMAND --help' describes each command.\n");
 }

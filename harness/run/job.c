@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/ports.h"
+#include "base/statedir.h"
 #include "base/util.h"
 #include "guest/oscmd.h"
 #include "heartbeat.h"
@@ -449,7 +450,8 @@ static int prepare(job_ctx *ctx)
     const lg_job_env *env = ctx->env;
     ctx->job_dir = lg_strdup_printf("%s/jobs/%s", env->out_dir, ctx->job->id);
     ctx->name = lg_strdup_printf("labgate-%s-%s", env->run_id, ctx->job->id);
-    ctx->overlay = lg_strdup_printf("%s/%s.qcow2", lg_overlay_dir(), ctx->name);
+    LG_AUTOFREE char *state = lg_state_dir();
+    ctx->overlay = lg_strdup_printf("%s/%s.qcow2", state, ctx->name);
     LG_AUTOFREE char *console_path = lg_strdup_printf("%s/console.log", ctx->job_dir);
     int grace_ms = (int)scaled_ms(ctx, ctx->policy->crash_grace_s);
 

@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/ports.h"
+#include "base/statedir.h"
 #include "base/util.h"
 #include "domain.h"
 #include "domxml.h"
@@ -41,7 +42,9 @@ static bool kvm_boots(lg_conn *conn, const lg_profile *profile)
 {
     char name[64];
     snprintf(name, sizeof(name), "labgate-kvmprobe-%d", (int)getpid());
-    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/%s.qcow2", lg_overlay_dir(), name);
+    LG_AUTOFREE char *dir = lg_state_dir();
+    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/%s.qcow2", dir, name);
+    lg_overlay_remove(overlay); /* a killed probe's, whose pid we now have */
     if (lg_overlay_create(profile->disk, overlay) < 0)
         return false;
     int port = lg_port_reserve();
@@ -104,7 +107,13 @@ int lg_accel_resolve(lg_conn *conn, lg_accel wanted, const lg_matrix *m, bool *k
         fclose(f);
     }
     const char *uri = lg_conn_uri(conn);
-    LG_AUTOFREE char *cache = lg_strdup_printf("%s/kvm-probe-%016llx", lg_overlay_dir(),
+    /* the cache decides how every job boots: read it only from a checked
+     * directory (and the probe's overlay goes there too) */
+    LG_AUTOFREE char *state = lg_state_dir();
+    int rc = lg_state_dir_check(state);
+    if (rc < 0)
+        return rc;
+    LG_AUTOFREE char *cache = lg_strdup_printf("%s/kvm-probe-%016llx", state,
                                                (unsigned long long)lg_hash64_str(uri, lg_hash64_str(boot_id, 0)));
     LG_AUTOFREE char *cached = NULL;
     if (lg_read_file(cache, 16, &cached, NULL) == 0) {
@@ -118,7 +127,6 @@ int lg_accel_resolve(lg_conn *conn, lg_accel wanted, const lg_matrix *m, bool *k
     if (!*kvm)
         lg_virt_notify(LG_VIRT_NOTICE_KVM_BROKEN, "/dev/kvm is present but a guest kernel did not boot under it; "
                        "using TCG (set LABGATE_ACCEL=kvm to force it)");
-    lg_mkdir_p(lg_overlay_dir(), 0755);
     lg_write_file(cache, *kvm ? "kvm\n" : "tcg\n", 4);
     return 0;
 }

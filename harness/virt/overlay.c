@@ -3,30 +3,30 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/error.h"
 #include "base/log.h"
 #include "base/proc.h"
+#include "base/statedir.h"
 #include "base/util.h"
 
 LG_LOG_INIT("virt");
-
-const char *lg_overlay_dir(void)
-{
-    const char *dir = getenv("LABGATE_STATE_DIR");
-    return dir && *dir ? dir : "/var/tmp/labgate";
-}
 
 int lg_overlay_create(const char *base, const char *path)
 {
     lg_error_clear(); /* a stale message never names a later failure */
     LG_AUTOFREE char *dir = lg_path_dirname(path);
-    int rc = lg_mkdir_p(dir, 0755);
+    int rc = lg_state_dir_check(dir);
     if (rc < 0)
         return rc;
-    chmod(dir, 0755);
+    /* ours alone (0600, root's under qemu:///system) before qemu-img writes
+     * it, at a name that did not exist: libvirt's DAC driver hands it to
+     * QEMU's user while the domain runs and back afterwards */
+    int fd = lg_state_file_create(path, 0600);
+    if (fd < 0)
+        return fd;
+    close(fd);
     const char *argv[] = { "qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", base, path, NULL };
     LG_AUTOBUF out = LG_BUF_INIT;
     rc = lg_proc_run(argv, lg_deadline_in_ms(60000), &out);

@@ -27,6 +27,8 @@ wait "$harness" 2>/dev/null
 is "$(domains_matching "$name")" "$name" "SIGKILL left the domain behind"
 overlay=$(find "$LABGATE_STATE_DIR" -name "$name.qcow2")
 ok "$(test -n "$overlay"; echo $?)" "and its overlay"
+is "$(stat -c %a "$overlay")" 600 "the overlay is readable by nobody but its owner"
+is "$(stat -c '%a %U' "$LABGATE_STATE_DIR")" "711 root" "labgate made the state directory root's, 0711"
 log=$(find "$scratch/out/jobs" -name console.log | head -n 1)
 ok "$(test -s "$log"; echo $?)" "and a partial console log (no run.xml was written)"
 
@@ -43,4 +45,13 @@ assert_no_leftovers "$run_id"
 is "$(find "$LABGATE_STATE_DIR" -name 'run-*.lock')" "" "no stale run lock is left"
 out=$(timeout 60 "$LABGATE" gc --uri "$URI"); ok $? "a second gc exits 0"
 contains "$out" "nothing to clean up" "and finds nothing"
+
+# a lock naming results another user owns: gc believes none of it
+mkdir -p "$scratch/theirs/jobs/j"
+echo partial >"$scratch/theirs/jobs/j/console.log"
+chown -R nobody "$scratch/theirs"
+echo "$scratch/theirs" >"$LABGATE_STATE_DIR/run-planted.lock"
+out=$(timeout 60 "$LABGATE" gc --uri "$URI" 2>&1); is $? 3 "gc refuses results it does not own (exit 3)"
+contains "$out" "$scratch/theirs" "and names them"
+ok "$(test -e "$scratch/theirs/jobs/j/console.log"; echo $?)" "and leaves their console log alone"
 done_testing

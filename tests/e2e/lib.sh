@@ -41,11 +41,12 @@ done_testing() {
 	[ "$tap_failed" -eq 0 ]
 }
 
-# A scratch directory QEMU (libvirt-qemu) can reach, removed at exit.
+# A scratch directory QEMU (libvirt-qemu) can reach, removed at exit.  The
+# state directory in it is made by labgate, as /var/lib/labgate would be
+# (0711, overlays 0600).
 scratch=$(mktemp -d /var/tmp/labgate-e2e.XXXXXX)
 chmod 0755 "$scratch"
 export LABGATE_STATE_DIR=$scratch/state
-mkdir -p "$LABGATE_STATE_DIR"
 trap 'rm -rf "$scratch"' EXIT
 
 # xpath FILE EXPR: the string value of an XPath expression
