@@ -72,34 +72,45 @@ char *lg_clean_xml(const char *s)
     return s ? lg_clean_xml_n(s, strlen(s)) : NULL;
 }
 
+static void term_append(lg_buf *out, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        uint32_t cp = 0;
+        size_t n = lg_utf8_decode(s + i, len - i, &cp);
+        if (!n) {
+            lg_buf_printf(out, "\\x%02x", (unsigned char)s[i]);
+            i++;
+            continue;
+        }
+        if (cp == '\r')
+            lg_buf_puts(out, "\\r");
+        else if (cp == '\n')
+            lg_buf_puts(out, "\\n");
+        else if (cp == '\t')
+            lg_buf_puts(out, "\\t");
+        else if (cp < 0x20 || cp == 0x7f)
+            lg_buf_printf(out, "\\x%02x", (unsigned)cp);
+        else if (cp >= 0x80 && cp < 0xa0)
+            lg_buf_printf(out, "\\u%04x", (unsigned)cp);
+        else
+            lg_buf_append(out, s + i, n);
+        i += n;
+    }
+}
+
 char *lg_clean_term_n(const char *s, size_t len)
 {
     if (!s)
         return NULL;
     lg_buf out = LG_BUF_INIT;
-    for (size_t i = 0; i < len;) {
-        uint32_t cp = 0;
-        size_t n = lg_utf8_decode(s + i, len - i, &cp);
-        if (!n) {
-            lg_buf_printf(&out, "\\x%02x", (unsigned char)s[i]);
-            i++;
-            continue;
-        }
-        if (cp == '\r')
-            lg_buf_puts(&out, "\\r");
-        else if (cp == '\n')
-            lg_buf_puts(&out, "\\n");
-        else if (cp == '\t')
-            lg_buf_puts(&out, "\\t");
-        else if (cp < 0x20 || cp == 0x7f)
-            lg_buf_printf(&out, "\\x%02x", (unsigned)cp);
-        else if (cp >= 0x80 && cp < 0xa0)
-            lg_buf_printf(&out, "\\u%04x", (unsigned)cp);
-        else
-            lg_buf_append(&out, s + i, n);
-        i += n;
-    }
+    term_append(&out, s, len);
     return lg_buf_steal(&out);
+}
+
+void lg_clean_term_append(lg_buf *out, const char *s)
+{
+    if (s)
+        term_append(out, s, strlen(s));
 }
 
 char *lg_clean_term(const char *s)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct lg_buf;
+
 /* Well-formed UTF-8 with only characters XML 1.0 allows: every byte that does
  * not start a valid sequence (stray continuation bytes, truncated or overlong
  * sequences, surrogates, code points above U+10FFFF, 0xF8-0xFF) becomes one
@@ -26,6 +28,8 @@ char *lg_clean_xml_n(const char *s, size_t len);
  * either).  Valid printable UTF-8 is kept as it is. */
 char *lg_clean_term(const char *s);
 char *lg_clean_term_n(const char *s, size_t len);
+/* Appends lg_clean_term(s) to out ("" for NULL): for lines built in an lg_buf. */
+void lg_clean_term_append(struct lg_buf *out, const char *s);
 
 /* Length of the valid UTF-8 sequence at s (at most len bytes), 1 to 4, with
  * its code point in *cp; 0 when the bytes there are not one (see
