@@ -8,8 +8,10 @@
 #include <libxml/tree.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "model/xmlread.h"
 
 /* run.xml holds console excerpts, not whole logs: this is generous */
 #define MAX_RUNXML_BYTES (256u << 20)
@@ -159,9 +161,10 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
     }
     xml_errors ctx = { .diags = diags, .file = path };
     xmlSetStructuredErrorFunc(&ctx, on_xml_error);
-    xmlDocPtr doc = xmlReadMemory(text, (int)text_len, path, NULL, XML_PARSE_NONET | XML_PARSE_BIG_LINES);
+    xmlDocPtr doc = NULL;
+    rc = lg_xmlread_parse(text, text_len, path, XML_PARSE_BIG_LINES, diags, &doc);
     xmlSetStructuredErrorFunc(NULL, NULL);
-    if (!doc) {
+    if (rc < 0) {
         if (lg_diags_errors(diags) == before)
             lg_diags_add(diags, path, 0, false, "not a well-formed XML document");
         return -EINVAL;
@@ -326,6 +329,18 @@ int lg_compare_exit_code(const lg_comparison *c)
     return c->count[LG_CHANGE_NEW_FAILURE] ? LG_EXIT_BLOCKED : LG_EXIT_CLEAR;
 }
 
+/* Everything printed from a run.xml is the run's, and so possibly a guest's:
+ * it reaches the terminal through lg_clean_term only. */
+static void put(lg_buf *b, const char *s)
+{
+    lg_clean_term_append(b, s);
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "-";
+}
+
 /* "CRASH: title", "PASS", "INFRA_ERROR: title", "no verdict", "absent" */
 static void describe(lg_buf *b, const lg_run_job *job, bool with_title)
 {
@@ -338,13 +353,10 @@ static void describe(lg_buf *b, const lg_run_job *job, bool with_title)
         return;
     }
     lg_buf_puts(b, lg_verdict_name(job->verdict));
-    if (with_title && job->verdict != LG_VERDICT_PASS && job->title && *job->title)
-        lg_buf_printf(b, ": %s", job->title);
-}
-
-static const char *or_dash(const char *s)
-{
-    return s && *s ? s : "-";
+    if (with_title && job->verdict != LG_VERDICT_PASS && job->title && *job->title) {
+        lg_buf_puts(b, ": ");
+        put(b, job->title);
+    }
 }
 
 static void print_change(const lg_job_change *ch, FILE *out)
@@ -352,8 +364,17 @@ static void print_change(const lg_job_change *ch, FILE *out)
     const lg_run_job *o = ch->old_job, *n = ch->new_job;
     const lg_run_job *any = n ? n : o;
     LG_AUTOBUF line = LG_BUF_INIT;
-    lg_buf_printf(&line, "  %s  %s/%s/%s/%s: ", any->id, or_dash(any->guest), or_dash(any->build),
-                  or_dash(any->content), or_dash(any->scenario));
+    lg_buf_puts(&line, "  ");
+    put(&line, any->id);
+    lg_buf_puts(&line, "  ");
+    put(&line, or_dash(any->guest));
+    lg_buf_puts(&line, "/");
+    put(&line, or_dash(any->build));
+    lg_buf_puts(&line, "/");
+    put(&line, or_dash(any->content));
+    lg_buf_puts(&line, "/");
+    put(&line, or_dash(any->scenario));
+    lg_buf_puts(&line, ": ");
     switch (ch->change) {
     case LG_CHANGE_NEW_FAILURE:
         describe(&line, o, false);
@@ -392,8 +413,15 @@ static void print_change(const lg_job_change *ch, FILE *out)
 
 static void print_run(const char *label, const lg_run_record *r, FILE *out)
 {
-    fprintf(out, "%s: %s (run %s, outcome %s, %zu job%s)\n", label, r->path, or_dash(r->id),
-            or_dash(r->outcome), r->n_jobs, r->n_jobs == 1 ? "" : "s");
+    LG_AUTOBUF line = LG_BUF_INIT;
+    lg_buf_printf(&line, "%s: ", label);
+    put(&line, r->path);
+    lg_buf_puts(&line, " (run ");
+    put(&line, or_dash(r->id));
+    lg_buf_puts(&line, ", outcome ");
+    put(&line, or_dash(r->outcome));
+    lg_buf_printf(&line, ", %zu job%s)", r->n_jobs, r->n_jobs == 1 ? "" : "s");
+    fprintf(out, "%s\n", line.data);
 }
 
 void lg_compare_print(const lg_comparison *c, const lg_run_record *old_run,
@@ -416,9 +444,16 @@ void lg_compare_print(const lg_comparison *c, const lg_run_record *old_run,
     }
     if (c->n_inputs) {
         fprintf(out, "\nINPUTS CHANGED (%zu)\n", c->n_inputs);
-        for (size_t i = 0; i < c->n_inputs; i++)
-            fprintf(out, "  %s %s: sha256 %s -> %s\n", c->inputs[i].kind, c->inputs[i].new_input->id,
-                    c->inputs[i].old_input->sha256, c->inputs[i].new_input->sha256);
+        for (size_t i = 0; i < c->n_inputs; i++) {
+            LG_AUTOBUF line = LG_BUF_INIT;
+            lg_buf_printf(&line, "  %s ", c->inputs[i].kind);
+            put(&line, c->inputs[i].new_input->id);
+            lg_buf_puts(&line, ": sha256 ");
+            put(&line, c->inputs[i].old_input->sha256);
+            lg_buf_puts(&line, " -> ");
+            put(&line, c->inputs[i].new_input->sha256);
+            fprintf(out, "%s\n", line.data);
+        }
     }
     fprintf(out, "\n%zu new failure%s, %zu still failing, %zu fixed, %zu incomplete, %zu passing in both, "
                  "%zu only in old, %zu only in new\n",

@@ -7,12 +7,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/json.h"
@@ -41,45 +41,17 @@ static void emitf(html *h, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Length of the well-formed UTF-8 sequence at s (1 to 4), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80)
-        return 1;
-    size_t n;
-    uint32_t cp;
-    if ((s[0] & 0xe0) == 0xc0)
-        n = 2, cp = s[0] & 0x1f;
-    else if ((s[0] & 0xf0) == 0xe0)
-        n = 3, cp = s[0] & 0x0f;
-    else if ((s[0] & 0xf8) == 0xf0)
-        n = 4, cp = s[0] & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    static const uint32_t min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
-    if (cp < min_cp[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* Text from the run (ids, titles, console bytes) as HTML text or attribute
- * value.  A guest console is arbitrary bytes: carriage returns go, other
- * control characters and broken UTF-8 become U+FFFD, so the page stays valid
- * UTF-8 and shows that something was there. */
+ * value.  A guest console is arbitrary bytes: base/clean.h makes it valid
+ * UTF-8 as for XML (control characters and broken sequences become U+FFFD,
+ * so the page shows that something was there); carriage returns go. */
 static void text(html *h, const char *s)
 {
-    if (!s)
+    LG_AUTOFREE char *clean = lg_clean_xml(s);
+    if (!clean)
         return;
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t run = 0;
-        while (p[run] >= 0x20 && p[run] < 0x7f && !strchr("&<>\"'", p[run]))
-            run++;
+    for (const char *p = clean; *p;) {
+        size_t run = strcspn(p, "&<>\"'\r");
         if (run) {
             lg_buf_append(&h->buf, p, run);
             p += run;
@@ -91,18 +63,7 @@ static void text(html *h, const char *s)
         case '>': emit(h, "&gt;"); break;
         case '"': emit(h, "&quot;"); break;
         case '\'': emit(h, "&#39;"); break;
-        case '\n': emit(h, "\n"); break;
-        case '\t': emit(h, "\t"); break;
-        case '\r': break;
-        default: {
-            size_t n = *p >= 0x80 ? utf8_len(p) : 0;
-            if (n) {
-                lg_buf_append(&h->buf, p, n);
-                p += n;
-                continue;
-            }
-            emit(h, "\xef\xbf\xbd"); /* U+FFFD */
-        }
+        default: break; /* '\r' */
         }
         p++;
     }

@@ -14,6 +14,7 @@
 #include "base/mem.h"
 #include "base/sha256.h"
 #include "lg-config.h"
+#include "xmlout.h"
 
 LG_LOG_INIT("inputs");
 
@@ -103,7 +104,7 @@ static xmlNodePtr child(xmlNodePtr parent, const char *name)
 
 static void set(xmlNodePtr node, const char *name, const char *value)
 {
-    xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)(value ? value : ""));
+    lg_xmlout_set(node, name, value);
 }
 
 static void set_u64(xmlNodePtr node, const char *name, uint64_t value)

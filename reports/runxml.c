@@ -9,6 +9,7 @@
 #include "inputs.h"
 #include "lg-config.h"
 #include "report.h"
+#include "xmlout.h"
 
 const char *lg_report_outcome(int exit_code)
 {
@@ -22,7 +23,7 @@ const char *lg_report_outcome(int exit_code)
 
 static void set(xmlNodePtr node, const char *name, const char *value)
 {
-    xmlSetProp(node, (const xmlChar *)name, (const xmlChar *)(value ? value : ""));
+    lg_xmlout_set(node, name, value);
 }
 
 static void setnum(xmlNodePtr node, const char *name, double v, int decimals)
@@ -115,7 +116,7 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
                 set(sig, "title", ev->signals[k].title);
             }
             if (ev->console_excerpt && *ev->console_excerpt)
-                xmlNewTextChild(e, NULL, (const xmlChar *)"console", (const xmlChar *)ev->console_excerpt);
+                lg_xmlout_text_child(e, "console", ev->console_excerpt);
         }
         lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
         size_t n_artifacts = lg_job_artifacts(res, artifacts);
@@ -166,11 +167,11 @@ int lg_report_write_junit(const lg_run_report *r, const char *path)
         snprintf(body, sizeof(body), "%s via %s at %.1f s (boot %d%s%s)\njob %s: see jobs/%s/ in the results",
                  lg_verdict_name(ev->verdict), lg_signal_name(ev->signal), ev->time_s, ev->boot,
                  res->step ? ", step " : "", res->step ? res->step : "", job->id, job->id);
-        xmlNodePtr f = xmlNewTextChild(tc, NULL, (const xmlChar *)(infra ? "error" : "failure"), (const xmlChar *)body);
+        xmlNodePtr f = lg_xmlout_text_child(tc, infra ? "error" : "failure", body);
         set(f, "message", ev->title && *ev->title ? ev->title : lg_verdict_name(ev->verdict));
         set(f, "type", lg_verdict_name(ev->verdict));
         if (ev->console_excerpt)
-            xmlNewTextChild(tc, NULL, (const xmlChar *)"system-out", (const xmlChar *)ev->console_excerpt);
+            lg_xmlout_text_child(tc, "system-out", ev->console_excerpt);
     }
     set(suite, "name", m->name);
     setnum(suite, "tests", (double)r->plan->n_jobs, 0);

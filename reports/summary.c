@@ -1,5 +1,7 @@
 #include <string.h>
 
+#include "base/clean.h"
+#include "base/cleanup.h"
 #include "report.h"
 
 static int width(const char *s, int min)
@@ -48,8 +50,10 @@ static void print_by_content(const lg_run_report *r, FILE *out, int wb)
             any = true;
             fprintf(out, "    %-*s  %-9s  %-13s %zu/%zu", wb, build->id, build->candidate ? "candidate" : "released",
                     lg_verdict_name(worst->verdict), worst_count, jobs);
-            if (worst->verdict != LG_VERDICT_PASS)
-                fprintf(out, "  %s (%s)", worst->title ? worst->title : "", worst_job->guest->id);
+            if (worst->verdict != LG_VERDICT_PASS) {
+                LG_AUTOFREE char *title = lg_clean_term(worst->title ? worst->title : "");
+                fprintf(out, "  %s (%s)", title, worst_job->guest->id);
+            }
             fprintf(out, "\n");
         }
     }
@@ -74,11 +78,13 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         counts[ev->verdict]++;
         fprintf(out, "%-12s  %-*s  %-*s  %-*s  %-*s  %-13s  ", job->id, wg, job->guest->id, wb, job->build->id,
                 wc, job->content->id, ws, job->scenario->id, lg_verdict_name(ev->verdict));
-        if (ev->verdict == LG_VERDICT_PASS)
+        if (ev->verdict == LG_VERDICT_PASS) {
             fprintf(out, "-\n");
-        else
-            fprintf(out, "%s [%s, %.1f s, boot %d]\n", ev->title ? ev->title : "", lg_signal_name(ev->signal),
-                    ev->time_s, ev->boot);
+            continue;
+        }
+        /* a guest's title: it must not be able to redraw the row ("\rPASS -") */
+        LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
+        fprintf(out, "%s [%s, %.1f s, boot %d]\n", title, lg_signal_name(ev->signal), ev->time_s, ev->boot);
     }
     print_by_content(r, out, wb);
     fprintf(out, "\n");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/mem.h"
 #include "base/util.h"
 #include "cli.h"
@@ -88,18 +89,20 @@ int lg_cmd_repro(int argc, char **argv)
     if (lg_cli_load_run("repro", dir, &record) != 0)
         return LG_EXIT_BAD_INPUT;
     const lg_run_job *job = lg_run_record_job(record, job_id);
+    LG_AUTOFREE char *record_path = lg_clean_term(record->path);
     if (!job || !job->has_verdict) {
-        fprintf(stderr, "labgate repro: %s has no %s %s\n", record->path, job ? "verdict for job" : "job", job_id);
+        fprintf(stderr, "labgate repro: %s has no %s %s\n", record_path, job ? "verdict for job" : "job", job_id);
         return LG_EXIT_BAD_INPUT;
     }
     if (!record->matrix || !*record->matrix) {
-        fprintf(stderr, "labgate repro: %s does not name its matrix\n", record->path);
+        fprintf(stderr, "labgate repro: %s does not name its matrix\n", record_path);
         return LG_EXIT_BAD_INPUT;
     }
     const char *matrix = record->matrix;
     const char *verdict_name = lg_verdict_name(job->verdict);
-    const char *title = job->title;
-    printf("repro of job %s: originally %s%s%s\n", job_id, verdict_name, title ? ": " : "", title ? title : "");
+    const char *title = job->title; /* as run.xml keeps it: lg_clean_xml'd */
+    LG_AUTOFREE char *shown_title = lg_clean_term(title ? title : "");
+    printf("repro of job %s: originally %s%s%s\n", job_id, verdict_name, title ? ": " : "", shown_title);
 
     int rc = LG_EXIT_INCOMPLETE;
     long failures = 0, runs = 0;
@@ -120,10 +123,13 @@ int lg_cmd_repro(int argc, char **argv)
             break;
         runs++;
         bool failed = o.verdict != LG_VERDICT_PASS && o.verdict != LG_VERDICT_INFRA_ERROR;
-        bool same = o.verdict == job->verdict &&
-                    strcmp(o.title ? o.title : "", title ? title : "") == 0;
+        /* the new title as run.xml would keep it, or a guest's control
+         * byte in it would make every attempt "different" */
+        LG_AUTOFREE char *new_title = lg_clean_xml(o.title ? o.title : "");
+        bool same = o.verdict == job->verdict && strcmp(new_title, title ? title : "") == 0;
         failures += failed;
-        printf("attempt %ld: %s%s%s -> %s\n", i, lg_verdict_name(o.verdict), o.title ? ": " : "", o.title ? o.title : "",
+        LG_AUTOFREE char *shown_new = lg_clean_term(new_title);
+        printf("attempt %ld: %s%s%s -> %s\n", i, lg_verdict_name(o.verdict), o.title ? ": " : "", shown_new,
                same ? "REPRODUCED" : "different");
         reproduced = reproduced || same;
         if (o.kept_domain)

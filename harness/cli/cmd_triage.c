@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clean.h"
 #include "base/error.h"
 #include "base/util.h"
 #include "cli.h"
@@ -48,6 +49,8 @@ int lg_cmd_triage(int argc, char **argv)
     lg_scanner_finish(sc);
     if (!lg_scanner_hit(sc))
         return 0;
-    printf("%s\n", lg_scanner_title(sc));
+    /* the title quotes the log: a line of it must not drive the terminal */
+    LG_AUTOFREE char *title = lg_clean_term(lg_scanner_title(sc));
+    printf("%s\n", title ? title : "");
     return 1;
 }

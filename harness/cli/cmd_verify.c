@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/error.h"
 #include "base/sha256.h"
 #include "base/util.h"
@@ -25,10 +26,21 @@ static const char *or_dash(const char *s)
     return s && *s ? s : "-";
 }
 
+/* s from run.xml, for the terminal (base/clean.h): a title or id there may
+ * be a guest's.  A new string. */
+static char *shown(const char *s)
+{
+    return lg_clean_term(or_dash(s));
+}
+
 static void print_job(const char *prefix, const lg_run_job *j, const char *suffix)
 {
-    printf("  %sjob %s (%s/%s/%s/%s)%s", prefix, j->id, or_dash(j->guest), or_dash(j->build),
-           or_dash(j->content), or_dash(j->scenario), suffix);
+    LG_AUTOFREE char *id = shown(j->id);
+    LG_AUTOFREE char *guest = shown(j->guest);
+    LG_AUTOFREE char *build = shown(j->build);
+    LG_AUTOFREE char *content = shown(j->content);
+    LG_AUTOFREE char *scenario = shown(j->scenario);
+    printf("  %sjob %s (%s/%s/%s/%s)%s", prefix, id, guest, build, content, scenario, suffix);
 }
 
 static int digest_arg(const char *option, const char *path, lg_tree **out)
@@ -44,8 +56,11 @@ static size_t matching_inputs(const lg_run_input *list, size_t n, const char *sh
 {
     size_t found = 0;
     for (size_t i = 0; i < n; i++)
-        if (list[i].sha256 && strcmp(list[i].sha256, sha256) == 0)
-            lg_buf_printf(ids, "%s'%s'", found++ ? ", " : "", list[i].id);
+        if (list[i].sha256 && strcmp(list[i].sha256, sha256) == 0) {
+            lg_buf_printf(ids, "%s'", found++ ? ", " : "");
+            lg_clean_term_append(ids, list[i].id);
+            lg_buf_puts(ids, "'");
+        }
     return found;
 }
 
@@ -58,8 +73,11 @@ static void explain_missing(const char *kind, const char *sha256, const lg_run_i
 {
     printf("  no job ran on these exact files (%s sha256 %s not in the run)\n", kind, sha256);
     for (size_t i = 0; i < n; i++)
-        if (list[i].error)
-            printf("    (the run could not digest %s '%s': %s)\n", kind, list[i].id, list[i].error);
+        if (list[i].error) {
+            LG_AUTOFREE char *id = shown(list[i].id);
+            LG_AUTOFREE char *error = shown(list[i].error);
+            printf("    (the run could not digest %s '%s': %s)\n", kind, id, error);
+        }
 }
 
 int lg_cmd_verify_release(int argc, char **argv)
@@ -89,7 +107,9 @@ int lg_cmd_verify_release(int argc, char **argv)
     LG_AUTO(lg_run_record) run = NULL;
     if (lg_cli_load_run("verify-release", dir, &run) != 0)
         return LG_EXIT_BAD_INPUT;
-    const char *run_xml = run->path;
+    LG_AUTOFREE char *run_xml = shown(run->path);
+    LG_AUTOFREE char *run_id = shown(run->id);
+    LG_AUTOFREE char *outcome = shown(run->outcome);
     LG_AUTO(lg_tree) build = NULL;
     LG_AUTO(lg_tree) content = NULL;
     if (digest_arg("--build", build_path, &build) < 0 || digest_arg("--content", content_path, &content) < 0)
@@ -98,10 +118,10 @@ int lg_cmd_verify_release(int argc, char **argv)
     /* everything that stands in the way, not only the first */
     size_t problems = 0;
     bool complete = run->outcome && (strcmp(run->outcome, "clear") == 0 || strcmp(run->outcome, "blocked") == 0);
-    printf("%s: run %s, outcome %s, %zu job%s\n", run_xml, or_dash(run->id), or_dash(run->outcome), run->n_jobs,
+    printf("%s: run %s, outcome %s, %zu job%s\n", run_xml, run_id, outcome, run->n_jobs,
            run->n_jobs == 1 ? "" : "s");
     if (!complete) {
-        printf("  run incomplete: outcome is '%s'\n", or_dash(run->outcome));
+        printf("  run incomplete: outcome is '%s'\n", outcome);
         problems++;
     }
     if (run->n_jobs == 0) {
@@ -114,10 +134,11 @@ int lg_cmd_verify_release(int argc, char **argv)
             continue;
         problems++;
         print_job("run incomplete: ", j, "");
+        LG_AUTOFREE char *title = shown(j->title);
         if (!j->has_verdict)
             printf(" has no verdict\n");
         else
-            printf(": INFRA_ERROR: %s\n", or_dash(j->title));
+            printf(": INFRA_ERROR: %s\n", title);
     }
     if (!run->has_inputs) {
         printf("  cannot verify: %s records no input digests (<inputs>; written by an older labgate)\n", run_xml);
@@ -158,7 +179,8 @@ int lg_cmd_verify_release(int argc, char **argv)
             continue; /* already said: run incomplete */
         problems++;
         print_job("", j, " failed: ");
-        printf("%s: %s\n", lg_verdict_name(j->verdict), or_dash(j->title));
+        LG_AUTOFREE char *title = shown(j->title);
+        printf("%s: %s\n", lg_verdict_name(j->verdict), title);
     }
     if (n_builds && n_contents && !matched) {
         printf("  no job ran on these exact files (build %s with content %s: no job combines them)\n",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/mem.h"
 
 void lg_diags_add(lg_diags *diags, const char *file, int line, bool warning, const char *fmt, ...)
@@ -39,10 +40,14 @@ void lg_diags_print(const lg_diags *diags, FILE *out)
 {
     for (size_t i = 0; i < diags->n; i++) {
         const lg_diag *d = &diags->items[i];
+        /* messages quote the input (an id, a run.xml's verdict, libxml2's
+         * excerpt of a bad line), which may hold a guest's bytes */
+        LG_AUTOFREE char *file = lg_clean_term(d->file);
+        LG_AUTOFREE char *message = lg_clean_term(d->message);
         if (d->line > 0)
-            fprintf(out, "%s:%d: %s%s\n", d->file, d->line, d->warning ? "warning: " : "", d->message);
+            fprintf(out, "%s:%d: %s%s\n", file, d->line, d->warning ? "warning: " : "", message);
         else
-            fprintf(out, "%s: %s%s\n", d->file, d->warning ? "warning: " : "", d->message);
+            fprintf(out, "%s: %s%s\n", file, d->warning ? "warning: " : "", message);
     }
 }
 

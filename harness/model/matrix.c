@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "base/tree.h"
 #include "base/util.h"
+#include "xmlread.h"
 
 extern const char lg_schema_rng[];
 extern const unsigned long lg_schema_rng_len;
@@ -180,9 +181,10 @@ static xmlDocPtr load_validated(const char *path, const char *root, lg_diags *di
         return NULL;
     }
     xmlSetStructuredErrorFunc(&ctx, on_xml_error);
-    xmlDocPtr doc = xmlReadMemory(text, (int)text_len, path, NULL, XML_PARSE_NONET);
+    xmlDocPtr doc = NULL;
+    int parsed = lg_xmlread_parse(text, text_len, path, 0, diags, &doc);
     xmlSetStructuredErrorFunc(NULL, NULL);
-    if (!doc) {
+    if (parsed < 0) {
         if (diags->n == before)
             lg_diags_add(diags, path, 0, false, "not a well-formed XML document");
         return NULL;

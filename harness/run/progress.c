@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/clock.h"
 #include "base/mem.h"
 
@@ -137,7 +138,10 @@ void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *
         j->started_ms = lg_now_ms();
     }
     j->boot = boot;
-    snprintf(j->what, sizeof(j->what), "%s", what);
+    /* what may quote the guest (a command's output): never a control byte on
+     * the terminal, where one could redraw the table */
+    LG_AUTOFREE char *clean_what = lg_clean_term(what ? what : "");
+    snprintf(j->what, sizeof(j->what), "%s", clean_what);
     if (p->live) {
         erase(p);
         draw(p);
@@ -145,7 +149,7 @@ void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *
         LG_AUTOBUF line = LG_BUF_INIT;
         lg_buf_printf(&line, "%s ", job->id);
         job_name(job, &line);
-        lg_buf_printf(&line, ": %s", what);
+        lg_buf_printf(&line, ": %s", clean_what);
         emit(p, line.data);
     }
     pthread_mutex_unlock(&p->lock);
@@ -164,16 +168,20 @@ void lg_progress_done(lg_progress *p, const lg_job *job, const lg_job_result *re
     job_name(job, &line);
     lg_buf_printf(&line, ": %s (%zu/%zu done, %.0f s)", lg_verdict_name(res->evidence.verdict), done,
                   p->plan->n_jobs, res->duration_s);
-    if (res->evidence.title)
-        lg_buf_printf(&line, ": %s", res->evidence.title);
+    if (res->evidence.title) {
+        /* a guest's title must not be able to redraw a row ("\rPASS -") */
+        lg_buf_puts(&line, ": ");
+        lg_clean_term_append(&line, res->evidence.title);
+    }
     emit(p, line.data);
     pthread_mutex_unlock(&p->lock);
 }
 
 void lg_progress_note(lg_progress *p, const char *text)
 {
+    LG_AUTOFREE char *clean = lg_clean_term(text ? text : "");
     pthread_mutex_lock(&p->lock);
-    emit(p, text);
+    emit(p, clean);
     pthread_mutex_unlock(&p->lock);
 }
 

@@ -166,4 +166,20 @@ err=$("$LABGATE" compare "$runs/old" "$scratch/malformed" 2>&1 >/dev/null); is $
 contains "$err" "$scratch/malformed/run.xml:10:" "with FILE:LINE"
 "$LABGATE" compare "$runs/old" "$scratch/no-such-run" >/dev/null 2>&1; is $? 2 "compare: a missing run exits 2"
 "$LABGATE" compare "$runs/old" >/dev/null 2>&1; is $? 2 "compare with one argument exits 2"
+
+# A run.xml whose crash title holds what XML allows but a terminal must not
+# get raw (CR, C1 CSI, DEL): compare prints it visibly, on one line.
+mkdir -p "$scratch/hostile"
+sed '35s|title="BUG: kernel NULL pointer dereference in sampledrv_parse_record"|title="BUG: x\&#13;PASS -\&#155;[2J\&#127;"|' \
+	"$runs/new/run.xml" >"$scratch/hostile/run.xml"
+out=$("$LABGATE" compare "$runs/old" "$scratch/hostile"); is $? 1 "compare: a run with a hostile crash title exits 1"
+contains "$out" 'PASS -> CRASH: BUG: x\rPASS -\u009b[2J\x7f' "compare shows the title's control characters escaped"
+printf '%s' "$out" | LC_ALL=C grep -q "$(printf '[\r\177\233]')"
+is $? 1 "and prints no CR, DEL or CSI byte"
+# A DOCTYPE (where entity declarations live) is refused, with FILE:LINE.
+mkdir -p "$scratch/doctype"
+sed '1a<!DOCTYPE run [ <!ENTITY t "CRASH"> ]>' "$runs/release/run.xml" >"$scratch/doctype/run.xml"
+err=$("$LABGATE" verify-release "$scratch/doctype" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291" 2>&1 >/dev/null)
+is $? 2 "verify-release: a run.xml with a DOCTYPE exits 2"
+contains "$err" "$scratch/doctype/run.xml:2: DOCTYPE/entity declarations are not accepted" "with FILE:LINE"
 done_testing

@@ -234,6 +234,28 @@ static void test_printed_report_without_regressions(void **state)
 
 /* ------------------------------------------------------------ run.xml */
 
+/* Titles and names in a run.xml may be a guest's: printed visibly, never as
+ * control bytes that could redraw the report. */
+static void test_printed_report_escapes_hostile_text(void **state)
+{
+    (void)state;
+    lg_run_job old_jobs[] = { job("a", LG_VERDICT_PASS, NULL) };
+    lg_run_job new_jobs[] = { job("a", LG_VERDICT_CRASH, "oops\r  a  PASS\x1b[2K\x9b\xc2\x9b") };
+    new_jobs[0].guest = (char *)"linux\x1b]0;t\x07";
+    lg_run_record o = record("old/run.xml", old_jobs, 1), n = record("new\r/run.xml", new_jobs, 1);
+    n.id = (char *)"\x1b[31mrun";
+    LG_AUTO(lg_comparison) c = lg_compare_runs(&o, &n);
+    LG_AUTOFREE char *text = printed(c, &o, &n);
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f || *p == 0x9b) {
+            print_lines(text);
+            fail_msg("control byte 0x%02x in the report", *p);
+        }
+    assert_line(text, "  a  linux\\x1b]0;t\\x07/agent-7.12/c-291/boot: PASS -> "
+                      "CRASH: oops\\r  a  PASS\\x1b[2K\\x9b\\u009b");
+    assert_non_null(strstr(text, "new: new\\r/run.xml (run \\x1b[31mrun, outcome blocked, 1 job)\n"));
+}
+
 static char *write_tmp(const tmpdir_suite *s, const char *name, const char *text)
 {
     char *path = lg_strdup_printf("%s/%s", s->dir, name);
@@ -286,6 +308,13 @@ static void test_load_rejects_malformed(void **state)
           "job 'b' has an unknown verdict 'MAYBE'", 3 },
         { "twice.xml", "<run>\n  <job id=\"a\" verdict=\"PASS\"/>\n\n  <job id=\"a\" verdict=\"CRASH\"/>\n</run>\n",
           "job id 'a' appears twice (first on line 2)", 4 },
+        /* a DTD: entity declarations are refused, not expanded */
+        { "doctype.xml", "<?xml version=\"1.0\"?>\n<!DOCTYPE run [\n  <!ENTITY t \"CRASH\">\n]>\n"
+                         "<run id=\"r\">\n  <job id=\"a\" verdict=\"&t;\"/>\n</run>\n",
+          "DOCTYPE/entity declarations are not accepted", 2 },
+        { "external.xml", "<?xml version=\"1.0\"?>\n\n<!DOCTYPE run SYSTEM \"file:///etc/passwd\">\n"
+                          "<run id=\"r\"/>\n",
+          "DOCTYPE/entity declarations are not accepted", 3 },
     };
     for (size_t i = 0; i < LG_N_ELEMENTS(cases); i++) {
         LG_AUTOFREE char *path = write_tmp(s, cases[i].name, cases[i].text);
@@ -343,6 +372,7 @@ int main(void)
         cmocka_unit_test(test_identical_runs),
         cmocka_unit_test(test_printed_report),
         cmocka_unit_test(test_printed_report_without_regressions),
+        cmocka_unit_test(test_printed_report_escapes_hostile_text),
         cmocka_unit_test(test_load_fixture_run),
         cmocka_unit_test(test_load_rejects_malformed),
         cmocka_unit_test(test_load_without_inputs_or_verdict),

@@ -799,6 +799,34 @@ static void test_accel_names(void **state)
     assert_int_equal(untouched, LG_ACCEL_KVM);
 }
 
+/* A DTD is where entity expansion and external entities live, and labgate's
+ * formats need none: refused at the DOCTYPE, as the only error. */
+static void test_doctype_refused_in_matrix(void **state)
+{
+    (void)state;
+    const char *path = INVALID("doctype-entity.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "<!DOCTYPE"),
+                       "DOCTYPE/entity declarations are not accepted");
+    expect_error_count(&diags, 1);
+    lg_diags_clear(&diags);
+}
+
+static void test_doctype_refused_in_profile(void **state)
+{
+    (void)state;
+    const char *path = INVALID("doctype-profile.xml");
+    lg_diags diags = { 0 };
+    lg_profile *p = NULL;
+    assert_int_equal(lg_profile_load(path, &p, &diags), -EINVAL);
+    assert_null(p);
+    expect_first_error(&diags, path, line_containing(path, "<!DOCTYPE"),
+                       "DOCTYPE/entity declarations are not accepted");
+    expect_error_count(&diags, 1);
+    lg_diags_clear(&diags);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -816,6 +844,8 @@ int main(void)
         cmocka_unit_test(test_profile_isa_panic_on_aarch64),
         cmocka_unit_test(test_profile_rejects_matrix_file),
         cmocka_unit_test(test_malformed_xml),
+        cmocka_unit_test(test_doctype_refused_in_matrix),
+        cmocka_unit_test(test_doctype_refused_in_profile),
         cmocka_unit_test(test_schema_unknown_element),
         cmocka_unit_test(test_schema_missing_required_attribute),
         cmocka_unit_test(test_schema_bad_id),

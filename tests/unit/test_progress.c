@@ -96,12 +96,66 @@ static void test_quiet_prints_nothing(void **state)
     assert_string_equal(text, "");
 }
 
+/* A guest's title and step text with a carriage return and escape
+ * sequences: visible, never able to redraw a row or the table. */
+/* noinline: inlined, gcc takes the memstream buffer for a dangling pointer
+ * to this frame (a -Wdangling-pointer false positive) */
+__attribute__((noinline)) static char *run_hostile_events(fixture *f, bool live)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    lg_progress *p = lg_progress_new(&f->plan, out, live, false);
+    assert_non_null(p);
+    lg_progress_event(p, &f->jobs[0], 0, "exec: \x1b[2J\x1b]0;owned\x07\rok\xff");
+    lg_job_result res = { .duration_s = 12 };
+    res.evidence.verdict = LG_VERDICT_CRASH;
+    res.evidence.title = (char *)"oops\rPASS -\x1b[1A\x9b" "2J\xc2\x9b";
+    lg_progress_done(p, &f->jobs[1], &res, 1);
+    lg_progress_free(p);
+    fclose(out);
+    return text;
+}
+
+/* The output without the table's own sequences (bold, cursor up, clear). */
+static void assert_only_own_escapes(char *text)
+{
+    static const char *const own[] = { "\033[1m", "\033[0m", "\033[J" };
+    for (size_t i = 0; i < LG_N_ELEMENTS(own); i++)
+        for (char *p; (p = strstr(text, own[i]));)
+            memset(p, '.', strlen(own[i]));
+    for (char *p = text; (p = strstr(p, "\033["));) {
+        size_t digits = strspn(p + 2, "0123456789");
+        assert_true(digits > 0 && p[2 + digits] == 'A');
+        memset(p, '.', 3 + digits);
+    }
+    assert_null(strchr(text, '\033'));
+    assert_null(strchr(text, '\r'));
+    assert_null(strstr(text, "\xc2\x9b"));
+    assert_null(strchr(text, '\x9b'));
+}
+
+static void test_hostile_text_is_escaped(void **state)
+{
+    (void)state;
+    fixture f;
+    make(&f);
+    for (int live = 0; live < 2; live++) {
+        char *text = run_hostile_events(&f, live);
+        assert_non_null(strstr(text, "oops\\rPASS -\\x1b[1A\\x9b2J\\u009b"));
+        assert_non_null(strstr(text, "exec: \\x1b[2J\\x1b]0;owned\\x07\\rok\\xff"));
+        assert_only_own_escapes(text);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_lines),
         cmocka_unit_test(test_live_table),
         cmocka_unit_test(test_quiet_prints_nothing),
+        cmocka_unit_test(test_hostile_text_is_escaped),
     };
     return cmocka_run_group_tests_name("progress", tests, NULL, NULL);
 }

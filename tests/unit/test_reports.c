@@ -6,7 +6,9 @@
 #include "lg_test.h"
 #include "lg_test_xml.h"
 
+#include "base/clean.h"
 #include "model/plan.h"
+#include "reports/compare.h"
 #include "reports/report.h"
 
 /* Two builds (7.11 in the field, 7.12 the candidate) x two contents on two
@@ -71,7 +73,9 @@ static fixture *make_fixture(void)
     return f;
 }
 
-static char *summary_of(const fixture *f)
+/* noinline: inlined, gcc takes the memstream's buffer pointer for a
+ * dangling pointer to this frame (-Wdangling-pointer false positive) */
+__attribute__((noinline)) static char *summary_of(const fixture *f)
 {
     char *text = NULL;
     size_t len = 0;
@@ -163,12 +167,124 @@ static void test_runxml_evidence_and_timeline(void **state)
     free(f);
 }
 
+/* What a hostile guest can put in a run's strings: escape sequences, a
+ * carriage return that would redraw a row, C0 controls, a byte that is not
+ * UTF-8. */
+#define HOSTILE_TITLE "\x1b[2J\rPASS -\x01 \xff end"
+#define HOSTILE_EXCERPT "\x1b]0;owned\x07 panic\r\n\x01\xff\xc0\x80 tail"
+#define HOSTILE_SIGNAL "\x1b[1Asignal\x0b\xfe"
+#define HOSTILE_STEP "step\x1b[K\x02\xff"
+#define HOSTILE_FILE "jobs/x/\x1b[31mcore\x03\xff.log"
+
+static fixture *make_hostile_fixture(lg_signal_note *note, char **files)
+{
+    fixture *f = make_fixture();
+    lg_evidence *ev = &f->results[0].evidence;
+    ev->title = (char *)HOSTILE_TITLE;
+    ev->console_excerpt = (char *)HOSTILE_EXCERPT;
+    *note = (lg_signal_note){ LG_SIGNAL_CONSOLE, LG_VERDICT_CRASH, 12.5, (char *)HOSTILE_SIGNAL };
+    ev->signals = note;
+    ev->n_signals = 1;
+    f->results[0].step = (char *)HOSTILE_STEP;
+    files[0] = (char *)HOSTILE_FILE;
+    f->results[0].files = files;
+    f->results[0].n_files = 1;
+    return f;
+}
+
+static void assert_xpath(xmlDocPtr doc, const char *expr, const char *raw)
+{
+    LG_AUTOFREE char *want = lg_clean_xml(raw);
+    LG_AUTOFREE char *got = lg_test_xpath_string(doc, expr);
+    if (strcmp(got, want) != 0)
+        fail_msg("%s is not the cleaned string", expr);
+}
+
+static xmlDocPtr parse_strictly(const char *path)
+{
+    /* not RECOVER: a document libxml2 has to repair is a broken report */
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    if (!doc)
+        fail_msg("%s does not parse", path);
+    return doc;
+}
+
+static void test_hostile_strings_make_valid_xml(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_signal_note note;
+    char *files[1];
+    fixture *f = make_hostile_fixture(&note, files);
+    LG_AUTOFREE char *run_path = lg_strdup_printf("%s/hostile-run.xml", s->dir);
+    LG_AUTOFREE char *junit_path = lg_strdup_printf("%s/hostile-junit.xml", s->dir);
+    assert_int_equal(lg_report_write_runxml(&f->report, run_path), 0);
+    assert_int_equal(lg_report_write_junit(&f->report, junit_path), 0);
+
+    xmlDocPtr doc = parse_strictly(run_path);
+    assert_xpath(doc, "/run/job[@verdict='CRASH']/evidence/@title", HOSTILE_TITLE);
+    assert_xpath(doc, "/run/job[@verdict='CRASH']/evidence/console", HOSTILE_EXCERPT);
+    assert_xpath(doc, "/run/job[@verdict='CRASH']/evidence/signal/@title", HOSTILE_SIGNAL);
+    assert_xpath(doc, "/run/job[@verdict='CRASH']/evidence/@step", HOSTILE_STEP);
+    assert_xpath(doc, "/run/job[@verdict='CRASH']/artifact[@kind='file']/@path", HOSTILE_FILE);
+    xmlFreeDoc(doc);
+
+    doc = parse_strictly(junit_path);
+    assert_xpath(doc, "//testcase/failure/@message", HOSTILE_TITLE);
+    assert_xpath(doc, "//testcase[failure]/system-out", HOSTILE_EXCERPT);
+    LG_AUTOFREE char *body = lg_test_xpath_string(doc, "//testcase/failure");
+    LG_AUTOFREE char *step = lg_clean_xml(HOSTILE_STEP);
+    assert_non_null(strstr(body, step));
+    xmlFreeDoc(doc);
+
+    /* and back through the reader of compare, verify-release and repro */
+    lg_diags diags = { 0 };
+    lg_run_record *record = NULL;
+    assert_int_equal(lg_run_record_load(run_path, &record, &diags), 0);
+    assert_int_equal(diags.n, 0);
+    const lg_run_job *crash = NULL;
+    for (size_t i = 0; i < record->n_jobs; i++)
+        if (record->jobs[i].verdict == LG_VERDICT_CRASH)
+            crash = &record->jobs[i];
+    assert_non_null(crash);
+    LG_AUTOFREE char *title = lg_clean_xml(HOSTILE_TITLE);
+    assert_string_equal(crash->title, title);
+    lg_run_record_free(record);
+    free(f);
+}
+
+static void assert_no_control(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            fail_msg("control byte 0x%02x at offset %zu of the output", *p, (size_t)(p - (const unsigned char *)text));
+}
+
+static void test_summary_escapes_hostile_title(void **state)
+{
+    (void)state;
+    lg_signal_note note;
+    char *files[1];
+    fixture *f = make_hostile_fixture(&note, files);
+    char *text = summary_of(f);
+    assert_no_control(text);
+    /* visible, in the row and in BY CONTENT */
+    const char *shown = "\\x1b[2J\\rPASS -\\x01 \\xff end";
+    size_t count = 0;
+    for (const char *p = strstr(text, shown); p; p = strstr(p + 1, shown))
+        count++;
+    assert_int_equal(count, 2);
+    free(text);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary_groups_by_content),
         cmocka_unit_test(test_summary_without_versions_has_no_grouping),
         cmocka_unit_test(test_runxml_evidence_and_timeline),
+        cmocka_unit_test(test_hostile_strings_make_valid_xml),
+        cmocka_unit_test(test_summary_escapes_hostile_title),
     };
     return cmocka_run_group_tests_name("reports", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

@@ -1,0 +1,21 @@
+/* The one way labgate parses an XML file it reads (matrices, profiles,
+ * run.xml): no network, no entity substitution, no DTD loading, and a
+ * document with a DOCTYPE refused outright -- labgate's formats need none,
+ * and a DTD is where entity expansion attacks ("billion laughs") and
+ * external entities live. */
+#pragma once
+#include <stddef.h>
+
+#include <libxml/tree.h>
+
+#include "diag.h"
+
+/* Parses len bytes of text read from path, with XML_PARSE_NONET and the
+ * extra libxml2 options given (never NOENT or DTDLOAD: they are removed).
+ * 0 with the document in *out; -EINVAL when it is not well-formed
+ * (libxml2's errors go to the structured error handler the caller set) or
+ * when it has a DOCTYPE, for which "PATH:LINE: DOCTYPE/entity declarations
+ * are not accepted" is added to diags; the parse stops at the DOCTYPE, before
+ * any declaration in it is read. */
+int lg_xmlread_parse(const char *text, size_t len, const char *path, int options, lg_diags *diags,
+                     xmlDocPtr *out);
