@@ -15,6 +15,7 @@
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/util.h"
+#include "readyline.h"
 
 extern const char lg_schema_rng[];
 extern const unsigned long lg_schema_rng_len;
@@ -312,7 +313,7 @@ void lg_profile_free(lg_profile *p)
         return;
     free(p->id); free(p->path); free(p->os); free(p->arch); free(p->machine);
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
-    free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command); free(p->panic_model);
+    free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command); free(p->ready_line); free(p->panic_model);
     free(p->transport); free(p->cpu_model);
     free(p->watchdog_model); free(p->watchdog_action);
     free(p);
@@ -385,6 +386,11 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         warn_missing_image(diags, path, line_of(tr), "ssh host key", p->ssh_host_key, p->os);
 
     p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
+    p->ready_line = attr(child(root, "readiness"), "ready-line");
+    if (p->ready_line && !lg_ready_line_valid(p->ready_line))
+        lg_diags_add(diags, path, line_of(child(root, "readiness")), false,
+                     "ready-line \"%s\" needs exactly one %%d (the boot number) and no other %% conversion",
+                     p->ready_line);
     bool arm = strcmp(p->arch, "aarch64") == 0;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (!is_element(c, "panic"))
