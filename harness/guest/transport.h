@@ -22,6 +22,7 @@ typedef struct lg_transport_target {
     const char *user;
     const char *key_path;
     const char *host_key_path;
+    int banner_ms;        /* see lg_ssh_target */
     /* qemu-ga */
     virDomainPtr dom;
     bool windows;
