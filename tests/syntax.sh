@@ -21,7 +21,7 @@ check() { # check DESCRIPTION COMMAND...
 cd "$src" || exit 1
 while IFS= read -r script; do
 	check "shellcheck $script" shellcheck -S warning -x "$script"
-done < <(git ls-files '*.sh' .ci/run 'guests/sample-agent/agent/sampleagentd' bench/detection-latency 2>/dev/null || find . -name '*.sh' -not -path './build*')
+done < <(git ls-files '*.sh' .ci/run 'guests/sample-agent/agent/sampleagentd' bench/detection-latency bench/boot-cycle 2>/dev/null || find . -name '*.sh' -not -path './build*')
 for xml in matrix/*.xml guests/profiles/*.xml bench/matrices/*.xml bench/profiles/*.xml; do
 	check "$xml matches matrix/schema.rng" xmllint --noout --relaxng matrix/schema.rng "$xml"
 done

@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -140,6 +141,19 @@ void lg_cli_run_outcome_clear(lg_cli_run_outcome *o)
     memset(o, 0, sizeof(*o));
 }
 
+typedef struct inputs_digest {
+    const lg_plan *plan;
+    pthread_t thread;
+    void *inputs;
+} inputs_digest;
+
+static void *digest_inputs(void *opaque)
+{
+    inputs_digest *d = opaque;
+    d->inputs = lg_report_inputs_snapshot(d->plan);
+    return NULL;
+}
+
 int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
 {
     const char *matrix_path = args->matrix_path;
@@ -228,11 +242,19 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
     };
-    /* what the guests are given, before any job starts: a file changed
-     * during the run does not change what run.xml says was tested */
-    void *inputs = lg_report_inputs_snapshot(plan);
+    /* what the guests are given, as the first jobs start: a file changed
+     * later in the run does not change what run.xml says was tested.
+     * Digested beside the jobs, not before them: a big disk image takes
+     * seconds to minutes to read, and no guest needs to wait for that. */
+    inputs_digest digest = { .plan = plan };
+    bool digesting = pthread_create(&digest.thread, NULL, digest_inputs, &digest) == 0;
+    if (!digesting)
+        digest.inputs = lg_report_inputs_snapshot(plan);
     const char *accel_used = "none";
     lg_sched_run(plan, &sopts, results, &accel_used);
+    if (digesting)
+        pthread_join(digest.thread, NULL);
+    void *inputs = digest.inputs;
 
     lg_verdict *verdicts = lg_calloc(plan->n_jobs, sizeof(*verdicts));
     for (size_t i = 0; i < plan->n_jobs; i++)

@@ -14,16 +14,29 @@
 
 #include <libssh2.h>
 
+#include "base/backoff.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/mem.h"
 #include "base/util.h"
 
 LG_LOG_INIT("ssh");
 
 #define OUTPUT_CAP (1 << 20)
 #define POLL_SLICE_MS 100
+/* How long one attempt may take to reach the server's banner.  QEMU's
+ * user-mode networking accepts the host side of a forwarded connection at
+ * once and only then sends the SYN into the guest; a guest whose network is
+ * not up yet drops it, and slirp retransmits on TCP's schedule (1, 2, 4 s
+ * ...).  A new attempt sends a new SYN at once, so a short attempt that
+ * is abandoned and retried gets through about as soon as the guest
+ * listens.  The limit grows on each failure for a guest too slow (TCG, a
+ * loaded host) to fork its server within a second. */
+#define BANNER_FIRST_MS 1000
+#define BANNER_STEP_MS 500
+#define BANNER_MAX_MS 5000
 
 struct lg_ssh {
     int sock;
@@ -165,6 +178,38 @@ static int tcp_connect(lg_ssh *ssh, const char *host, int port, lg_deadline dl)
     return 0;
 }
 
+/* Waits, until dl, for the first byte of the server's banner: proof that a
+ * server took the connection, not only QEMU's forwarder. */
+static int wait_banner(lg_ssh *ssh, const char *host, int port, lg_deadline dl)
+{
+    for (;;) {
+        if (ssh->cancel && ssh->cancel(ssh->cancel_opaque))
+            return -ECANCELED;
+        int64_t left = lg_deadline_left_ms(dl);
+        if (left <= 0) {
+            lg_error_set("ssh %s:%d: no server banner in time", host, port);
+            return -ETIMEDOUT;
+        }
+        struct pollfd pfd = { .fd = ssh->sock, .events = POLLIN };
+        int n = poll(&pfd, 1, left < POLL_SLICE_MS ? (int)left : POLL_SLICE_MS);
+        if (n < 0 && errno != EINTR)
+            return -errno;
+        if (n <= 0)
+            continue;
+        char byte;
+        ssize_t got = recv(ssh->sock, &byte, 1, MSG_PEEK);
+        if (got > 0)
+            return 0;
+        if (got < 0 && (errno == EAGAIN || errno == EINTR))
+            continue;
+        int err = got == 0 ? ECONNRESET : errno;
+        /* the forwarder closes it when the guest refuses: nothing listens yet */
+        lg_error_set("ssh %s:%d: %s before the server's banner", host, port,
+                     got == 0 ? "connection closed" : strerror(err));
+        return -err;
+    }
+}
+
 /* The guest's host key against the profile's public key file (one line:
  * "TYPE BASE64 [COMMENT]").  0, or -EKEYREJECTED / -errno with the message
  * set. */
@@ -180,7 +225,7 @@ static int check_host_key(lg_ssh *ssh, const char *path)
     const char *cursor = text, *type = NULL, *b64_start = NULL;
     size_t type_len = lg_next_word(&cursor, &type);
     size_t b64_len = lg_next_word(&cursor, &b64_start);
-    LG_AUTOFREE char *b64 = type_len && b64_len ? strndup(b64_start, b64_len) : NULL;
+    LG_AUTOFREE char *b64 = type_len && b64_len ? lg_strndup(b64_start, b64_len) : NULL;
     unsigned char *want = NULL;
     size_t want_len = 0;
     if (!b64 || lg_base64_decode(b64, &want, &want_len) < 0) {
@@ -206,15 +251,17 @@ static int check_host_key(lg_ssh *ssh, const char *path)
     return rc;
 }
 
-int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out)
+/* One attempt: TCP connect and the server's banner by banner_dl, the rest
+ * (key exchange, host key, authentication) by dl. */
+static int connect_once(const lg_ssh_target *target, lg_deadline banner_dl, lg_deadline dl, lg_ssh **out)
 {
-    lg_ssh *ssh = calloc(1, sizeof(*ssh));
-    if (!ssh)
-        return -ENOMEM;
+    lg_ssh *ssh = LG_NEW0(lg_ssh);
     ssh->sock = -1;
     ssh->cancel = target->cancel;
     ssh->cancel_opaque = target->cancel_opaque;
-    int rc = tcp_connect(ssh, target->host, target->port, dl);
+    int rc = tcp_connect(ssh, target->host, target->port, banner_dl);
+    if (rc == 0)
+        rc = wait_banner(ssh, target->host, target->port, banner_dl);
     if (rc < 0) {
         lg_ssh_free(ssh);
         return rc;
@@ -239,6 +286,22 @@ int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out)
     LG_DEBUG("connected to %s@%s:%d", target->user, target->host, target->port);
     *out = ssh;
     return 0;
+}
+
+int lg_ssh_connect(const lg_ssh_target *target, lg_deadline dl, lg_ssh **out)
+{
+    int64_t first_ms = target->banner_ms > 0 ? target->banner_ms : BANNER_FIRST_MS;
+    lg_backoff banner = lg_backoff_linear(first_ms, BANNER_STEP_MS, first_ms > BANNER_MAX_MS ? first_ms : BANNER_MAX_MS);
+    for (;;) {
+        int64_t limit_ms = lg_backoff_next(&banner);
+        lg_deadline banner_dl = lg_deadline_min(dl, lg_deadline_in_ms(limit_ms));
+        int rc = connect_once(target, banner_dl, dl, out);
+        if (rc != -ETIMEDOUT || lg_deadline_passed(dl) || !lg_deadline_passed(banner_dl))
+            return rc;
+        /* a stale attempt: the connection never reached a server */
+        LG_DEBUG("connect to %s:%d: no banner within %lld ms, trying again", target->host, target->port,
+                 (long long)limit_ms);
+    }
 }
 
 void lg_ssh_free(lg_ssh *ssh)

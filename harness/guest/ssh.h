@@ -21,6 +21,13 @@ typedef struct lg_ssh_target {
     const char *user;
     const char *key_path; /* private key (PEM) */
     const char *host_key_path; /* the guest's public host key (OpenSSH format), or NULL */
+    /* How long the first attempt waits for the server's banner before it is
+     * abandoned and retried (later ones wait longer); 0: a short default for
+     * a guest that may not listen yet.  A caller that knows the guest
+     * listens (it printed its ready line) gives more: a guest just booted
+     * under TCG takes about a second to answer, and every abandoned
+     * attempt costs it a forked server. */
+    int banner_ms;
     lg_cancel_fn cancel;
     void *cancel_opaque;
 } lg_ssh_target;

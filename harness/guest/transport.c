@@ -41,6 +41,7 @@ int lg_transport_connect(const lg_transport_target *target, lg_deadline dl, lg_t
     } else {
         lg_ssh_target s = { .host = target->host, .port = target->port, .user = target->user,
                             .key_path = target->key_path, .host_key_path = target->host_key_path,
+                            .banner_ms = target->banner_ms,
                             .cancel = target->cancel,
                             .cancel_opaque = target->cancel_opaque };
         rc = lg_ssh_connect(&s, dl, &t->ssh);

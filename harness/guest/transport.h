@@ -20,6 +20,7 @@ typedef struct lg_transport_target {
     const char *user;
     const char *key_path;
     const char *host_key_path;
+    int banner_ms;        /* see lg_ssh_target */
     /* qemu-ga */
     lg_domain *dom;
     lg_os os;

@@ -13,10 +13,12 @@
 #include <libxml/xmlerror.h>
 
 #include "base/buf.h"
+#include "base/mem.h"
 #include "base/error.h"
 #include "base/tree.h"
 #include "base/util.h"
 #include "xmlread.h"
+#include "readyline.h"
 
 extern const char lg_schema_rng[];
 extern const unsigned long lg_schema_rng_len;
@@ -47,14 +49,11 @@ static void on_xml_error(void *opaque, xmlErrorPtr err)
         lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message);
         return;
     }
-    schema_error *grown = realloc(ctx->schema, (ctx->n_schema + 1) * sizeof(*grown));
-    if (!grown)
-        abort(); /* as in lg_diags_add: a few bytes per problem */
-    ctx->schema = grown;
+    ctx->schema = lg_realloc_n(ctx->schema, ctx->n_schema + 1, sizeof(*ctx->schema));
     xmlNodePtr node = err->node;
     ctx->schema[ctx->n_schema++] = (schema_error){
-        .message = strdup(message),
-        .element = node && node->name ? strdup((const char *)node->name) : NULL,
+        .message = lg_strdup(message),
+        .element = node && node->name ? lg_strdup((const char *)node->name) : NULL,
         .line = node ? (int)xmlGetLineNo(node) : err->line,
     };
 }
@@ -68,7 +67,7 @@ static char *element_named_in(const char *message)
         return NULL;
     p += strlen("lement ");
     size_t n = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-");
-    return n ? strndup(p, n) : NULL;
+    return n ? lg_strndup(p, n) : NULL;
 }
 
 static int first_element_line(xmlNodePtr node, const char *name)
@@ -153,9 +152,7 @@ static void set_start_lines(xmlDocPtr doc, const char *text, size_t len)
     size_t n_lines = 1;
     for (size_t i = 0; i < len; i++)
         n_lines += text[i] == '\n';
-    LG_AUTOFREE size_t *line_ends = calloc(n_lines, sizeof(*line_ends));
-    if (!line_ends)
-        return; /* the lines stay where libxml2 put them */
+    LG_AUTOFREE size_t *line_ends = lg_calloc(n_lines, sizeof(*line_ends));
     size_t line = 0;
     for (size_t i = 0; i < len; i++)
         if (text[i] == '\n')
@@ -226,7 +223,7 @@ static char *attr(xmlNodePtr node, const char *name)
     xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
     if (!v)
         return NULL;
-    char *s = strdup((const char *)v);
+    char *s = lg_strdup((const char *)v);
     xmlFree(v);
     return s;
 }
@@ -244,7 +241,7 @@ static int attr_int(xmlNodePtr node, const char *name, int def)
 static char *text(xmlNodePtr node)
 {
     xmlChar *v = xmlNodeGetContent(node);
-    char *s = strdup(v ? (const char *)v : "");
+    char *s = lg_strdup(v ? (const char *)v : "");
     xmlFree(v);
     return s;
 }
@@ -295,7 +292,7 @@ static char *path_attr(xmlNodePtr node, const char *name, const char *base_dir)
     /* Keep the joined path when it does not exist yet, so the error names it. */
     if (joined && realpath(joined, real)) {
         free(joined);
-        return strdup(real);
+        return lg_strdup(real);
     }
     return joined;
 }
@@ -304,14 +301,14 @@ static char *path_attr(xmlNodePtr node, const char *name, const char *base_dir)
 static char *abs_path(const char *path)
 {
     char real[PATH_MAX];
-    return strdup(realpath(path, real) ? real : path);
+    return lg_strdup(realpath(path, real) ? real : path);
 }
 
 static char *abs_dirname(const char *path)
 {
     char real[PATH_MAX];
     LG_AUTOFREE char *dir = lg_path_dirname(path);
-    return strdup(realpath(dir, real) ? real : dir);
+    return lg_strdup(realpath(dir, real) ? real : dir);
 }
 
 /* ------------------------------------------------------------------ profile */
@@ -322,7 +319,7 @@ void lg_profile_free(lg_profile *p)
         return;
     free(p->id); free(p->path); free(p->machine);
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
-    free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command);
+    free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command); free(p->ready_line);
     free(p->cpu_model);
     free(p->watchdog_model); free(p->watchdog_action);
     free(p);
@@ -350,11 +347,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         return -EINVAL;
     LG_AUTOFREE char *dir = abs_dirname(path);
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    lg_profile *p = calloc(1, sizeof(*p));
-    if (!p) {
-        xmlFreeDoc(doc);
-        return -ENOMEM;
-    }
+    lg_profile *p = LG_NEW0(lg_profile);
     p->id = attr(root, "id");
     p->path = abs_path(path);
     /* the schema allows only known names: a failed parse is a schema gap */
@@ -367,7 +360,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     if (lg_arch_parse(arch, &p->arch) < 0)
         lg_diags_add(diags, path, line_of(n), false, "unknown <arch> '%s'", arch ? arch : "");
     const lg_arch_info *arch_info = lg_arch_info_of(p->arch);
-    p->machine = (n = child(root, "machine")) ? text(n) : strdup(arch_info->default_machine);
+    p->machine = (n = child(root, "machine")) ? text(n) : lg_strdup(arch_info->default_machine);
     p->memory_mib = (n = child(root, "memory-mib")) ? text_int(n) : 512;
     p->vcpus = (n = child(root, "vcpus")) ? text_int(n) : 1;
 
@@ -377,7 +370,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
     p->initrd = path_attr(boot, "initrd", dir);
     p->cmdline = attr(boot, "cmdline");
     if (!p->cmdline)
-        p->cmdline = strdup("");
+        p->cmdline = lg_strdup("");
     if (p->initrd && !p->kernel)
         lg_diags_add(diags, path, line_of(boot), false, "<boot> has an initrd but no kernel");
     warn_missing_image(diags, path, line_of(boot), "disk image", p->disk, p->os);
@@ -390,7 +383,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         lg_diags_add(diags, path, line_of(tr), false, "unknown transport '%s'", transport ? transport : "");
     p->ssh_user = attr(tr, "user");
     if (!p->ssh_user)
-        p->ssh_user = strdup("root");
+        p->ssh_user = lg_strdup("root");
     p->ssh_key = path_attr(tr, "key", dir);
     p->ssh_port = attr_int(tr, "port", 22);
     if (p->ssh_key)
@@ -400,6 +393,11 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         warn_missing_image(diags, path, line_of(tr), "ssh host key", p->ssh_host_key, p->os);
 
     p->boot_count_command = attr(child(root, "readiness"), "boot-count-command");
+    p->ready_line = attr(child(root, "readiness"), "ready-line");
+    if (p->ready_line && !lg_ready_line_valid(p->ready_line))
+        lg_diags_add(diags, path, line_of(child(root, "readiness")), false,
+                     "ready-line \"%s\" needs exactly one %%d (the boot number) and no other %% conversion",
+                     p->ready_line);
     bool have_panic = false;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (!is_element(c, "panic"))
@@ -461,7 +459,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         /* the event is the signal; the guest is left as it is for evidence */
         p->watchdog_action = attr(n, "action");
         if (!p->watchdog_action)
-            p->watchdog_action = strdup("none");
+            p->watchdog_action = lg_strdup("none");
     }
     xmlFreeDoc(doc);
 
@@ -618,7 +616,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
 
 static void parse_steps(xmlNodePtr node, lg_scenario *sc)
 {
-    sc->steps = calloc(count_children(node, NULL) + 1, sizeof(*sc->steps));
+    sc->steps = lg_calloc(count_children(node, NULL) + 1, sizeof(*sc->steps));
     for (xmlNodePtr c = node->children; c; c = c->next) {
         if (!is_element(c, NULL))
             continue;
@@ -659,23 +657,19 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         return -EINVAL;
     LG_AUTOFREE char *dir = abs_dirname(path);
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    LG_AUTO(lg_matrix) m = calloc(1, sizeof(*m));
-    if (!m) {
-        xmlFreeDoc(doc);
-        return -ENOMEM;
-    }
+    LG_AUTO(lg_matrix) m = LG_NEW0(lg_matrix);
     m->path = abs_path(path);
     m->name = attr(root, "name");
     if (!m->name) {
         /* default: the file name without directory and extension */
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
-        m->name = strndup(base, strcspn(base, "."));
+        m->name = lg_strndup(base, strcspn(base, "."));
     }
 
     xmlNodePtr sect;
     sect = child(root, "hosts");
-    m->hosts = calloc(count_children(sect, "host"), sizeof(*m->hosts));
+    m->hosts = lg_calloc(count_children(sect, "host"), sizeof(*m->hosts));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
         if (!is_element(c, "host"))
             continue;
@@ -687,7 +681,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     sect = child(root, "guests");
-    m->guests = calloc(count_children(sect, "guest"), sizeof(*m->guests));
+    m->guests = lg_calloc(count_children(sect, "guest"), sizeof(*m->guests));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
         if (!is_element(c, "guest"))
             continue;
@@ -703,7 +697,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     sect = child(root, "builds");
-    m->builds = calloc(count_children(sect, "build"), sizeof(*m->builds));
+    m->builds = lg_calloc(count_children(sect, "build"), sizeof(*m->builds));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
         if (!is_element(c, "build"))
             continue;
@@ -741,7 +735,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     sect = child(root, "contents");
-    m->contents = calloc(count_children(sect, "content"), sizeof(*m->contents));
+    m->contents = lg_calloc(count_children(sect, "content"), sizeof(*m->contents));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
         if (!is_element(c, "content"))
             continue;
@@ -754,7 +748,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     sect = child(root, "scenarios");
-    m->scenarios = calloc(count_children(sect, "scenario"), sizeof(*m->scenarios));
+    m->scenarios = lg_calloc(count_children(sect, "scenario"), sizeof(*m->scenarios));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
         if (!is_element(c, "scenario"))
             continue;
@@ -764,7 +758,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         parse_steps(c, sc);
     }
 
-    m->excludes = calloc(count_children(root, "exclude") + 1, sizeof(*m->excludes));
+    m->excludes = lg_calloc(count_children(root, "exclude") + 1, sizeof(*m->excludes));
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (!is_element(c, "exclude"))
             continue;

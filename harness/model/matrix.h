@@ -36,6 +36,7 @@ typedef struct lg_profile {
     char *ssh_host_key; /* the guest's public host key file (ssh), or NULL: not checked */
     int ssh_port;      /* guest port forwarded from 127.0.0.1 */
     char *boot_count_command;
+    char *ready_line;  /* console line printed once ready ("labgate: ready %d"), or NULL */
     lg_panic_model panic_model;
     bool panic_hyperv; /* also the Hyper-V crash MSRs (Windows stop codes) */
     char *watchdog_model;  /* i6300esb | ib700, or NULL for none */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/backoff.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/error.h"
@@ -182,30 +183,63 @@ static int transport_failed(job_ctx *ctx, int rc, int timeout_s)
  * blanks; 0 when it is not one. */
 static int parse_boot_count(const char *text)
 {
-    if (!text)
-        return 0;
-    char *end;
-    errno = 0;
-    long n = strtol(text, &end, 10);
-    while (*end == ' ' || *end == '\n' || *end == '\r' || *end == '\t')
-        end++;
-    if (errno || end == text || *end || n <= 0 || n > 1000000000L)
-        return 0;
-    return (int)n;
+    int n = 0;
+    return text && lg_parse_int(text, &n) == 0 && n > 0 ? n : 0;
 }
 
-/* Waits until the guest answers with a boot number above after_boot. */
+/* Polling for readiness without a ready line: the first try soon, then
+ * less and less often. */
+#define READY_POLL_FIRST_MS 50
+#define READY_POLL_MAX_MS 1000
+/* With a ready line, a short connection attempt this often anyway: a line
+ * lost on the console only slows readiness down.  Short, so that a guest
+ * still booting sends the wait back to the console at once. */
+#define READY_LINE_BACKSTOP_MS 10000
+#define READY_LINE_BACKSTOP_ATTEMPT_MS 2000
+/* how often a wait for the ready line looks at Ctrl-C and the connection */
+#define READY_LINE_SLICE_MS 250
+/* Once the ready line came the guest listens: an ssh connection is not
+ * abandoned for want of a banner this soon (a guest just booted under TCG
+ * answers in about a second; an abandoned attempt costs it a fork). */
+#define READY_LINE_BANNER_MS 5000
+
+/* Waits until the guest answers with a boot number above after_boot.  With
+ * a ready line in the profile it connects when the console shows it;
+ * otherwise, or when that connection fails, it polls with a backoff. */
 static int wait_ready(job_ctx *ctx, int after_boot)
 {
     const int timeout_s = (int)(scaled_ms(ctx, ctx->policy->boot_timeout_s) / 1000);
     lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
     lg_transport_target target = transport_target(ctx);
     drop_session(ctx);
+    lg_backoff poll = lg_backoff_doubling(READY_POLL_FIRST_MS, READY_POLL_MAX_MS);
+    bool wait_line = ctx->profile->ready_line != NULL;
+    if (wait_line)
+        lg_monitor_set_ready_line(ctx->mon, ctx->profile->ready_line);
+    int64_t backstop_ms = lg_now_ms() + READY_LINE_BACKSTOP_MS;
     while (!lg_deadline_passed(dl)) {
         if (cancelled(ctx))
             return -ECANCELED;
         check_state(ctx);
-        lg_deadline attempt = lg_deadline_min(dl, lg_deadline_in_ms(ATTEMPT_MS));
+        if (wait_line) {
+            int64_t until = lg_now_ms() + READY_LINE_SLICE_MS;
+            until = until < backstop_ms ? until : backstop_ms;
+            until = until < dl.at_ms ? until : dl.at_ms;
+            int seen = lg_monitor_wait_ready_line(ctx->mon, after_boot, until);
+            if (seen == -ECANCELED)
+                continue;
+            if (seen > 0) {
+                LG_DEBUG("%s: ready line for boot %d: connecting", ctx->job->id, seen);
+                wait_line = false; /* from here on, poll until it answers */
+                target.banner_ms = READY_LINE_BANNER_MS;
+            } else if (lg_now_ms() < backstop_ms) {
+                continue;
+            } else {
+                backstop_ms = lg_now_ms() + READY_LINE_BACKSTOP_MS;
+            }
+        }
+        lg_deadline attempt =
+            lg_deadline_min(dl, lg_deadline_in_ms(wait_line ? READY_LINE_BACKSTOP_ATTEMPT_MS : ATTEMPT_MS));
         lg_session *guest = NULL;
         int rc = ctx->ops->connect(ctx->env->backend, ctx->vm, &target, attempt, &guest);
         if (rc == -EACCES) {
@@ -223,6 +257,7 @@ static int wait_ready(job_ctx *ctx, int after_boot)
             rc = ctx->ops->exec(guest, ctx->profile->boot_count_command, NULL, 0, attempt, &out, &status);
             int boot = rc == 0 && status == 0 ? parse_boot_count(out.data) : 0;
             if (boot > after_boot) {
+                LG_DEBUG("%s: ready in boot %d", ctx->job->id, boot);
                 ctx->guest = guest;
                 ctx->boot = boot;
                 lg_monitor_ready(ctx->mon, boot);
@@ -231,7 +266,10 @@ static int wait_ready(job_ctx *ctx, int after_boot)
             }
             ctx->ops->session_free(guest);
         }
-        lg_sleep_ms(lg_deadline_left_ms(dl) < 1000 ? lg_deadline_left_ms(dl) : 1000);
+        if (wait_line)
+            continue; /* a backstop attempt: back to the console */
+        int64_t pause = lg_backoff_next(&poll);
+        lg_sleep_ms(lg_deadline_left_ms(dl) < pause ? lg_deadline_left_ms(dl) : pause);
     }
     if (cancelled(ctx))
         return -ECANCELED;

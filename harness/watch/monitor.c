@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
+#include "model/readyline.h"
 #include "scanner.h"
 
 LG_LOG_INIT("monitor");
@@ -80,6 +81,10 @@ struct lg_monitor {
     size_t note_order[LG_SIGNAL_MAX];
     size_t n_notes;
 
+    /* the profile's ready line, and the highest boot number it showed */
+    char *ready_line;
+    int ready_line_boot;
+
     bool decided;
     int64_t decided_us;
     lg_finding finding;       /* title owned below */
@@ -103,6 +108,18 @@ static void ring_text(lg_monitor *mon, lg_buf *out)
 }
 
 static void start_excerpt(lg_monitor *mon, size_t hit_line);
+
+/* A console line, lock held: the ready line wakes whoever waits for it. */
+static void ready_line_seen(lg_monitor *mon, const char *line)
+{
+    int n;
+    if (!mon->ready_line || !lg_ready_line_match(mon->ready_line, line, &n))
+        return;
+    LG_DEBUG("console: ready line, boot %d", n);
+    if (n > mon->ready_line_boot)
+        mon->ready_line_boot = n;
+    pthread_cond_broadcast(&mon->cond);
+}
 
 /* ------------------------------------------------------------ console clock
  * When did the guest print the crash report?  Its kernel stamps each line
@@ -209,6 +226,7 @@ void lg_monitor_free(lg_monitor *mon)
     lg_buf_free(&mon->before_reset);
     lg_buf_free(&mon->loop_tail);
     free(mon->title);
+    free(mon->ready_line);
     for (size_t i = 0; i < LG_SIGNAL_MAX; i++)
         free(mon->notes[i].title);
     pthread_cond_destroy(&mon->cond);
@@ -304,6 +322,7 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
         mon->boot = n;
         mon->console_boot = n;
     }
+    ready_line_seen(mon, line);
     if (mon->excerpt_started && line_no <= mon->excerpt_last_line)
         excerpt_add(mon, line);
 }
@@ -467,6 +486,30 @@ bool lg_monitor_wait(lg_monitor *mon, int64_t timeout_ms)
     bool d = mon->decided;
     pthread_mutex_unlock(&mon->lock);
     return d;
+}
+
+void lg_monitor_set_ready_line(lg_monitor *mon, const char *pattern)
+{
+    pthread_mutex_lock(&mon->lock);
+    if (pattern && (!mon->ready_line || strcmp(mon->ready_line, pattern) != 0)) {
+        free(mon->ready_line);
+        mon->ready_line = lg_strdup(pattern);
+        /* set late: the line may have come already */
+        for (size_t i = 0; i < RING_LINES; i++)
+            if (mon->ring[i])
+                ready_line_seen(mon, mon->ring[i]);
+    }
+    pthread_mutex_unlock(&mon->lock);
+}
+
+int lg_monitor_wait_ready_line(lg_monitor *mon, int after_boot, int64_t until_ms)
+{
+    pthread_mutex_lock(&mon->lock);
+    while (!mon->decided && mon->ready_line_boot <= after_boot && lg_now_ms() < until_ms)
+        lg_cond_wait_until(&mon->cond, &mon->lock, until_ms);
+    int rc = mon->decided ? -ECANCELED : mon->ready_line_boot > after_boot ? mon->ready_line_boot : 0;
+    pthread_mutex_unlock(&mon->lock);
+    return rc;
 }
 
 void lg_monitor_wait_evidence(lg_monitor *mon)

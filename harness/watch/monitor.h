@@ -40,10 +40,20 @@ void lg_monitor_expect_reboot(lg_monitor *mon);
 /* The guest reached ready in boot number `boot`. */
 void lg_monitor_ready(lg_monitor *mon, int boot);
 
+/* The profile's ready line ("labgate: ready %d", see model/readyline.h):
+ * from now on the console is watched for it (and the last console lines
+ * are looked at once, in case it came already).  Setting the same pattern
+ * again changes nothing. */
+void lg_monitor_set_ready_line(lg_monitor *mon, const char *pattern);
+
 /* --- queries --- */
 bool lg_monitor_decided(lg_monitor *mon);
 /* Waits up to timeout_ms for a decision; returns whether one exists. */
 bool lg_monitor_wait(lg_monitor *mon, int64_t timeout_ms);
+/* Waits until the console has shown the ready line with a boot number
+ * above after_boot, a decision exists, or until_ms (lg_now_ms time) has
+ * passed.  Returns that boot number, 0 on timeout, -ECANCELED on a decision. */
+int lg_monitor_wait_ready_line(lg_monitor *mon, int after_boot, int64_t until_ms);
 /* After a decision: waits out the grace window so the evidence holds the
  * whole report (returns early once a crash has both a pvpanic and a titled
  * console report).  Bounded by the grace time. */
