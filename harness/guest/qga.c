@@ -158,6 +158,25 @@ static void append_data(const char *reply, const char *path, lg_buf *output)
     free(b64);
 }
 
+int lg_qga_parse_exec_status(const char *reply, bool *exited, int *exit_status, lg_buf *output)
+{
+    bool done = false;
+    if (lg_json_bool(reply, "return.exited", &done) < 0) {
+        lg_error_set("qemu-ga: unexpected guest-exec-status reply: %.200s", reply);
+        return -EIO;
+    }
+    int64_t code = -1, signal = 0;
+    if (done) {
+        if (lg_json_int(reply, "return.exitcode", &code) < 0 && lg_json_int(reply, "return.signal", &signal) == 0)
+            code = 128 + signal; /* as a shell reports a killed command */
+        append_data(reply, "return.out-data", output);
+        append_data(reply, "return.err-data", output);
+        *exit_status = (int)code;
+    }
+    *exited = done;
+    return 0;
+}
+
 int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t input_len, lg_deadline dl,
                 lg_buf *output, int *exit_status)
 {
@@ -182,15 +201,17 @@ int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t inpu
         if (rc < 0)
             return rc;
         bool exited = false;
-        if (lg_json_bool(reply, "return.exited", &exited) < 0) {
-            lg_error_set("qemu-ga: unexpected guest-exec-status reply: %.200s", reply);
-            free(reply);
-            return -EIO;
-        }
-        if (exited)
-            break;
+        int status = -1;
+        rc = lg_qga_parse_exec_status(reply, &exited, &status, output);
         free(reply);
         reply = NULL;
+        if (rc < 0)
+            return rc;
+        if (exited) {
+            if (exit_status)
+                *exit_status = status;
+            return 0;
+        }
         if (lg_deadline_left_ms(dl) <= 0) {
             lg_error_set("command still running at the deadline (qemu-ga pid %lld): %s", (long long)pid, command);
             return -ETIMEDOUT;
@@ -199,15 +220,6 @@ int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t inpu
         if (poll_ms < POLL_MAX_MS)
             poll_ms *= 2;
     }
-    int64_t code = -1, signal = 0;
-    if (lg_json_int(reply, "return.exitcode", &code) < 0 && lg_json_int(reply, "return.signal", &signal) == 0)
-        code = 128 + signal; /* as a shell reports a killed command */
-    append_data(reply, "return.out-data", output);
-    append_data(reply, "return.err-data", output);
-    free(reply);
-    if (exit_status)
-        *exit_status = (int)code;
-    return 0;
 }
 
 /* guest-file-open: -ENOENT when the agent answered that it cannot open it. */

@@ -40,11 +40,51 @@ static void test_exec_request_windows(void **state)
     assert_null(lg_json_find(req, "arguments.input-data"));
 }
 
+/* guest-exec-status replies as qemu-ga gives them, and as a hostile or broken
+ * guest might. */
+static void test_exec_status_running(void **state)
+{
+    (void)state;
+    bool exited = true;
+    int status = 77;
+    assert_int_equal(lg_qga_parse_exec_status("{\"return\": {\"exited\": false}}", &exited, &status, NULL), 0);
+    assert_false(exited);
+    assert_int_equal(status, 77);
+}
+
+static void test_exec_status_exited(void **state)
+{
+    (void)state;
+    LG_AUTOBUF out = LG_BUF_INIT;
+    bool exited = false;
+    int status = 77;
+    /* "hi\n" and "err" in base64 */
+    assert_int_equal(lg_qga_parse_exec_status("{\"return\": {\"exitcode\": 3, \"out-data\": \"aGkK\", "
+                                              "\"err-data\": \"ZXJy\", \"exited\": true}}",
+                                              &exited, &status, &out), 0);
+    assert_true(exited);
+    assert_int_equal(status, 3);
+    assert_int_equal(out.len, 6);
+    assert_memory_equal(out.data, "hi\nerr", 6);
+    /* a killed command reads as the shell would give it */
+    assert_int_equal(lg_qga_parse_exec_status("{\"return\": {\"exited\": true, \"signal\": 9}}",
+                                              &exited, &status, NULL), 0);
+    assert_int_equal(status, 137);
+    /* Windows' NTSTATUS exit codes arrive as negative C ints */
+    assert_int_equal(lg_qga_parse_exec_status("{\"return\": {\"exited\": true, \"exitcode\": -1073741819}}",
+                                              &exited, &status, NULL), 0);
+    assert_int_equal(status, -1073741819);
+    assert_int_equal(lg_qga_parse_exec_status("{\"return\": {\"exited\": true}}", &exited, &status, NULL), 0);
+    assert_int_equal(status, -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exec_request_linux),
         cmocka_unit_test(test_exec_request_windows),
+        cmocka_unit_test(test_exec_status_running),
+        cmocka_unit_test(test_exec_status_exited),
     };
     return cmocka_run_group_tests_name("qga", tests, NULL, NULL);
 }
