@@ -1,6 +1,7 @@
 #include "qga.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,8 +168,21 @@ int lg_qga_parse_exec_status(const char *reply, bool *exited, int *exit_status, 
     }
     int64_t code = -1, signal = 0;
     if (done) {
-        if (lg_json_int(reply, "return.exitcode", &code) < 0 && lg_json_int(reply, "return.signal", &signal) == 0)
+        /* the agent's exitcode and signal are C ints: anything else is a
+         * broken or hostile reply, and cutting 2^32 down to an int would
+         * read as success */
+        if (lg_json_find(reply, "return.exitcode")) {
+            if (lg_json_int(reply, "return.exitcode", &code) < 0 || code < INT_MIN || code > INT_MAX) {
+                lg_error_set("qemu-ga: exit code out of range: %.200s", reply);
+                return -EIO;
+            }
+        } else if (lg_json_find(reply, "return.signal")) {
+            if (lg_json_int(reply, "return.signal", &signal) < 0 || signal < 0 || signal > INT_MAX - 128) {
+                lg_error_set("qemu-ga: signal out of range: %.200s", reply);
+                return -EIO;
+            }
             code = 128 + signal; /* as a shell reports a killed command */
+        }
         append_data(reply, "return.out-data", output);
         append_data(reply, "return.err-data", output);
         *exit_status = (int)code;

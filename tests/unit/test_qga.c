@@ -1,5 +1,7 @@
 /* The qemu-guest-agent requests labgate sends, checked as the agent would
  * parse them (the transport itself runs against real guests in e2e). */
+#include <errno.h>
+
 #include "lg_test.h"
 
 #include "base/json.h"
@@ -78,6 +80,32 @@ static void test_exec_status_exited(void **state)
     assert_int_equal(status, -1);
 }
 
+/* An exit code of 2^32 cut down to an int is 0: a failed command must not
+ * read as success.  Out of int's range is a bad reply, for signals too. */
+static void test_exec_status_out_of_range(void **state)
+{
+    (void)state;
+    static const char *const replies[] = {
+        "{\"return\": {\"exited\": true, \"exitcode\": 4294967296}}",
+        "{\"return\": {\"exited\": true, \"exitcode\": 2147483648}}",
+        "{\"return\": {\"exited\": true, \"exitcode\": -2147483649}}",
+        "{\"return\": {\"exited\": true, \"exitcode\": 99999999999999999999}}",
+        "{\"return\": {\"exited\": true, \"signal\": 4294967296}}",
+        "{\"return\": {\"exited\": true, \"signal\": 9223372036854775807}}",
+        "{\"return\": {\"exited\": true, \"signal\": -9}}",
+        "{\"return\": {\"exitcode\": 0}}",
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(replies); i++) {
+        LG_AUTOBUF out = LG_BUF_INIT;
+        bool exited = false;
+        int status = 77;
+        if (lg_qga_parse_exec_status(replies[i], &exited, &status, &out) != -EIO)
+            fail_msg("accepted: %s (status %d)", replies[i], status);
+        assert_false(exited);
+        assert_int_equal(status, 77);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -85,6 +113,7 @@ int main(void)
         cmocka_unit_test(test_exec_request_windows),
         cmocka_unit_test(test_exec_status_running),
         cmocka_unit_test(test_exec_status_exited),
+        cmocka_unit_test(test_exec_status_out_of_range),
     };
     return cmocka_run_group_tests_name("qga", tests, NULL, NULL);
 }
