@@ -176,6 +176,9 @@ build_labgate build-asan -Db_sanitize=address,undefined -Db_lundef=false -De2e=f
 # variable's initialization; warnings are errors in both (werror=true)
 log "building with clang"
 CC=clang build_labgate build-clang -De2e=false
+# libFuzzer targets for the parsers of untrusted input, ASan+UBSan throughout
+log "building the fuzz targets"
+CC=clang build_labgate build-fuzz -Dfuzz=true -De2e=false
 
 status=0
 log "unit, syntax and end-to-end suites (the end-to-end tests boot real guests under TCG)"
@@ -186,8 +189,11 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 log "unit suites again as built by clang"
 meson test -C build-clang --suite unit --print-errorlogs --num-processes 2 >&2 || status=1
 
+log "fuzzing each parser for a minute on its seed corpus"
+meson test -C build-fuzz --suite fuzz --print-errorlogs --num-processes 2 >&2 || status=1
+
 # Every cmocka case and every end-to-end check is a TAP line; count them
-# across the three builds.
+# across the builds (each fuzz target counts as one).
 python3 tools/count-tests.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
-	build-clang/meson-logs/testlog.json || status=1
+	build-clang/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json || status=1
 exit "$status"

@@ -1,6 +1,7 @@
 #include "qga.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,6 +160,38 @@ static void append_data(const char *reply, const char *path, lg_buf *output)
     free(b64);
 }
 
+int lg_qga_parse_exec_status(const char *reply, bool *exited, int *exit_status, lg_buf *output)
+{
+    bool done = false;
+    if (lg_json_bool(reply, "return.exited", &done) < 0) {
+        lg_error_set("qemu-ga: unexpected guest-exec-status reply: %.200s", reply);
+        return -EIO;
+    }
+    int64_t code = -1, signal = 0;
+    if (done) {
+        /* the agent's exitcode and signal are C ints: anything else is a
+         * broken or hostile reply, and cutting 2^32 down to an int would
+         * read as success */
+        if (lg_json_find(reply, "return.exitcode")) {
+            if (lg_json_int(reply, "return.exitcode", &code) < 0 || code < INT_MIN || code > INT_MAX) {
+                lg_error_set("qemu-ga: exit code out of range: %.200s", reply);
+                return -EIO;
+            }
+        } else if (lg_json_find(reply, "return.signal")) {
+            if (lg_json_int(reply, "return.signal", &signal) < 0 || signal < 0 || signal > INT_MAX - 128) {
+                lg_error_set("qemu-ga: signal out of range: %.200s", reply);
+                return -EIO;
+            }
+            code = 128 + signal; /* as a shell reports a killed command */
+        }
+        append_data(reply, "return.out-data", output);
+        append_data(reply, "return.err-data", output);
+        *exit_status = (int)code;
+    }
+    *exited = done;
+    return 0;
+}
+
 int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t input_len, lg_deadline dl,
                 lg_buf *output, int *exit_status)
 {
@@ -183,15 +216,17 @@ int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t inpu
         if (rc < 0)
             return rc;
         bool exited = false;
-        if (lg_json_bool(reply, "return.exited", &exited) < 0) {
-            lg_error_set("qemu-ga: unexpected guest-exec-status reply: %.200s", reply);
-            free(reply);
-            return -EIO;
-        }
-        if (exited)
-            break;
+        int status = -1;
+        rc = lg_qga_parse_exec_status(reply, &exited, &status, output);
         free(reply);
         reply = NULL;
+        if (rc < 0)
+            return rc;
+        if (exited) {
+            if (exit_status)
+                *exit_status = status;
+            return 0;
+        }
         if (lg_deadline_left_ms(dl) <= 0) {
             lg_error_set("command still running at the deadline (qemu-ga pid %lld): %s", (long long)pid, command);
             return -ETIMEDOUT;
@@ -200,15 +235,6 @@ int lg_qga_exec(lg_qga *qga, const char *command, const void *input, size_t inpu
         if (poll_ms < POLL_MAX_MS)
             poll_ms *= 2;
     }
-    int64_t code = -1, signal = 0;
-    if (lg_json_int(reply, "return.exitcode", &code) < 0 && lg_json_int(reply, "return.signal", &signal) == 0)
-        code = 128 + signal; /* as a shell reports a killed command */
-    append_data(reply, "return.out-data", output);
-    append_data(reply, "return.err-data", output);
-    free(reply);
-    if (exit_status)
-        *exit_status = (int)code;
-    return 0;
 }
 
 /* guest-file-open: -ENOENT when the agent answered that it cannot open it. */

@@ -43,6 +43,12 @@ int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint
                      uint64_t *size);
 void lg_qga_free(lg_qga *qga);
 
+/* Reads a guest-exec-status reply (pure; exposed for tests and the fuzzer).
+ * 0 and *exited; once exited also *exit_status (a killed command's as a
+ * shell gives it, 128 + signal; -1 when the reply has neither) and its
+ * stdout and stderr appended to output (may be NULL).  -EIO for a reply
+ * without "exited" or with an exit code or signal out of int's range. */
+int lg_qga_parse_exec_status(const char *reply, bool *exited, int *exit_status, lg_buf *output);
 /* The guest-exec request for a command, never NULL (exposed for tests). */
 char *lg_qga_exec_request(const char *command, bool windows, const void *input, size_t input_len);
 

@@ -142,14 +142,18 @@ static int64_t printk_stamp_us(const char *line)
         p++;
     int64_t sec = 0, usec = 0;
     int digits = 0;
+    /* count every digit but add up only as many as can count: a guest's
+     * "[12345678901234567890.000000]" must not overflow (undefined) */
     for (; *p >= '0' && *p <= '9'; p++, digits++)
-        sec = sec * 10 + (*p - '0');
+        if (digits < 9)
+            sec = sec * 10 + (*p - '0');
     if (!digits || digits > 9 || *p != '.')
         return -1;
     p++;
     digits = 0;
     for (; *p >= '0' && *p <= '9'; p++, digits++)
-        usec = usec * 10 + (*p - '0');
+        if (digits < 6)
+            usec = usec * 10 + (*p - '0');
     if (digits != 6 || *p != ']')
         return -1;
     return sec * 1000000 + usec;

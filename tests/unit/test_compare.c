@@ -6,6 +6,7 @@
 #include "lg_test.h"
 
 #include "base/error.h"
+#include "base/mem.h"
 #include "model/plan.h"
 #include "reports/compare.h"
 
@@ -364,6 +365,101 @@ static void test_load_without_inputs_or_verdict(void **state)
     assert_string_equal(r->jobs[1].title, "host full");
 }
 
+/* Runs of many jobs: matching by id used to scan the other run for every
+ * job (quadratic: 50,000 jobs took 11 s).  Asserts the results, not the
+ * time; the test's timeout catches a return to a scan. */
+#define MANY_JOBS 50000
+
+static void test_many_jobs(void **state)
+{
+    (void)state;
+    /* old: job-0 .. job-N-1; new, in reverse order: every tenth old job
+     * gone, every seventh one failing now, and N/10 jobs of its own */
+    lg_run_job *old_jobs = lg_calloc(MANY_JOBS, sizeof(*old_jobs));
+    lg_run_job *new_jobs = lg_calloc(MANY_JOBS + MANY_JOBS / 10, sizeof(*new_jobs));
+    char **ids = lg_calloc(MANY_JOBS + MANY_JOBS / 10, sizeof(*ids));
+    size_t n_new = 0, expect_only_old = 0, expect_new_failure = 0, expect_pass = 0;
+    for (size_t i = 0; i < MANY_JOBS; i++) {
+        ids[i] = lg_strdup_printf("job-%zu", i);
+        old_jobs[i] = job(ids[i], LG_VERDICT_PASS, NULL);
+    }
+    for (size_t k = MANY_JOBS; k-- > 0;) {
+        if (k % 10 == 0) {
+            expect_only_old++;
+            continue;
+        }
+        bool fails = k % 7 == 0;
+        new_jobs[n_new++] = job(ids[k], fails ? LG_VERDICT_CRASH : LG_VERDICT_PASS, fails ? T_NULL : NULL);
+        expect_new_failure += fails;
+        expect_pass += !fails;
+    }
+    for (size_t i = 0; i < MANY_JOBS / 10; i++) {
+        ids[MANY_JOBS + i] = lg_strdup_printf("extra-%zu", i);
+        new_jobs[n_new++] = job(ids[MANY_JOBS + i], LG_VERDICT_PASS, NULL);
+    }
+    lg_run_record old_run = record("old/run.xml", old_jobs, MANY_JOBS);
+    lg_run_record new_run = record("new/run.xml", new_jobs, n_new);
+    LG_AUTO(lg_comparison) c = lg_compare_runs(&old_run, &new_run);
+    assert_int_equal(c->n_jobs, n_new + expect_only_old);
+    assert_int_equal(c->count[LG_CHANGE_ONLY_OLD], expect_only_old);
+    assert_int_equal(c->count[LG_CHANGE_NEW_FAILURE], expect_new_failure);
+    assert_int_equal(c->count[LG_CHANGE_SAME_PASS], expect_pass);
+    assert_int_equal(c->count[LG_CHANGE_ONLY_NEW], MANY_JOBS / 10);
+    /* each new job matched the old job of its own id */
+    for (size_t i = 0; i < n_new; i++) {
+        const lg_job_change *ch = &c->jobs[i];
+        assert_ptr_equal(ch->new_job, &new_jobs[i]);
+        if (ch->old_job)
+            assert_string_equal(ch->old_job->id, ch->new_job->id);
+        else
+            assert_int_equal(strncmp(ch->new_job->id, "extra-", 6), 0);
+    }
+    /* then the old-only ones, in the old run's order */
+    assert_string_equal(c->jobs[n_new].old_job->id, "job-0");
+    assert_string_equal(c->jobs[n_new + 1].old_job->id, "job-10");
+    for (size_t i = 0; i < MANY_JOBS + MANY_JOBS / 10; i++)
+        free(ids[i]);
+    free(ids);
+    free(old_jobs);
+    free(new_jobs);
+}
+
+/* The same size read from run.xml, with ids repeated far apart: every
+ * repeat is found, with the line of the first. */
+static void test_load_many_jobs(void **state)
+{
+    const tmpdir_suite *s = *state;
+    LG_AUTOBUF xml = LG_BUF_INIT;
+    lg_buf_puts(&xml, "<run id=\"big\" outcome=\"clear\">\n");
+    for (size_t i = 0; i < MANY_JOBS; i++)
+        lg_buf_printf(&xml, "  <job id=\"job-%zu\" verdict=\"PASS\"/>\n", i);
+    LG_AUTOFREE char *ok_xml = lg_strdup_printf("%s</run>\n", xml.data);
+    LG_AUTOFREE char *path = write_tmp(s, "big.xml", ok_xml);
+    lg_diags diags = { 0 };
+    LG_AUTO(lg_run_record) r = NULL;
+    assert_int_equal(lg_run_record_load(path, &r, &diags), 0);
+    assert_int_equal(diags.n, 0);
+    assert_int_equal(r->n_jobs, MANY_JOBS);
+    assert_string_equal(r->jobs[MANY_JOBS - 1].id, "job-49999");
+    assert_ptr_equal(lg_run_record_job(r, "job-12345"), &r->jobs[12345]);
+
+    /* job-3 is on line 5, job-40000 on line 40002 */
+    lg_buf_puts(&xml, "  <job id=\"job-40000\" verdict=\"CRASH\"/>\n  <job id=\"job-3\" verdict=\"PASS\"/>\n"
+                      "  <job id=\"job-3\"/>\n</run>\n");
+    LG_AUTOFREE char *dup_path = write_tmp(s, "big-twice.xml", xml.data);
+    LG_AUTO(lg_run_record) r2 = NULL;
+    assert_int_equal(lg_run_record_load(dup_path, &r2, &diags), -EINVAL);
+    assert_null(r2);
+    assert_int_equal(diags.n, 3);
+    assert_int_equal(diags.items[0].line, MANY_JOBS + 2);
+    assert_string_equal(diags.items[0].message, "job id 'job-40000' appears twice (first on line 40002)");
+    assert_int_equal(diags.items[1].line, MANY_JOBS + 3);
+    assert_string_equal(diags.items[1].message, "job id 'job-3' appears twice (first on line 5)");
+    assert_int_equal(diags.items[2].line, MANY_JOBS + 4);
+    assert_string_equal(diags.items[2].message, "job id 'job-3' appears twice (first on line 5)");
+    lg_diags_clear(&diags);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -376,6 +472,8 @@ int main(void)
         cmocka_unit_test(test_load_fixture_run),
         cmocka_unit_test(test_load_rejects_malformed),
         cmocka_unit_test(test_load_without_inputs_or_verdict),
+        cmocka_unit_test(test_many_jobs),
+        cmocka_unit_test(test_load_many_jobs),
     };
     return cmocka_run_group_tests(tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

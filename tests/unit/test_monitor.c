@@ -664,6 +664,26 @@ static void test_report_without_stamps_has_no_time(void **state)
     lg_monitor_free(mon);
 }
 
+/* A guest's printk stamp is untrusted: twenty digits of seconds (or of
+ * microseconds) are no stamp, and reading them must not overflow (the
+ * sanitizer builds stop on signed overflow). */
+static void test_oversized_printk_stamps_have_no_time(void **state)
+{
+    const tmpdir_suite *s = *state;
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    feed_str(mon, "[12345678901234567890.000000] labgate: boot 1\n"
+                  "[    1.12345678901234567890] sampledrv: loaded\n"
+                  /* short enough for the scanner to take it for a stamp */
+                  "[9999999999999999999.0] " BUG_LINE "\n" RIP_LINE "\n");
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+    assert_true(ev.report_time_s < 0);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
 static void test_panic_time_and_last_answer(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -755,6 +775,7 @@ int main(void)
         cmocka_unit_test(test_every_signal_is_noted_once_in_order),
         cmocka_unit_test(test_report_time_from_printk_stamps),
         cmocka_unit_test(test_report_without_stamps_has_no_time),
+        cmocka_unit_test(test_oversized_printk_stamps_have_no_time),
         cmocka_unit_test(test_panic_time_and_last_answer),
         cmocka_unit_test(test_console_log_receives_every_byte),
         cmocka_unit_test(test_console_log_path_must_be_writable),
