@@ -29,6 +29,8 @@ esac
 packages=(
 	# build
 	meson ninja-build pkg-config gcc clang libc6-dev python3
+	# the libFuzzer and sanitizer runtime for the fuzz build
+	libclang-rt-14-dev
 	libvirt-dev libssh2-1-dev libxml2-dev libcmocka-dev
 	# run
 	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
