@@ -39,6 +39,11 @@ void lg_sha256_final(lg_sha256 *ctx, uint8_t digest[LG_SHA256_LEN])
     ctx->checksum = NULL;
 }
 
+void lg_sha256_clear(lg_sha256 *ctx)
+{
+    g_clear_pointer(&ctx->checksum, g_checksum_free);
+}
+
 void lg_sha256_to_hex(const uint8_t digest[LG_SHA256_LEN], char hex[LG_SHA256_HEX_LEN + 1])
 {
     static const char digits[] = "0123456789abcdef";
@@ -85,7 +90,7 @@ int lg_sha256_file_sized(const char *path, char hex[LG_SHA256_HEX_LEN + 1], uint
                 continue;
             int err = errno;
             lg_error_set("cannot read %s: %s", path, strerror(err));
-            g_checksum_free(ctx.checksum);
+            lg_sha256_clear(&ctx);
             return -err;
         }
         lg_sha256_update(&ctx, buf, (size_t)n);
@@ -279,6 +284,7 @@ int lg_sha256_tree(const char *dir, lg_tree_hasher hasher, void *opaque, lg_tree
             lg_sha256_final(&manifest, digest);
             lg_sha256_to_hex(digest, tree->sha256);
         }
+        lg_sha256_clear(&manifest);
     }
     for (size_t i = 0; i < w.n; i++) {
         free(w.entries[i].rel);

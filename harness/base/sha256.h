@@ -16,12 +16,15 @@ typedef struct lg_sha256 {
     struct _GChecksum *checksum;
 } lg_sha256;
 
-/* init allocates, final frees: every init is followed by one final. */
+/* init allocates; final or clear frees. */
 void lg_sha256_init(lg_sha256 *ctx);
 void lg_sha256_update(lg_sha256 *ctx, const void *data, size_t len);
 /* Writes the digest and frees ctx's state; ctx must be initialised again
  * before reuse. */
 void lg_sha256_final(lg_sha256 *ctx, uint8_t digest[LG_SHA256_LEN]);
+/* Frees ctx's state without a digest (a hash given up); harmless after
+ * final. */
+void lg_sha256_clear(lg_sha256 *ctx);
 /* Lower-case hex, NUL-terminated. */
 void lg_sha256_to_hex(const uint8_t digest[LG_SHA256_LEN], char hex[LG_SHA256_HEX_LEN + 1]);
 void lg_sha256_hex(const void *data, size_t len, char hex[LG_SHA256_HEX_LEN + 1]);
