@@ -31,7 +31,7 @@ packages=(
 	meson ninja-build pkg-config gcc clang libc6-dev python3
 	# the libFuzzer and sanitizer runtime for the fuzz build
 	libclang-rt-14-dev
-	libvirt-dev libssh2-1-dev libxml2-dev libcmocka-dev
+	libvirt-dev libssh2-1-dev libxml2-dev libcmocka-dev libglib2.0-dev libjson-glib-dev
 	# run
 	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 	qemu-system-x86 qemu-system-arm qemu-utils libxml2-utils

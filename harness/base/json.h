@@ -1,6 +1,8 @@
-/* Just enough JSON for the qemu-guest-agent protocol: find a member by path
- * in a reply, read it as a number, boolean or string, and quote strings for
- * a command.  Values are located in place; nothing is built. */
+/* JSON for the qemu-guest-agent protocol, on json-glib: find a member by
+ * path in a reply, read it as a number, boolean or string, and quote strings
+ * for a command.  A reply is refused whole when it is not well-formed JSON,
+ * has an integer outside int64, or a string with an unknown escape, a raw
+ * control character or "\u0000". */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -8,16 +10,15 @@
 
 #include "buf.h"
 
-/* The value at a dotted member path ("return.exitcode"), or NULL when the
- * text is not well-formed JSON up to it or the path is absent.  The pointer
- * is into json, at the value's first character. */
-const char *lg_json_find(const char *json, const char *path);
+/* Whether json (NULL is not) is well-formed and has a value, null included,
+ * at a dotted member path ("return.exitcode"). */
+bool lg_json_find(const char *json, const char *path);
 /* Each returns 0 and *out, or -EINVAL when the value is missing or of
  * another type (out is not written then). */
 int lg_json_int(const char *json, const char *path, int64_t *out);
 int lg_json_bool(const char *json, const char *path, bool *out);
-/* A new string with escapes decoded; \u0000 and surrogates are refused
- * (-EINVAL). */
+/* A new string with escapes decoded; a surrogate pair is one character, a
+ * lone surrogate is refused (-EINVAL). */
 int lg_json_string(const char *json, const char *path, char **out);
 /* Appends s as a JSON string literal, quotes included. */
 void lg_json_quote(lg_buf *buf, const char *s);

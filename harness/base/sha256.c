@@ -9,111 +9,39 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "buf.h"
 #include "error.h"
 #include "mem.h"
 
-/* FIPS 180-4, 4.2.2: the first 32 bits of the fractional parts of the cube
- * roots of the first 64 primes. */
-static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static inline uint32_t rotr(uint32_t x, unsigned n) { return (x >> n) | (x << (32 - n)); }
-
-static void compress(uint32_t state[8], const uint8_t block[64])
-{
-    uint32_t w[64];
-    for (int t = 0; t < 16; t++)
-        w[t] = (uint32_t)block[4 * t] << 24 | (uint32_t)block[4 * t + 1] << 16 |
-               (uint32_t)block[4 * t + 2] << 8 | (uint32_t)block[4 * t + 3];
-    for (int t = 16; t < 64; t++) {
-        uint32_t s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3);
-        uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
-        w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-    }
-    uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
-    uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-    for (int t = 0; t < 64; t++) {
-        uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + w[t];
-        uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
-    }
-    state[0] += a;
-    state[1] += b;
-    state[2] += c;
-    state[3] += d;
-    state[4] += e;
-    state[5] += f;
-    state[6] += g;
-    state[7] += h;
-}
-
 void lg_sha256_init(lg_sha256 *ctx)
 {
-    static const uint32_t H0[8] = {
-        0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-    };
-    memcpy(ctx->state, H0, sizeof(H0));
-    ctx->total_len = 0;
-    ctx->used = 0;
+    ctx->checksum = g_checksum_new(G_CHECKSUM_SHA256);
 }
 
 void lg_sha256_update(lg_sha256 *ctx, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    ctx->total_len += len;
-    if (ctx->used) {
-        size_t take = 64 - ctx->used < len ? 64 - ctx->used : len;
-        memcpy(ctx->block + ctx->used, p, take);
-        ctx->used += take;
-        p += take;
-        len -= take;
-        if (ctx->used < 64)
-            return;
-        compress(ctx->state, ctx->block);
-        ctx->used = 0;
+    /* g_checksum_update takes a gssize */
+    for (const uint8_t *p = data; len; ) {
+        size_t n = len < G_MAXSSIZE ? len : G_MAXSSIZE;
+        g_checksum_update(ctx->checksum, p, (gssize)n);
+        p += n;
+        len -= n;
     }
-    for (; len >= 64; p += 64, len -= 64)
-        compress(ctx->state, p);
-    memcpy(ctx->block, p, len);
-    ctx->used = len;
 }
 
 void lg_sha256_final(lg_sha256 *ctx, uint8_t digest[LG_SHA256_LEN])
 {
-    uint64_t bits = ctx->total_len * 8;
-    /* 5.1.1: a 1 bit, zeros up to 56 mod 64 bytes, the length in bits (big-endian) */
-    ctx->block[ctx->used++] = 0x80;
-    if (ctx->used > 56) {
-        memset(ctx->block + ctx->used, 0, 64 - ctx->used);
-        compress(ctx->state, ctx->block);
-        ctx->used = 0;
-    }
-    memset(ctx->block + ctx->used, 0, 56 - ctx->used);
-    for (int i = 0; i < 8; i++)
-        ctx->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-    compress(ctx->state, ctx->block);
-    for (int i = 0; i < 8; i++) {
-        digest[4 * i] = (uint8_t)(ctx->state[i] >> 24);
-        digest[4 * i + 1] = (uint8_t)(ctx->state[i] >> 16);
-        digest[4 * i + 2] = (uint8_t)(ctx->state[i] >> 8);
-        digest[4 * i + 3] = (uint8_t)ctx->state[i];
-    }
+    gsize len = LG_SHA256_LEN;
+    g_checksum_get_digest(ctx->checksum, digest, &len);
+    g_checksum_free(ctx->checksum);
+    ctx->checksum = NULL;
+}
+
+void lg_sha256_clear(lg_sha256 *ctx)
+{
+    g_clear_pointer(&ctx->checksum, g_checksum_free);
 }
 
 void lg_sha256_to_hex(const uint8_t digest[LG_SHA256_LEN], char hex[LG_SHA256_HEX_LEN + 1])
@@ -128,12 +56,8 @@ void lg_sha256_to_hex(const uint8_t digest[LG_SHA256_LEN], char hex[LG_SHA256_HE
 
 void lg_sha256_hex(const void *data, size_t len, char hex[LG_SHA256_HEX_LEN + 1])
 {
-    lg_sha256 ctx;
-    uint8_t digest[LG_SHA256_LEN];
-    lg_sha256_init(&ctx);
-    lg_sha256_update(&ctx, data, len);
-    lg_sha256_final(&ctx, digest);
-    lg_sha256_to_hex(digest, hex);
+    g_autofree char *s = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+    memcpy(hex, s, LG_SHA256_HEX_LEN + 1);
 }
 
 static void close_fd(int *fd)
@@ -156,6 +80,7 @@ int lg_sha256_file_sized(const char *path, char hex[LG_SHA256_HEX_LEN + 1], uint
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     lg_sha256 ctx;
     lg_sha256_init(&ctx);
+    uint64_t hashed = 0;
     for (;;) {
         ssize_t n = read(fd, buf, CHUNK);
         if (n == 0)
@@ -165,12 +90,13 @@ int lg_sha256_file_sized(const char *path, char hex[LG_SHA256_HEX_LEN + 1], uint
                 continue;
             int err = errno;
             lg_error_set("cannot read %s: %s", path, strerror(err));
+            lg_sha256_clear(&ctx);
             return -err;
         }
         lg_sha256_update(&ctx, buf, (size_t)n);
+        hashed += (uint64_t)n;
     }
     uint8_t digest[LG_SHA256_LEN];
-    uint64_t hashed = ctx.total_len;
     lg_sha256_final(&ctx, digest);
     lg_sha256_to_hex(digest, hex);
     if (size)
@@ -358,6 +284,7 @@ int lg_sha256_tree(const char *dir, lg_tree_hasher hasher, void *opaque, lg_tree
             lg_sha256_final(&manifest, digest);
             lg_sha256_to_hex(digest, tree->sha256);
         }
+        lg_sha256_clear(&manifest);
     }
     for (size_t i = 0; i < w.n; i++) {
         free(w.entries[i].rel);

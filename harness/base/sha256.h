@@ -1,6 +1,6 @@
 /* SHA-256 (FIPS 180-4) and the tree digest of a directory: what run.xml
  * records about a run's inputs, so that a release can be matched to the
- * exact files a run tested.  No external dependencies. */
+ * exact files a run tested.  The hashing itself is GLib's GChecksum. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -11,17 +11,20 @@
 #define LG_SHA256_LEN 32
 #define LG_SHA256_HEX_LEN 64
 
+struct _GChecksum;
 typedef struct lg_sha256 {
-    uint32_t state[8];
-    uint64_t total_len; /* bytes fed so far */
-    uint8_t block[64];
-    size_t used;        /* bytes waiting in block */
+    struct _GChecksum *checksum;
 } lg_sha256;
 
+/* init allocates; final or clear frees. */
 void lg_sha256_init(lg_sha256 *ctx);
 void lg_sha256_update(lg_sha256 *ctx, const void *data, size_t len);
-/* Writes the digest; ctx must be initialised again before reuse. */
+/* Writes the digest and frees ctx's state; ctx must be initialised again
+ * before reuse. */
 void lg_sha256_final(lg_sha256 *ctx, uint8_t digest[LG_SHA256_LEN]);
+/* Frees ctx's state without a digest (a hash given up); harmless after
+ * final. */
+void lg_sha256_clear(lg_sha256 *ctx);
 /* Lower-case hex, NUL-terminated. */
 void lg_sha256_to_hex(const uint8_t digest[LG_SHA256_LEN], char hex[LG_SHA256_HEX_LEN + 1]);
 void lg_sha256_hex(const void *data, size_t len, char hex[LG_SHA256_HEX_LEN + 1]);

@@ -12,6 +12,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <glib.h>
+
 #include "buf.h"
 #include "error.h"
 #include "mem.h"
@@ -68,25 +70,11 @@ int lg_mkdir_p(const char *path, unsigned mode)
         lg_error_set("cannot create a directory with an empty name");
         return -ENOENT;
     }
-    LG_AUTOFREE char *copy = lg_strdup(path);
-    for (char *p = copy + 1; ; p++) {
-        if (*p == '/' || *p == '\0') {
-            char saved = *p;
-            *p = '\0';
-            if (mkdir(copy, mode) < 0 && errno != EEXIST) {
-                int err = errno;
-                lg_error_set("cannot create directory %s: %s", copy, strerror(err));
-                return -err;
-            }
-            *p = saved;
-            if (!saved)
-                break;
-        }
-    }
-    /* EEXIST above also means "a file of that name is in the way" */
-    if (!lg_is_dir(path)) {
-        lg_error_set("cannot create directory %s: a file of that name exists", path);
-        return -ENOTDIR;
+    /* each component: made, or already a directory (ENOTDIR when a file is in the way) */
+    if (g_mkdir_with_parents(path, (int)mode) < 0) {
+        int err = errno;
+        lg_error_set("cannot create directory %s: %s", path, strerror(err));
+        return -err;
     }
     return 0;
 }

@@ -1,4 +1,4 @@
-/* Small file-system and hashing helpers with no external dependencies. */
+/* Small file-system and hashing helpers (libc, and GLib where it is shorter). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -8,7 +8,8 @@
 uint64_t lg_hash64(const void *data, size_t len, uint64_t seed);
 uint64_t lg_hash64_str(const char *s, uint64_t seed);
 
-/* mkdir -p with mode for created components. */
+/* mkdir -p with mode for created components; -ENOTDIR when a file is in
+ * the way. */
 int lg_mkdir_p(const char *path, unsigned mode);
 /* Reads a whole file (NUL-terminated); caps at max_len. */
 int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len);

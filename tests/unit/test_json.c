@@ -27,9 +27,9 @@ static void test_find_nested_members(void **state)
     assert_string_equal(s, "");
     free(s);
     /* members after arrays and objects holding brackets and quotes in strings */
-    assert_non_null(lg_json_find(EXEC_STATUS, "return.nested.n"));
-    assert_null(lg_json_find(EXEC_STATUS, "return.missing"));
-    assert_null(lg_json_find(EXEC_STATUS, "return.exitcode.deeper"));
+    assert_true(lg_json_find(EXEC_STATUS, "return.nested.n"));
+    assert_false(lg_json_find(EXEC_STATUS, "return.missing"));
+    assert_false(lg_json_find(EXEC_STATUS, "return.exitcode.deeper"));
     /* a plain number as the whole return (guest-file-open) */
     assert_int_equal(lg_json_int("{\"return\": 1000}", "return", &n), 0);
     assert_int_equal(n, 1000);
@@ -46,11 +46,46 @@ static void test_wrong_types_and_bad_json(void **state)
     assert_int_equal(lg_json_bool(EXEC_STATUS, "return.exitcode", &b), -EINVAL);
     assert_int_equal(lg_json_string(EXEC_STATUS, "return.exited", &s), -EINVAL);
     assert_int_equal(lg_json_int("{\"return\": 1.5}", "return", &n), -EINVAL);
-    assert_null(lg_json_find("{\"return\": ", "return"));
-    assert_null(lg_json_find("{\"return\": \"unterminated}", "return"));
-    assert_null(lg_json_find("{\"a\" 1}", "a"));
-    assert_null(lg_json_find(NULL, "a"));
-    assert_null(lg_json_find("[1, 2]", "a"));
+    assert_false(lg_json_find("{\"return\": ", "return"));
+    assert_false(lg_json_find("{\"return\": \"unterminated}", "return"));
+    assert_false(lg_json_find("{\"a\" 1}", "a"));
+    assert_false(lg_json_find(NULL, "a"));
+    assert_false(lg_json_find("[1, 2]", "a"));
+    assert_false(lg_json_find("", "a"));
+}
+
+/* json-glib 1.6 wraps integers past int64 (2^64 - 1 would read as -1) and
+ * lets raw control characters into strings: refused. */
+static void test_int64_range_and_raw_controls(void **state)
+{
+    (void)state;
+    int64_t n = 42;
+    assert_int_equal(lg_json_int("{\"n\": 9223372036854775807}", "n", &n), 0);
+    assert_int_equal(n, INT64_MAX);
+    assert_int_equal(lg_json_int("{\"n\": -9223372036854775808}", "n", &n), 0);
+    assert_int_equal(n, INT64_MIN);
+    n = 42;
+    assert_int_equal(lg_json_int("{\"n\": 9223372036854775808}", "n", &n), -EINVAL);
+    assert_int_equal(lg_json_int("{\"n\": -9223372036854775809}", "n", &n), -EINVAL);
+    assert_int_equal(lg_json_int("{\"n\": 18446744073709551615}", "n", &n), -EINVAL);
+    assert_int_equal(lg_json_int("{\"n\": 99999999999999999999}", "n", &n), -EINVAL);
+    /* elsewhere in the reply too: the reply is broken */
+    assert_int_equal(lg_json_int("{\"n\": 1, \"m\": 99999999999999999999}", "n", &n), -EINVAL);
+    assert_int_equal(n, 42);
+    /* long fractions and exponents are doubles, not integers */
+    assert_int_equal(lg_json_int("{\"n\": 7, \"d\": 0.99999999999999999999e99999999999999999999}", "n", &n), 0);
+    assert_int_equal(n, 7);
+    char *s = NULL;
+    assert_int_equal(lg_json_string("{\"e\": \"a\x01" "b\"}", "e", &s), -EINVAL);
+    assert_int_equal(lg_json_string("{\"e\": \"a\\u0000b\"}", "e", &s), -EINVAL);
+    assert_int_equal(lg_json_string("{\"e\": \"\\ud83dx\"}", "e", &s), -EINVAL);
+    /* a surrogate pair is one character; "\\u0000" is a backslash and "u0000" */
+    assert_int_equal(lg_json_string("{\"e\": \"\\ud83d\\ude00\"}", "e", &s), 0);
+    assert_string_equal(s, "\xf0\x9f\x98\x80");
+    free(s);
+    assert_int_equal(lg_json_string("{\"e\": \"\\\\u0000\"}", "e", &s), 0);
+    assert_string_equal(s, "\\u0000");
+    free(s);
 }
 
 static void test_string_escapes(void **state)
@@ -121,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_find_nested_members),
         cmocka_unit_test(test_wrong_types_and_bad_json),
+        cmocka_unit_test(test_int64_range_and_raw_controls),
         cmocka_unit_test(test_string_escapes),
         cmocka_unit_test(test_quote_round_trip),
         cmocka_unit_test(test_base64),

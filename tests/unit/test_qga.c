@@ -39,7 +39,7 @@ static void test_exec_request_windows(void **state)
     assert_string_equal(s, "C:\\Windows\\System32\\cmd.exe");
     free(s);
     assert_non_null(strstr(req, "\"arg\": [\"/c\", \"type C:\\\\ProgramData\\\\labgate\\\\boot-count\"]"));
-    assert_null(lg_json_find(req, "arguments.input-data"));
+    assert_false(lg_json_find(req, "arguments.input-data"));
 }
 
 /* guest-exec-status replies as qemu-ga gives them, and as a hostile or broken
