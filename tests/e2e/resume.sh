@@ -60,7 +60,7 @@ contains "$(cat "$scratch/resume.err")" "resuming run $run_id: 2 of 3 job(s) to 
 run=$out/run.xml
 is "$(xpath "$run" 'string(/run/@id)')" "$run_id" "under the same run id"
 is "$(xpath "$run" 'count(/run/job)')" 3 "run.xml has every job of the plan"
-verdicts=$(for c in good faulty good2; do xpath "$run" "string(/run/job[@content='$c']/@verdict)"; echo; done | tr '\n' ' ')
+verdicts=$(for c in good faulty good2; do printf '%s ' "$(xpath "$run" "string(/run/job[@content='$c']/@verdict)")"; done)
 is "$verdicts" "PASS CRASH PASS " "the verdicts of an uninterrupted run"
 is "$(xpath "$run" "string(/run/job[@content='faulty']/evidence/@title)")" "$TITLE" "with the crash's evidence"
 is "$(xpath "$run" 'string(/run/@outcome)')" "blocked" "outcome blocked"
