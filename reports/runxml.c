@@ -6,6 +6,7 @@
 #include <libxml/tree.h>
 
 #include "base/error.h"
+#include "base/util.h"
 #include "inputs.h"
 #include "lg-config.h"
 #include "report.h"
@@ -33,19 +34,72 @@ static void setnum(xmlNodePtr node, const char *name, double v, int decimals)
     set(node, name, buf);
 }
 
-/* Saves doc atomically: a reader never sees half a report. */
-static int save(xmlDocPtr doc, const char *path)
+int lg_report_save_xml(xmlDocPtr doc, const char *path)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    int rc = xmlSaveFormatFileEnc(tmp, doc, "UTF-8", 1) < 0 ? -EIO : 0;
-    if (rc == 0 && rename(tmp, path) < 0)
-        rc = -errno;
-    if (rc < 0) {
-        unlink(tmp);
+    xmlChar *text = NULL;
+    int len = 0;
+    xmlDocDumpFormatMemoryEnc(doc, &text, &len, "UTF-8", 1);
+    if (!text) {
         lg_error_set("cannot write %s", path);
+        return -EIO;
     }
+    int rc = lg_write_file_durable(path, (const char *)text, (size_t)len);
+    xmlFree(text);
     return rc;
+}
+
+xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_job_result *res)
+{
+    const lg_evidence *ev = &res->evidence;
+    xmlNodePtr j = xmlNewChild(parent, NULL, (const xmlChar *)"job", NULL);
+    set(j, "id", job->id);
+    set(j, "guest", job->guest->id);
+    set(j, "build", job->build->id);
+    set(j, "content", job->content->id);
+    set(j, "scenario", job->scenario->id);
+    setnum(j, "seed", (double)job->seed, 0);
+    set(j, "verdict", lg_verdict_name(ev->verdict));
+    set(j, "blocks", lg_verdict_blocks(ev->verdict) ? "true" : "false");
+    setnum(j, "duration-s", res->duration_s, 1);
+    setnum(j, "boots", res->boots, 0);
+    if (ev->verdict != LG_VERDICT_PASS) {
+        xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
+        set(e, "signal", lg_signal_name(ev->signal));
+        set(e, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
+        setnum(e, "time-s", ev->time_s, 3);
+        setnum(e, "boot", ev->boot, 0);
+        if (res->step)
+            set(e, "step", res->step);
+        /* the instants detection latency is measured from */
+        if (ev->panic_time_s >= 0)
+            setnum(e, "panic-time-s", ev->panic_time_s, 3);
+        if (ev->report_time_s >= 0)
+            setnum(e, "report-time-s", ev->report_time_s, 3);
+        if (ev->last_answer_s >= 0)
+            setnum(e, "last-answer-s", ev->last_answer_s, 3);
+        for (size_t k = 0; k < ev->n_signals; k++) {
+            xmlNodePtr sig = xmlNewChild(e, NULL, (const xmlChar *)"signal", NULL);
+            set(sig, "name", lg_signal_name(ev->signals[k].signal));
+            set(sig, "verdict", lg_verdict_name(ev->signals[k].verdict));
+            setnum(sig, "time-s", ev->signals[k].time_s, 3);
+            set(sig, "title", ev->signals[k].title);
+        }
+        if (ev->console_excerpt && *ev->console_excerpt)
+            lg_xmlout_text_child(e, "console", ev->console_excerpt);
+    }
+    lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
+    size_t n_artifacts = lg_job_artifacts(res, artifacts);
+    for (size_t k = 0; k < res->n_files; k++) {
+        xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
+        set(a, "kind", "file");
+        set(a, "path", res->files[k]);
+    }
+    for (size_t k = 0; k < n_artifacts; k++) {
+        xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
+        set(a, "kind", artifacts[k].kind);
+        set(a, "path", artifacts[k].path);
+    }
+    return j;
 }
 
 int lg_report_write_runxml(const lg_run_report *r, const char *path)
@@ -78,60 +132,9 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
         return -ENOMEM;
     }
 
-    for (size_t i = 0; i < r->plan->n_jobs; i++) {
-        const lg_job *job = &r->plan->jobs[i];
-        const lg_job_result *res = &r->results[i];
-        const lg_evidence *ev = &res->evidence;
-        xmlNodePtr j = xmlNewChild(run, NULL, (const xmlChar *)"job", NULL);
-        set(j, "id", job->id);
-        set(j, "guest", job->guest->id);
-        set(j, "build", job->build->id);
-        set(j, "content", job->content->id);
-        set(j, "scenario", job->scenario->id);
-        setnum(j, "seed", (double)job->seed, 0);
-        set(j, "verdict", lg_verdict_name(ev->verdict));
-        set(j, "blocks", lg_verdict_blocks(ev->verdict) ? "true" : "false");
-        setnum(j, "duration-s", res->duration_s, 1);
-        setnum(j, "boots", res->boots, 0);
-        if (ev->verdict != LG_VERDICT_PASS) {
-            xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
-            set(e, "signal", lg_signal_name(ev->signal));
-            set(e, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
-            setnum(e, "time-s", ev->time_s, 3);
-            setnum(e, "boot", ev->boot, 0);
-            if (res->step)
-                set(e, "step", res->step);
-            /* the instants detection latency is measured from */
-            if (ev->panic_time_s >= 0)
-                setnum(e, "panic-time-s", ev->panic_time_s, 3);
-            if (ev->report_time_s >= 0)
-                setnum(e, "report-time-s", ev->report_time_s, 3);
-            if (ev->last_answer_s >= 0)
-                setnum(e, "last-answer-s", ev->last_answer_s, 3);
-            for (size_t k = 0; k < ev->n_signals; k++) {
-                xmlNodePtr sig = xmlNewChild(e, NULL, (const xmlChar *)"signal", NULL);
-                set(sig, "name", lg_signal_name(ev->signals[k].signal));
-                set(sig, "verdict", lg_verdict_name(ev->signals[k].verdict));
-                setnum(sig, "time-s", ev->signals[k].time_s, 3);
-                set(sig, "title", ev->signals[k].title);
-            }
-            if (ev->console_excerpt && *ev->console_excerpt)
-                lg_xmlout_text_child(e, "console", ev->console_excerpt);
-        }
-        lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
-        size_t n_artifacts = lg_job_artifacts(res, artifacts);
-        for (size_t k = 0; k < res->n_files; k++) {
-            xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
-            set(a, "kind", "file");
-            set(a, "path", res->files[k]);
-        }
-        for (size_t k = 0; k < n_artifacts; k++) {
-            xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
-            set(a, "kind", artifacts[k].kind);
-            set(a, "path", artifacts[k].path);
-        }
-    }
-    int rc = save(doc, path);
+    for (size_t i = 0; i < r->plan->n_jobs; i++)
+        lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]);
+    int rc = lg_report_save_xml(doc, path);
     xmlFreeDoc(doc);
     return rc;
 }
@@ -184,7 +187,7 @@ int lg_report_write_junit(const lg_run_report *r, const char *path)
     setnum(suites, "tests", (double)r->plan->n_jobs, 0);
     setnum(suites, "failures", (double)failures, 0);
     setnum(suites, "errors", (double)errors, 0);
-    int rc = save(doc, path);
+    int rc = lg_report_save_xml(doc, path);
     xmlFreeDoc(doc);
     return rc;
 }

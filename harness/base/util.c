@@ -114,7 +114,7 @@ int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
     return 0;
 }
 
-int lg_write_file(const char *path, const char *data, size_t len)
+static int write_file(const char *path, const char *data, size_t len, bool durable)
 {
     /* a name nobody can guess or plant a symlink at: mkstemp opens it
      * O_CREAT|O_EXCL, and the rename replaces whatever path is, link or not,
@@ -135,7 +135,10 @@ int lg_write_file(const char *path, const char *data, size_t len)
         return -EIO;
     }
     size_t wrote = fwrite(data, 1, len, f);
-    if (fclose(f) != 0 || wrote != len) {
+    /* durable: the data is on disk before the name points at it, so a power
+     * loss leaves the old file or the whole new one */
+    bool synced = !durable || (fflush(f) == 0 && fsync(fileno(f)) == 0);
+    if (fclose(f) != 0 || wrote != len || !synced) {
         unlink(tmp);
         lg_error_set("cannot write %s", path);
         return -EIO;
@@ -146,7 +149,29 @@ int lg_write_file(const char *path, const char *data, size_t len)
         lg_error_set("cannot rename %s to %s: %s", tmp, path, strerror(err));
         return -err;
     }
+    if (durable) {
+        /* and the rename itself survives */
+        LG_AUTOFREE char *dir = lg_path_dirname(path);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int rc = dfd < 0 || fsync(dfd) < 0 ? -errno : 0;
+        if (dfd >= 0)
+            close(dfd);
+        if (rc < 0) {
+            lg_error_set("cannot sync directory %s: %s", dir, strerror(-rc));
+            return rc;
+        }
+    }
     return 0;
+}
+
+int lg_write_file(const char *path, const char *data, size_t len)
+{
+    return write_file(path, data, len, false);
+}
+
+int lg_write_file_durable(const char *path, const char *data, size_t len)
+{
+    return write_file(path, data, len, true);
 }
 
 int lg_open_dir_nofollow(const char *path)

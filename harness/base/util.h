@@ -15,6 +15,10 @@ int lg_mkdir_p(const char *path, unsigned mode);
 int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len);
 /* Atomically, through a private temporary file (never a predictable name). */
 int lg_write_file(const char *path, const char *data, size_t len);
+/* The same, and durable: the file is fsync'd before the rename and its
+ * directory after, so a crash or power loss leaves the old file (or none)
+ * or the complete new one, never a part of it. */
+int lg_write_file_durable(const char *path, const char *data, size_t len);
 /* Opens the absolute directory path (O_DIRECTORY) following no symlink in
  * any of its components; the fd, or -errno with the message set (-ENOTDIR
  * for a symlink on the way). */

@@ -31,6 +31,8 @@ typedef struct lg_cli_run_args {
     bool quiet;
     const char *only_job;   /* run just this job id */
     bool keep_failed;       /* leave a failed job's VM behind */
+    const char *resume_dir; /* run only the jobs this run's journal has no result for */
+    bool retry_infra;       /* and, resuming, those that ended INFRA_ERROR */
 } lg_cli_run_args;
 
 /* The first job's result (repro runs one). */

@@ -1,6 +1,5 @@
 #include <errno.h>
 #include <getopt.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -11,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/sha256.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
@@ -19,6 +19,7 @@
 #include "guest/ssh.h"
 #include "model/plan.h"
 #include "model/verdict.h"
+#include "reports/journal.h"
 #include "reports/report.h"
 #include "run/sched.h"
 #include "virt/conn.h"
@@ -37,11 +38,19 @@ static void on_signal(int sig)
 
 static const char usage_text[] =
     "usage: labgate run MATRIX [--out DIR] [--jobs N] [--accel auto|kvm|tcg] [--quiet] [--verbose]\n"
+    "       labgate run MATRIX --resume DIR [--retry-infra] [--jobs N] [--accel ...] [--quiet] [--verbose]\n"
     "\n"
     "Runs every job of MATRIX and writes DIR/run.xml, DIR/junit.xml, DIR/report.html\n"
     "and DIR/jobs/JOB_ID/console.log.  Prints progress on stderr and a summary on stdout.\n"
+    "Each job's result is journaled in DIR/jobs/JOB_ID/result.xml the moment it ends\n"
+    "(the run itself in DIR/run-meta.xml), so a run that is killed keeps every finished job.\n"
     "\n"
     "  --out DIR        results directory (default: results/RUN_ID)\n"
+    "  --resume DIR     finish the run in DIR (killed, or interrupted): run only the\n"
+    "                   jobs its journal has no result for, under the same run id,\n"
+    "                   and rebuild the reports over the whole run.  Refused (exit 2)\n"
+    "                   when MATRIX changed since the run started or its plan differs\n"
+    "  --retry-infra    with --resume: also run again the jobs that ended INFRA_ERROR\n"
     "  --jobs N         at most N jobs at once (default: the hosts' slots; a host\n"
     "                   without slots= takes as many guests as its CPUs and free\n"
     "                   memory carry, the largest guest of the matrix the measure)\n"
@@ -61,12 +70,14 @@ int lg_cmd_run(int argc, char **argv)
         { "accel", required_argument, NULL, 'a' },
         { "quiet", no_argument, NULL, 'q' },
         { "verbose", no_argument, NULL, 'v' },
+        { "resume", required_argument, NULL, 'r' },
+        { "retry-infra", no_argument, NULL, 'R' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *out_dir = NULL, *accel_arg = NULL;
+    const char *out_dir = NULL, *accel_arg = NULL, *resume_dir = NULL;
     int max_parallel = 0;
-    bool quiet = false, verbose = false;
+    bool quiet = false, verbose = false, retry_infra = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:a:qvh", opts, NULL)) != -1) {
@@ -85,6 +96,8 @@ int lg_cmd_run(int argc, char **argv)
         case 'a': accel_arg = optarg; break;
         case 'q': quiet = true; break;
         case 'v': verbose = true; break;
+        case 'r': resume_dir = optarg; break;
+        case 'R': retry_infra = true; break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return LG_EXIT_BAD_INPUT;
         }
@@ -93,10 +106,18 @@ int lg_cmd_run(int argc, char **argv)
         fputs(usage_text, stderr);
         return LG_EXIT_BAD_INPUT;
     }
+    if (resume_dir && out_dir) {
+        fputs("labgate run: --resume DIR is where the results go: give --out or --resume, not both\n", stderr);
+        return LG_EXIT_BAD_INPUT;
+    }
+    if (retry_infra && !resume_dir) {
+        fputs("labgate run: --retry-infra goes with --resume DIR\n", stderr);
+        return LG_EXIT_BAD_INPUT;
+    }
     lg_log_init(verbose, quiet);
     lg_cli_run_args args = {
         .matrix_path = argv[optind], .out_dir = out_dir, .max_parallel = max_parallel,
-        .accel_arg = accel_arg, .quiet = quiet,
+        .accel_arg = accel_arg, .quiet = quiet, .resume_dir = resume_dir, .retry_infra = retry_infra,
     };
     int rc = lg_cli_run_matrix(&args, NULL);
     lg_cli_run_shutdown();
@@ -141,17 +162,44 @@ void lg_cli_run_outcome_clear(lg_cli_run_outcome *o)
     memset(o, 0, sizeof(*o));
 }
 
-typedef struct inputs_digest {
-    const lg_plan *plan;
-    pthread_t thread;
-    void *inputs;
-} inputs_digest;
-
-static void *digest_inputs(void *opaque)
+/* The run's journal: each job's result, durable the moment the job ends. */
+static void journal_job(void *opaque, const lg_job *job, const lg_job_result *result)
 {
-    inputs_digest *d = opaque;
-    d->inputs = lg_report_inputs_snapshot(d->plan);
-    return NULL;
+    /* cut short by Ctrl-C: no result, so that --resume runs it again */
+    if (atomic_load(&interrupted) && result->evidence.verdict == LG_VERDICT_INFRA_ERROR)
+        return;
+    if (lg_journal_write_job(opaque, job, result) < 0)
+        lg_log(LG_LOG_ERROR, "run", "job %s: cannot journal its result: %s", job->id, lg_error_msg());
+}
+
+/* Reads the journal of a resumed run into results and marks the jobs to
+ * run in to_run; returns how many.  An entry that cannot be read is no
+ * result: the job runs again. */
+static size_t load_journal(const char *out_dir, const lg_plan *plan, bool retry_infra, lg_job_result *results,
+                           bool *to_run)
+{
+    bool *has_result = lg_calloc(plan->n_jobs, sizeof(*has_result));
+    lg_verdict *verdicts = lg_calloc(plan->n_jobs, sizeof(*verdicts));
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        lg_diags diags = { 0 };
+        int rc = lg_journal_read_job(out_dir, &plan->jobs[i], &results[i], &diags);
+        if (rc == 0) {
+            has_result[i] = true;
+            verdicts[i] = results[i].evidence.verdict;
+        } else if (rc != -ENOENT) {
+            lg_diags_print(&diags, stderr);
+            fprintf(stderr, "labgate run: job %s: its journal entry cannot be read; it runs again\n",
+                    plan->jobs[i].id);
+        }
+        lg_diags_clear(&diags);
+    }
+    size_t n = lg_journal_select_resume(has_result, verdicts, plan->n_jobs, retry_infra, to_run);
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        if (to_run[i])
+            lg_job_result_clear(&results[i]);
+    free(has_result);
+    free(verdicts);
+    return n;
 }
 
 int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
@@ -198,17 +246,46 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         plan->n_jobs = 1;
     }
 
-    char run_id[64], started[32];
+    char matrix_sha256[LG_SHA256_HEX_LEN + 1];
+    if (lg_sha256_file(m->path, matrix_sha256) < 0) {
+        fprintf(stderr, "labgate run: %s: %s\n", matrix_path, lg_error_msg());
+        return LG_EXIT_BAD_INPUT;
+    }
+    LG_AUTO(lg_run_meta) meta = NULL;
+    if (args->resume_dir) {
+        out_dir = args->resume_dir;
+        lg_diags meta_diags = { 0 };
+        rc = lg_journal_read_meta(out_dir, &meta, &meta_diags);
+        lg_diags_print(&meta_diags, stderr);
+        lg_diags_clear(&meta_diags);
+        if (rc == -ENOENT) {
+            fprintf(stderr, "labgate run: %s/run-meta.xml: no such file: nothing to resume there\n", out_dir);
+            return LG_EXIT_BAD_INPUT;
+        }
+        if (rc < 0)
+            return LG_EXIT_BAD_INPUT;
+        LG_AUTOFREE char *why = lg_journal_plan_mismatch(meta, plan, matrix_sha256);
+        if (why) {
+            fprintf(stderr, "labgate run: cannot resume run %s with %s: %s\n", meta->run_id, matrix_path, why);
+            return LG_EXIT_BAD_INPUT;
+        }
+    }
+
+    char new_run_id[64], new_started[32];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
-    strftime(run_id, sizeof(run_id), "%Y%m%d-%H%M%S", &tm);
-    snprintf(run_id + strlen(run_id), sizeof(run_id) - strlen(run_id), "-%d", (int)getpid());
+    strftime(new_run_id, sizeof(new_run_id), "%Y%m%d-%H%M%S", &tm);
+    snprintf(new_run_id + strlen(new_run_id), sizeof(new_run_id) - strlen(new_run_id), "-%d", (int)getpid());
     /* repro runs several times in one process: a new id each time */
     static int runs_in_process;
     if (runs_in_process++)
-        snprintf(run_id + strlen(run_id), sizeof(run_id) - strlen(run_id), "-%d", runs_in_process);
-    lg_wall_iso8601(started, sizeof(started));
+        snprintf(new_run_id + strlen(new_run_id), sizeof(new_run_id) - strlen(new_run_id), "-%d",
+                 runs_in_process);
+    lg_wall_iso8601(new_started, sizeof(new_started));
+    /* a resumed run goes on under its own id, from when it first started */
+    const char *run_id = meta ? meta->run_id : new_run_id;
+    const char *started = meta ? meta->started : new_started;
     LG_AUTOFREE char *default_out = lg_strdup_printf("results/%s", run_id);
     if (!out_dir)
         out_dir = default_out;
@@ -221,6 +298,20 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     int run_lock = lg_run_lock_take(run_id, out_dir);
     if (run_lock < 0) {
         fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        if (meta && run_lock == -EEXIST)
+            fprintf(stderr, "labgate run: the killed run's lock is still there: `labgate gc` cleans up after it\n");
+        return LG_EXIT_INCOMPLETE;
+    }
+
+    /* what the guests are given, before any job starts: a file changed
+     * during the run does not change what run.xml says was tested; a
+     * resumed run reports what its first part was given */
+    void *own_inputs = meta ? NULL : lg_report_inputs_snapshot(plan);
+    const void *inputs = meta ? meta->inputs : own_inputs;
+    if (!meta && lg_journal_write_meta(out_dir, run_id, started, plan, matrix_sha256, inputs) < 0) {
+        fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        lg_report_inputs_free(own_inputs);
+        lg_run_lock_release(run_id, run_lock);
         return LG_EXIT_INCOMPLETE;
     }
 
@@ -233,28 +324,47 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     lg_virt_set_notice_fn(lg_cli_virt_notice);
     if (lg_ssh_global_init() < 0 || lg_virt_init() < 0) {
         fprintf(stderr, "labgate run: %s\n", lg_error_msg());
+        lg_report_inputs_free(own_inputs);
         lg_run_lock_release(run_id, run_lock);
         return LG_EXIT_INCOMPLETE;
     }
 
     lg_job_result *results = lg_calloc(plan->n_jobs, sizeof(*results));
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        lg_job_result_init(&results[i]);
+    bool *to_run = lg_calloc(plan->n_jobs, sizeof(*to_run));
+    size_t n_to_run = meta ? load_journal(out_dir, plan, args->retry_infra, results, to_run) : plan->n_jobs;
+    if (!meta)
+        for (size_t i = 0; i < plan->n_jobs; i++)
+            to_run[i] = true;
+    if (meta && !quiet)
+        fprintf(stderr, "labgate: resuming run %s: %zu of %zu job(s) to run\n", run_id, n_to_run, plan->n_jobs);
+
+    /* the jobs to run, as a plan of their own; their results go back in place */
+    lg_plan part = *plan;
+    part.jobs = lg_calloc(n_to_run ? n_to_run : 1, sizeof(*part.jobs));
+    part.n_jobs = 0;
+    size_t *index = lg_calloc(n_to_run ? n_to_run : 1, sizeof(*index));
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        if (to_run[i]) {
+            index[part.n_jobs] = i;
+            part.jobs[part.n_jobs++] = plan->jobs[i];
+        }
+    lg_job_result *part_results = lg_calloc(n_to_run ? n_to_run : 1, sizeof(*part_results));
     lg_sched_opts sopts = {
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
+        .job_done = journal_job, .job_done_opaque = (void *)out_dir,
     };
-    /* what the guests are given, as the first jobs start: a file changed
-     * later in the run does not change what run.xml says was tested.
-     * Digested beside the jobs, not before them: a big disk image takes
-     * seconds to minutes to read, and no guest needs to wait for that. */
-    inputs_digest digest = { .plan = plan };
-    bool digesting = pthread_create(&digest.thread, NULL, digest_inputs, &digest) == 0;
-    if (!digesting)
-        digest.inputs = lg_report_inputs_snapshot(plan);
     const char *accel_used = "none";
-    lg_sched_run(plan, &sopts, results, &accel_used);
-    if (digesting)
-        pthread_join(digest.thread, NULL);
-    void *inputs = digest.inputs;
+    if (part.n_jobs)
+        lg_sched_run(&part, &sopts, part_results, &accel_used);
+    for (size_t k = 0; k < part.n_jobs; k++)
+        results[index[k]] = part_results[k];
+    free(part_results);
+    free(part.jobs);
+    free(index);
+    free(to_run);
 
     lg_verdict *verdicts = lg_calloc(plan->n_jobs, sizeof(*verdicts));
     for (size_t i = 0; i < plan->n_jobs; i++)
@@ -296,7 +406,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
             .uri = lg_strdup(plan->matrix->hosts[0].uri),
         };
     }
-    lg_report_inputs_free(inputs);
+    lg_report_inputs_free(own_inputs);
     for (size_t i = 0; i < plan->n_jobs; i++)
         lg_job_result_clear(&results[i]);
     free(results);

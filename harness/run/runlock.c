@@ -127,7 +127,10 @@ int lg_run_lock_clear_partial_logs(const char *lock_path, bool dry_run, lg_run_l
         int job_fd = openat(jobs_fd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (job_fd < 0)
             continue; /* not a directory, or a link to one */
-        if (fstat(job_fd, &st) == 0 && st.st_uid == geteuid() &&
+        /* a job that ended has its journal entry (reports/journal.h): its
+         * console log is whole, and the record --resume builds on */
+        bool journaled = fstatat(job_fd, "result.xml", &st, AT_SYMLINK_NOFOLLOW) == 0;
+        if (!journaled && fstat(job_fd, &st) == 0 && st.st_uid == geteuid() &&
             fstatat(job_fd, "console.log", &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
             LG_AUTOFREE char *log = lg_strdup_printf("%s/jobs/%s/console.log", results, e->d_name);
             int removed = dry_run || unlinkat(job_fd, "console.log", 0) == 0 ? 0 : -errno;

@@ -21,7 +21,8 @@ typedef void (*lg_run_log_fn)(const char *log, int rc, void *opaque);
  * (jobs/JOB/console.log in the results directory its lock records): removes
  * them (lists them when dry_run).  Trusts the lock as above, and touches a
  * results directory only if it is owned by this user and reached through no
- * symlink; a run.xml there means the run finished: nothing is touched.
+ * symlink; a run.xml there means the run finished: nothing is touched, and
+ * a job with a journal entry (jobs/JOB/result.xml) ended: its log is kept.
  * Returns the number of logs that could not be removed, or -errno with the
  * message set when the lock or the results directory is not trusted. */
 int lg_run_lock_clear_partial_logs(const char *lock_path, bool dry_run, lg_run_log_fn fn, void *opaque);

@@ -56,6 +56,8 @@ static void *work(void *opaque)
             continue;
         }
         lg_job_run(&w->env, job, res);
+        if (s->opts->job_done)
+            s->opts->job_done(s->opts->job_done_opaque, job, res);
         pthread_mutex_lock(&s->lock);
         s->done++;
         size_t done = s->done;

@@ -15,6 +15,10 @@ typedef struct lg_sched_opts {
     bool quiet;
     bool keep_failed;        /* leave failed jobs' VMs behind (repro --keep) */
     atomic_bool *interrupted;
+    /* Called on the job's worker the moment a job that ran has ended, before
+     * its progress line (the run's journal); not for jobs that never ran. */
+    void (*job_done)(void *opaque, const lg_job *job, const lg_job_result *result);
+    void *job_done_opaque;
 } lg_sched_opts;
 
 /* results has plan->n_jobs entries.  *accel_used says what ran ("kvm"/"tcg"). */

@@ -1,7 +1,11 @@
 /* base/: buffers, file-system and hashing helpers, child processes, logging
  * switches, deadlines. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lg_test.h"
@@ -259,6 +263,92 @@ static void test_read_write_file(void **state)
     assert_false(lg_is_dir(missing));
 }
 
+
+/* Files in dir whose name starts with prefix. */
+static int count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+static void assert_file_is(const char *path, const char *data, size_t len)
+{
+    char *got = NULL;
+    size_t got_len = 0;
+    assert_int_equal(lg_read_file(path, 1 << 20, &got, &got_len), 0);
+    assert_int_equal(got_len, len);
+    assert_memory_equal(got, data, len);
+    free(got);
+}
+
+/* The child writes a file bigger than RLIMIT_FSIZE lets it: with SIGXFSZ
+ * ignored the write fails; with it at default the kernel kills the child
+ * in the middle of writing, a crash between write and rename. */
+static int write_over_limit(const char *path, const char *data, size_t len, bool die)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit lim = { 1000, 1000 };
+        signal(SIGXFSZ, die ? SIG_DFL : SIG_IGN);
+        setrlimit(RLIMIT_FSIZE, &lim);
+        _exit(lg_write_file_durable(path, data, len) < 0 ? 1 : 0);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    return status;
+}
+
+static void test_write_file_durable(void **state)
+{
+    const tmpdir_suite *s = *state;
+    LG_AUTOFREE char *dir = lg_strdup_printf("%s/durable", s->dir);
+    assert_int_equal(lg_mkdir_p(dir, 0755), 0);
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/result.xml", dir);
+    static const char old[] = "<job id=\"old\"/>\n";
+    assert_int_equal(lg_write_file_durable(path, old, strlen(old)), 0);
+    assert_file_is(path, old, strlen(old));
+    assert_int_equal(count_prefixed(dir, "result.xml.tmp"), 0);
+
+    /* replaced whole, no temporary file left */
+    size_t big_len = 64 * 1024;
+    char *big = malloc(big_len);
+    assert_non_null(big);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (char)('a' + i % 26);
+    assert_int_equal(lg_write_file_durable(path, big, big_len), 0);
+    assert_file_is(path, big, big_len);
+    assert_int_equal(count_prefixed(dir, "result.xml"), 1);
+    assert_int_equal(lg_write_file_durable(path, old, strlen(old)), 0);
+
+    /* a failed write: the old file, complete, and no temporary file */
+    int status = write_over_limit(path, big, big_len, false);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 1);
+    assert_file_is(path, old, strlen(old));
+    assert_int_equal(count_prefixed(dir, "result.xml.tmp"), 0);
+
+    /* killed mid-write: the name still holds the old file, complete; what
+     * was written went to a temporary name no reader looks at */
+    status = write_over_limit(path, big, big_len, true);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGXFSZ);
+    assert_file_is(path, old, strlen(old));
+    assert_int_equal(count_prefixed(dir, "result.xml"), 2);
+
+    /* none before the crash: still none */
+    LG_AUTOFREE char *fresh = lg_strdup_printf("%s/fresh.xml", dir);
+    status = write_over_limit(fresh, big, big_len, true);
+    assert_true(WIFSIGNALED(status));
+    assert_false(lg_is_file(fresh));
+    free(big);
+}
+
 /* ------------------------------------------------------------------ proc */
 
 static void test_proc_exit_status(void **state)
@@ -447,6 +537,7 @@ int main(void)
         cmocka_unit_test(test_hash_known_values),
         cmocka_unit_test(test_mkdir_p),
         cmocka_unit_test(test_read_write_file),
+        cmocka_unit_test(test_write_file_durable),
         cmocka_unit_test(test_proc_exit_status),
         cmocka_unit_test(test_proc_output_capture),
         cmocka_unit_test(test_proc_missing_program),

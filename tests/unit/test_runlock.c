@@ -173,6 +173,25 @@ static void test_gc_clears_its_own_killed_runs_logs(void **state)
     killed_run_free(&k);
 }
 
+static void test_gc_keeps_journaled_jobs_logs(void **state)
+{
+    const tmpdir_suite *s = *state;
+    killed_run k;
+    killed_run_make(s, "journaled", &k);
+    /* job j ended (its journal entry is there); job k was cut short */
+    LG_AUTOFREE char *entry = lg_strdup_printf("%s/jobs/j/result.xml", k.results);
+    assert_int_equal(lg_write_file(entry, "<job id=\"j\"/>\n", 14), 0);
+    LG_AUTOFREE char *cut_dir = lg_strdup_printf("%s/jobs/k", k.results);
+    assert_int_equal(lg_mkdir_p(cut_dir, 0755), 0);
+    LG_AUTOFREE char *cut_log = lg_strdup_printf("%s/console.log", cut_dir);
+    assert_int_equal(lg_write_file(cut_log, "[ boot ]\n", 9), 0);
+    assert_int_equal(lg_run_lock_clear_partial_logs(k.lock, false, NULL, NULL), 0);
+    assert_int_equal(access(k.log, F_OK), 0);
+    assert_int_equal(access(entry, F_OK), 0);
+    assert_int_equal(access(cut_log, F_OK), -1);
+    killed_run_free(&k);
+}
+
 static void test_gc_refuses_results_it_does_not_own(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -261,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_missing_state_dir_is_created),
         cmocka_unit_test(test_overlay_follows_no_planted_symlink),
         cmocka_unit_test(test_gc_clears_its_own_killed_runs_logs),
+        cmocka_unit_test(test_gc_keeps_journaled_jobs_logs),
         cmocka_unit_test(test_gc_refuses_results_it_does_not_own),
         cmocka_unit_test(test_gc_refuses_a_lock_it_did_not_create),
         cmocka_unit_test(test_gc_follows_no_symlink),
