@@ -211,9 +211,10 @@ static int wait_banner(lg_ssh *ssh, const char *host, int port, lg_deadline dl)
 }
 
 /* The guest's host key against the profile's public key file (one line:
- * "TYPE BASE64 [COMMENT]").  0, or -EKEYREJECTED / -errno with the message
- * set. */
-static int check_host_key(lg_ssh *ssh, const char *path)
+ * "TYPE BASE64 [COMMENT]"), through libssh2's known-hosts matcher with that
+ * key as the only entry for host:port.  0, or -EKEYREJECTED / -errno with
+ * the message set. */
+static int check_host_key(lg_ssh *ssh, const char *host, int port, const char *path)
 {
     char *text = NULL;
     size_t len = 0;
@@ -222,33 +223,40 @@ static int check_host_key(lg_ssh *ssh, const char *path)
         lg_error_set("ssh: cannot read the guest's host key %s: %s", path, strerror(-rc));
         return rc;
     }
-    const char *cursor = text, *type = NULL, *b64_start = NULL;
+    const char *cursor = text, *type = NULL, *b64 = NULL;
     size_t type_len = lg_next_word(&cursor, &type);
-    size_t b64_len = lg_next_word(&cursor, &b64_start);
-    LG_AUTOFREE char *b64 = type_len && b64_len ? lg_strndup(b64_start, b64_len) : NULL;
-    unsigned char *want = NULL;
-    size_t want_len = 0;
-    if (!b64 || lg_base64_decode(b64, &want, &want_len) < 0) {
+    size_t b64_len = lg_next_word(&cursor, &b64);
+    /* the known-hosts line for exactly the address and port we reached */
+    LG_AUTOFREE char *line = type_len && b64_len
+        ? lg_strdup_printf("[%s]:%d %.*s %.*s\n", host, port, (int)type_len, type, (int)b64_len, b64) : NULL;
+    free(text);
+    LIBSSH2_KNOWNHOSTS *known = libssh2_knownhost_init(ssh->session);
+    if (!known) {
+        lg_error_set("ssh: libssh2 cannot make a known-hosts list");
+        return -EIO;
+    }
+    if (!line || libssh2_knownhost_readline(known, line, strlen(line), LIBSSH2_KNOWNHOST_FILE_OPENSSH) != 0) {
+        libssh2_knownhost_free(known);
         lg_error_set("%s: not an OpenSSH public key line (TYPE BASE64 [COMMENT])", path);
-        free(text);
         return -EINVAL;
     }
-    free(text);
     size_t got_len = 0;
     int got_type = 0;
     const char *got = libssh2_session_hostkey(ssh->session, &got_len, &got_type);
-    rc = got && got_len == want_len && memcmp(got, want, want_len) == 0 ? 0 : -EKEYREJECTED;
-    free(want);
-    if (rc < 0) {
-        const char *fp = libssh2_hostkey_hash(ssh->session, LIBSSH2_HOSTKEY_HASH_SHA256);
-        LG_AUTOFREE char *b64fp = fp ? lg_base64_encode(fp, 32) : NULL;
-        if (b64fp && strchr(b64fp, '='))
-            *strchr(b64fp, '=') = '\0'; /* as ssh-keygen -l prints it */
-        lg_error_set("the guest's ssh host key (SHA256:%s) is not the profile's %s: another image than the "
-                     "profile's, or not the guest at all",
-                     b64fp ? b64fp : "?", path);
-    }
-    return rc;
+    int check = got ? libssh2_knownhost_checkp(known, host, port, got, got_len,
+                                               LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW, NULL)
+                    : LIBSSH2_KNOWNHOST_CHECK_FAILURE;
+    libssh2_knownhost_free(known);
+    if (check == LIBSSH2_KNOWNHOST_CHECK_MATCH)
+        return 0;
+    const char *fp = libssh2_hostkey_hash(ssh->session, LIBSSH2_HOSTKEY_HASH_SHA256);
+    LG_AUTOFREE char *b64fp = fp ? lg_base64_encode(fp, 32) : NULL;
+    if (b64fp && strchr(b64fp, '='))
+        *strchr(b64fp, '=') = '\0'; /* as ssh-keygen -l prints it */
+    lg_error_set("the guest's ssh host key (SHA256:%s) is not the profile's %s: another image than the "
+                 "profile's, or not the guest at all",
+                 b64fp ? b64fp : "?", path);
+    return -EKEYREJECTED;
 }
 
 /* One attempt: TCP connect and the server's banner by banner_dl, the rest
@@ -274,7 +282,7 @@ static int connect_once(const lg_ssh_target *target, lg_deadline banner_dl, lg_d
     libssh2_session_set_blocking(ssh->session, 0);
     rc = RETRY(ssh, dl, "handshake", libssh2_session_handshake(ssh->session, ssh->sock));
     if (rc == 0 && target->host_key_path)
-        rc = check_host_key(ssh, target->host_key_path);
+        rc = check_host_key(ssh, target->host, target->port, target->host_key_path);
     if (rc == 0)
         rc = RETRY(ssh, dl, "authentication",
                    libssh2_userauth_publickey_fromfile(ssh->session, target->user, NULL, target->key_path, NULL));

@@ -14,6 +14,7 @@
 #include "lg_test.h"
 
 #include "base/clock.h"
+#include "base/error.h"
 #include "guest/ssh.h"
 
 typedef enum { SILENT, CLOSE_AT_ONCE, BANNER_LATE } behaviour;
@@ -143,12 +144,69 @@ static void test_longer_banner_wait_keeps_the_connection(void **state)
     assert_int_equal(atomic_load(&f.accepted), 1);
 }
 
+/* The host-key check against a real ssh server (dropbear, which the guest
+ * images use too) on 127.0.0.1: the profile's key is accepted (the guest
+ * then refuses our client key: -EACCES), another key is -EKEYREJECTED
+ * before any authentication, naming the fingerprint. */
+static void test_host_key_checked_against_real_server(void **state)
+{
+    (void)state;
+    if (access("/usr/sbin/dropbear", X_OK) != 0 || access("/usr/bin/dropbearkey", X_OK) != 0) {
+        print_message("# dropbear not installed\n");
+        skip();
+    }
+    char dir[] = "/tmp/lg-hostkey-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    LG_AUTOFREE char *make = lg_strdup_printf(
+        "cd %s && dropbearkey -t ecdsa -f server >/dev/null 2>&1 && dropbearkey -t ecdsa -f other >/dev/null 2>&1 && "
+        "dropbearkey -y -f server | grep '^ecdsa' > server.pub && dropbearkey -y -f other | grep '^ecdsa' > other.pub && "
+        "dropbearkey -t ecdsa -f client >/dev/null 2>&1 && printf 'garbage\\n' > bad.pub", dir);
+    assert_int_equal(system(make), 0);
+    /* a free port: bind 0, read it back, close, hand it to dropbear */
+    fake_server probe;
+    start(&probe, CLOSE_AT_ONCE);
+    int port = probe.port;
+    stop(&probe);
+    LG_AUTOFREE char *pidfile = lg_strdup_printf("%s/pid", dir);
+    LG_AUTOFREE char *serve = lg_strdup_printf("dropbear -r %s/server -p 127.0.0.1:%d -P %s -s -j -k", dir, port,
+                                               pidfile);
+    assert_int_equal(system(serve), 0); /* it forks into the background */
+    LG_AUTOFREE char *server_pub = lg_strdup_printf("%s/server.pub", dir);
+    LG_AUTOFREE char *other_pub = lg_strdup_printf("%s/other.pub", dir);
+    LG_AUTOFREE char *bad_pub = lg_strdup_printf("%s/bad.pub", dir);
+    LG_AUTOFREE char *client = lg_strdup_printf("%s/client", dir);
+    lg_ssh_target t = { .host = "127.0.0.1", .port = port, .user = "nobody", .key_path = client,
+                        .host_key_path = server_pub, .banner_ms = 5000 };
+    lg_ssh *ssh = NULL;
+    int rc = -ECONNREFUSED;
+    for (int i = 0; i < 50 && rc == -ECONNREFUSED; i++) { /* until dropbear listens */
+        rc = lg_ssh_connect(&t, lg_deadline_in_ms(10000), &ssh);
+        if (rc == -ECONNREFUSED)
+            lg_sleep_ms(100);
+    }
+    assert_int_not_equal(rc, -EKEYREJECTED); /* the right key passes the check */
+    lg_ssh_free(ssh);
+    ssh = NULL;
+    t.host_key_path = other_pub;
+    rc = lg_ssh_connect(&t, lg_deadline_in_ms(10000), &ssh);
+    assert_int_equal(rc, -EKEYREJECTED);
+    assert_non_null(strstr(lg_error_msg(), "is not the profile's"));
+    assert_non_null(strstr(lg_error_msg(), "SHA256:"));
+    t.host_key_path = bad_pub;
+    rc = lg_ssh_connect(&t, lg_deadline_in_ms(10000), &ssh);
+    assert_int_equal(rc, -EINVAL);
+    assert_null(ssh);
+    LG_AUTOFREE char *cleanup = lg_strdup_printf("kill $(cat %s) 2>/dev/null; rm -rf %s", pidfile, dir);
+    assert_int_equal(system(cleanup), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_silent_server_is_retried),
         cmocka_unit_test(test_closed_at_once_fails_at_once),
         cmocka_unit_test(test_longer_banner_wait_keeps_the_connection),
+        cmocka_unit_test(test_host_key_checked_against_real_server),
     };
     lg_ssh_global_init();
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
