@@ -156,7 +156,8 @@ static void on_event(void *opaque, const lg_domain_event *ev)
     case LG_DOMAIN_EVENT_RECONNECTED: {
         atomic_store(&ctx->disconnected_ms, 0);
         double gap_s = (double)ev->gap_ms / 1000.0;
-        LG_INFO("%s: hypervisor connection lost for %.1f s, reattached", ctx->job->id, gap_s);
+        /* as loud as the drop was: the run did not go as planned */
+        LG_WARN("%s: hypervisor connection lost for %.1f s, reattached", ctx->job->id, gap_s);
         lg_monitor_note(ctx->mon, LG_SIGNAL_HYPERVISOR, "hypervisor connection lost for %.0f s, reattached",
                         gap_s < 1 ? 1 : gap_s);
         break;
