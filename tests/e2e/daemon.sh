@@ -30,7 +30,7 @@ make_matrix "$scratch/restart.xml" '<wait-ready/><install/><apply-content/>
   <exec command="sleep 40" timeout-s="300"/><exec command="cat /proc/uptime"/>'
 "$LABGATE" run "$scratch/restart.xml" --out "$scratch/restart" >"$scratch/restart.out" 2>&1 &
 pid=$!
-killed=1 qemu_pid= dom=
+killed=1 qemu_pid='' dom=''
 for _ in $(seq 1 300); do
 	dom=$(domains_matching "-$pid-")
 	if [ -n "$dom" ] && grep -q "step 4/5 exec" "$scratch/restart.out"; then
