@@ -554,6 +554,27 @@ static int prepare(job_ctx *ctx)
     return 0;
 }
 
+/* The hypervisor connection is down (libvirtd restarting): a launch, the
+ * evidence and the teardown need it, so wait for it to come back (the
+ * connection gives up on its own deadline; this one is a backstop).
+ * -ECONNRESET when it did not (decided: HYPERVISOR_LOST). */
+static int wait_hypervisor(job_ctx *ctx)
+{
+    const lg_backend_ops *ops = ctx->ops;
+    lg_deadline dl = lg_deadline_in_ms((int64_t)LG_CONN_RECONNECT_S * 1000 + 10000);
+    if (!(ops->epoch(ctx->env->backend) & 1))
+        return 0;
+    progress(ctx, "waiting for libvirt to come back");
+    while ((ops->epoch(ctx->env->backend) & 1) && !ops->lost(ctx->env->backend) &&
+           !atomic_load(ctx->env->interrupted) && !lg_deadline_passed(dl))
+        lg_sleep_ms(100);
+    if (ops->lost(ctx->env->backend) || (ops->epoch(ctx->env->backend) & 1)) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ops->uri(ctx->env->backend));
+        return -ECONNRESET;
+    }
+    return 0;
+}
+
 /* Defines and starts the domain with its events and console attached, then
  * the heartbeat (idle until the guest is ready). */
 static int launch(job_ctx *ctx)
@@ -561,7 +582,10 @@ static int launch(job_ctx *ctx)
     const lg_job_env *env = ctx->env;
     lg_domain_handlers handlers = { .event = on_event, .console = on_console, .opaque = ctx };
     LG_AUTOFREE char *run_lock = lg_run_lock_path(env->run_id);
-    int rc = -EADDRINUSE;
+    int rc = wait_hypervisor(ctx);
+    if (rc < 0)
+        return rc;
+    rc = -EADDRINUSE;
     for (int attempt = 0; attempt < LAUNCH_ATTEMPTS && rc == -EADDRINUSE; attempt++) {
         if (ctx->port > 0)
             lg_port_release(ctx->port);
@@ -607,23 +631,6 @@ static void run_steps(job_ctx *ctx)
         if (run_step(ctx, step) < 0)
             break;
     }
-}
-
-/* The steps are over while the hypervisor connection is down: evidence and
- * teardown need it, so wait for it to come back (the connection gives up
- * on its own deadline; this one is a backstop). */
-static void wait_hypervisor(job_ctx *ctx)
-{
-    const lg_backend_ops *ops = ctx->ops;
-    lg_deadline dl = lg_deadline_in_ms((int64_t)LG_CONN_RECONNECT_S * 1000 + 10000);
-    if (!(ops->epoch(ctx->env->backend) & 1))
-        return;
-    progress(ctx, "waiting for libvirt to come back");
-    while ((ops->epoch(ctx->env->backend) & 1) && !ops->lost(ctx->env->backend) &&
-           !atomic_load(ctx->env->interrupted) && !lg_deadline_passed(dl))
-        lg_sleep_ms(100);
-    if (ops->lost(ctx->env->backend) || lg_deadline_passed(dl))
-        lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ops->uri(ctx->env->backend));
 }
 
 /* The decision's evidence, taken while the domain still exists (a panicked

@@ -181,7 +181,8 @@ static void *reconnect_later(void *opaque)
     fake *f = opaque;
     lg_sleep_ms(400);
     /* as lg_conn does: the domains re-attached, then the connection up */
-    fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_RECONNECTED, .gap_ms = 400 });
+    if (f->launches)
+        fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_RECONNECTED, .gap_ms = 400 });
     atomic_fetch_add(&f->epoch, 1);
     return NULL;
 }
@@ -693,6 +694,20 @@ static void test_daemon_back_after_steps(void **state)
     world_free(w);
 }
 
+/* A job that starts while libvirtd is away waits for it, then launches. */
+static void test_launch_waits_for_the_daemon(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    atomic_store(&w->f.epoch, 1);
+    w->f.reconnector_started = pthread_create(&w->f.reconnector, NULL, reconnect_later, &w->f) == 0;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.launches, 1);
+    world_free(w);
+}
+
 /* --keep leaves the failed VM and the overlay for an engineer. */
 static void test_keep_failed(void **state)
 {
@@ -723,6 +738,7 @@ int main(void)
         cmocka_unit_test(test_fetch_cap),
         cmocka_unit_test(test_daemon_restart_mid_step),
         cmocka_unit_test(test_daemon_back_after_steps),
+        cmocka_unit_test(test_launch_waits_for_the_daemon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
