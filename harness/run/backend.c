@@ -99,6 +99,11 @@ static bool lost(lg_backend *be)
     return lg_conn_lost(self(be)->conn);
 }
 
+static unsigned epoch(lg_backend *be)
+{
+    return lg_conn_epoch(self(be)->conn);
+}
+
 static const char *uri(lg_backend *be)
 {
     return lg_conn_uri(self(be)->conn);
@@ -153,7 +158,7 @@ static const lg_backend_ops libvirt_ops = {
     .image_check = image_check, .overlay_create = overlay_create, .overlay_remove = overlay_remove,
     .launch = launch, .vm_name = vm_name, .vm_crashed = vm_crashed, .screenshot = screenshot,
     .memory_dump = memory_dump, .destroy = destroy, .release = release, .take_log = take_log, .lost = lost,
-    .uri = uri, .connect = connect_guest, .ping = ping, .exec = exec_command, .upload_dir = upload_dir,
+    .epoch = epoch, .uri = uri, .connect = connect_guest, .ping = ping, .exec = exec_command, .upload_dir = upload_dir,
     .fetch_file = fetch_file, .session_free = session_free, .free = backend_free,
 };
 

@@ -39,8 +39,12 @@ typedef struct lg_backend_ops {
     void (*release)(lg_vm *vm);
     /* The hypervisor's log of a domain into dest: 1 taken, 0 none. */
     int (*take_log)(lg_backend *be, const char *domain, lg_hvlog_kind kind, const char *dest);
-    /* The hypervisor connection is gone. */
+    /* The hypervisor connection is gone for good (it closed and did not
+     * come back within the reconnect deadline). */
     bool (*lost)(lg_backend *be);
+    /* Counts the connection's drops and re-attachments: odd while it is
+     * down and being opened again (lg_conn_epoch). */
+    unsigned (*epoch)(lg_backend *be);
     const char *(*uri)(lg_backend *be);
 
     /* The guest, over the profile's transport (target->dom is filled in

@@ -76,6 +76,7 @@ static void *run(void *opaque)
 
         /* A check may take until the guest counts as lost, no longer: a slow
          * answer from a busy TCG guest is still an answer. */
+        unsigned epoch = ops->epoch(hb->p.backend);
         int64_t left_ms = last_answer_ms + timeout_ms - lg_now_ms();
         lg_deadline dl = lg_deadline_in_ms(left_ms > 1000 ? left_ms : 1000);
         int rc = guest ? 0 : ops->connect(hb->p.backend, hb->p.vm, &hb->p.target, dl, &guest);
@@ -109,6 +110,14 @@ static void *run(void *opaque)
                 lg_monitor_fail(hb->p.mon, LG_FAIL_HEALTH_FAILED, health_status, lg_buf_last_line(&health_out));
                 hb->active = false;
             }
+            continue;
+        }
+        if (hb->p.target.kind == LG_TRANSPORT_QGA &&
+            (epoch != ops->epoch(hb->p.backend) || (ops->epoch(hb->p.backend) & 1))) {
+            /* qemu-ga answers through libvirt, which was away: not the
+             * guest's silence.  The span starts again once it is back. */
+            last_answer_ms = lg_now_ms();
+            failures = 0;
             continue;
         }
         failures++;

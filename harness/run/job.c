@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,9 @@ typedef struct job_ctx {
     char **files;         /* fetched, relative to the results directory */
     size_t n_files;
     int64_t start_ms;
+    /* since when the hypervisor connection is down (lg_now_ms), 0: up */
+    _Atomic int64_t disconnected_ms;
+    unsigned step_epoch;  /* the backend's connection epoch as the step began */
 
     char *job_dir;
     char *name;           /* the domain's */
@@ -67,7 +71,8 @@ static void progress(job_ctx *ctx, const char *fmt, ...)
 }
 
 /* Stop waiting on the guest: a verdict exists, the user pressed Ctrl-C, or
- * the hypervisor connection is gone. */
+ * the hypervisor connection is gone for good (a dropped one is being opened
+ * again meanwhile: the guest runs on, and ssh does not need libvirt). */
 static bool cancelled(void *opaque)
 {
     job_ctx *ctx = opaque;
@@ -137,9 +142,26 @@ static void on_event(void *opaque, const lg_domain_event *ev)
     case LG_DOMAIN_EVENT_WATCHDOG:
         lg_monitor_fail(ctx->mon, LG_FAIL_WATCHDOG, ev->watchdog_action);
         break;
-    case LG_DOMAIN_EVENT_CONNECTION_LOST:
-        lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ctx->ops->uri(ctx->env->backend));
+    case LG_DOMAIN_EVENT_CONNECTION_LOST: {
+        if (ev->final) {
+            lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ctx->ops->uri(ctx->env->backend));
+            break;
+        }
+        int64_t none = 0;
+        if (atomic_compare_exchange_strong(&ctx->disconnected_ms, &none, lg_now_ms()))
+            LG_WARN("%s: lost the connection to libvirt (%s): connecting again", ctx->job->id,
+                    ctx->ops->uri(ctx->env->backend));
         break;
+    }
+    case LG_DOMAIN_EVENT_RECONNECTED: {
+        atomic_store(&ctx->disconnected_ms, 0);
+        double gap_s = (double)ev->gap_ms / 1000.0;
+        /* as loud as the drop was: the run did not go as planned */
+        LG_WARN("%s: hypervisor connection lost for %.1f s, reattached", ctx->job->id, gap_s);
+        lg_monitor_note(ctx->mon, LG_SIGNAL_HYPERVISOR, "hypervisor connection lost for %.0f s, reattached",
+                        gap_s < 1 ? 1 : gap_s);
+        break;
+    }
     case LG_DOMAIN_EVENT_MAX:
         break;
     }
@@ -168,6 +190,12 @@ static int transport_failed(job_ctx *ctx, int rc, int timeout_s)
 {
     if (rc == -ECANCELED || cancelled(ctx))
         return -ECANCELED;
+    if (ctx->profile->transport == LG_TRANSPORT_QGA && ctx->ops->epoch(ctx->env->backend) != ctx->step_epoch) {
+        /* qemu-ga goes through libvirt: the daemon went away under the
+         * step, not the guest */
+        lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ctx->ops->uri(ctx->env->backend));
+        return rc;
+    }
     LG_AUTOFREE char *why = lg_strdup(lg_error_msg());
     check_state(ctx);
     if (lg_monitor_wait(ctx->mon, scaled_ms(ctx, ctx->policy->crash_grace_s)))
@@ -420,6 +448,7 @@ static int run_step(job_ctx *ctx, const lg_step *step)
     int timeout_s = (int)(scaled_ms(ctx, step_timeout_s(ctx, step)) / 1000);
     lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
     ctx->step = lg_step_kind_name(step->kind);
+    ctx->step_epoch = ctx->ops->epoch(ctx->env->backend);
     if (!ctx->guest) {
         int rc = wait_ready(ctx, ctx->boot);
         if (rc < 0 || step->kind == LG_STEP_WAIT_READY)
@@ -525,6 +554,27 @@ static int prepare(job_ctx *ctx)
     return 0;
 }
 
+/* The hypervisor connection is down (libvirtd restarting): a launch, the
+ * evidence and the teardown need it, so wait for it to come back (the
+ * connection gives up on its own deadline; this one is a backstop).
+ * -ECONNRESET when it did not (decided: HYPERVISOR_LOST). */
+static int wait_hypervisor(job_ctx *ctx)
+{
+    const lg_backend_ops *ops = ctx->ops;
+    lg_deadline dl = lg_deadline_in_ms((int64_t)LG_CONN_RECONNECT_S * 1000 + 10000);
+    if (!(ops->epoch(ctx->env->backend) & 1))
+        return 0;
+    progress(ctx, "waiting for libvirt to come back");
+    while ((ops->epoch(ctx->env->backend) & 1) && !ops->lost(ctx->env->backend) &&
+           !atomic_load(ctx->env->interrupted) && !lg_deadline_passed(dl))
+        lg_sleep_ms(100);
+    if (ops->lost(ctx->env->backend) || (ops->epoch(ctx->env->backend) & 1)) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ops->uri(ctx->env->backend));
+        return -ECONNRESET;
+    }
+    return 0;
+}
+
 /* Defines and starts the domain with its events and console attached, then
  * the heartbeat (idle until the guest is ready). */
 static int launch(job_ctx *ctx)
@@ -532,7 +582,10 @@ static int launch(job_ctx *ctx)
     const lg_job_env *env = ctx->env;
     lg_domain_handlers handlers = { .event = on_event, .console = on_console, .opaque = ctx };
     LG_AUTOFREE char *run_lock = lg_run_lock_path(env->run_id);
-    int rc = -EADDRINUSE;
+    int rc = wait_hypervisor(ctx);
+    if (rc < 0)
+        return rc;
+    rc = -EADDRINUSE;
     for (int attempt = 0; attempt < LAUNCH_ATTEMPTS && rc == -EADDRINUSE; attempt++) {
         if (ctx->port > 0)
             lg_port_release(ctx->port);
@@ -694,6 +747,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
     if (prepare(&ctx) < 0 || launch(&ctx) < 0)
         goto teardown;
     run_steps(&ctx);
+    wait_hypervisor(&ctx);
     collect_evidence(&ctx, result);
 teardown:
     teardown(&ctx, result);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/backoff.h"
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -16,12 +17,32 @@
 
 LG_LOG_INIT("virt");
 
+/* A closed connection is tried again this often, growing (ms). */
+#define RECONNECT_FIRST_MS 250
+#define RECONNECT_MAX_MS 5000
+
+typedef enum { CONN_UP, CONN_DOWN, CONN_LOST } conn_state;
+
 struct lg_conn {
-    virConnectPtr virt;
     char *uri;
-    atomic_bool lost;
+    pthread_mutex_t lock;      /* virt, retired, the state below */
+    virConnectPtr virt;
+    /* connections replaced by a reconnect: handles taken from them may
+     * still be in use, so they are closed with this lg_conn */
+    virConnectPtr *retired;
+    size_t n_retired;
+    conn_state state;
+    atomic_uint epoch;         /* odd while down */
+    int64_t dropped_ms;
+    bool reattaching;          /* the new connection is in, listeners re-attach */
+    bool dropped_again;        /* the new connection closed meanwhile */
+    int64_t reconnect_ms;
+    pthread_t reconnect_thread;
+    bool reconnecting;         /* the thread runs */
+    bool thread_joinable;
+    atomic_bool stopping;
     pthread_mutex_t watch_lock;
-    struct close_watch { lg_conn_close_fn fn; void *opaque; } *watches;
+    lg_conn_listener *watches; /* a slot with every function NULL is free */
     size_t n_watches;
 };
 
@@ -165,19 +186,167 @@ void lg_virt_error(const char *what)
     lg_error_set("%s: %s", what, msg && *msg ? msg : "unknown libvirt error");
 }
 
-static void on_close(virConnectPtr virt, int reason, void *opaque)
+static void on_close(virConnectPtr virt, int reason, void *opaque);
+
+static bool listener_free(const lg_conn_listener *l)
 {
-    (void)virt;
-    lg_conn *conn = opaque;
-    atomic_store(&conn->lost, true);
+    return !l->dropped && !l->reattach && !l->gone;
+}
+
+static void notify_dropped(lg_conn *conn)
+{
     pthread_mutex_lock(&conn->watch_lock);
     for (size_t i = 0; i < conn->n_watches; i++)
-        if (conn->watches[i].fn)
-            conn->watches[i].fn(conn->watches[i].opaque);
+        if (conn->watches[i].dropped)
+            conn->watches[i].dropped(conn->watches[i].opaque);
     pthread_mutex_unlock(&conn->watch_lock);
+}
+
+static void notify_reattach(lg_conn *conn, int64_t gap_ms)
+{
+    pthread_mutex_lock(&conn->watch_lock);
+    for (size_t i = 0; i < conn->n_watches; i++)
+        if (conn->watches[i].reattach)
+            conn->watches[i].reattach(conn->watches[i].opaque, gap_ms);
+    pthread_mutex_unlock(&conn->watch_lock);
+}
+
+static void notify_gone(lg_conn *conn)
+{
+    pthread_mutex_lock(&conn->watch_lock);
+    for (size_t i = 0; i < conn->n_watches; i++)
+        if (conn->watches[i].gone)
+            conn->watches[i].gone(conn->watches[i].opaque);
+    pthread_mutex_unlock(&conn->watch_lock);
+}
+
+/* keepalive and the close callback, on a connection just opened */
+static void arm(lg_conn *conn, virConnectPtr virt)
+{
+    /* Local drivers (test:///, qemu:///system through the socket) differ in
+     * keepalive support; failing to enable it is not fatal. */
+    if (virConnectSetKeepAlive(virt, 5, 3) < 0)
+        LG_DEBUG("keepalive not available on %s", conn->uri);
+    if (virConnectRegisterCloseCallback(virt, on_close, conn, NULL) < 0)
+        LG_DEBUG("close callback not available on %s", conn->uri);
+}
+
+typedef struct reopen {
+    lg_conn *conn;
+    virConnectPtr virt;
+} reopen;
+
+static int try_open(void *opaque)
+{
+    reopen *r = opaque;
+    r->virt = virConnectOpen(r->conn->uri);
+    if (!r->virt)
+        LG_DEBUG("reconnecting to %s: %s", r->conn->uri, virGetLastErrorMessage());
+    return r->virt ? 0 : -ECONNREFUSED;
+}
+
+static bool stop_reopen(void *opaque)
+{
+    return atomic_load(&((reopen *)opaque)->conn->stopping);
+}
+
+/* The reconnect thread: opens the connection again, swaps it in, and has
+ * every listener re-attach; again if it closed meanwhile. */
+static void *reconnect_main(void *opaque)
+{
+    lg_conn *conn = opaque;
+    for (;;) {
+        pthread_mutex_lock(&conn->lock);
+        int64_t dropped_ms = conn->dropped_ms;
+        int64_t within_ms = conn->dropped_ms + conn->reconnect_ms - lg_now_ms();
+        pthread_mutex_unlock(&conn->lock);
+        reopen r = { .conn = conn };
+        lg_backoff backoff = lg_backoff_doubling(RECONNECT_FIRST_MS, RECONNECT_MAX_MS);
+        int tries = 0;
+        int rc = lg_backoff_retry(&backoff, within_ms > 0 ? within_ms : 0, try_open, stop_reopen, &r, &tries);
+        if (rc < 0) {
+            LG_DEBUG("%s: no connection after %d tries in %.1f s: lost", conn->uri, tries,
+                     (double)(lg_now_ms() - dropped_ms) / 1000.0);
+            pthread_mutex_lock(&conn->lock);
+            conn->state = CONN_LOST;
+            conn->reconnecting = false;
+            pthread_mutex_unlock(&conn->lock);
+            notify_gone(conn);
+            return NULL;
+        }
+        arm(conn, r.virt);
+        pthread_mutex_lock(&conn->lock);
+        conn->retired = lg_realloc_n(conn->retired, conn->n_retired + 1, sizeof(*conn->retired));
+        conn->retired[conn->n_retired++] = conn->virt;
+        conn->virt = r.virt;
+        conn->reattaching = true;
+        pthread_mutex_unlock(&conn->lock);
+        int64_t gap_ms = lg_now_ms() - dropped_ms;
+        LG_DEBUG("%s: connected again after %.1f s (%d tries): re-attaching", conn->uri, (double)gap_ms / 1000.0,
+                 tries);
+        notify_reattach(conn, gap_ms);
+        pthread_mutex_lock(&conn->lock);
+        conn->reattaching = false;
+        if (conn->dropped_again && !atomic_load(&conn->stopping)) {
+            conn->dropped_again = false;
+            conn->dropped_ms = lg_now_ms();
+            pthread_mutex_unlock(&conn->lock);
+            continue;
+        }
+        conn->state = CONN_UP;
+        atomic_fetch_add(&conn->epoch, 1);
+        conn->reconnecting = false;
+        pthread_mutex_unlock(&conn->lock);
+        return NULL;
+    }
+}
+
+void lg_conn_closed(lg_conn *conn)
+{
+    bool notify = false;
+    pthread_mutex_lock(&conn->lock);
+    if (conn->state == CONN_UP) {
+        conn->state = CONN_DOWN;
+        atomic_fetch_add(&conn->epoch, 1);
+        conn->dropped_ms = lg_now_ms();
+        notify = true;
+    }
+    if (conn->reconnecting) {
+        /* before the swap the reconnect is still to come; after it, the
+         * new connection closed too: once more */
+        if (conn->reattaching)
+            conn->dropped_again = true;
+    } else if (conn->state == CONN_DOWN && !atomic_load(&conn->stopping)) {
+        if (conn->thread_joinable) /* the last one has returned, or is about to */
+            pthread_join(conn->reconnect_thread, NULL);
+        conn->thread_joinable = false;
+        int err = pthread_create(&conn->reconnect_thread, NULL, reconnect_main, conn);
+        if (err == 0) {
+            conn->reconnecting = conn->thread_joinable = true;
+        } else {
+            LG_DEBUG("%s: no reconnect thread: %s", conn->uri, strerror(err));
+            conn->state = CONN_LOST;
+        }
+    }
+    bool lost = conn->state == CONN_LOST;
+    pthread_mutex_unlock(&conn->lock);
+    if (notify)
+        notify_dropped(conn);
+    if (lost && notify)
+        notify_gone(conn);
+}
+
+static void on_close(virConnectPtr virt, int reason, void *opaque)
+{
+    lg_conn *conn = opaque;
     static const char *reasons[] = { "error", "end of file", "keepalive timeout", "client closed" };
     LG_DEBUG("connection to %s closed: %s", conn->uri,
              reason >= 0 && reason < 4 ? reasons[reason] : "unknown");
+    pthread_mutex_lock(&conn->lock);
+    bool current = virt == conn->virt;
+    pthread_mutex_unlock(&conn->lock);
+    if (current) /* not a connection already replaced */
+        lg_conn_closed(conn);
 }
 
 int lg_conn_open(const char *uri, lg_conn **out)
@@ -185,6 +354,8 @@ int lg_conn_open(const char *uri, lg_conn **out)
     lg_error_clear(); /* a stale message never names a later failure */
     lg_conn *conn = LG_NEW0(lg_conn);
     conn->uri = lg_strdup(uri);
+    conn->reconnect_ms = (int64_t)LG_CONN_RECONNECT_S * 1000;
+    pthread_mutex_init(&conn->lock, NULL);
     pthread_mutex_init(&conn->watch_lock, NULL);
     conn->virt = virConnectOpen(uri);
     if (!conn->virt) {
@@ -192,12 +363,7 @@ int lg_conn_open(const char *uri, lg_conn **out)
         lg_conn_free(conn);
         return -ECONNREFUSED;
     }
-    /* Local drivers (test:///, qemu:///system through the socket) differ in
-     * keepalive support; failing to enable it is not fatal. */
-    if (virConnectSetKeepAlive(conn->virt, 5, 3) < 0)
-        LG_DEBUG("keepalive not available on %s", uri);
-    if (virConnectRegisterCloseCallback(conn->virt, on_close, conn, NULL) < 0)
-        LG_DEBUG("close callback not available on %s", uri);
+    arm(conn, conn->virt);
     *out = conn;
     return 0;
 }
@@ -206,42 +372,70 @@ void lg_conn_free(lg_conn *conn)
 {
     if (!conn)
         return;
+    atomic_store(&conn->stopping, true);
+    pthread_mutex_lock(&conn->lock);
+    bool joinable = conn->thread_joinable;
+    conn->thread_joinable = false;
+    pthread_mutex_unlock(&conn->lock);
+    if (joinable)
+        pthread_join(conn->reconnect_thread, NULL);
     if (conn->virt) {
         virConnectUnregisterCloseCallback(conn->virt, on_close);
         virConnectClose(conn->virt);
     }
+    for (size_t i = 0; i < conn->n_retired; i++) {
+        virConnectUnregisterCloseCallback(conn->retired[i], on_close);
+        virConnectClose(conn->retired[i]);
+    }
+    free(conn->retired);
     free(conn->uri);
     free(conn->watches);
     pthread_mutex_destroy(&conn->watch_lock);
+    pthread_mutex_destroy(&conn->lock);
     free(conn);
 }
 
-int lg_conn_watch_close(lg_conn *conn, lg_conn_close_fn fn, void *opaque)
+int lg_conn_listen(lg_conn *conn, const lg_conn_listener *listener)
 {
     pthread_mutex_lock(&conn->watch_lock);
     size_t id = 0;
-    while (id < conn->n_watches && conn->watches[id].fn)
+    while (id < conn->n_watches && !listener_free(&conn->watches[id]))
         id++;
     if (id == conn->n_watches) {
         conn->watches = lg_realloc_n(conn->watches, conn->n_watches + 1, sizeof(*conn->watches));
         conn->n_watches++;
     }
-    conn->watches[id] = (struct close_watch){ fn, opaque };
+    conn->watches[id] = *listener;
     pthread_mutex_unlock(&conn->watch_lock);
     return (int)id;
 }
 
-void lg_conn_unwatch_close(lg_conn *conn, int id)
+void lg_conn_unlisten(lg_conn *conn, int id)
 {
     pthread_mutex_lock(&conn->watch_lock);
     if (id >= 0 && (size_t)id < conn->n_watches)
-        conn->watches[id] = (struct close_watch){ NULL, NULL };
+        conn->watches[id] = (lg_conn_listener){ 0 };
     pthread_mutex_unlock(&conn->watch_lock);
+}
+
+unsigned lg_conn_epoch(lg_conn *conn)
+{
+    return atomic_load(&conn->epoch);
+}
+
+void lg_conn_set_reconnect_ms(lg_conn *conn, int64_t ms)
+{
+    pthread_mutex_lock(&conn->lock);
+    conn->reconnect_ms = ms;
+    pthread_mutex_unlock(&conn->lock);
 }
 
 bool lg_conn_lost(lg_conn *conn)
 {
-    return atomic_load(&conn->lost);
+    pthread_mutex_lock(&conn->lock);
+    bool lost = conn->state == CONN_LOST;
+    pthread_mutex_unlock(&conn->lock);
+    return lost;
 }
 
 const char *lg_conn_uri(lg_conn *conn)
@@ -251,7 +445,10 @@ const char *lg_conn_uri(lg_conn *conn)
 
 virConnectPtr lg_conn_virt(lg_conn *conn)
 {
-    return conn->virt;
+    pthread_mutex_lock(&conn->lock);
+    virConnectPtr virt = conn->virt;
+    pthread_mutex_unlock(&conn->lock);
+    return virt;
 }
 
 int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib)

@@ -31,8 +31,18 @@ typedef struct sink {
     atomic_int refs;
 } sink;
 
+/* A console stream, and whether our callback (holding a sink reference)
+ * is registered on it. */
+typedef struct console_stream {
+    virStreamPtr stream;
+    bool cb;
+} console_stream;
+
 struct lg_domain {
     lg_conn *conn;
+    /* virt, the callback ids and the streams: the reconnect thread replaces
+     * them while the job may be using them */
+    pthread_mutex_t lock;
     virDomainPtr virt;
     char *name;
     sink *sink;
@@ -40,9 +50,15 @@ struct lg_domain {
     int reboot_cb;
     int watchdog_cb;
     int panic_cb;
-    virStreamPtr console;
-    bool console_cb;
-    int close_watch;
+    console_stream console;
+    /* replaced by a reconnect; a caller may still hold one, so they are
+     * freed with the domain */
+    virDomainPtr *retired;
+    size_t n_retired;
+    console_stream *old_consoles;
+    size_t n_old_consoles;
+    bool attached;       /* launched: a reconnect re-attaches it */
+    int listener;
 };
 
 static sink *sink_ref(sink *s)
@@ -69,6 +85,7 @@ static const char *const event_kind_names[] = {
     [LG_DOMAIN_EVENT_REBOOTED] = "rebooted",
     [LG_DOMAIN_EVENT_WATCHDOG] = "watchdog",
     [LG_DOMAIN_EVENT_CONNECTION_LOST] = "connection-lost",
+    [LG_DOMAIN_EVENT_RECONNECTED] = "reconnected",
 };
 _Static_assert(LG_N_ELEMENTS(event_kind_names) == LG_DOMAIN_EVENT_MAX, "a name per event kind");
 
@@ -142,9 +159,16 @@ static void on_qemu_event(virConnectPtr c, virDomainPtr d, const char *event, lo
     deliver(opaque, &ev);
 }
 
-static void on_connection_closed(void *opaque)
+static void on_connection_dropped(void *opaque)
 {
-    deliver(opaque, &(lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST });
+    lg_domain *dom = opaque;
+    deliver(dom->sink, &(lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST });
+}
+
+static void on_connection_gone(void *opaque)
+{
+    lg_domain *dom = opaque;
+    deliver(dom->sink, &(lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST, .final = true });
 }
 
 static void on_console(virStreamPtr st, int events, void *opaque)
@@ -183,14 +207,17 @@ lg_conn *lg_domain_conn(lg_domain *dom)
 
 virDomainPtr lg_domain_virt(lg_domain *dom)
 {
-    return dom->virt;
+    pthread_mutex_lock(&dom->lock);
+    virDomainPtr virt = dom->virt;
+    pthread_mutex_unlock(&dom->lock);
+    return virt;
 }
 
 int lg_domain_crashed(lg_domain *dom, bool *crashed)
 {
     lg_error_clear(); /* a stale message never names a later failure */
     int state, reason;
-    if (virDomainGetState(dom->virt, &state, &reason, 0) < 0) {
+    if (virDomainGetState(lg_domain_virt(dom), &state, &reason, 0) < 0) {
         lg_virt_error("virDomainGetState");
         return -EIO;
     }
@@ -199,31 +226,12 @@ int lg_domain_crashed(lg_domain *dom, bool *crashed)
     return 0;
 }
 
-int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *handlers, lg_domain **out)
+/* Registers the domain's events on the connection its handle belongs to.
+ * Called with dom->lock held (or before anyone else can see dom). */
+static int register_events(lg_domain *dom)
 {
-    lg_error_clear();
-    virConnectPtr virt = lg_conn_virt(conn);
-    lg_domain *dom = LG_NEW0(lg_domain);
-    sink *s = LG_NEW0(sink);
-    pthread_mutex_init(&s->lock, NULL);
-    s->handlers = *handlers;
-    atomic_store(&s->refs, 1);
-    dom->sink = s;
-    dom->conn = conn;
-    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = dom->panic_cb = dom->close_watch = -1;
-
-    dom->virt = virDomainDefineXML(virt, xml);
-    if (!dom->virt) {
-        lg_virt_error("cannot define the domain");
-        lg_domain_free(dom);
-        return -EIO;
-    }
-    const char *name = virDomainGetName(dom->virt);
-    dom->name = lg_strdup(name ? name : "?");
-    /* before any callback can run: an event always names its domain */
-    s->name = lg_strdup(dom->name);
-    dom->close_watch = lg_conn_watch_close(conn, on_connection_closed, s);
-
+    virConnectPtr virt = virDomainGetConnect(dom->virt);
+    sink *s = dom->sink;
     dom->lifecycle_cb = virConnectDomainEventRegisterAny(
         virt, dom->virt, VIR_DOMAIN_EVENT_ID_LIFECYCLE, VIR_DOMAIN_EVENT_CALLBACK(on_lifecycle),
         sink_ref(s), sink_unref);
@@ -247,6 +255,153 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
         sink_unref(s);
     if (dom->lifecycle_cb < 0 || dom->reboot_cb < 0 || dom->watchdog_cb < 0 || dom->panic_cb < 0) {
         lg_virt_error("cannot register domain events");
+        return -EIO;
+    }
+    return 0;
+}
+
+/* Deregisters them (on a closed connection this only forgets them). */
+static void deregister_events(lg_domain *dom)
+{
+    virConnectPtr virt = dom->virt ? virDomainGetConnect(dom->virt) : NULL;
+    if (!virt)
+        return;
+    if (dom->lifecycle_cb >= 0)
+        virConnectDomainEventDeregisterAny(virt, dom->lifecycle_cb);
+    if (dom->reboot_cb >= 0)
+        virConnectDomainEventDeregisterAny(virt, dom->reboot_cb);
+    if (dom->watchdog_cb >= 0)
+        virConnectDomainEventDeregisterAny(virt, dom->watchdog_cb);
+    if (dom->panic_cb >= 0)
+        virConnectDomainQemuMonitorEventDeregister(virt, dom->panic_cb);
+    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = dom->panic_cb = -1;
+}
+
+/* Opens the serial console into dom->console (FORCE: a console left open
+ * by a daemon that died is taken over).  Called with dom->lock held. */
+static int open_console(lg_domain *dom)
+{
+    dom->console.stream = virStreamNew(virDomainGetConnect(dom->virt), VIR_STREAM_NONBLOCK);
+    if (!dom->console.stream ||
+        virDomainOpenConsole(dom->virt, NULL, dom->console.stream, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
+        lg_virt_error("cannot open the serial console");
+        return -EIO;
+    }
+    /* No free function here: libvirt 9.0's remote streams do not reliably
+     * call it.  detach() drops this reference itself once the event loop
+     * has moved past any dispatch in flight. */
+    if (virStreamEventAddCallback(dom->console.stream,
+                                  VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
+                                  on_console, sink_ref(dom->sink), NULL) < 0) {
+        sink_unref(dom->sink);
+        lg_virt_error("cannot watch the serial console");
+        return -EIO;
+    }
+    dom->console.cb = true;
+    return 0;
+}
+
+/* What libvirt's state of a domain found again says happened while nobody
+ * listened: LG_DOMAIN_EVENT_MAX when it still runs. */
+static lg_domain_event_kind state_event(int state, int reason)
+{
+    switch (state) {
+    case VIR_DOMAIN_SHUTOFF:
+        switch (reason) {
+        case VIR_DOMAIN_SHUTOFF_CRASHED: return LG_DOMAIN_EVENT_PANICKED;
+        case VIR_DOMAIN_SHUTOFF_FAILED: return LG_DOMAIN_EVENT_STOPPED_FAILED;
+        case VIR_DOMAIN_SHUTOFF_SHUTDOWN: return LG_DOMAIN_EVENT_POWERED_OFF;
+        default: return LG_DOMAIN_EVENT_STOPPED;
+        }
+    case VIR_DOMAIN_CRASHED:
+        return LG_DOMAIN_EVENT_PANICKED;
+    case VIR_DOMAIN_PAUSED:
+        return reason == VIR_DOMAIN_PAUSED_CRASHED ? LG_DOMAIN_EVENT_PANICKED : LG_DOMAIN_EVENT_MAX;
+    case VIR_DOMAIN_RUNNING:
+        return reason == VIR_DOMAIN_RUNNING_CRASHED ? LG_DOMAIN_EVENT_PANICKED : LG_DOMAIN_EVENT_MAX;
+    default:
+        return LG_DOMAIN_EVENT_MAX;
+    }
+}
+
+/* On the reconnect thread, the new connection up: find the domain again by
+ * name, move events and console over, and tell the job. */
+static void on_connection_reattach(void *opaque, int64_t gap_ms)
+{
+    lg_domain *dom = opaque;
+    lg_domain_event ev = { .kind = LG_DOMAIN_EVENT_RECONNECTED, .gap_ms = gap_ms };
+    lg_domain_event_kind after = LG_DOMAIN_EVENT_MAX;
+    pthread_mutex_lock(&dom->lock);
+    if (!dom->attached) {
+        /* still launching: the launch fails on the old connection */
+        pthread_mutex_unlock(&dom->lock);
+        return;
+    }
+    virDomainPtr found = virDomainLookupByName(lg_conn_virt(dom->conn), dom->name);
+    if (!found) {
+        LG_DEBUG("%s: not found again: %s", dom->name, virGetLastErrorMessage());
+        ev = (lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST, .final = true };
+        goto out;
+    }
+    deregister_events(dom);
+    dom->retired = lg_realloc_n(dom->retired, dom->n_retired + 1, sizeof(*dom->retired));
+    dom->retired[dom->n_retired++] = dom->virt;
+    dom->virt = found;
+    if (dom->console.stream) {
+        dom->old_consoles = lg_realloc_n(dom->old_consoles, dom->n_old_consoles + 1, sizeof(*dom->old_consoles));
+        dom->old_consoles[dom->n_old_consoles++] = dom->console;
+        dom->console = (console_stream){ NULL, false };
+    }
+    if (register_events(dom) < 0) {
+        LG_DEBUG("%s: %s", dom->name, lg_error_msg());
+        ev = (lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST, .final = true };
+        goto out;
+    }
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+    if (virDomainGetState(found, &state, &reason, 0) < 0)
+        LG_DEBUG("%s: no state: %s", dom->name, virGetLastErrorMessage());
+    after = state_event(state, reason);
+    if (state != VIR_DOMAIN_SHUTOFF && open_console(dom) < 0) {
+        /* the guest runs on; the console is one signal of several */
+        LG_DEBUG("%s: %s", dom->name, lg_error_msg());
+    }
+out:
+    pthread_mutex_unlock(&dom->lock);
+    deliver(dom->sink, &ev);
+    if (ev.kind == LG_DOMAIN_EVENT_RECONNECTED && after != LG_DOMAIN_EVENT_MAX)
+        deliver(dom->sink, &(lg_domain_event){ .kind = after });
+}
+
+int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *handlers, lg_domain **out)
+{
+    lg_error_clear();
+    virConnectPtr virt = lg_conn_virt(conn);
+    lg_domain *dom = LG_NEW0(lg_domain);
+    sink *s = LG_NEW0(sink);
+    pthread_mutex_init(&s->lock, NULL);
+    s->handlers = *handlers;
+    atomic_store(&s->refs, 1);
+    pthread_mutex_init(&dom->lock, NULL);
+    dom->sink = s;
+    dom->conn = conn;
+    dom->lifecycle_cb = dom->reboot_cb = dom->watchdog_cb = dom->panic_cb = dom->listener = -1;
+
+    dom->virt = virDomainDefineXML(virt, xml);
+    if (!dom->virt) {
+        lg_virt_error("cannot define the domain");
+        lg_domain_free(dom);
+        return -EIO;
+    }
+    const char *name = virDomainGetName(dom->virt);
+    dom->name = lg_strdup(name ? name : "?");
+    /* before any callback can run: an event always names its domain */
+    s->name = lg_strdup(dom->name);
+    dom->listener = lg_conn_listen(conn, &(lg_conn_listener){
+        .dropped = on_connection_dropped, .reattach = on_connection_reattach, .gone = on_connection_gone,
+        .opaque = dom,
+    });
+
+    if (register_events(dom) < 0) {
         lg_domain_free(dom);
         return -EIO;
     }
@@ -261,24 +416,10 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
         return rc;
     }
 
-    dom->console = virStreamNew(virt, VIR_STREAM_NONBLOCK);
-    if (!dom->console || virDomainOpenConsole(dom->virt, NULL, dom->console, VIR_DOMAIN_CONSOLE_FORCE) < 0) {
-        lg_virt_error("cannot open the serial console");
+    if (open_console(dom) < 0) {
         lg_domain_free(dom);
         return -EIO;
     }
-    /* No free function here: libvirt 9.0's remote streams do not reliably
-     * call it.  lg_domain_free drops this reference itself once the event
-     * loop has moved past any dispatch in flight. */
-    if (virStreamEventAddCallback(dom->console,
-                                  VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
-                                  on_console, sink_ref(s), NULL) < 0) {
-        sink_unref(s);
-        lg_virt_error("cannot watch the serial console");
-        lg_domain_free(dom);
-        return -EIO;
-    }
-    dom->console_cb = true;
 
     lg_guard *guard = lg_guard_arm(dom->virt, RESUME_TIMEOUT_MS, LG_GUARD_GRACE_MS, "resume");
     int rc = virDomainResume(dom->virt);
@@ -292,6 +433,9 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
         lg_domain_free(dom);
         return -EIO;
     }
+    pthread_mutex_lock(&dom->lock);
+    dom->attached = true;
+    pthread_mutex_unlock(&dom->lock);
     *out = dom;
     return 0;
 }
@@ -299,33 +443,55 @@ int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *h
 /* Stops every callback into the job; the domain itself stays as it is. */
 static void detach(lg_domain *dom)
 {
-    virConnectPtr virt = lg_conn_virt(dom->conn);
-    if (dom->close_watch >= 0)
-        lg_conn_unwatch_close(dom->conn, dom->close_watch);
+    /* first: a reconnect under way finishes re-attaching before this returns */
+    if (dom->listener >= 0)
+        lg_conn_unlisten(dom->conn, dom->listener);
     if (dom->sink) {
         pthread_mutex_lock(&dom->sink->lock);
         dom->sink->closing = true;
         pthread_mutex_unlock(&dom->sink->lock);
     }
-    if (dom->console) {
-        if (dom->console_cb) {
-            virStreamEventRemoveCallback(dom->console);
-            /* If the loop is stuck, leaking the reference beats freeing
-             * memory a callback may still use. */
-            if (lg_virt_event_barrier(5000) == 0)
-                sink_unref(dom->sink);
-        }
-        virStreamAbort(dom->console);
-        virStreamFree(dom->console);
+    pthread_mutex_lock(&dom->lock);
+    dom->attached = false;
+    if (dom->console.stream) {
+        dom->old_consoles = lg_realloc_n(dom->old_consoles, dom->n_old_consoles + 1, sizeof(*dom->old_consoles));
+        dom->old_consoles[dom->n_old_consoles++] = dom->console;
+        dom->console = (console_stream){ NULL, false };
     }
-    if (dom->lifecycle_cb >= 0)
-        virConnectDomainEventDeregisterAny(virt, dom->lifecycle_cb);
-    if (dom->reboot_cb >= 0)
-        virConnectDomainEventDeregisterAny(virt, dom->reboot_cb);
-    if (dom->watchdog_cb >= 0)
-        virConnectDomainEventDeregisterAny(virt, dom->watchdog_cb);
-    if (dom->panic_cb >= 0)
-        virConnectDomainQemuMonitorEventDeregister(virt, dom->panic_cb);
+    size_t callbacks = 0;
+    for (size_t i = 0; i < dom->n_old_consoles; i++)
+        if (dom->old_consoles[i].cb) {
+            virStreamEventRemoveCallback(dom->old_consoles[i].stream);
+            callbacks++;
+        }
+    /* If the loop is stuck, leaking the references beats freeing memory a
+     * callback may still use. */
+    if (callbacks && lg_virt_event_barrier(5000) == 0)
+        for (size_t i = 0; i < callbacks; i++)
+            sink_unref(dom->sink);
+    for (size_t i = 0; i < dom->n_old_consoles; i++) {
+        virStreamAbort(dom->old_consoles[i].stream);
+        virStreamFree(dom->old_consoles[i].stream);
+    }
+    free(dom->old_consoles);
+    dom->old_consoles = NULL;
+    dom->n_old_consoles = 0;
+    deregister_events(dom);
+    pthread_mutex_unlock(&dom->lock);
+}
+
+/* What detach leaves: the handles, the sink, the domain's memory. */
+static void free_domain(lg_domain *dom)
+{
+    if (dom->virt)
+        virDomainFree(dom->virt);
+    for (size_t i = 0; i < dom->n_retired; i++)
+        virDomainFree(dom->retired[i]);
+    free(dom->retired);
+    sink_unref(dom->sink);
+    pthread_mutex_destroy(&dom->lock);
+    free(dom->name);
+    free(dom);
 }
 
 int lg_virt_domain_remove(virDomainPtr dom)
@@ -352,14 +518,8 @@ int lg_domain_destroy(lg_domain *dom)
     if (!dom)
         return 0;
     detach(dom);
-    int rc = 0;
-    if (dom->virt) {
-        rc = lg_virt_domain_remove(dom->virt);
-        virDomainFree(dom->virt);
-    }
-    sink_unref(dom->sink);
-    free(dom->name);
-    free(dom);
+    int rc = dom->virt ? lg_virt_domain_remove(dom->virt) : 0;
+    free_domain(dom);
     return rc;
 }
 
@@ -376,9 +536,5 @@ void lg_domain_release(lg_domain *dom)
         return;
     LG_ERROR_PRESERVE;
     detach(dom);
-    if (dom->virt)
-        virDomainFree(dom->virt);
-    sink_unref(dom->sink);
-    free(dom->name);
-    free(dom);
+    free_domain(dom);
 }

@@ -20,7 +20,8 @@ typedef enum {
     LG_DOMAIN_EVENT_STOPPED,         /* destroyed or stopped from outside */
     LG_DOMAIN_EVENT_REBOOTED,        /* a guest reset (one reset may emit several) */
     LG_DOMAIN_EVENT_WATCHDOG,        /* the guest's watchdog device fired */
-    LG_DOMAIN_EVENT_CONNECTION_LOST, /* the libvirt connection closed */
+    LG_DOMAIN_EVENT_CONNECTION_LOST, /* the libvirt connection closed (final: for good) */
+    LG_DOMAIN_EVENT_RECONNECTED,     /* found again on a new connection, events and console re-attached */
     LG_DOMAIN_EVENT_MAX
 } lg_domain_event_kind;
 
@@ -39,6 +40,12 @@ typedef struct lg_domain_event {
     lg_panic_info details;
     /* WATCHDOG: the action QEMU took (libvirt's name) */
     const char *watchdog_action;
+    /* CONNECTION_LOST: false while labgate is connecting again (a
+     * RECONNECTED or a final CONNECTION_LOST follows), true once it gave up
+     * or the domain could not be re-attached */
+    bool final;
+    /* RECONNECTED: how long the connection was down */
+    int64_t gap_ms;
 } lg_domain_event;
 
 const char *lg_domain_event_kind_name(lg_domain_event_kind kind);
@@ -51,7 +58,10 @@ typedef struct lg_domain_handlers {
 } lg_domain_handlers;
 
 /* Defines the domain, registers its events, starts it paused, attaches the
- * serial console stream, then resumes it, so no console byte is missed. */
+ * serial console stream, then resumes it, so no console byte is missed.
+ * When the connection drops and comes back, the domain is looked up again
+ * by name on the new one and its events and console re-attached; the
+ * handle keeps working (state, screenshots, destroy use the new one). */
 /* -EADDRINUSE: QEMU could not bind a forwarded host port (taken since it
  * was probed: try another); -EIO otherwise; the message is set. */
 int lg_domain_launch(lg_conn *conn, const char *xml, const lg_domain_handlers *handlers,

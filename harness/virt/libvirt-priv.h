@@ -8,7 +8,11 @@
 #include "conn.h"
 #include "domain.h"
 
+/* The current connection (a reconnect replaces it; a replaced one stays
+ * valid, if closed, until lg_conn_free). */
 virConnectPtr lg_conn_virt(lg_conn *conn);
+/* The current handle (a reconnect replaces it; a replaced one stays valid
+ * until the domain is freed). */
 virDomainPtr lg_domain_virt(lg_domain *dom);
 /* Destroys (if running) and undefines any domain, with its UEFI varstore
  * and TPM state: what lg_domain_free and `labgate gc` both do.  0, or -EIO

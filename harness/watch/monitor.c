@@ -250,6 +250,11 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
             .time_s = (double)(now_us - mon->start_us) / 1e6, .title = lg_strdup(title),
         };
         mon->note_order[mon->n_notes++] = signal;
+    } else if ((int)signal >= 0 && signal < LG_SIGNAL_MAX && mon->notes[signal].verdict == LG_VERDICT_PASS) {
+        /* a note (lg_monitor_note) gives way to a finding on its signal */
+        free(mon->notes[signal].title);
+        mon->notes[signal].title = lg_strdup(title);
+        mon->notes[signal].verdict = verdict;
     } else if ((int)signal >= 0 && signal < LG_SIGNAL_MAX && specific) {
         /* the same signal naming what failed (a console report's guilty
          * function): a better title, first time kept */
@@ -409,6 +414,31 @@ void lg_monitor_post_specific(lg_monitor *mon, lg_verdict verdict, lg_signal sig
         mon->saw_pvpanic = true;
     decide(mon, verdict, signal, title, true);
     pthread_mutex_unlock(&mon->lock);
+}
+
+void lg_monitor_note(lg_monitor *mon, lg_signal signal, const char *fmt, ...)
+{
+    if ((int)signal < 0 || signal >= LG_SIGNAL_MAX)
+        return;
+    lg_buf title = LG_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    lg_buf_vprintf(&title, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&mon->lock);
+    lg_signal_note *note = &mon->notes[signal];
+    if (!note->title) {
+        *note = (lg_signal_note){
+            .signal = signal, .verdict = LG_VERDICT_PASS,
+            .time_s = (double)(lg_now_us() - mon->start_us) / 1e6, .title = lg_buf_steal(&title),
+        };
+        mon->note_order[mon->n_notes++] = signal;
+    } else if (note->verdict == LG_VERDICT_PASS) {
+        free(note->title);
+        note->title = lg_buf_steal(&title);
+    }
+    pthread_mutex_unlock(&mon->lock);
+    lg_buf_free(&title);
 }
 
 void lg_monitor_panic_time(lg_monitor *mon, int64_t qemu_wall_us)

@@ -27,6 +27,10 @@ void lg_monitor_post(lg_monitor *mon, lg_verdict verdict, lg_signal signal, cons
 /* Like lg_monitor_post with a title that names what failed (a decoded stop
  * code), which outranks a generic one for the same verdict. */
 void lg_monitor_post_specific(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *title);
+/* Something worth a line in the job's timeline (evidence signals) that
+ * decides nothing: a verdict of PASS under signal.  A later note for the
+ * same signal replaces the title, a decision on it keeps the note. */
+void lg_monitor_note(lg_monitor *mon, lg_signal signal, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* QEMU's own timestamp (wall clock, microseconds since the epoch) of the
  * guest's panic notification, converted here to the job's clock. */
 void lg_monitor_panic_time(lg_monitor *mon, int64_t qemu_wall_us);

@@ -10,6 +10,7 @@
 
 #include "lg_test.h"
 
+#include "base/backoff.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/error.h"
@@ -523,9 +524,58 @@ static void test_next_word(void **state)
     assert_int_equal(lg_next_word(&cursor, &word), 0);
 }
 
+/* The reconnect's retry loop: tries until one succeeds, never past the
+ * deadline, and stops when asked. */
+typedef struct retry_count {
+    int calls;
+    int succeed_at;   /* 0: never */
+    int stop_after;   /* 0: never */
+} retry_count;
+
+static int retry_attempt(void *opaque)
+{
+    retry_count *c = opaque;
+    c->calls++;
+    return c->succeed_at && c->calls >= c->succeed_at ? 0 : -1;
+}
+
+static bool retry_stop(void *opaque)
+{
+    retry_count *c = opaque;
+    return c->stop_after && c->calls >= c->stop_after;
+}
+
+static void test_backoff_retry(void **state)
+{
+    (void)state;
+    retry_count c = { .succeed_at = 3 };
+    lg_backoff b = lg_backoff_doubling(10, 40);
+    int tries = 0;
+    assert_int_equal(lg_backoff_retry(&b, 5000, retry_attempt, retry_stop, &c, &tries), 0);
+    assert_int_equal(tries, 3);
+    assert_int_equal(b.next_ms, 40); /* waited 10, then 20 */
+
+    c = (retry_count){ 0 };
+    b = lg_backoff_doubling(50, 50);
+    int64_t t0 = lg_now_ms();
+    assert_int_equal(lg_backoff_retry(&b, 300, retry_attempt, NULL, &c, &tries), -ETIMEDOUT);
+    int64_t took = lg_now_ms() - t0;
+    assert_true(took >= 300 && took < 3000);
+    assert_true(tries >= 2 && tries <= 8);
+
+    c = (retry_count){ .stop_after = 1 };
+    b = lg_backoff_doubling(10000, 10000);
+    t0 = lg_now_ms();
+    assert_int_equal(lg_backoff_retry(&b, 60000, retry_attempt, retry_stop, &c, &tries), -ECANCELED);
+    /* the 10 s wait after the first try ended as soon as stop said so */
+    assert_int_equal(tries, 1);
+    assert_true(lg_now_ms() - t0 < 5000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_backoff_retry),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_buf_append_binary_clear_steal),
         cmocka_unit_test(test_buf_keep_tail),

@@ -17,7 +17,8 @@
 /* ---------------------------------------------------------------- the fake */
 
 typedef enum { ACT_NONE, ACT_FAIL, ACT_CRASH, ACT_HANG, ACT_DROP, ACT_INTERRUPT, ACT_QEMU_DIES, ACT_POWER_OFF,
-               ACT_WATCHDOG, ACT_BUGCHECK, ACT_LOSE_HYPERVISOR } action;
+               ACT_WATCHDOG, ACT_BUGCHECK, ACT_LOSE_HYPERVISOR, ACT_DAEMON_RESTART,
+               ACT_DAEMON_RESTART_AFTER } action;
 
 typedef struct fake {
     lg_backend base;
@@ -45,6 +46,10 @@ typedef struct fake {
     lg_domain_handlers handlers;
     atomic_bool *interrupted;
     atomic_bool lost;
+    atomic_uint epoch;     /* odd while the connection is down */
+    pthread_t reconnector; /* ACT_DAEMON_RESTART_AFTER's */
+    bool reconnector_started;
+    int destroyed_while_down;
     pthread_mutex_t lock;
 } fake;
 
@@ -112,7 +117,14 @@ static int f_vm_crashed(lg_vm *vm, bool *crashed) { (void)vm; *crashed = false; 
 static char *f_screenshot(lg_vm *vm, const char *stem) { (void)vm; (void)stem; lg_error_set("no display"); return NULL; }
 static int f_memory_dump(lg_vm *vm, const char *path) { (void)vm; (void)path; lg_error_set("no dump"); return -EIO; }
 static fake *the_fake;
-static int f_destroy(lg_vm *vm) { (void)vm; the_fake->destroyed++; return 0; }
+static int f_destroy(lg_vm *vm)
+{
+    (void)vm;
+    the_fake->destroyed++;
+    if (atomic_load(&the_fake->epoch) & 1)
+        the_fake->destroyed_while_down++;
+    return 0;
+}
 static void f_release(lg_vm *vm) { (void)vm; the_fake->released++; }
 static int f_take_log(lg_backend *be, const char *d, lg_hvlog_kind k, const char *dest)
 {
@@ -120,6 +132,7 @@ static int f_take_log(lg_backend *be, const char *d, lg_hvlog_kind k, const char
     return 0;
 }
 static bool f_lost(lg_backend *be) { return atomic_load(&F(be)->lost); }
+static unsigned f_epoch(lg_backend *be) { return atomic_load(&F(be)->epoch); }
 static const char *f_uri(lg_backend *be) { (void)be; return "fake:///"; }
 
 static int f_connect(lg_backend *be, lg_vm *vm, const lg_transport_target *t, lg_deadline dl, lg_session **out)
@@ -161,6 +174,17 @@ static int hang_until(lg_session *s, lg_deadline dl)
     }
     lg_error_set("timed out");
     return -ETIMEDOUT;
+}
+
+static void *reconnect_later(void *opaque)
+{
+    fake *f = opaque;
+    lg_sleep_ms(400);
+    /* as lg_conn does: the domains re-attached, then the connection up */
+    if (f->launches)
+        fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_RECONNECTED, .gap_ms = 400 });
+    atomic_fetch_add(&f->epoch, 1);
+    return NULL;
 }
 
 static int f_exec(lg_session *s, const char *command, const void *input, size_t input_len, lg_deadline dl,
@@ -227,9 +251,28 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
             fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_WATCHDOG, .watchdog_action = "reset" });
             return hang_until(s, dl);
         case ACT_LOSE_HYPERVISOR:
-            atomic_store(&f->lost, true);
+            /* the daemon never comes back: the connection gives up */
+            atomic_fetch_add(&f->epoch, 1);
             fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST });
-            return -ECONNRESET;
+            lg_sleep_ms(50);
+            atomic_store(&f->lost, true);
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST, .final = true });
+            return hang_until(s, dl);
+        case ACT_DAEMON_RESTART:
+            /* the daemon restarts while the step's command runs (over ssh,
+             * which does not need it): the command ends well */
+            atomic_fetch_add(&f->epoch, 1);
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST });
+            lg_sleep_ms(300);
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_RECONNECTED, .gap_ms = 2400 });
+            atomic_fetch_add(&f->epoch, 1);
+            break;
+        case ACT_DAEMON_RESTART_AFTER:
+            /* the daemon goes away and is back only after the last step */
+            atomic_fetch_add(&f->epoch, 1);
+            fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_CONNECTION_LOST });
+            f->reconnector_started = pthread_create(&f->reconnector, NULL, reconnect_later, f) == 0;
+            break;
         case ACT_NONE:
             break;
         }
@@ -302,7 +345,7 @@ static const lg_backend_ops fake_ops = {
     .image_check = f_image_check, .overlay_create = f_overlay_create, .overlay_remove = f_overlay_remove,
     .launch = f_launch, .vm_name = f_vm_name, .vm_crashed = f_vm_crashed, .screenshot = f_screenshot,
     .memory_dump = f_memory_dump, .destroy = f_destroy, .release = f_release, .take_log = f_take_log,
-    .lost = f_lost, .uri = f_uri, .connect = f_connect, .ping = f_ping, .exec = f_exec,
+    .lost = f_lost, .epoch = f_epoch, .uri = f_uri, .connect = f_connect, .ping = f_ping, .exec = f_exec,
     .upload_dir = f_upload_dir, .fetch_file = f_fetch_file, .session_free = f_session_free, .free = f_free,
 };
 
@@ -372,6 +415,8 @@ static void run(world *w)
 
 static void world_free(world *w)
 {
+    if (w->f.reconnector_started)
+        pthread_join(w->f.reconnector, NULL);
     lg_job_result_clear(&w->result);
     LG_AUTOFREE char *cmd = lg_strdup_printf("rm -rf '%s'", w->dir);
     assert_int_equal(system(cmd), 0);
@@ -609,6 +654,60 @@ static void test_fetch_cap(void **state)
     world_free(w);
 }
 
+/* libvirtd restarts while a step runs: the guest ran on, so does the job,
+ * and the gap is in its timeline. */
+static void test_daemon_restart_mid_step(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    full_scenario(w);
+    w->f.trigger = "run-test";
+    w->f.act = ACT_DAEMON_RESTART;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_null(w->result.evidence.title);
+    assert_int_equal(w->result.n_files, 1); /* the steps after it ran */
+    assert_int_equal(w->result.evidence.n_signals, 1);
+    const lg_signal_note *note = &w->result.evidence.signals[0];
+    assert_int_equal(note->signal, LG_SIGNAL_HYPERVISOR);
+    assert_int_equal(note->verdict, LG_VERDICT_PASS);
+    assert_string_equal(note->title, "hypervisor connection lost for 2 s, reattached");
+    assert_int_equal(w->f.destroyed_while_down, 0);
+    world_free(w);
+}
+
+/* The steps end while libvirtd is away: the job waits for it before it
+ * tears the domain down through it. */
+static void test_daemon_back_after_steps(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_EXEC, 0, "run-test");
+    w->f.trigger = "run-test";
+    w->f.act = ACT_DAEMON_RESTART_AFTER;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.destroyed, 1);
+    assert_int_equal(w->f.destroyed_while_down, 0);
+    assert_int_equal(w->result.evidence.n_signals, 1);
+    assert_string_equal(w->result.evidence.signals[0].title, "hypervisor connection lost for 1 s, reattached");
+    world_free(w);
+}
+
+/* A job that starts while libvirtd is away waits for it, then launches. */
+static void test_launch_waits_for_the_daemon(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    atomic_store(&w->f.epoch, 1);
+    w->f.reconnector_started = pthread_create(&w->f.reconnector, NULL, reconnect_later, &w->f) == 0;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.launches, 1);
+    world_free(w);
+}
+
 /* --keep leaves the failed VM and the overlay for an engineer. */
 static void test_keep_failed(void **state)
 {
@@ -637,6 +736,9 @@ int main(void)
         cmocka_unit_test(test_not_run_times_unknown),
         cmocka_unit_test(test_keep_failed),
         cmocka_unit_test(test_fetch_cap),
+        cmocka_unit_test(test_daemon_restart_mid_step),
+        cmocka_unit_test(test_daemon_back_after_steps),
+        cmocka_unit_test(test_launch_waits_for_the_daemon),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
