@@ -65,22 +65,6 @@ static void on_xml_error(void *opaque, xmlErrorPtr err)
     lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message);
 }
 
-static bool is_element(xmlNodePtr n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-/* The attribute as a malloc'd string, or NULL when absent. */
-static char *prop(xmlNodePtr node, const char *name)
-{
-    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
-    if (!v)
-        return NULL;
-    char *s = lg_strdup((const char *)v);
-    xmlFree(v);
-    return s;
-}
-
 static bool parse_verdict(const char *name, lg_verdict *out)
 {
     return lg_verdict_parse(name, out) == 0;
@@ -96,13 +80,13 @@ static void *grow(void *items, size_t n, size_t size)
 static void read_job(lg_run_record *r, size_t *capacity, xmlNodePtr node, lg_diags *diags)
 {
     int line = (int)xmlGetLineNo(node);
-    LG_AUTOFREE char *id = prop(node, "id");
+    LG_AUTOFREE char *id = lg_xml_prop(node, "id");
     if (!id || !*id) {
         lg_diags_add(diags, r->path, line, false, "<job> without an id");
         return;
     }
     lg_run_job job = { .line = line };
-    LG_AUTOFREE char *verdict = prop(node, "verdict");
+    LG_AUTOFREE char *verdict = lg_xml_prop(node, "verdict");
     if (verdict && *verdict) {
         if (!parse_verdict(verdict, &job.verdict)) {
             lg_diags_add(diags, r->path, line, false, "job '%s' has an unknown verdict '%s'", id, verdict);
@@ -111,13 +95,13 @@ static void read_job(lg_run_record *r, size_t *capacity, xmlNodePtr node, lg_dia
         job.has_verdict = true;
     }
     for (xmlNodePtr c = node->children; c; c = c->next)
-        if (is_element(c, "evidence") && !job.title)
-            job.title = prop(c, "title");
+        if (lg_xml_is_element(c, "evidence") && !job.title)
+            job.title = lg_xml_prop(c, "title");
     job.id = LG_STEAL(id);
-    job.guest = prop(node, "guest");
-    job.build = prop(node, "build");
-    job.content = prop(node, "content");
-    job.scenario = prop(node, "scenario");
+    job.guest = lg_xml_prop(node, "guest");
+    job.build = lg_xml_prop(node, "build");
+    job.content = lg_xml_prop(node, "content");
+    job.scenario = lg_xml_prop(node, "scenario");
     if (r->n_jobs == *capacity) {
         *capacity = *capacity ? 2 * *capacity : 64;
         r->jobs = lg_realloc_n(r->jobs, *capacity, sizeof(*r->jobs));
@@ -179,15 +163,15 @@ static void check_unique_ids(const lg_run_record *r, lg_diags *diags)
 static void read_input(lg_run_record *r, xmlNodePtr node, lg_run_input **list, size_t *n, lg_diags *diags)
 {
     int line = (int)xmlGetLineNo(node);
-    lg_run_input in = { .line = line, .id = prop(node, "id") };
+    lg_run_input in = { .line = line, .id = lg_xml_prop(node, "id") };
     if (!in.id || !*in.id) {
         lg_diags_add(diags, r->path, line, false, "<%s> in <inputs> without an id", (const char *)node->name);
         free(in.id);
         return;
     }
-    in.dir = prop(node, "dir");
-    in.sha256 = prop(node, "sha256");
-    in.error = prop(node, "error");
+    in.dir = lg_xml_prop(node, "dir");
+    in.sha256 = lg_xml_prop(node, "sha256");
+    in.error = lg_xml_prop(node, "error");
     if (in.sha256 && strlen(in.sha256) != 64) {
         lg_diags_add(diags, r->path, line, false, "<%s id=\"%s\"> has a sha256 that is not 64 hex digits",
                      (const char *)node->name, in.id);
@@ -219,7 +203,7 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
         return -EINVAL;
     }
     xmlNodePtr root = xmlDocGetRootElement(doc);
-    if (!root || !is_element(root, "run")) {
+    if (!root || !lg_xml_is_element(root, "run")) {
         lg_diags_add(diags, path, root ? (int)xmlGetLineNo(root) : 0, false,
                      "expected a <run> document (labgate's run.xml), found <%s>",
                      root ? (const char *)root->name : "nothing");
@@ -228,20 +212,20 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
     }
     LG_AUTO(lg_run_record) r = LG_NEW0(lg_run_record);
     r->path = lg_strdup(path);
-    r->id = prop(root, "id");
-    r->outcome = prop(root, "outcome");
-    r->matrix = prop(root, "matrix");
+    r->id = lg_xml_prop(root, "id");
+    r->outcome = lg_xml_prop(root, "outcome");
+    r->matrix = lg_xml_prop(root, "matrix");
     size_t jobs_capacity = 0;
     for (xmlNodePtr n = root->children; n; n = n->next) {
-        if (is_element(n, "job"))
+        if (lg_xml_is_element(n, "job"))
             read_job(r, &jobs_capacity, n, diags);
-        if (!is_element(n, "inputs"))
+        if (!lg_xml_is_element(n, "inputs"))
             continue;
         r->has_inputs = true;
         for (xmlNodePtr i = n->children; i; i = i->next) {
-            if (is_element(i, "build"))
+            if (lg_xml_is_element(i, "build"))
                 read_input(r, i, &r->builds, &r->n_builds, diags);
-            else if (is_element(i, "content"))
+            else if (lg_xml_is_element(i, "content"))
                 read_input(r, i, &r->contents, &r->n_contents, diags);
         }
     }

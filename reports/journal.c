@@ -33,22 +33,6 @@ void lg_run_meta_free(lg_run_meta *meta)
     free(meta);
 }
 
-static bool is_element(xmlNodePtr n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0;
-}
-
-/* The attribute as a malloc'd string, or NULL when absent. */
-static char *prop(xmlNodePtr node, const char *name)
-{
-    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
-    if (!v)
-        return NULL;
-    char *s = lg_strdup((const char *)v);
-    xmlFree(v);
-    return s;
-}
-
 typedef struct xml_errors {
     lg_diags *diags;
     const char *file;
@@ -130,11 +114,11 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         return rc;
     xmlNodePtr root = xmlDocGetRootElement(doc);
     LG_AUTO(lg_run_meta) meta = LG_NEW0(lg_run_meta);
-    if (root && is_element(root, "run-meta")) {
-        meta->run_id = prop(root, "id");
-        meta->matrix = prop(root, "matrix");
-        meta->matrix_sha256 = prop(root, "matrix-sha256");
-        meta->started = prop(root, "started");
+    if (root && lg_xml_is_element(root, "run-meta")) {
+        meta->run_id = lg_xml_prop(root, "id");
+        meta->matrix = lg_xml_prop(root, "matrix");
+        meta->matrix_sha256 = lg_xml_prop(root, "matrix-sha256");
+        meta->started = lg_xml_prop(root, "started");
     }
     if (!meta->run_id || !*meta->run_id || !meta->matrix_sha256 || !meta->started) {
         lg_diags_add(diags, path, root ? (int)xmlGetLineNo(root) : 0, false,
@@ -143,15 +127,15 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         return -EINVAL;
     }
     for (xmlNodePtr c = root->children; c; c = c->next) {
-        if (is_element(c, "job")) {
-            char *id = prop(c, "id");
+        if (lg_xml_is_element(c, "job")) {
+            char *id = lg_xml_prop(c, "id");
             if (!id) {
                 lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "<job> without an id");
                 continue;
             }
             meta->job_ids = lg_realloc_n(meta->job_ids, meta->n_jobs + 1, sizeof(*meta->job_ids));
             meta->job_ids[meta->n_jobs++] = id;
-        } else if (is_element(c, "inputs") && !meta->inputs) {
+        } else if (lg_xml_is_element(c, "inputs") && !meta->inputs) {
             xmlDocPtr inputs = xmlNewDoc((const xmlChar *)"1.0");
             xmlNodePtr copy = xmlDocCopyNode(c, inputs, 1);
             if (!copy) {
@@ -245,7 +229,7 @@ static void bad(reader *rd, xmlNodePtr node, const char *what, const char *value
 
 static double num(reader *rd, xmlNodePtr node, const char *name, double absent)
 {
-    LG_AUTOFREE char *v = prop(node, name);
+    LG_AUTOFREE char *v = lg_xml_prop(node, name);
     if (!v)
         return absent;
     char *end;
@@ -258,7 +242,7 @@ static double num(reader *rd, xmlNodePtr node, const char *name, double absent)
 
 static int whole(reader *rd, xmlNodePtr node, const char *name)
 {
-    LG_AUTOFREE char *v = prop(node, name);
+    LG_AUTOFREE char *v = lg_xml_prop(node, name);
     int n = 0;
     if (v && lg_parse_int(v, &n) < 0)
         bad(rd, node, name, v);
@@ -267,7 +251,7 @@ static int whole(reader *rd, xmlNodePtr node, const char *name)
 
 static lg_verdict verdict_of(reader *rd, xmlNodePtr node, const char *name)
 {
-    LG_AUTOFREE char *v = prop(node, name);
+    LG_AUTOFREE char *v = lg_xml_prop(node, name);
     lg_verdict verdict = LG_VERDICT_INFRA_ERROR;
     if (!v || lg_verdict_parse(v, &verdict) < 0)
         bad(rd, node, "unknown verdict", v);
@@ -276,7 +260,7 @@ static lg_verdict verdict_of(reader *rd, xmlNodePtr node, const char *name)
 
 static lg_signal signal_of(reader *rd, xmlNodePtr node, const char *name)
 {
-    LG_AUTOFREE char *v = prop(node, name);
+    LG_AUTOFREE char *v = lg_xml_prop(node, name);
     lg_signal signal = LG_SIGNAL_NONE;
     if (!v || lg_signal_parse(v, &signal) < 0)
         bad(rd, node, "unknown signal", v);
@@ -287,7 +271,7 @@ static lg_signal signal_of(reader *rd, xmlNodePtr node, const char *name)
  * the report opens them. */
 static char *artifact_path(reader *rd, xmlNodePtr node)
 {
-    char *p = prop(node, "path");
+    char *p = lg_xml_prop(node, "path");
     bool inside = p && *p && p[0] != '/';
     for (const char *c = p; inside && c && *c; c = strchr(c, '/') ? strchr(c, '/') + 1 : NULL)
         if (strncmp(c, "..", 2) == 0 && (c[2] == '/' || c[2] == '\0'))
@@ -304,23 +288,23 @@ static void read_evidence(reader *rd, xmlNodePtr e, lg_job_result *res)
 {
     lg_evidence *ev = &res->evidence;
     ev->signal = signal_of(rd, e, "signal");
-    ev->title = prop(e, "title");
+    ev->title = lg_xml_prop(e, "title");
     ev->time_s = num(rd, e, "time-s", 0);
     ev->boot = whole(rd, e, "boot");
-    res->step = prop(e, "step");
+    res->step = lg_xml_prop(e, "step");
     ev->panic_time_s = num(rd, e, "panic-time-s", -1);
     ev->report_time_s = num(rd, e, "report-time-s", -1);
     ev->last_answer_s = num(rd, e, "last-answer-s", -1);
     for (xmlNodePtr c = e->children; c; c = c->next) {
-        if (is_element(c, "signal")) {
+        if (lg_xml_is_element(c, "signal")) {
             ev->signals = lg_realloc_n(ev->signals, ev->n_signals + 1, sizeof(*ev->signals));
             ev->signals[ev->n_signals++] = (lg_signal_note){
                 .signal = signal_of(rd, c, "name"),
                 .verdict = verdict_of(rd, c, "verdict"),
                 .time_s = num(rd, c, "time-s", 0),
-                .title = prop(c, "title"),
+                .title = lg_xml_prop(c, "title"),
             };
-        } else if (is_element(c, "console") && !ev->console_excerpt) {
+        } else if (lg_xml_is_element(c, "console") && !ev->console_excerpt) {
             xmlChar *text = xmlNodeGetContent(c);
             ev->console_excerpt = lg_strdup(text ? (const char *)text : "");
             xmlFree(text);
@@ -330,7 +314,7 @@ static void read_evidence(reader *rd, xmlNodePtr e, lg_job_result *res)
 
 static void read_artifact(reader *rd, xmlNodePtr a, lg_job_result *res)
 {
-    LG_AUTOFREE char *kind = prop(a, "kind");
+    LG_AUTOFREE char *kind = lg_xml_prop(a, "kind");
     char **slot = NULL;
     if (!kind) {
         bad(rd, a, "artifact kind", kind);
@@ -371,7 +355,7 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
         return rc;
     reader rd = { .path = path, .diags = diags };
     xmlNodePtr j = xmlDocGetRootElement(doc);
-    LG_AUTOFREE char *id = j && is_element(j, "job") ? prop(j, "id") : NULL;
+    LG_AUTOFREE char *id = j && lg_xml_is_element(j, "job") ? lg_xml_prop(j, "id") : NULL;
     if (!id || strcmp(id, job->id) != 0) {
         bad(&rd, j, "expected the <job> entry of job " , job->id);
         xmlFreeDoc(doc);
@@ -383,9 +367,9 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
     res.duration_s = num(&rd, j, "duration-s", 0);
     res.boots = whole(&rd, j, "boots");
     for (xmlNodePtr c = j->children; c; c = c->next) {
-        if (is_element(c, "evidence"))
+        if (lg_xml_is_element(c, "evidence"))
             read_evidence(&rd, c, &res);
-        else if (is_element(c, "artifact"))
+        else if (lg_xml_is_element(c, "artifact"))
             read_artifact(&rd, c, &res);
     }
     xmlFreeDoc(doc);

@@ -220,12 +220,7 @@ static xmlDocPtr load_validated(const char *path, const char *root, lg_diags *di
 
 static char *attr(xmlNodePtr node, const char *name)
 {
-    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
-    if (!v)
-        return NULL;
-    char *s = lg_strdup((const char *)v);
-    xmlFree(v);
-    return s;
+    return lg_xml_prop(node, name);
 }
 
 static int attr_int(xmlNodePtr node, const char *name, int def)
@@ -255,23 +250,18 @@ static int text_int(xmlNodePtr node)
     return n;
 }
 
-static bool is_element(xmlNodePtr n, const char *name)
-{
-    return n->type == XML_ELEMENT_NODE && (!name || strcmp((const char *)n->name, name) == 0);
-}
-
 static size_t count_children(xmlNodePtr parent, const char *name)
 {
     size_t n = 0;
     for (xmlNodePtr c = parent->children; c; c = c->next)
-        n += is_element(c, name);
+        n += lg_xml_is_element(c, name);
     return n;
 }
 
 static xmlNodePtr child(xmlNodePtr parent, const char *name)
 {
     for (xmlNodePtr c = parent->children; c; c = c->next)
-        if (is_element(c, name))
+        if (lg_xml_is_element(c, name))
             return c;
     return NULL;
 }
@@ -400,7 +390,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
                      p->ready_line);
     bool have_panic = false;
     for (xmlNodePtr c = root->children; c; c = c->next) {
-        if (!is_element(c, "panic"))
+        if (!lg_xml_is_element(c, "panic"))
             continue;
         LG_AUTOFREE char *model = attr(c, "model");
         if (strcmp(model, "hyperv") == 0) {
@@ -618,7 +608,7 @@ static void parse_steps(xmlNodePtr node, lg_scenario *sc)
 {
     sc->steps = lg_calloc(count_children(node, NULL) + 1, sizeof(*sc->steps));
     for (xmlNodePtr c = node->children; c; c = c->next) {
-        if (!is_element(c, NULL))
+        if (!lg_xml_is_element(c, NULL))
             continue;
         lg_step *st = &sc->steps[sc->n_steps++];
         const char *name = (const char *)c->name;
@@ -671,7 +661,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     sect = child(root, "hosts");
     m->hosts = lg_calloc(count_children(sect, "host"), sizeof(*m->hosts));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
-        if (!is_element(c, "host"))
+        if (!lg_xml_is_element(c, "host"))
             continue;
         lg_host *h = &m->hosts[m->n_hosts++];
         h->id = attr(c, "id");
@@ -683,7 +673,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     sect = child(root, "guests");
     m->guests = lg_calloc(count_children(sect, "guest"), sizeof(*m->guests));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
-        if (!is_element(c, "guest"))
+        if (!lg_xml_is_element(c, "guest"))
             continue;
         lg_guest *g = &m->guests[m->n_guests++];
         g->id = attr(c, "id");
@@ -699,7 +689,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     sect = child(root, "builds");
     m->builds = lg_calloc(count_children(sect, "build"), sizeof(*m->builds));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
-        if (!is_element(c, "build"))
+        if (!lg_xml_is_element(c, "build"))
             continue;
         lg_build *b = &m->builds[m->n_builds++];
         b->id = attr(c, "id");
@@ -737,7 +727,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     sect = child(root, "contents");
     m->contents = lg_calloc(count_children(sect, "content"), sizeof(*m->contents));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
-        if (!is_element(c, "content"))
+        if (!lg_xml_is_element(c, "content"))
             continue;
         lg_content *ct = &m->contents[m->n_contents++];
         ct->id = attr(c, "id");
@@ -750,7 +740,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     sect = child(root, "scenarios");
     m->scenarios = lg_calloc(count_children(sect, "scenario"), sizeof(*m->scenarios));
     for (xmlNodePtr c = sect->children; c; c = c->next) {
-        if (!is_element(c, "scenario"))
+        if (!lg_xml_is_element(c, "scenario"))
             continue;
         lg_scenario *sc = &m->scenarios[m->n_scenarios++];
         sc->id = attr(c, "id");
@@ -760,7 +750,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
 
     m->excludes = lg_calloc(count_children(root, "exclude") + 1, sizeof(*m->excludes));
     for (xmlNodePtr c = root->children; c; c = c->next) {
-        if (!is_element(c, "exclude"))
+        if (!lg_xml_is_element(c, "exclude"))
             continue;
         lg_exclude *e = &m->excludes[m->n_excludes++];
         e->guest = attr(c, "guest");

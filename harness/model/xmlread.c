@@ -2,8 +2,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <string.h>
 
 #include <libxml/parser.h>
+
+#include "base/mem.h"
 
 typedef struct doctype_seen {
     bool seen;
@@ -51,4 +54,19 @@ int lg_xmlread_parse(const char *text, size_t len, const char *path, int options
         return -EINVAL;
     *out = doc;
     return 0;
+}
+
+bool lg_xml_is_element(xmlNodePtr node, const char *name)
+{
+    return node->type == XML_ELEMENT_NODE && (!name || strcmp((const char *)node->name, name) == 0);
+}
+
+char *lg_xml_prop(xmlNodePtr node, const char *name)
+{
+    xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+    if (!v)
+        return NULL;
+    char *s = lg_strdup((const char *)v);
+    xmlFree(v);
+    return s;
 }

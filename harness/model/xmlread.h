@@ -4,6 +4,7 @@
  * and a DTD is where entity expansion attacks ("billion laughs") and
  * external entities live. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <libxml/tree.h>
@@ -17,5 +18,10 @@
  * when it has a DOCTYPE, for which "PATH:LINE: DOCTYPE/entity declarations
  * are not accepted" is added to diags; the parse stops at the DOCTYPE, before
  * any declaration in it is read. */
+/* An element node, named name (any element when name is NULL). */
+bool lg_xml_is_element(xmlNodePtr node, const char *name);
+/* The attribute as a string of ours (free()), or NULL when absent. */
+char *lg_xml_prop(xmlNodePtr node, const char *name);
+
 int lg_xmlread_parse(const char *text, size_t len, const char *path, int options, lg_diags *diags,
                      xmlDocPtr *out);
