@@ -43,4 +43,36 @@ files=$(find "$scratch/zero/jobs" -path '*/files/*' 2>/dev/null | wc -l)
 is "$files" 0 "nothing of the partial file is kept"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
+# --- a guest that prints escape sequences, CR and invalid UTF-8 on its
+# console and in the failing step's last line (which becomes the title):
+# run.xml and junit.xml stay well-formed, the terminal gets no raw control
+# byte, and the title shows the bytes escaped
+# (printf's octal escapes: ESC = \033, BEL = \007, an invalid byte = \377)
+cmd="printf '\\033]0;pwned\\007\\033[2J\\033[31mred\\377 console\\r\\n' &gt; /dev/console; "
+cmd+="printf 'checking\\n\\033[32mPASS -\\r\\033[0m\\377bad\\n'; exit 1"
+make_matrix "$scratch/esc.xml" "<wait-ready/><exec command=\"$cmd\"/>"
+"$LABGATE" run "$scratch/esc.xml" --out "$scratch/esc" >"$scratch/esc.out" 2>&1
+is "$?" 1 "a failing step with hostile output blocks the release (exit 1)"
+run=$scratch/esc/run.xml
+xmllint --noout "$run"
+ok $? "run.xml is well-formed XML"
+xmllint --noout "$scratch/esc/junit.xml"
+ok $? "junit.xml is well-formed XML"
+is "$(xpath "$run" 'string(/run/job/@verdict)')" AGENT_FAILURE "hostile output: AGENT_FAILURE"
+title=$(xpath "$run" 'string(/run/job/evidence/@title)')
+contains "$title" "bad" "the title is the step's last line"
+# (XML carries TAB, LF and CR faithfully; ESC and the invalid byte are U+FFFD)
+case "$title" in *$'\033'* | *$'\377'*) ok 1 "no ESC or invalid byte in run.xml's title" ;; *) ok 0 "no ESC or invalid byte in run.xml's title" ;; esac
+excerpt=$(xpath "$run" 'string(/run/job/evidence/console)')
+contains "$excerpt" "console" "the console excerpt holds the hostile console line"
+! grep -q $'\033\|\r' "$scratch/esc.out"
+ok $? "labgate's terminal output has no raw ESC or CR"
+contains "$(cat "$scratch/esc.out")" '\x1b[32mPASS -\r' "the summary shows the title's escapes visibly"
+"$LABGATE" verify-release "$scratch/esc" --build "$LG_SOURCE_DIR/guests/sample-agent/out/x86_64/sample-agent-1.0" \
+	--content "$LG_SOURCE_DIR/guests/sample-agent/content/good" >"$scratch/verify.out" 2>&1
+is "$?" 1 "verify-release reads the hostile run (exit 1: blocked)"
+! grep -q $'\033\|\r' "$scratch/verify.out"
+ok $? "verify-release prints no raw ESC or CR"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
+
 done_testing

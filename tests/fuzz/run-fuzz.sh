@@ -3,6 +3,8 @@
 # inputs it finds stay out of the tree).  Usage: run-fuzz.sh TARGET CORPUS SECONDS
 set -eu
 target=$1 corpus=$2 seconds=$3
+# meson may hand the target relative to the build directory: fix it before cd
+case "$target" in /*) ;; *) target=$(pwd)/$target ;; esac
 work=$(mktemp -d "${TMPDIR:-/tmp}/lg-fuzz-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/corpus"
