@@ -50,21 +50,6 @@ void lg_run_record_free(lg_run_record *r)
     free(r);
 }
 
-typedef struct xml_errors {
-    lg_diags *diags;
-    const char *file;
-} xml_errors;
-
-static void on_xml_error(void *opaque, xmlErrorPtr err)
-{
-    xml_errors *ctx = opaque;
-    LG_AUTOFREE char *message = lg_strdup(err->message ? err->message : "invalid XML");
-    size_t n = strlen(message);
-    while (n && message[n - 1] == '\n')
-        message[--n] = '\0';
-    lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message);
-}
-
 static bool parse_verdict(const char *name, lg_verdict *out)
 {
     return lg_verdict_parse(name, out) == 0;
@@ -192,8 +177,8 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
         lg_diags_add(diags, path, 0, false, "cannot read: %s", strerror(-rc));
         return rc;
     }
-    xml_errors ctx = { .diags = diags, .file = path };
-    xmlSetStructuredErrorFunc(&ctx, on_xml_error);
+    lg_xml_errors ctx = { .diags = diags, .file = path };
+    xmlSetStructuredErrorFunc(&ctx, lg_xml_error_to_diags);
     xmlDocPtr doc = NULL;
     rc = lg_xmlread_parse(text, text_len, path, XML_PARSE_BIG_LINES, diags, &doc);
     xmlSetStructuredErrorFunc(NULL, NULL);

@@ -33,21 +33,6 @@ void lg_run_meta_free(lg_run_meta *meta)
     free(meta);
 }
 
-typedef struct xml_errors {
-    lg_diags *diags;
-    const char *file;
-} xml_errors;
-
-static void on_xml_error(void *opaque, xmlErrorPtr err)
-{
-    xml_errors *ctx = opaque;
-    LG_AUTOFREE char *message = lg_strdup(err->message ? err->message : "invalid XML");
-    size_t n = strlen(message);
-    while (n && message[n - 1] == '\n')
-        message[--n] = '\0';
-    lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message);
-}
-
 /* Parses path into *doc: -ENOENT when missing, -EINVAL (diags) when bad. */
 static int load_doc(const char *path, size_t max_len, xmlDocPtr *doc, lg_diags *diags)
 {
@@ -61,8 +46,8 @@ static int load_doc(const char *path, size_t max_len, xmlDocPtr *doc, lg_diags *
         return rc;
     }
     size_t before = lg_diags_errors(diags);
-    xml_errors ctx = { .diags = diags, .file = path };
-    xmlSetStructuredErrorFunc(&ctx, on_xml_error);
+    lg_xml_errors ctx = { .diags = diags, .file = path };
+    xmlSetStructuredErrorFunc(&ctx, lg_xml_error_to_diags);
     rc = lg_xmlread_parse(text, len, path, XML_PARSE_BIG_LINES, diags, doc);
     xmlSetStructuredErrorFunc(NULL, NULL);
     if (rc < 0) {

@@ -6,6 +6,7 @@
 
 #include <libxml/parser.h>
 
+#include "base/cleanup.h"
 #include "base/mem.h"
 
 typedef struct doctype_seen {
@@ -69,4 +70,14 @@ char *lg_xml_prop(xmlNodePtr node, const char *name)
     char *s = lg_strdup((const char *)v);
     xmlFree(v);
     return s;
+}
+
+void lg_xml_error_to_diags(void *opaque, xmlErrorPtr err)
+{
+    lg_xml_errors *ctx = opaque;
+    LG_AUTOFREE char *message = lg_strdup(err->message ? err->message : "invalid XML");
+    size_t n = strlen(message);
+    while (n && message[n - 1] == '\n')
+        message[--n] = '\0';
+    lg_diags_add(ctx->diags, ctx->file, err->line, false, "%s", message);
 }

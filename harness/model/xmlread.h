@@ -18,6 +18,14 @@
  * when it has a DOCTYPE, for which "PATH:LINE: DOCTYPE/entity declarations
  * are not accepted" is added to diags; the parse stops at the DOCTYPE, before
  * any declaration in it is read. */
+/* libxml2's structured errors as FILE:LINE diagnostics: pass a
+ * lg_xml_errors and lg_xml_error_to_diags to xmlSetStructuredErrorFunc. */
+typedef struct lg_xml_errors {
+    lg_diags *diags;
+    const char *file;
+} lg_xml_errors;
+void lg_xml_error_to_diags(void *opaque, xmlErrorPtr err);
+
 /* An element node, named name (any element when name is NULL). */
 bool lg_xml_is_element(xmlNodePtr node, const char *name);
 /* The attribute as a string of ours (free()), or NULL when absent. */
