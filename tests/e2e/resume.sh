@@ -24,10 +24,17 @@ for _ in $(seq 1 600); do
 	sleep 0.5
 done
 ok "$(test -n "$first"; echo $?)" "the first job's result is journaled the moment it ends ($first)"
+# Kill while the second job's domain exists, so gc has something to remove
+# (killing between the first result and the next launch left nothing).
+run_id=$(xpath "$out/run-meta.xml" 'string(/run-meta/@id)')
+for _ in $(seq 1 600); do
+	[ -n "$(domains_matching "labgate-$run_id-")" ] && break
+	kill -0 "$harness" 2>/dev/null || break
+	sleep 0.1
+done
 kill -KILL "$harness"
 wait "$harness" 2>/dev/null
 [ -n "$first" ] || diag_file "$scratch/run.err"
-run_id=$(xpath "$out/run-meta.xml" 'string(/run-meta/@id)')
 ok "$(test -n "$run_id"; echo $?)" "run-meta.xml names the run ($run_id)"
 ok "$(test ! -e "$out/run.xml"; echo $?)" "SIGKILL left no run.xml"
 is "$(find "$out" -name '*.tmp*' | head -n 3)" "" "and no half-written file"
