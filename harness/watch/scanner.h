@@ -81,6 +81,15 @@ bool lg_scanner_title_specific(const lg_scanner *sc);
 /* 1-based line number where the first report starts (0 if none). */
 size_t lg_scanner_hit_line(const lg_scanner *sc);
 
+/* The first report's canonical kind ("BUG: KASAN: slab-out-of-bounds",
+ * "WARNING", "OOM", "memory leak", "BSOD", ...), or NULL. */
+const char *lg_scanner_kind(const lg_scanner *sc);
+/* The guilty function (Linux) or driver (Windows), or NULL. */
+const char *lg_scanner_function(const lg_scanner *sc);
+/* An OOM report: the process the OOM killer killed (its comm, cleaned,
+ * at most 64 bytes), or NULL. */
+const char *lg_scanner_oom_killed(const lg_scanner *sc);
+
 /* Canonical title for one report (a new string, never NULL): exposed for
  * tests. */
 char *lg_scanner_canonical_title(const char *kind, const char *function);
