@@ -190,6 +190,13 @@ static bool is_human_stamp(const char *s, const char *end)
  * as "[    T1]" or "[    C0]", dmesg -T and -x stamps, syslog prefixes). */
 static const char *strip_prefix(const char *s)
 {
+    /* "** 12 printk messages dropped ** " and a login prompt a kernel line
+     * interrupted ("host login: [  12.3] BUG: ...") */
+    if (starts_with(s, "** ") && strstr(s, " printk messages dropped ** "))
+        s = strstr(s, " printk messages dropped ** ") + strlen(" printk messages dropped ** ");
+    const char *login = strstr(s, " login: ");
+    if (login && login - s < 64 && login[strlen(" login: ")] == '[')
+        s = login + strlen(" login: ");
     s = strip_syslog(strip_facility(s));
     for (;;) {
         while (*s == ' ' || *s == '\t')
@@ -339,11 +346,15 @@ static char *match_register_function(const char *line, bool *module)
         const char *colon = strchr(p, ':');
         if (colon && colon - p <= 5 && strspn(p, "0123456789abcdefABCDEF") == (size_t)(colon - p))
             p = colon + 1;
-    } else if (starts_with(line, "pc : ") || starts_with(line, "IP: ")) {
+    } else if (starts_with(line, "pc : ") || starts_with(line, "IP: ") || starts_with(line, "epc : ")) {
+        /* riscv names it "epc : fn+0x.." */
         /* "IP: fn+0x.." is how 4.x kernels named the faulting function */
         p = strchr(line, ':') + 2;
     } else if (starts_with(line, "PC is at ") || starts_with(line, "EIP is at ")) {
         p = strstr(line, " at ") + 4;
+    } else if (starts_with(line, "NIP [") && strstr(line, "] ")) {
+        /* powerpc: "NIP [c000000000123456] fn+0x../0x.." */
+        p = strstr(line, "] ") + 2;
     } else {
         return NULL;
     }
@@ -555,6 +566,8 @@ static bool match_lockdep(const char *s, header *h)
     const char *text = NULL;
     if (starts_with(s, "WARNING: "))
         text = s + strlen("WARNING: ");
+    else if (starts_with(s, "BUG: "))
+        text = s + strlen("BUG: ");
     else if (starts_with(s, "[ INFO: ") || starts_with(s, "[ BUG: "))
         text = strchr(s, ':') + 2;
     else if (starts_with(s, "INFO: "))
@@ -570,7 +583,7 @@ static bool match_lockdep(const char *s, header *h)
     }
     /* "WARNING: cat/231 still has locks held!" */
     const char *held = strstr(text, " still has locks held!");
-    if (held && text == s + strlen("WARNING: ") && !memchr(text, ' ', (size_t)(held - text))) {
+    if (held && s[0] != '[' && held > text && !memchr(text, ' ', (size_t)(held - text))) {
         h->kind = lg_strdup("WARNING: still has locks held!");
         h->family = FAMILY_LOCKDEP;
         return true;
@@ -615,9 +628,11 @@ static char *match_oom_kill(const char *line)
         if (!m)
             continue;
         /* the kernel's own lines start with these */
-        if (m != line && m != line + strlen("Out of memory: ") + (starts_with(line, "Memory cgroup ") ? 14 : 0))
-            continue;
-        if (m != line && !starts_with(line, "Out of memory: ") && !starts_with(line, "Memory cgroup out of memory: "))
+        static const char *const leads[] = { "Out of memory: ", "Memory cgroup out of memory: " };
+        bool at_start = m == line;
+        for (size_t k = 0; k < LG_N_ELEMENTS(leads); k++)
+            at_start |= starts_with(line, leads[k]) && m == line + strlen(leads[k]);
+        if (!at_start)
             continue;
         const char *p = m + strlen(markers[i]);
         size_t digits = strspn(p, "0123456789");
@@ -657,7 +672,12 @@ static const struct {
     /* arm64 */
     { "SError Interrupt on CPU", "SError Interrupt", FAMILY_PLAIN },
     { "Bad mode in ", NULL, FAMILY_PLAIN },
-    /* kmemleak (kmemleak.verbose=1, or the debugfs file copied to the console) */
+    /* kmemleak (kmemleak.verbose=1, or the debugfs file copied to the console,
+     * after "BUG: memory leak" as syzkaller prints it) */
+    { "BUG: memory leak", "memory leak", FAMILY_LEAK },
+    /* arch/x86/kernel/unwind_frame.c */
+    { "WARNING: kernel stack regs at ", "WARNING: kernel stack regs has bad value", FAMILY_PLAIN },
+    { "WARNING: kernel stack frame pointer at ", "WARNING: kernel stack frame pointer has bad value", FAMILY_PLAIN },
     { "kmemleak: unreferenced object 0x", "memory leak", FAMILY_LEAK },
     { "unreferenced object 0x", "memory leak", FAMILY_LEAK },
     /* mm/oom_kill.c panics */
