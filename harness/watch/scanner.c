@@ -55,6 +55,7 @@ struct lg_scanner {
     bool hung;           /* hung task: rtnl_lock and RCU waits are the identity */
     bool anchored;       /* stall, hung task: the anchor decided */
     char *stall_prev;    /* stall: the last frame that is no helper, above the next anchor */
+    bool oom_kill;       /* the report is the OOM killer at work: a later report replaces it */
 
     /* Windows */
     bool bsod;
@@ -1229,6 +1230,41 @@ static size_t window_of(report_family family)
     }
 }
 
+/* The first report (or the one that replaces an OOM kill) starts: takes h. */
+static bool start_report(lg_scanner *sc, header *h, const char *line)
+{
+    free(sc->kind);
+    free(sc->function);
+    free(sc->oom_killed);
+    free(sc->stall_prev);
+    sc->stall_prev = NULL;
+    sc->hit = true;
+    sc->hit_line = sc->line_no;
+    sc->kind = h->fixed ? LG_STEAL(h->kind) : strip_variable(h->kind);
+    free(h->kind);
+    sc->function = h->function;
+    sc->function_module = h->function_module;
+    sc->oom_killed = h->killed;
+    sc->family = (int)h->family;
+    sc->oom_kill = h->family == FAMILY_OOM && !sc->oom_kill && !starts_with(line, "Kernel panic");
+    sc->stall = h->family == FAMILY_STALL;
+    sc->anchored = false;
+    sc->at_next_line = false;
+    sc->irq_depth = 0;
+    /* KMSAN and KFENCE print their stack right after the header */
+    sc->in_trace = h->family == FAMILY_STACK;
+    sc->window = window_of(h->family);
+    sc->window_start = sc->line_no;
+    sc->prefer_module = names_out_of_tree_module(line);
+    sc->extra_skip = extra_skip_for(sc->kind);
+    sc->hung = starts_with(sc->kind, "INFO: task ");
+    if (sc->function && !sc->function_module && lg_frame_contains_any(sc->function, sc->extra_skip)) {
+        free(sc->function);
+        sc->function = NULL;
+    }
+    return set_title(sc);
+}
+
 static bool scan_line(lg_scanner *sc, char *raw)
 {
     sc->line_no++;
@@ -1243,27 +1279,19 @@ static bool scan_line(lg_scanner *sc, char *raw)
         header h;
         if (!match_header(line, &h))
             return false;
-        sc->hit = true;
-        sc->hit_line = sc->line_no;
-        sc->kind = h.fixed ? LG_STEAL(h.kind) : strip_variable(h.kind);
-        free(h.kind);
-        sc->function = h.function;
-        sc->function_module = h.function_module;
-        sc->oom_killed = h.killed;
-        sc->family = (int)h.family;
-        sc->stall = h.family == FAMILY_STALL;
-        /* KMSAN and KFENCE print their stack right after the header */
-        sc->in_trace = h.family == FAMILY_STACK;
-        sc->window = window_of(h.family);
-        sc->window_start = sc->line_no;
-        sc->prefer_module = names_out_of_tree_module(line);
-        sc->extra_skip = extra_skip_for(sc->kind);
-        sc->hung = starts_with(sc->kind, "INFO: task ");
-        if (sc->function && !sc->function_module && lg_frame_contains_any(sc->function, sc->extra_skip)) {
-            free(sc->function);
-            sc->function = NULL;
+        return start_report(sc, &h, line);
+    }
+    /* The OOM killer at work is no kernel bug of its own: a report that
+     * follows one (once) is the crash, and takes its place. */
+    if (sc->oom_kill && !sc->bsod) {
+        header h;
+        if (match_header(line, &h)) {
+            if (h.family != FAMILY_OOM)
+                return start_report(sc, &h, line);
+            free(h.kind);
+            free(h.function);
+            free(h.killed);
         }
-        return set_title(sc);
     }
     if (sc->bsod)
         return sc->line_no - sc->hit_line <= REPORT_WINDOW_LINES && refine_bsod(sc, line);

@@ -178,6 +178,26 @@ static void test_oom_killed_process(void **state)
         outcome_free(&o);
     }
 
+    /* the OOM killer at work is no kernel bug: a crash after it is the report */
+    static const char after[] =
+        "[  50.1] syz-executor.1 invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=1000\n"
+        "[  50.2] Memory cgroup out of memory: Killed process 5012 (syz-executor.1) total-vm:48kB\n"
+        "[  61.0] BUG: KASAN: slab-use-after-free in hci_conn_drop+0x2e/0x120\n"
+        "[  61.1] Read of size 8 at addr ffff88801ecf1c5a by task kworker/0:1/9\n"
+        "[  62.0] Kernel panic - not syncing: System is deadlocked on memory\n";
+    o = scan_log(after, strlen(after), 1);
+    assert_string_equal(o.title, "BUG: KASAN: slab-use-after-free in hci_conn_drop");
+    assert_null(o.oom_killed);
+    outcome_free(&o);
+    /* but the OOM panic that follows an OOM kill is the same report */
+    static const char panic_after[] =
+        "[  50.1] stress-ng invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=1000\n"
+        "[  50.2] Out of memory: Killed process 512 (stress-ng) total-vm:48kB\n"
+        "[  62.0] Kernel panic - not syncing: System is deadlocked on memory\n";
+    o = scan_log(panic_after, strlen(panic_after), 1);
+    assert_string_equal(o.title, "OOM: killed stress-ng");
+    outcome_free(&o);
+
     /* a hostile name is cleaned and bounded */
     lg_buf text = LG_BUF_INIT;
     lg_buf_puts(&text, "Out of memory: Killed process 7 (");
