@@ -41,7 +41,7 @@ static const char *const HELPER_PREFIXES[] = {
     "lock_downgrade", "lock_pin_lock", "lock_unpin_lock", "lock_repin_lock", "find_held_lock",
     "debug_locks_off", "rcu_lock_", "rcu_read_lock", "rcu_read_unlock", "__rcu_read_",
     /* allocators and free paths */
-    "kmalloc", "__kmalloc", "kmem_cache_", "__kmem_cache_", "kfree", "__kfree", "kvfree", "kvmalloc",
+    "kmalloc", "__kmalloc", "kmem_cache_", "__kmem_cache_", "kvfree", "kvmalloc",
     "__kvmalloc", "kzalloc", "kvzalloc", "kcalloc", "kvcalloc", "krealloc", "kvrealloc", "__krealloc",
     "kmemdup", "kstrdup", "kstrndup", "kmemleak_", "__kmemleak", "slab_", "__slab_", "___slab_",
     "slab_free", "slab_alloc", "___cache_free", "__cache_free", "cache_alloc", "new_slab", "allocate_slab",
@@ -65,17 +65,17 @@ static const char *const HELPER_PREFIXES[] = {
     "copy_to_user", "_copy_to_user", "__copy_to_user", "raw_copy_", "copy_user_", "__copy_user",
     "rep_movs_alternative", "rep_stos_alternative", "clear_user", "__clear_user", "copy_from_kernel_nofault",
     "copy_to_kernel_nofault", "__get_user", "__put_user", "get_user", "put_user", "memdup_user", "vmemdup_user",
-    "memdup_", "copy_page", "fortify_", "__fortify", "csum_partial_copy", "_copy_from_iter", "_copy_to_iter",
+    "memdup_", "fortify_", "__fortify", "csum_partial_copy", "_copy_from_iter", "_copy_to_iter",
     "copy_from_iter", "copy_to_iter", "copyin", "copyout", "__arch_copy_", "__memcpy_", "memcpy_",
     "memset_", "__memset_", "simple_read_from_buffer", "simple_write_to_buffer",
     /* list, refcount, debug objects checks */
     "__list_add_valid", "__list_del_entry_valid", "__list_add_report", "__list_del_entry_report",
     "refcount_", "__refcount_",
-    "kref_", "debug_object", "debug_print_object", "__debug_object", "debug_check_no_obj_freed",
+    "debug_object", "debug_print_object", "__debug_object", "debug_check_no_obj_freed",
     "__debug_check_no_obj_freed", "debug_timer_", "debug_work_", "debug_hrtimer_", "debug_rt_mutex",
-    "timer_fixup_", "work_fixup_", "hrtimer_fixup_", "fixup_", "check_preemption_disabled",
+    "timer_fixup_", "work_fixup_", "hrtimer_fixup_", "check_preemption_disabled",
     "debug_smp_processor_id", "__this_cpu_preempt_check", "__might_", "___might_", "might_",
-    "__cant_", "__schedule_bug", "preempt_count_", "__local_bh_enable", "local_bh_enable",
+    "__cant_", "__schedule_bug", "preempt_count_", 
     /* timers, softirqs, workqueues, threads: trampolines */
     "call_timer_fn", "__run_timers", "run_timer_softirq", "__run_timer_base", "run_timer_base",
     "__do_softirq", "do_softirq", "handle_softirqs", "irq_exit", "__irq_exit", "invoke_softirq",
@@ -100,7 +100,7 @@ static const char *const HELPER_PREFIXES[] = {
     "do_general_protection", "do_invalid_op", "math_error", "handle_stack_overflow", "do_divide_error",
     "invalid_op", "kasan_report", "end_report", "start_report", "describe_object", "complete_report",
     "kmsan_report", "kfence_report", "__stack_depot", "stack_depot_", "save_stack", "__save_stack",
-    "arch_stack_walk", "unwind_", "__unwind", "ftrace_", "trace_", "__traceiter_", "perf_trace_",
+    "arch_stack_walk", "unwind_", "__unwind", "__traceiter_", "perf_trace_",
 };
 
 /* Names that are machinery only when equal. */
@@ -108,7 +108,8 @@ static const char *const HELPER_NAMES[] = {
     "panic", "vpanic", "die", "die_addr", "do_exit", "make_task_dead", "rewind_stack_and_make_dead",
     "rewind_stack_do_exit", "page_fault", "general_protection", "invalid_op", "error_entry",
     "__schedule", "schedule", "down", "up", "bug", "__bug", "BUG", "warn_bogus_irq_restore",
-    "lock", "unlock", "kobject_put", "kobject_release", "pagefault_out_of_memory",
+    "lock", "unlock", "kobject_put", "kfree", "__kfree", "kvfree", "kfree_sensitive", "kvfree_call_rcu",
+    "kfree_const", "copy_page", "fixup_exception", "fixup_bug", "trace_hardirqs_on", "trace_hardirqs_off", "kobject_release", "pagefault_out_of_memory",
     "memcmp", "memchr_inv", "sprintf", "snprintf", "vsnprintf", "vsprintf", "scnprintf", "vscnprintf",
     "list_add", "list_add_tail", "list_add_rcu", "list_add_tail_rcu", "__list_add", "list_del", "__list_del",
     "list_del_init", "list_del_rcu", "__list_del_entry", "list_move", "list_move_tail", "list_replace",

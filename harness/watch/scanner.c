@@ -199,6 +199,14 @@ static const char *strip_prefix(const char *s)
     if (login && login - s < 64 && login[strlen(" login: ")] == '[')
         s = login + strlen(" login: ");
     s = strip_syslog(strip_facility(s));
+    /* /dev/kmsg records: "4,1234,56789012,-;BUG: ..." */
+    size_t d = strspn(s, "0123456789");
+    if (d > 0 && d < 4 && s[d] == ',') {
+        const char *semi = strchr(s, ';');
+        size_t fields = strspn(s, "0123456789,-+c");
+        if (semi && (size_t)(semi - s) == fields && fields < 48)
+            s = semi + 1;
+    }
     for (;;) {
         while (*s == ' ' || *s == '\t')
             s++;

@@ -212,6 +212,30 @@ static void test_oom_killed_process(void **state)
     lg_buf_free(&text);
 }
 
+/* The prefixes other tools put before the kernel's text. */
+static void test_prefix_styles(void **state)
+{
+    (void)state;
+    static const char *const logs[] = {
+        "6,1234,56789012,-;BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+        "4,1235,56789013,c;RIP: 0010:sampledrv_parse_record+0x1b/0x80 [sampledrv]\n",
+        "[Fri Dec  4 18:20:04 2026] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+        "[Fri Dec  4 18:20:04 2026] RIP: 0010:sampledrv_parse_record+0x1b/0x80 [sampledrv]\n",
+        "kern  :alert : [   12.345678] BUG: kernel NULL pointer dereference, address: 0000000000000008\n"
+        "kern  :warn  : [   12.345679] RIP: 0010:sampledrv_parse_record+0x1b/0x80 [sampledrv]\n",
+        "2026-12-04T18:20:04.123456+00:00 labvm kernel: BUG: kernel NULL pointer dereference, address: 0\n"
+        "2026-12-04T18:20:04.123457+00:00 labvm kernel: RIP: 0010:sampledrv_parse_record+0x1b/0x80 [sampledrv]\n",
+        "** 3 printk messages dropped ** [   12.345678] BUG: kernel NULL pointer dereference, address: 0\n"
+        "[   12.345679][  T231] RIP: 0010:sampledrv_parse_record+0x1b/0x80 [sampledrv]\n",
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(logs); i++) {
+        outcome o = scan_log(logs[i], strlen(logs[i]), 0);
+        if (!o.title || strcmp(o.title, "BUG: kernel NULL pointer dereference in sampledrv_parse_record") != 0)
+            fail_msg("log %zu: \"%s\"", i, o.title ? o.title : "(none)");
+        outcome_free(&o);
+    }
+}
+
 /* Logs that only look alarming give no report. */
 static void test_quiet_corpus(void **state)
 {
@@ -242,6 +266,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_report_corpus),
         cmocka_unit_test(test_oom_killed_process),
+        cmocka_unit_test(test_prefix_styles),
         cmocka_unit_test(test_quiet_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
