@@ -921,6 +921,26 @@ static char *match_driver(const char *line, bool in_report)
 
 /* ------------------------------------------------------------- scanning */
 
+/* "OOM in FUNCTION: killed COMM", the name without what varies between
+ * runs of the same program ("syz-executor.3" and "kworker/0:1" are
+ * "syz-executor" and "kworker"). */
+static char *oom_title(const lg_scanner *sc)
+{
+    const char *name = sc->oom_killed;
+    size_t len = strcspn(name, "/");
+    size_t digits = len;
+    while (digits > 0 && isdigit((unsigned char)name[digits - 1]))
+        digits--;
+    /* an instance number after a separator ("executor.3"), not "python3" */
+    if (digits > 1 && digits < len && strchr(".:-_", name[digits - 1]))
+        len = digits - 1;
+    if (len == 0)
+        len = strlen(name);
+    if (sc->function)
+        return lg_strdup_printf("%s in %s: killed %.*s", sc->kind, sc->function, (int)len, name);
+    return lg_strdup_printf("%s: killed %.*s", sc->kind, (int)len, name);
+}
+
 static bool set_title(lg_scanner *sc)
 {
     char *t;
@@ -929,8 +949,7 @@ static bool set_title(lg_scanner *sc)
     else if (sc->bsod)
         t = sc->function ? lg_strdup_printf("BSOD in %s", sc->function) : lg_strdup("BSOD");
     else if (sc->family == FAMILY_OOM && sc->oom_killed)
-        t = sc->function ? lg_strdup_printf("%s in %s: killed %s", sc->kind, sc->function, sc->oom_killed)
-                         : lg_strdup_printf("%s: killed %s", sc->kind, sc->oom_killed);
+        t = oom_title(sc);
     else if (sc->function)
         t = lg_strdup_printf("%s in %s", sc->kind, sc->function); /* the kind is canonical since the hit */
     else

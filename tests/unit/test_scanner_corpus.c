@@ -198,6 +198,20 @@ static void test_oom_killed_process(void **state)
     assert_string_equal(o.title, "OOM: killed stress-ng");
     outcome_free(&o);
 
+    /* the title keeps what names the program, not the instance */
+    static const char *const instances[][2] = {
+        { "syz-executor.3", "OOM: killed syz-executor" }, { "kworker/0:1", "OOM: killed kworker" },
+        { "sampleagentd", "OOM: killed sampleagentd" }, { "python3", "OOM: killed python3" },
+        { "42", "OOM: killed 42" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(instances); i++) {
+        LG_AUTOFREE char *line = lg_strdup_printf("Out of memory: Killed process 7 (%s) total-vm:1kB\n", instances[i][0]);
+        o = scan_log(line, strlen(line), 0);
+        assert_string_equal(o.title, instances[i][1]);
+        assert_string_equal(o.oom_killed, instances[i][0]);
+        outcome_free(&o);
+    }
+
     /* a hostile name is cleaned and bounded */
     lg_buf text = LG_BUF_INIT;
     lg_buf_puts(&text, "Out of memory: Killed process 7 (");
