@@ -243,3 +243,25 @@ const char *lg_frame_hung_anchor(const char *fn)
             return "synchronize_rcu";
     return NULL;
 }
+
+/* Kernel functions that crash trackers also step over when they name a
+ * bug: generic device, workqueue, USB and printing code that a driver's
+ * bug passes through.  Words, matched anywhere in the name. */
+static const char *const KERNEL_WORDS[] = {
+    "__wake_up", "del_timer", "flush_work", "__cancel_work_timer", "cancel_work_sync", "try_to_grab_pending",
+    "flush_workqueue", "drain_workqueue", "destroy_workqueue", "finish_wait", "kthread_stop", "kobject_del",
+    "kobject_put", "kobject_uevent_env", "add_uevent_var", "get_device_parent", "device_add", "device_del",
+    "device_unregister", "device_destroy", "hwrng_unregister", "i2c_del_adapter", "__unregister_client",
+    "device_for_each_child", "rollback_registered", "unregister_netdev", "sysfs_remove", "device_remove_file",
+    "tty_unregister_device", "dummy_urb_enqueue", "usb_kill_urb", "usb_kill_anchored_urbs", "usb_control_msg",
+    "usb_hcd_submit_urb", "usb_submit_urb", "usb_start_wait_urb", "usb_bulk_msg", "usb_interrupt_msg", "string", "pointer", "dev_info", "dev_notice", "dev_warn", "dev_err",
+    "dev_alert", "dev_crit", "dev_emerg", "program_check_exception", "program_check_common",
+};
+
+bool lg_frame_is_kernel_helper(const char *fn)
+{
+    for (size_t i = 0; i < LG_N_ELEMENTS(KERNEL_WORDS); i++)
+        if (strstr(fn, KERNEL_WORDS[i]))
+            return true;
+    return false;
+}

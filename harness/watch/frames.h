@@ -16,6 +16,11 @@
 /* fn: a function name without offset or compiler suffix. */
 bool lg_frame_is_helper(const char *fn);
 
+/* The kernel's own generic code a driver's bug passes through (device
+ * and workqueue teardown, USB submission, printing helpers): machinery when
+ * the frame is the kernel's, not when it is a module's. */
+bool lg_frame_is_kernel_helper(const char *fn);
+
 /* Frames that allocate memory on behalf of a caller, and the page-fault
  * path: skipped when looking for what made the OOM killer run. */
 bool lg_frame_is_alloc_path(const char *fn);

@@ -818,7 +818,7 @@ static bool match_header(const char *line, header *h)
         if (!h->kind && (starts_with(s, "Oops: ") || starts_with(s, "Oops ")))
             h->kind = lg_strdup("Oops");
     }
-    if (h->function && is_helper(h->function)) {
+    if (h->function && (is_helper(h->function) || (!h->function_module && lg_frame_is_kernel_helper(h->function)))) {
         free(h->function);
         h->function = NULL;
         h->function_module = false;
@@ -1144,7 +1144,7 @@ static bool skipped(const lg_scanner *sc, const char *fn, bool module)
 {
     if (sc->family == FAMILY_OOM ? lg_frame_is_alloc_path(fn) : is_helper(fn))
         return true;
-    return !module && lg_frame_contains_any(fn, sc->extra_skip);
+    return !module && (lg_frame_is_kernel_helper(fn) || lg_frame_contains_any(fn, sc->extra_skip));
 }
 
 /* A stall's function once its anchor shows: the syscall's name without
