@@ -335,6 +335,17 @@ static void read_artifact(reader *rd, xmlNodePtr a, lg_job_result *res)
     res->files[res->n_files++] = path;
 }
 
+static void read_finding(reader *rd, xmlNodePtr f, lg_evidence *ev)
+{
+    ev->signals = lg_realloc_n(ev->signals, ev->n_signals + 1, sizeof(*ev->signals));
+    ev->signals[ev->n_signals++] = (lg_signal_note){
+        .signal = signal_of(rd, f, "signal"),
+        .verdict = LG_VERDICT_PASS,
+        .time_s = num(rd, f, "time-s", 0),
+        .title = lg_xml_prop(f, "title"),
+    };
+}
+
 static void read_attempt(reader *rd, xmlNodePtr a, lg_job_result *res)
 {
     char *dir = artifact_path(rd, a);
@@ -375,6 +386,8 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
             read_artifact(&rd, c, &res);
         else if (lg_xml_is_element(c, "attempt"))
             read_attempt(&rd, c, &res);
+        else if (lg_xml_is_element(c, "finding"))
+            read_finding(&rd, c, &res.evidence);
     }
     xmlFreeDoc(doc);
     if (rd.bad) {

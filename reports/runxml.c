@@ -89,6 +89,15 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         }
         if (ev->console_excerpt && *ev->console_excerpt)
             lg_xmlout_text_child(e, "console", ev->console_excerpt);
+    } else {
+        /* a job that passed with findings (warnings="report", the OOM
+         * killer taking a process that is not the agent's) */
+        for (size_t k = 0; k < ev->n_signals; k++) {
+            xmlNodePtr f = xmlNewChild(j, NULL, (const xmlChar *)"finding", NULL);
+            set(f, "signal", lg_signal_name(ev->signals[k].signal));
+            setnum(f, "time-s", ev->signals[k].time_s, 3);
+            set(f, "title", ev->signals[k].title);
+        }
     }
     for (size_t k = 0; k < res->n_attempts; k++) {
         xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"attempt", NULL);
@@ -169,8 +178,16 @@ int lg_report_write_junit(const lg_run_report *r, const char *path)
         set(tc, "name", name);
         setnum(tc, "time", res->duration_s, 1);
         total += res->duration_s;
-        if (ev->verdict == LG_VERDICT_PASS)
+        if (ev->verdict == LG_VERDICT_PASS) {
+            /* findings that did not block: in the test's output */
+            LG_AUTOBUF out = LG_BUF_INIT;
+            for (size_t k = 0; k < ev->n_signals; k++)
+                lg_buf_printf(&out, "finding (%s, %.1f s): %s\n", lg_signal_name(ev->signals[k].signal),
+                              ev->signals[k].time_s, ev->signals[k].title ? ev->signals[k].title : "");
+            if (out.len)
+                lg_xmlout_text_child(tc, "system-out", out.data);
             continue;
+        }
         bool infra = ev->verdict == LG_VERDICT_INFRA_ERROR;
         failures += !infra;
         errors += infra;

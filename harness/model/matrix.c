@@ -603,6 +603,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->tcg_scale = attr_int(node, "tcg-scale", pol->tcg_scale);
     pol->fetch_max_mib = attr_int(node, "fetch-max-mib", pol->fetch_max_mib);
     pol->baseline_retries = attr_int(node, "baseline-retries", pol->baseline_retries);
+    LG_AUTOFREE char *warnings = attr(node, "warnings");
+    pol->warnings_report = warnings && strcmp(warnings, "report") == 0;
     LG_AUTOFREE char *accel = attr(node, "accel");
     if (accel)
         lg_accel_parse(accel, &pol->accel);
@@ -786,6 +788,10 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     parse_policy(child(root, "policy"), &m->policy);
+    if (m->policy.strict && m->policy.warnings_report)
+        lg_diags_add(diags, path, (int)xmlGetLineNo(child(root, "policy")), false,
+                     "<policy> warnings=\"report\" contradicts strict=\"true\": a strict guest panics on "
+                     "every WARNING (use warnings=\"block\" or strict=\"false\")");
     xmlFreeDoc(doc);
 
     CHECK_UNIQUE(diags, path, "host", m->hosts, m->n_hosts);

@@ -128,6 +128,10 @@ typedef struct lg_policy {
     /* a job whose guest failed before the candidate was on it (baseline) runs
      * again this many times */
     int baseline_retries;
+    /* warnings="report": a WARNING (or a kmemleak leak) is a finding in the
+     * job's timeline and does not block; "block" (the default, and what
+     * strict implies): it is a CRASH */
+    bool warnings_report;
 } lg_policy;
 
 #define LG_FETCH_MAX_MIB_DEFAULT 1024

@@ -538,6 +538,7 @@ static int prepare(job_ctx *ctx)
         return rc;
     }
     lg_monitor_candidate_pending(ctx->mon, lg_scenario_puts_candidate(ctx->job->scenario));
+    lg_monitor_set_policy(ctx->mon, ctx->policy->warnings_report && !ctx->policy->strict, NULL);
 
     const lg_profile *p = ctx->profile;
     if ((rc = check_image(ctx, p->disk, "guest image")) < 0 || (rc = check_image(ctx, p->kernel, "guest image")) < 0 ||

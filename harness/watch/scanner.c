@@ -56,6 +56,7 @@ struct lg_scanner {
     bool anchored;       /* stall, hung task: the anchor decided */
     char *stall_prev;    /* stall: the last frame that is no helper, above the next anchor */
     bool oom_kill;       /* the report is the OOM killer at work: a later report replaces it */
+    bool replaceable;    /* taken as a finding (lg_scanner_replaceable): a later report replaces it */
 
     /* Windows */
     bool bsod;
@@ -108,6 +109,17 @@ const char *lg_scanner_kind(const lg_scanner *sc)
 static bool starts_with(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void lg_scanner_replaceable(lg_scanner *sc)
+{
+    if (sc->hit && !sc->bsod)
+        sc->replaceable = true;
+}
+
+bool lg_scanner_kind_is_warning(const char *kind)
+{
+    return kind && (starts_with(kind, "WARNING") || strcmp(kind, "memory leak") == 0);
 }
 
 /* ------------------------------------------------------------ line text */
@@ -1274,6 +1286,7 @@ static bool start_report(lg_scanner *sc, header *h, const char *line)
     sc->oom_killed = h->killed;
     sc->family = (int)h->family;
     sc->oom_kill = h->family == FAMILY_OOM && !sc->oom_kill && !starts_with(line, "Kernel panic");
+    sc->replaceable = false;
     sc->stall = h->family == FAMILY_STALL;
     sc->anchored = false;
     sc->at_next_line = false;
@@ -1310,10 +1323,10 @@ static bool scan_line(lg_scanner *sc, char *raw)
     }
     /* The OOM killer at work is no kernel bug of its own: a report that
      * follows one (once) is the crash, and takes its place. */
-    if (sc->oom_kill && !sc->bsod) {
+    if ((sc->oom_kill || sc->replaceable) && !sc->bsod) {
         header h;
         if (match_header(line, &h)) {
-            if (h.family != FAMILY_OOM)
+            if (h.family != FAMILY_OOM || !sc->oom_kill)
                 return start_report(sc, &h, line);
             free(h.kind);
             free(h.function);

@@ -118,6 +118,15 @@ const char *lg_scanner_function(const lg_scanner *sc);
  * at most 64 bytes), or NULL. */
 const char *lg_scanner_oom_killed(const lg_scanner *sc);
 
+/* A report the kernel prints and carries on after (a WARNING of any kind,
+ * lockdep's among them, and kmemleak's leaks), as opposed to one that
+ * ends the kernel or the task (oops, BUG, panic, sanitizer reports): a
+ * policy may take these as findings rather than crashes. */
+bool lg_scanner_kind_is_warning(const char *kind);
+/* The current report was taken as a finding, not a crash: the next report
+ * header starts a new report in its place (the scan reports a change). */
+void lg_scanner_replaceable(lg_scanner *sc);
+
 /* Canonical title for one report (a new string, never NULL): exposed for
  * tests. */
 char *lg_scanner_canonical_title(const char *kind, const char *function);

@@ -21,6 +21,7 @@ typedef struct fixture {
     lg_job_result results[3];
     lg_plan plan;
     lg_signal_note notes[2];
+    lg_signal_note finding;
     char *files[2];
     lg_attempt attempts[1];
 } fixture;
@@ -72,6 +73,10 @@ static fixture *make_fixture(void)
     crash->swtpm_log = (char *)"jobs/a/swtpm.log";
     crash->files = f->files;
     crash->n_files = 2;
+    /* a pass with a finding (warnings="report") */
+    f->finding = (lg_signal_note){ LG_SIGNAL_CONSOLE, LG_VERDICT_PASS, 7.5, (char *)"WARNING in sampledrv_check" };
+    f->results[1].evidence.signals = &f->finding;
+    f->results[1].evidence.n_signals = 1;
     f->results[1].duration_s = 30;
     f->results[1].boots = 1;
     f->results[1].console_log = (char *)"jobs/b/console.log";
@@ -119,8 +124,16 @@ static void assert_same_result(const lg_job_result *want, const lg_job_result *g
         assert_string_equal(got->attempts[k].title, want->attempts[k].title);
         assert_string_equal(got->attempts[k].dir, want->attempts[k].dir);
     }
-    if (w->verdict == LG_VERDICT_PASS)
-        return; /* run.xml holds no evidence for a pass */
+    if (w->verdict == LG_VERDICT_PASS) {
+        /* run.xml holds no evidence for a pass, only its findings */
+        assert_int_equal(g->n_signals, w->n_signals);
+        for (size_t k = 0; k < w->n_signals; k++) {
+            assert_int_equal(g->signals[k].signal, w->signals[k].signal);
+            assert_true(g->signals[k].time_s == w->signals[k].time_s);
+            assert_string_equal(g->signals[k].title, w->signals[k].title);
+        }
+        return;
+    }
     assert_int_equal(g->signal, w->signal);
     assert_same_string(g->title, w->title);
     assert_true(g->time_s == w->time_s);
