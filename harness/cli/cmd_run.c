@@ -218,6 +218,12 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     if (rc < 0)
         return LG_EXIT_BAD_INPUT;
 
+    rc = lg_sched_check_hosts(m, &diags);
+    lg_diags_print(&diags, stderr);
+    lg_diags_clear(&diags);
+    if (rc < 0)
+        return LG_EXIT_BAD_INPUT;
+
     lg_accel accel = m->policy.accel;
     const char *env_accel = getenv("LABGATE_ACCEL");
     if (env_accel && *env_accel && lg_accel_parse(env_accel, &accel) < 0) {

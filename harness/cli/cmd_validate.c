@@ -5,6 +5,8 @@
 #include "cli.h"
 #include "model/plan.h"
 #include "model/verdict.h"
+#include "run/sched.h"
+#include "virt/conn.h"
 
 /* Loads the matrix named by the only argument; prints every problem. */
 static int load(int argc, char **argv, const char *help, lg_matrix **out)
@@ -35,6 +37,13 @@ int lg_cmd_validate(int argc, char **argv)
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
+    lg_diags diags = { 0 };
+    rc = lg_sched_check_hosts(m, &diags);
+    lg_virt_shutdown();
+    lg_diags_print(&diags, stderr);
+    lg_diags_clear(&diags);
+    if (rc < 0)
+        return LG_EXIT_BAD_INPUT;
     LG_AUTO(lg_plan) plan = lg_plan_expand(m);
     printf("%s: valid: %zu guest(s), %zu build(s), %zu content set(s), %zu scenario(s) -> %zu job(s)",
            argv[1], m->n_guests, m->n_builds, m->n_contents, m->n_scenarios, plan->n_jobs);

@@ -605,6 +605,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->baseline_retries = attr_int(node, "baseline-retries", pol->baseline_retries);
     LG_AUTOFREE char *warnings = attr(node, "warnings");
     pol->warnings_report = warnings && strcmp(warnings, "report") == 0;
+    LG_AUTOFREE char *overcommit = attr(node, "overcommit");
+    pol->overcommit = overcommit && strcmp(overcommit, "allow") == 0;
     LG_AUTOFREE char *accel = attr(node, "accel");
     if (accel)
         lg_accel_parse(accel, &pol->accel);

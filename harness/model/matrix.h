@@ -132,6 +132,9 @@ typedef struct lg_policy {
      * job's timeline and does not block; "block" (the default, and what
      * strict implies): it is a CRASH */
     bool warnings_report;
+    /* overcommit="allow": explicit slots beyond a host's CPUs or memory are
+     * a warning, not an error */
+    bool overcommit;
 } lg_policy;
 
 #define LG_FETCH_MAX_MIB_DEFAULT 1024

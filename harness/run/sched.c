@@ -14,6 +14,8 @@
 #include "base/mem.h"
 #include "progress.h"
 #include "virt/accel.h"
+#include "virt/conn.h"
+#include "model/plan.h"
 
 LG_LOG_INIT("run");
 
@@ -102,6 +104,38 @@ static void fail_host_jobs(sched *s, const char *why)
             continue;
         lg_job_result_not_run(res, why);
     }
+}
+
+int lg_sched_check_hosts(const lg_matrix *m, lg_diags *diags)
+{
+    int result = 0;
+    bool explicit_slots = false;
+    for (size_t h = 0; h < m->n_hosts; h++)
+        explicit_slots = explicit_slots || m->hosts[h].slots > 0;
+    if (explicit_slots && lg_virt_init() < 0) {
+        lg_diags_add(diags, m->path, 0, true, "slots not checked: %s", lg_error_msg());
+        return 0;
+    }
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        const lg_host *host = &m->hosts[h];
+        if (host->slots == 0)
+            continue; /* worked out from the host itself */
+        lg_conn *conn = NULL;
+        int cpus = 0;
+        long long available_mib = 0;
+        int rc = lg_conn_open(host->uri, &conn);
+        if (rc == 0)
+            rc = lg_conn_node_capacity(conn, &cpus, &available_mib);
+        lg_conn_free(conn);
+        if (rc < 0) {
+            lg_diags_add(diags, m->path, host->line, true, "host %s: slots not checked: %s", host->id,
+                         lg_error_msg());
+            continue;
+        }
+        if (lg_plan_check_slots(m, host, cpus, available_mib, diags) < 0)
+            result = -EINVAL;
+    }
+    return result;
 }
 
 void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results, const char **accel_used)

@@ -21,6 +21,12 @@ typedef struct lg_sched_opts {
     void *job_done_opaque;
 } lg_sched_opts;
 
+/* Each host with explicit slots against what it can run (its CPUs and
+ * available memory, asked of libvirt): problems into diags, naming the
+ * host's line (lg_plan_check_slots).  A host that cannot be reached is a
+ * warning: the run reports it.  -EINVAL when a host has too many slots. */
+int lg_sched_check_hosts(const lg_matrix *m, lg_diags *diags); /* starts libvirt's event loop (lg_virt_init) */
+
 /* results has plan->n_jobs entries.  *accel_used says what ran ("kvm"/"tcg"). */
 void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results,
                   const char **accel_used);
