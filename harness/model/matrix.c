@@ -844,10 +844,20 @@ static void expand_scenarios(xmlNodePtr policy, lg_matrix *m, const char *file, 
             auto_cycles = pol->bound_cycles = n;
     }
     bool any_auto = false;
+    size_t total = 0;
     for (size_t i = 0; i < m->n_scenarios; i++) {
-        for (size_t k = 0; k < m->scenarios[i].n_steps; k++)
-            any_auto = any_auto || m->scenarios[i].steps[k].auto_cycles;
-        lg_scenario_expand(&m->scenarios[i], auto_cycles, file, diags);
+        lg_scenario *sc = &m->scenarios[i];
+        for (size_t k = 0; k < sc->n_steps; k++)
+            any_auto = any_auto || sc->steps[k].auto_cycles;
+        if (total > LG_MATRIX_MAX_STEPS) {
+            /* a few kilobytes of XML must not make gigabytes of steps */
+            lg_diags_add(diags, file, sc->line, false,
+                         "scenario '%s': the scenarios before it expand to more than %d steps in all", sc->id,
+                         LG_MATRIX_MAX_STEPS);
+            break;
+        }
+        lg_scenario_expand(sc, auto_cycles, file, diags);
+        total += sc->n_steps;
     }
     if (pol->bound_cycles && !any_auto)
         lg_diags_add(diags, file, line, true,

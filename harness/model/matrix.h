@@ -127,6 +127,8 @@ typedef struct lg_scenario {
 
 /* A scenario expands to at most this many steps (repeats multiplied out). */
 #define LG_SCENARIO_MAX_STEPS 100000
+/* and all the matrix's scenarios together to about this many */
+#define LG_MATRIX_MAX_STEPS 1000000
 
 /* Expands the scenario's repeats in place: the steps of each repeat are
  * copied once per cycle, in order, each copy knowing its cycle.  count="auto"

@@ -510,6 +510,24 @@ static void test_too_many_steps(void **state)
                  NULL, 8, "10000 cycles of 11 step(s) make more than 100000 steps");
 }
 
+static void test_too_many_steps_in_all(void **state)
+{
+    (void)state;
+    /* eleven scenarios of 100000 steps each: each one allowed, not all */
+    lg_buf body = LG_BUF_INIT;
+    for (int i = 1; i <= 11; i++)
+        lg_buf_printf(&body, "    <repeat count=\"10000\"><exec command=\"%d\"/><exec command=\"x\"/><exec "
+                             "command=\"x\"/><exec command=\"x\"/><exec command=\"x\"/><exec command=\"x\"/>"
+                             "<exec command=\"x\"/><exec command=\"x\"/><exec command=\"x\"/><exec "
+                             "command=\"x\"/></repeat>\n  </scenario><scenario id=\"s%d\">\n",
+                      i, i);
+    lg_buf_puts(&body, "    <wait-ready/>");
+    /* scenarios s and s1 to s9 make 1000000 steps, s10 goes past: the
+     * last one, s11 (line 7 + 2 * 11), is not expanded any more */
+    load_refused(body.data, NULL, 29, "the scenarios before it expand to more than 1000000 steps in all");
+    lg_buf_free(&body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -533,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_repeats_do_not_nest),
         cmocka_unit_test(test_repeat_count_checked),
         cmocka_unit_test(test_too_many_steps),
+        cmocka_unit_test(test_too_many_steps_in_all),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
