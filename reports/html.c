@@ -476,6 +476,18 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
         seconds_row(h, "Kernel panic", ev->panic_time_s);
         seconds_row(h, "Crash report", ev->report_time_s);
         seconds_row(h, "Last answer", ev->last_answer_s);
+        if (ev->baseline)
+            emitf(h, "<dt>Baseline</dt><dd>the guest failed (%s) before the candidate was put on it: "
+                     "the image or the host, not the candidate</dd>\n", lg_verdict_name(ev->baseline_verdict));
+    }
+    for (size_t k = 0; k < res->n_attempts; k++) {
+        emitf(h, "<dt>Attempt %zu</dt><dd>%s: ", k + 1, lg_verdict_name(res->attempts[k].verdict));
+        text(h, res->attempts[k].title);
+        emit(h, " (evidence in <a href=\"");
+        href(h, res->attempts[k].dir);
+        emit(h, "/\"><code>");
+        text(h, res->attempts[k].dir);
+        emit(h, "/</code></a>)</dd>\n");
     }
     emitf(h, "<dt>Duration</dt><dd>%.1f s, %d boot%s</dd>\n", res->duration_s, res->boots,
           res->boots == 1 ? "" : "s");

@@ -280,6 +280,10 @@ static void read_evidence(reader *rd, xmlNodePtr e, lg_job_result *res)
     ev->panic_time_s = num(rd, e, "panic-time-s", -1);
     ev->report_time_s = num(rd, e, "report-time-s", -1);
     ev->last_answer_s = num(rd, e, "last-answer-s", -1);
+    if (xmlHasProp(e, (const xmlChar *)"baseline")) {
+        ev->baseline = true;
+        ev->baseline_verdict = verdict_of(rd, e, "baseline");
+    }
     for (xmlNodePtr c = e->children; c; c = c->next) {
         if (lg_xml_is_element(c, "signal")) {
             ev->signals = lg_realloc_n(ev->signals, ev->n_signals + 1, sizeof(*ev->signals));
@@ -331,6 +335,19 @@ static void read_artifact(reader *rd, xmlNodePtr a, lg_job_result *res)
     res->files[res->n_files++] = path;
 }
 
+static void read_attempt(reader *rd, xmlNodePtr a, lg_job_result *res)
+{
+    char *dir = artifact_path(rd, a);
+    if (!dir)
+        return;
+    res->attempts = lg_realloc_n(res->attempts, res->n_attempts + 1, sizeof(*res->attempts));
+    res->attempts[res->n_attempts++] = (lg_attempt){
+        .verdict = verdict_of(rd, a, "verdict"),
+        .title = lg_xml_prop(a, "title"),
+        .dir = dir,
+    };
+}
+
 int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, lg_diags *diags)
 {
     LG_AUTOFREE char *path = lg_journal_entry_path(dir, job->id);
@@ -361,6 +378,8 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
             read_evidence(&rd, c, &res);
         else if (lg_xml_is_element(c, "artifact"))
             read_artifact(&rd, c, &res);
+        else if (lg_xml_is_element(c, "attempt"))
+            read_attempt(&rd, c, &res);
     }
     xmlFreeDoc(doc);
     if (rd.bad) {

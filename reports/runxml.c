@@ -114,6 +114,9 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         setnum(e, "boot", ev->boot, 0);
         if (res->step)
             set(e, "step", res->step);
+        /* the guest failed before the candidate was on it: what it was */
+        if (ev->baseline)
+            set(e, "baseline", lg_verdict_name(ev->baseline_verdict));
         /* the instants detection latency is measured from */
         if (ev->panic_time_s >= 0)
             setnum(e, "panic-time-s", ev->panic_time_s, 3);
@@ -130,6 +133,13 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         }
         if (ev->console_excerpt && *ev->console_excerpt)
             lg_xmlout_text_child(e, "console", ev->console_excerpt);
+    }
+    for (size_t k = 0; k < res->n_attempts; k++) {
+        xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"attempt", NULL);
+        setnum(a, "n", (double)(k + 1), 0);
+        set(a, "verdict", lg_verdict_name(res->attempts[k].verdict));
+        set(a, "title", res->attempts[k].title);
+        set(a, "path", res->attempts[k].dir);
     }
     lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
     size_t n_artifacts = lg_job_artifacts(res, artifacts);

@@ -86,6 +86,11 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         /* a guest's title: it must not be able to redraw the row ("\rPASS -") */
         LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
         fprintf(out, "%s [%s, %.1f s, boot %d]\n", title, lg_signal_name(ev->signal), ev->time_s, ev->boot);
+        for (size_t k = 0; k < r->results[i].n_attempts; k++) {
+            const lg_attempt *a = &r->results[i].attempts[k];
+            LG_AUTOFREE char *earlier = lg_clean_term(a->title ? a->title : "");
+            fprintf(out, "%-12s  attempt %zu: %s %s (%s/)\n", "", k + 1, lg_verdict_name(a->verdict), earlier, a->dir);
+        }
     }
     print_by_content(r, out, wb);
     fprintf(out, "\n");

@@ -464,6 +464,19 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
 
 /* ------------------------------------------------------------------- matrix */
 
+bool lg_step_puts_candidate(lg_step_kind kind)
+{
+    return kind == LG_STEP_INSTALL || kind == LG_STEP_APPLY_CONTENT;
+}
+
+bool lg_scenario_puts_candidate(const lg_scenario *scenario)
+{
+    for (size_t i = 0; i < scenario->n_steps; i++)
+        if (lg_step_puts_candidate(scenario->steps[i].kind))
+            return true;
+    return false;
+}
+
 const char *lg_step_kind_name(lg_step_kind kind)
 {
     switch (kind) {
@@ -703,6 +716,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         .strict = false,
         .seed = 0,
         .fetch_max_mib = LG_FETCH_MAX_MIB_DEFAULT,
+        .baseline_retries = 1,
     };
     if (!node)
         return;
@@ -713,6 +727,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->crash_grace_s = attr_int(node, "crash-grace-s", pol->crash_grace_s);
     pol->tcg_scale = attr_int(node, "tcg-scale", pol->tcg_scale);
     pol->fetch_max_mib = attr_int(node, "fetch-max-mib", pol->fetch_max_mib);
+    pol->baseline_retries = attr_int(node, "baseline-retries", pol->baseline_retries);
     LG_AUTOFREE char *accel = attr(node, "accel");
     if (accel)
         lg_accel_parse(accel, &pol->accel);

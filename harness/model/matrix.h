@@ -163,6 +163,9 @@ typedef struct lg_policy {
     bool memory_dump_on_crash;
     uint64_t seed;
     int fetch_max_mib;  /* a <fetch>ed file larger than this fails the job; 0 = LG_FETCH_MAX_MIB_DEFAULT */
+    /* a job whose guest failed before the candidate was on it (baseline) runs
+     * again this many times */
+    int baseline_retries;
     /* The failure-rate bound (both or neither; 0 = none): count="auto"
      * runs bound_cycles cycles (model/bound.h). */
     double max_failure_rate;
@@ -194,6 +197,11 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags);
 void lg_profile_free(lg_profile *p);
 
 const char *lg_step_kind_name(lg_step_kind kind);
+/* The step puts the candidate (the build or its content) on the guest. */
+bool lg_step_puts_candidate(lg_step_kind kind);
+/* The scenario has such a step.  One that has none tests the image as it
+ * is (an agent baked into it): every failure counts against the candidate. */
+bool lg_scenario_puts_candidate(const lg_scenario *scenario);
 const char *lg_accel_name(lg_accel accel);
 /* "auto" | "kvm" | "tcg"; -EINVAL otherwise. */
 int lg_accel_parse(const char *s, lg_accel *out);

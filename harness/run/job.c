@@ -1,11 +1,13 @@
 #include "job.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/backoff.h"
 #include "base/buf.h"
@@ -477,6 +479,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
         if (rc < 0 || step->kind == LG_STEP_WAIT_READY)
             return rc;
     }
+    if (lg_step_puts_candidate(step->kind))
+        lg_monitor_candidate_pending(ctx->mon, false);
     switch (step->kind) {
     case LG_STEP_WAIT_READY:
         return 0;
@@ -556,6 +560,7 @@ static int prepare(job_ctx *ctx)
         lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
         return rc;
     }
+    lg_monitor_candidate_pending(ctx->mon, lg_scenario_puts_candidate(ctx->job->scenario));
 
     const lg_profile *p = ctx->profile;
     if ((rc = check_image(ctx, p->disk, "guest image")) < 0 || (rc = check_image(ctx, p->kernel, "guest image")) < 0 ||
@@ -844,5 +849,62 @@ void lg_job_result_clear(lg_job_result *result)
     free(result->files);
     free(result->kept_domain);
     free(result->kept_overlay);
+    for (size_t i = 0; i < result->n_attempts; i++) {
+        free(result->attempts[i].title);
+        free(result->attempts[i].dir);
+    }
+    free(result->attempts);
     lg_job_result_init(result);
+}
+
+int lg_job_archive_attempt(const char *out_dir, const lg_job *job, lg_job_result *result, lg_attempt **earlier,
+                           size_t *n_earlier)
+{
+    size_t number = *n_earlier + 1;
+    LG_AUTOFREE char *job_dir = lg_strdup_printf("%s/jobs/%s", out_dir, job->id);
+    LG_AUTOFREE char *rel = lg_strdup_printf("jobs/%s/attempt-%zu", job->id, number);
+    LG_AUTOFREE char *dest = lg_strdup_printf("%s/%s", out_dir, rel);
+    if (mkdir(dest, 0755) < 0 && errno != EEXIST) {
+        int err = errno;
+        lg_error_set("cannot create %s: %s", dest, strerror(err));
+        return -err;
+    }
+    DIR *dir = opendir(job_dir);
+    if (!dir) {
+        int err = errno;
+        lg_error_set("cannot read %s: %s", job_dir, strerror(err));
+        return -err;
+    }
+    /* names first: renaming while reading a directory may skip entries */
+    char **names = NULL;
+    size_t n_names = 0;
+    for (struct dirent *d; (d = readdir(dir));) {
+        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 || strncmp(d->d_name, "attempt-", 8) == 0)
+            continue;
+        names = lg_realloc_n(names, n_names + 1, sizeof(*names));
+        names[n_names++] = lg_strdup(d->d_name);
+    }
+    closedir(dir);
+    int rc = 0;
+    for (size_t i = 0; i < n_names; i++) {
+        LG_AUTOFREE char *from = lg_strdup_printf("%s/%s", job_dir, names[i]);
+        LG_AUTOFREE char *to = lg_strdup_printf("%s/%s", dest, names[i]);
+        if (rc == 0 && rename(from, to) < 0) {
+            rc = -errno;
+            lg_error_set("cannot move %s to %s: %s", from, dest, strerror(-rc));
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (rc < 0)
+        return rc;
+    *earlier = lg_realloc_n(*earlier, number, sizeof(**earlier));
+    (*earlier)[number - 1] = (lg_attempt){
+        .verdict = result->evidence.verdict,
+        .title = lg_strdup(result->evidence.title ? result->evidence.title : ""),
+        .dir = lg_strdup(rel),
+    };
+    *n_earlier = number;
+    lg_job_result_clear(result);
+    return 0;
 }

@@ -39,6 +39,33 @@ static void print_progress(void *opaque, const lg_job *job, int boot, const char
     lg_progress_event(((sched *)opaque)->progress, job, boot, what);
 }
 
+/* Runs the job; a baseline failure (the guest failed before the candidate
+ * was on it) is the image's or the host's, not the candidate's: it runs
+ * again, up to the policy's baseline-retries, and the earlier attempts'
+ * evidence moves to jobs/ID/attempt-N/. */
+static void run_with_retries(worker *w, const lg_job *job, lg_job_result *res)
+{
+    sched *s = w->s;
+    lg_attempt *earlier = NULL;
+    size_t n_earlier = 0;
+    int retries = s->plan->matrix->policy.baseline_retries;
+    for (;;) {
+        lg_job_run(&w->env, job, res);
+        if (!res->evidence.baseline || (int)n_earlier >= retries || res->kept_domain ||
+            atomic_load(s->opts->interrupted))
+            break;
+        LG_AUTOFREE char *note = lg_strdup_printf("labgate: %s: %s; running it again (attempt %zu of %d)",
+                                                  job->id, res->evidence.title, n_earlier + 2, retries + 1);
+        if (lg_job_archive_attempt(s->opts->out_dir, job, res, &earlier, &n_earlier) < 0) {
+            LG_ERROR("%s: not run again: %s", job->id, lg_error_msg());
+            break;
+        }
+        lg_progress_note(s->progress, note);
+    }
+    res->attempts = earlier;
+    res->n_attempts = n_earlier;
+}
+
 static void *work(void *opaque)
 {
     worker *w = opaque;
@@ -55,7 +82,7 @@ static void *work(void *opaque)
             lg_job_result_not_run(res, "not run: interrupted (Ctrl-C)");
             continue;
         }
-        lg_job_run(&w->env, job, res);
+        run_with_retries(w, job, res);
         if (s->opts->job_done)
             s->opts->job_done(s->opts->job_done_opaque, job, res);
         pthread_mutex_lock(&s->lock);

@@ -91,6 +91,8 @@ struct lg_monitor {
     char *title;
     int decided_boot;
     bool saw_pvpanic;
+    bool candidate_pending;         /* the candidate is not on the guest yet */
+    bool decided_before_candidate;  /* the decision came before it: a baseline failure */
 };
 
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no);
@@ -278,6 +280,7 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
         if (!mon->decided) {
             mon->decided_us = now_us;
             mon->decided_boot = mon->boot;
+            mon->decided_before_candidate = mon->candidate_pending;
         }
         mon->decided = true;
     }
@@ -503,6 +506,13 @@ void lg_monitor_ready(lg_monitor *mon, int boot)
     pthread_mutex_unlock(&mon->lock);
 }
 
+void lg_monitor_candidate_pending(lg_monitor *mon, bool pending)
+{
+    pthread_mutex_lock(&mon->lock);
+    mon->candidate_pending = pending;
+    pthread_mutex_unlock(&mon->lock);
+}
+
 bool lg_monitor_decided(lg_monitor *mon)
 {
     pthread_mutex_lock(&mon->lock);
@@ -624,6 +634,8 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
             ring_text(mon, &tail);
             out->console_excerpt = lg_buf_steal(&tail);
         }
+        if (mon->decided_before_candidate)
+            lg_evidence_mark_baseline(out);
     }
     pthread_mutex_unlock(&mon->lock);
 }

@@ -194,7 +194,8 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
 {
     (void)input; (void)input_len;
     fake *f = s->f;
-    if (strstr(command, "boot-count")) {
+    bool triggered = f->trigger && strstr(command, f->trigger) && f->trigger_skip-- <= 0;
+    if (strstr(command, "boot-count") && !triggered) {
         if (output)
             lg_buf_printf(output, "%d\n", f->boot);
         *exit_status = 0;
@@ -214,7 +215,7 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
             lg_buf_puts(output, f->health_status ? "sampleagentd is not running\n" : "ok\n");
         return 0;
     }
-    if (f->trigger && strstr(command, f->trigger) && f->trigger_skip-- <= 0) {
+    if (triggered) {
         switch (f->act) {
         case ACT_FAIL:
             *exit_status = f->fail_status;
@@ -554,7 +555,18 @@ static void test_each_failure_kind(void **state)
         print_message("# %s: %s in %lld ms\n", c->name, lg_verdict_name(w->result.evidence.verdict),
                       (long long)(lg_now_ms() - t0));
         const lg_failure_info *info = lg_failure_info_of(c->kind);
-        assert_verdict(w, info->verdict, info->signal, c->title_part);
+        /* before the install step began, a guest failure is the image's:
+         * INFRA_ERROR "baseline", with what the guest did */
+        bool before_candidate = w->result.step && strcmp(w->result.step, "wait-ready") == 0;
+        if (before_candidate && lg_verdict_blocks(info->verdict)) {
+            assert_verdict(w, LG_VERDICT_INFRA_ERROR, info->signal, c->title_part);
+            assert_true(w->result.evidence.baseline);
+            assert_int_equal(w->result.evidence.baseline_verdict, info->verdict);
+            assert_non_null(strstr(w->result.evidence.title, "baseline: "));
+        } else {
+            assert_verdict(w, info->verdict, info->signal, c->title_part);
+            assert_false(w->result.evidence.baseline);
+        }
         /* a decided job always says where it was; times stay honest */
         if (w->f.launches && !w->f.event_in_launch)
             assert_non_null(w->result.step);
@@ -589,6 +601,79 @@ static void test_crash_during_each_step(void **state)
         assert_string_equal(w->result.step, cases[i].step);
         world_free(w);
     }
+}
+
+/* A guest that crashes before the install step began failed by itself (its
+ * image, its host): INFRA_ERROR "baseline", never the candidate's CRASH.
+ * Once the install began, the same crash is the candidate's.  A scenario
+ * that never puts a candidate on the guest tests the image as it is. */
+static void test_baseline_failure(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    full_scenario(w);
+    w->f.trigger = "boot-count";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_verdict(w, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_CONSOLE,
+                   "baseline: the guest image failed before the candidate was installed: CRASH BUG: kernel NULL");
+    assert_true(w->result.evidence.baseline);
+    assert_int_equal(w->result.evidence.baseline_verdict, LG_VERDICT_CRASH);
+    assert_int_equal(w->f.installs, 0);
+    world_free(w);
+
+    w = world_new();
+    full_scenario(w);
+    w->f.trigger = "install.sh";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "BUG: kernel NULL pointer dereference");
+    assert_false(w->result.evidence.baseline);
+    world_free(w);
+
+    w = world_new();
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    add_step(w, LG_STEP_EXEC, 0, "run-test");
+    w->f.trigger = "boot-count";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "BUG: kernel NULL pointer dereference");
+    assert_false(w->result.evidence.baseline);
+    world_free(w);
+}
+
+/* A baseline failure run again: the first attempt's files move to
+ * jobs/ID/attempt-1/, its verdict and title are kept, the result is clear
+ * for the next attempt. */
+static void test_archive_attempt(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    full_scenario(w);
+    w->f.trigger = "boot-count";
+    w->f.act = ACT_CRASH;
+    run(w);
+    lg_attempt *earlier = NULL;
+    size_t n_earlier = 0;
+    assert_int_equal(lg_job_archive_attempt(w->dir, &w->job, &w->result, &earlier, &n_earlier), 0);
+    assert_int_equal(n_earlier, 1);
+    assert_int_equal(earlier[0].verdict, LG_VERDICT_INFRA_ERROR);
+    assert_non_null(strstr(earlier[0].title, "baseline: "));
+    assert_string_equal(earlier[0].dir, "jobs/0123456789ab/attempt-1");
+    assert_null(w->result.evidence.title);
+    LG_AUTOFREE char *moved = lg_strdup_printf("%s/jobs/0123456789ab/attempt-1/console.log", w->dir);
+    LG_AUTOFREE char *left = lg_strdup_printf("%s/jobs/0123456789ab/console.log", w->dir);
+    assert_int_equal(access(moved, F_OK), 0);
+    assert_int_not_equal(access(left, F_OK), 0);
+    /* the second attempt's files go beside it, the first stay put */
+    run(w);
+    assert_int_equal(lg_job_archive_attempt(w->dir, &w->job, &w->result, &earlier, &n_earlier), 0);
+    assert_int_equal(n_earlier, 2);
+    assert_string_equal(earlier[1].dir, "jobs/0123456789ab/attempt-2");
+    assert_int_equal(access(moved, F_OK), 0);
+    w->result.attempts = earlier;
+    w->result.n_attempts = n_earlier;
+    world_free(w);
 }
 
 /* A reboot step on its own: the boot counter moves, nothing fires. */
@@ -861,6 +946,8 @@ int main(void)
         cmocka_unit_test(test_each_failure_kind),
         cmocka_unit_test(test_crash_during_each_step),
         cmocka_unit_test(test_one_reboot),
+        cmocka_unit_test(test_baseline_failure),
+        cmocka_unit_test(test_archive_attempt),
         cmocka_unit_test(test_not_run_times_unknown),
         cmocka_unit_test(test_keep_failed),
         cmocka_unit_test(test_fetch_cap),
