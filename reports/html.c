@@ -395,6 +395,33 @@ static void coordinates(html *h, const lg_job *job)
     emit(h, "</span>");
 }
 
+/* " · 0 failures in 29 boots: failure rate < 0.1 at confidence 0.95" on a
+ * passed job's line, when the policy's bound holds for it */
+static void bound_claim(html *h, const lg_run_report *r, const lg_job *job, const lg_job_result *res)
+{
+    LG_AUTOFREE char *claim = lg_report_bound_claim(&r->plan->matrix->policy, job, res);
+    if (!claim)
+        return;
+    emit(h, " &middot; <strong class=\"bound\">");
+    text(h, claim);
+    emit(h, "</strong>");
+}
+
+/* A job with repeats: its cycles done of those planned, and the bound's
+ * claim when it holds (a job cut short claims none). */
+static void cycles_row(html *h, const lg_run_report *r, const lg_job *job, const lg_job_result *res)
+{
+    lg_scenario_counts planned;
+    lg_scenario_count(job->scenario, &planned);
+    if (!planned.cycles)
+        return;
+    emitf(h, "<dt>Cycles</dt><dd>%d of %d", res->cycles, planned.cycles);
+    if (planned.auto_cycles)
+        emitf(h, " (%d of %d count=&quot;auto&quot;)", res->bound_cycles, planned.auto_cycles);
+    bound_claim(h, r, job, res);
+    emit(h, "</dd>\n");
+}
+
 static void job_section(html *h, const lg_run_report *r, const char *out_dir, size_t i)
 {
     const lg_job *job = &r->plan->jobs[i];
@@ -414,6 +441,7 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
         text(h, job->id);
         emitf(h, "</span> &middot; %.1f s, %d boot%s &middot; seed %llu", res->duration_s, res->boots,
               res->boots == 1 ? "" : "s", (unsigned long long)job->seed);
+        bound_claim(h, r, job, res);
         if (res->console_log) {
             emit(h, " &middot; console log <a href=\"");
             href(h, res->console_log);
@@ -464,6 +492,7 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
     emitf(h, "<dt>Duration</dt><dd>%.1f s, %d boot%s</dd>\n", res->duration_s, res->boots,
           res->boots == 1 ? "" : "s");
     emitf(h, "<dt>Seed</dt><dd class=\"mono\">%llu</dd>\n", (unsigned long long)job->seed);
+    cycles_row(h, r, job, res);
     emit(h, "</dl>\n");
 
     if (ev->n_signals) {

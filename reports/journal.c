@@ -379,6 +379,11 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
     res.evidence.verdict = verdict_of(&rd, j, "verdict");
     res.duration_s = num(&rd, j, "duration-s", 0);
     res.boots = whole(&rd, j, "boots");
+    /* 0 in an entry from before they were counted: such a job claims no bound */
+    res.ready_boots = whole(&rd, j, "ready-boots");
+    res.cycles = whole(&rd, j, "cycles");
+    res.bound_cycles = whole(&rd, j, "bound-cycles");
+    res.bound_boots = whole(&rd, j, "bound-boots");
     for (xmlNodePtr c = j->children; c; c = c->next) {
         if (lg_xml_is_element(c, "evidence"))
             read_evidence(&rd, c, &res);

@@ -5,6 +5,7 @@
 
 #include <libxml/tree.h>
 
+#include "base/cleanup.h"
 #include "base/error.h"
 #include "base/util.h"
 #include "inputs.h"
@@ -48,6 +49,48 @@ int lg_report_save_xml(xmlDocPtr doc, const char *path)
     return rc;
 }
 
+/* What the job counted: boots that reached ready, its repeats' cycles
+ * done of those planned, the count="auto" ones (the bound's trials), and
+ * the bound's claim when it holds. */
+static void add_cycles(xmlNodePtr j, const lg_job *job, const lg_job_result *res)
+{
+    lg_scenario_counts planned;
+    lg_scenario_count(job->scenario, &planned);
+    setnum(j, "ready-boots", res->ready_boots, 0);
+    if (!planned.cycles)
+        return;
+    setnum(j, "cycles", res->cycles, 0);
+    setnum(j, "cycles-planned", planned.cycles, 0);
+    if (!planned.auto_cycles)
+        return;
+    setnum(j, "bound-cycles", res->bound_cycles, 0);
+    setnum(j, "bound-cycles-planned", planned.auto_cycles, 0);
+    setnum(j, "bound-boots", res->bound_boots, 0);
+}
+
+/* run.xml's word on the failure-rate bound, for a job with count="auto"
+ * steps under a policy with a bound:
+ *   <bound max-failure-rate="0.1" confidence="0.95" holds="true">0 failures
+ *   in 29 boots: failure rate &lt; 0.1 at confidence 0.95</bound>
+ * holds="false" and no text when the job did not pass every cycle.  Not in
+ * the journal's entries: it is derived from the counts and the policy. */
+static void add_bound(xmlNodePtr j, const lg_policy *policy, const lg_job *job, const lg_job_result *res)
+{
+    lg_scenario_counts planned;
+    lg_scenario_count(job->scenario, &planned);
+    if (!policy->bound_cycles || !planned.auto_cycles)
+        return;
+    LG_AUTOFREE char *claim = lg_report_bound_claim(policy, job, res);
+    xmlNodePtr b = claim ? lg_xmlout_text_child(j, "bound", claim)
+                         : xmlNewChild(j, NULL, (const xmlChar *)"bound", NULL);
+    char num[32];
+    snprintf(num, sizeof(num), "%g", policy->max_failure_rate);
+    set(b, "max-failure-rate", num);
+    snprintf(num, sizeof(num), "%g", policy->confidence);
+    set(b, "confidence", num);
+    set(b, "holds", claim ? "true" : "false");
+}
+
 xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_job_result *res)
 {
     const lg_evidence *ev = &res->evidence;
@@ -62,6 +105,7 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
     set(j, "blocks", lg_verdict_blocks(ev->verdict) ? "true" : "false");
     setnum(j, "duration-s", res->duration_s, 1);
     setnum(j, "boots", res->boots, 0);
+    add_cycles(j, job, res);
     if (ev->verdict != LG_VERDICT_PASS) {
         xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
         set(e, "signal", lg_signal_name(ev->signal));
@@ -152,7 +196,8 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
     }
 
     for (size_t i = 0; i < r->plan->n_jobs; i++)
-        lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]);
+        add_bound(lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]), &m->policy, &r->plan->jobs[i],
+                  &r->results[i]);
     int rc = lg_report_save_xml(doc, path);
     xmlFreeDoc(doc);
     return rc;

@@ -79,7 +79,8 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         fprintf(out, "%-12s  %-*s  %-*s  %-*s  %-*s  %-13s  ", job->id, wg, job->guest->id, wb, job->build->id,
                 wc, job->content->id, ws, job->scenario->id, lg_verdict_name(ev->verdict));
         if (ev->verdict == LG_VERDICT_PASS) {
-            fprintf(out, "-\n");
+            LG_AUTOFREE char *claim = lg_report_bound_claim(&plan->matrix->policy, job, &r->results[i]);
+            fprintf(out, "%s\n", claim ? claim : "-");
             continue;
         }
         /* a guest's title: it must not be able to redraw the row ("\rPASS -") */

@@ -46,6 +46,15 @@ typedef struct job_ctx {
     lg_session *guest;    /* the steps' session */
     int boot;             /* boot number at the last ready */
     const char *step;     /* current step name */
+    const lg_step *cur_step; /* the step running (or the last one run), NULL before the first */
+    /* Counts for the failure-rate bound (model/bound.h): boots that reached
+     * ready (boot_reached_ready, the one place that counts them), cycles of
+     * repeats finished, and of those the count="auto" ones with the boots
+     * reached during them. */
+    int ready_boots;
+    int cycles;
+    int bound_cycles;
+    int bound_boots;
     char **files;         /* fetched, relative to the results directory */
     size_t n_files;
     int64_t start_ms;
@@ -66,6 +75,9 @@ static void progress(job_ctx *ctx, const char *fmt, ...)
         return;
     LG_AUTOBUF msg = LG_BUF_INIT;
     va_list ap;
+    /* whatever a step of a repeat is doing, it is doing it in this cycle */
+    if (ctx->cur_step && ctx->cur_step->cycles)
+        lg_buf_printf(&msg, "cycle %d/%d: ", ctx->cur_step->cycle, ctx->cur_step->cycles);
     va_start(ap, fmt);
     lg_buf_vprintf(&msg, fmt, ap);
     va_end(ap);
@@ -217,6 +229,16 @@ static int parse_boot_count(const char *text)
     return text && lg_parse_int(text, &n) == 0 && n > 0 ? n : 0;
 }
 
+/* A boot reached ready: every boot a step causes (reboot, or any other way
+ * of restarting the guest) ends in wait_ready, which calls this, so each is
+ * counted once whatever the step. */
+static void boot_reached_ready(job_ctx *ctx)
+{
+    ctx->ready_boots++;
+    if (ctx->cur_step && ctx->cur_step->auto_cycles)
+        ctx->bound_boots++;
+}
+
 /* Polling for readiness without a ready line: the first try soon, then
  * less and less often. */
 #define READY_POLL_FIRST_MS 50
@@ -290,6 +312,7 @@ static int wait_ready(job_ctx *ctx, int after_boot)
                 LG_DEBUG("%s: ready in boot %d", ctx->job->id, boot);
                 ctx->guest = guest;
                 ctx->boot = boot;
+                boot_reached_ready(ctx);
                 lg_monitor_ready(ctx->mon, boot);
                 lg_heartbeat_set_ready(ctx->heartbeat, true);
                 return 0;
@@ -631,11 +654,25 @@ static int launch(job_ctx *ctx)
 static void run_steps(job_ctx *ctx)
 {
     const lg_scenario *scenario = ctx->job->scenario;
+    size_t done = 0;
     for (size_t i = 0; i < scenario->n_steps && !cancelled(ctx); i++) {
         const lg_step *step = &scenario->steps[i];
+        ctx->cur_step = step;
         progress(ctx, "step %zu/%zu %s", i + 1, scenario->n_steps, lg_step_kind_name(step->kind));
         if (run_step(ctx, step) < 0)
             break;
+        done++;
+        if (step->cycle_last) {
+            ctx->cycles++;
+            ctx->bound_cycles += step->auto_cycles;
+        }
+    }
+    /* PASS means every step (every cycle) done: a step that gave up
+     * without a decision is the harness's failure, never a pass */
+    if (done < scenario->n_steps && !cancelled(ctx)) {
+        LG_AUTOFREE char *why = lg_strdup_printf("step %zu of %zu (%s) ended without a verdict", done + 1,
+                                                 scenario->n_steps, lg_step_kind_name(ctx->cur_step->kind));
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
     }
 }
 
@@ -704,7 +741,14 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
     lg_heartbeat_stop(ctx->heartbeat);
     ctx->heartbeat = NULL;
     bool decided = lg_monitor_decided(ctx->mon);
-    result->step = decided && ctx->step ? lg_strdup(ctx->step) : NULL;
+    if (decided && ctx->step && ctx->cur_step && ctx->cur_step->cycles)
+        result->step = lg_strdup_printf("%s (cycle %d/%d)", ctx->step, ctx->cur_step->cycle, ctx->cur_step->cycles);
+    else
+        result->step = decided && ctx->step ? lg_strdup(ctx->step) : NULL;
+    result->ready_boots = ctx->ready_boots;
+    result->cycles = ctx->cycles;
+    result->bound_cycles = ctx->bound_cycles;
+    result->bound_boots = ctx->bound_boots;
     result->files = ctx->files;
     result->n_files = ctx->n_files;
     ctx->files = NULL;

@@ -34,6 +34,10 @@ typedef struct lg_job_result {
     lg_evidence evidence;
     double duration_s;
     int boots;             /* boots the guest announced */
+    int ready_boots;       /* boots that reached ready (the first, and each a step made) */
+    int cycles;            /* cycles of the scenario's repeats finished */
+    int bound_cycles;      /* of those, count="auto" ones: the failure-rate bound's trials */
+    int bound_boots;       /* boots that reached ready during them */
     char *step;            /* step running when the verdict came, or NULL */
     char *console_log;     /* relative to out_dir */
     char *screenshot;      /* relative to out_dir, or NULL */

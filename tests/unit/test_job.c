@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/mem.h"
 #include "guest/oscmd.h"
 #include "model/failure.h"
 #include "run/job.h"
@@ -30,6 +31,7 @@ typedef struct fake {
     int connect_rc;        /* every connect */
     int ping_rc;
     const char *trigger;   /* a command containing this ... */
+    int trigger_skip;      /* (after this many such commands went well) */
     action act;            /* ... does this */
     int fail_status;
     const char *fail_output;
@@ -192,7 +194,7 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
 {
     (void)input; (void)input_len;
     fake *f = s->f;
-    bool triggered = f->trigger && strstr(command, f->trigger);
+    bool triggered = f->trigger && strstr(command, f->trigger) && f->trigger_skip-- <= 0;
     if (strstr(command, "boot-count") && !triggered) {
         if (output)
             lg_buf_printf(output, "%d\n", f->boot);
@@ -811,6 +813,132 @@ static void test_keep_failed(void **state)
     world_free(w);
 }
 
+/* ---------------------------------------------------------------- cycles */
+
+typedef struct progress_log {
+    lg_buf lines;
+    pthread_mutex_t lock;
+} progress_log;
+
+static void log_progress(void *opaque, const lg_job *job, int boot, const char *what)
+{
+    (void)job; (void)boot;
+    progress_log *log = opaque;
+    pthread_mutex_lock(&log->lock);
+    lg_buf_printf(&log->lines, "%s\n", what);
+    pthread_mutex_unlock(&log->lock);
+}
+
+/* The world's scenario as matrix.c loads it: wait-ready, then a repeat of
+ * (reboot, exec check) three times, then count="auto" reboots (4, as for
+ * max-failure-rate 0.5 at confidence 0.9). */
+static lg_scenario *cycles_scenario(world *w, progress_log *log)
+{
+    lg_scenario *sc = calloc(1, sizeof(*sc));
+    sc->id = (char *)"cycles";
+    sc->steps = lg_calloc(8, sizeof(*sc->steps));
+    sc->steps[sc->n_steps++] = (lg_step){ .kind = LG_STEP_WAIT_READY, .count = 1 };
+    sc->steps[sc->n_steps++] = (lg_step){ .kind = LG_STEP_REBOOT, .count = 1, .repeat = 1, .cycles = 3 };
+    sc->steps[sc->n_steps++] =
+        (lg_step){ .kind = LG_STEP_EXEC, .count = 1, .command = lg_strdup("check"), .repeat = 1, .cycles = 3 };
+    sc->steps[sc->n_steps++] = (lg_step){ .kind = LG_STEP_REBOOT, .count = 1, .repeat = 2, .auto_cycles = true };
+    lg_diags diags = { 0 };
+    assert_int_equal(lg_scenario_expand(sc, 4, "m.xml", &diags), 0);
+    assert_int_equal(sc->n_steps, 1 + 6 + 4);
+    w->job.scenario = sc;
+    w->matrix.policy.max_failure_rate = 0.5;
+    w->matrix.policy.confidence = 0.9;
+    w->matrix.policy.bound_cycles = 4;
+    memset(log, 0, sizeof(*log));
+    pthread_mutex_init(&log->lock, NULL);
+    w->env.progress = log_progress;
+    w->env.progress_opaque = log;
+    return sc;
+}
+
+static void cycles_done(lg_scenario *sc, progress_log *log)
+{
+    for (size_t i = 0; i < sc->n_steps; i++)
+        free(sc->steps[i].command);
+    free(sc->steps);
+    free(sc);
+    lg_buf_free(&log->lines);
+    pthread_mutex_destroy(&log->lock);
+}
+
+static void test_cycles_counted(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    progress_log log;
+    lg_scenario *sc = cycles_scenario(w, &log);
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    /* the first boot, 3 in the repeat, 4 in the auto cycles */
+    assert_int_equal(w->result.ready_boots, 8);
+    assert_int_equal(w->result.boots, 8);
+    assert_int_equal(w->result.cycles, 7);
+    assert_int_equal(w->result.bound_cycles, 4);
+    assert_int_equal(w->result.bound_boots, 4);
+    /* the progress line says the cycle, also while the reboot waits */
+    assert_non_null(strstr(log.lines.data, "cycle 2/3: step 4/11 reboot\n"));
+    assert_non_null(strstr(log.lines.data, "cycle 3/3: step 7/11 exec\n"));
+    assert_non_null(strstr(log.lines.data, "cycle 4/4: step 11/11 reboot\n"));
+    assert_non_null(strstr(log.lines.data, "cycle 4/4: reboot 1/1"));
+    assert_null(strstr(log.lines.data, "cycle 0"));
+    assert_non_null(strstr(log.lines.data, "\nstep 1/11 wait-ready\n"));
+    cycles_done(sc, &log);
+    world_free(w);
+}
+
+/* A failure in the second cycle: the failure's own verdict, the cycle it
+ * came in, the cycles before it counted, and no auto cycle at all. */
+static void test_cycle_failure_stops_the_cycles(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    progress_log log;
+    lg_scenario *sc = cycles_scenario(w, &log);
+    w->f.trigger = "check";
+    w->f.trigger_skip = 1;
+    w->f.act = ACT_FAIL;
+    w->f.fail_status = 2;
+    w->f.fail_output = "sampleagentd: table full\n";
+    run(w);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "exec 'check' failed (exit 2): sampleagentd: table full");
+    assert_string_equal(w->result.step, "exec (cycle 2/3)");
+    assert_int_equal(w->result.cycles, 1);
+    assert_int_equal(w->result.bound_cycles, 0);
+    assert_int_equal(w->result.ready_boots, 3);
+    cycles_done(sc, &log);
+    world_free(w);
+}
+
+/* Ctrl-C in the middle of the auto cycles: not a pass, and the count says
+ * how far it got. */
+static void test_cycles_interrupted(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    progress_log log;
+    lg_scenario *sc = cycles_scenario(w, &log);
+    /* the second auto cycle runs a command the user interrupts */
+    lg_step *second = &sc->steps[sc->n_steps - 3];
+    assert_int_equal(second->cycle, 2);
+    assert_true(second->auto_cycles);
+    second->kind = LG_STEP_EXEC;
+    second->command = lg_strdup("stop-here");
+    w->f.trigger = "stop-here";
+    w->f.act = ACT_INTERRUPT;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_INFRA_ERROR);
+    assert_non_null(strstr(w->result.evidence.title, "interrupted"));
+    assert_int_equal(w->result.bound_cycles, 1);
+    assert_int_equal(w->result.cycles, 4);
+    cycles_done(sc, &log);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -826,6 +954,9 @@ int main(void)
         cmocka_unit_test(test_daemon_restart_mid_step),
         cmocka_unit_test(test_daemon_back_after_steps),
         cmocka_unit_test(test_launch_waits_for_the_daemon),
+        cmocka_unit_test(test_cycles_counted),
+        cmocka_unit_test(test_cycle_failure_stops_the_cycles),
+        cmocka_unit_test(test_cycles_interrupted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
