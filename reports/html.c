@@ -221,6 +221,20 @@ static void header(html *h, const lg_run_report *r)
     meta_row(h, "Finished", r->finished);
     meta_row(h, "Accelerator", r->accel);
     meta_row(h, "Host", host);
+    for (size_t k = 0; r->host_loads && k < m->n_hosts; k++) {
+        const lg_host_load *l = &r->host_loads[k];
+        if (!l->watched || !l->samples)
+            continue;
+        LG_AUTOFREE char *load = lg_strdup_printf(
+            "%.2f per CPU at most as jobs started, %.2f on average; new jobs waited %.0f s for it to drop",
+            l->max_per_cpu, l->sum_per_cpu / (double)l->samples, l->held_s);
+        LG_AUTOFREE char *label = lg_strdup_printf("Load of host %s", m->hosts[k].id);
+        emit(h, "<dt>");
+        text(h, label);
+        emit(h, "</dt><dd>");
+        text(h, load);
+        emit(h, "</dd>\n");
+    }
     emitf(h, "<dt>Exit code</dt><dd>%d (%s)</dd>\n", r->exit_code, lg_report_outcome(r->exit_code));
     emit(h, "</dl>\n");
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "run/job.h"
+#include "run/sched.h"
 
 typedef struct lg_run_report {
     const lg_plan *plan;
@@ -16,6 +17,8 @@ typedef struct lg_run_report {
     /* <inputs> as digested before the first job started (what the guests
      * were given), from lg_report_inputs_snapshot; NULL: digest now */
     const void *inputs;
+    /* per matrix host, how loaded it was as jobs started; or NULL */
+    const lg_host_load *host_loads;
 } lg_run_report;
 
 /* Digests the plan's inputs now; free with lg_report_inputs_free.  NULL

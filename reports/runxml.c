@@ -195,6 +195,17 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
         return -ENOMEM;
     }
 
+    for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
+        const lg_host_load *l = &r->host_loads[h];
+        if (!l->watched)
+            continue;
+        xmlNodePtr hl = xmlNewChild(run, NULL, (const xmlChar *)"host-load", NULL);
+        set(hl, "host", m->hosts[h].id);
+        setnum(hl, "max-per-cpu", l->max_per_cpu, 2);
+        setnum(hl, "mean-per-cpu", l->samples ? l->sum_per_cpu / (double)l->samples : 0, 2);
+        setnum(hl, "samples", (double)l->samples, 0);
+        setnum(hl, "held-s", l->held_s, 1);
+    }
     for (size_t i = 0; i < r->plan->n_jobs; i++)
         add_bound(lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]), &m->policy, &r->plan->jobs[i],
                   &r->results[i]);

@@ -93,6 +93,16 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         }
     }
     print_by_content(r, out, wb);
+    for (size_t h = 0; r->host_loads && h < plan->matrix->n_hosts; h++) {
+        const lg_host_load *l = &r->host_loads[h];
+        if (!l->watched || !l->samples)
+            continue;
+        fprintf(out, "host %s: load %.2f per CPU at most as jobs started (%.2f on average)",
+                plan->matrix->hosts[h].id, l->max_per_cpu, l->sum_per_cpu / (double)l->samples);
+        if (l->held_s >= 1)
+            fprintf(out, "; new jobs waited %.0f s for it to drop", l->held_s);
+        fprintf(out, "\n");
+    }
     fprintf(out, "\n");
     for (int v = 0; v < LG_VERDICT_MAX; v++)
         if (counts[v])

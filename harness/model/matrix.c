@@ -1,6 +1,7 @@
 #include "matrix.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -717,6 +718,7 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         .seed = 0,
         .fetch_max_mib = LG_FETCH_MAX_MIB_DEFAULT,
         .baseline_retries = 1,
+        .max_host_load = 2.0,
     };
     if (!node)
         return;
@@ -732,6 +734,13 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->warnings_report = warnings && strcmp(warnings, "report") == 0;
     LG_AUTOFREE char *overcommit = attr(node, "overcommit");
     pol->overcommit = overcommit && strcmp(overcommit, "allow") == 0;
+    LG_AUTOFREE char *max_load = attr(node, "max-host-load");
+    if (max_load) {
+        char *end = NULL;
+        double v = g_ascii_strtod(max_load, &end);
+        if (end != max_load && *end == '\0' && v >= 0)
+            pol->max_host_load = v;
+    }
     LG_AUTOFREE char *accel = attr(node, "accel");
     if (accel)
         lg_accel_parse(accel, &pol->accel);

@@ -173,6 +173,9 @@ typedef struct lg_policy {
     /* overcommit="allow": explicit slots beyond a host's CPUs or memory are
      * a warning, not an error */
     bool overcommit;
+    /* a local host whose load average per CPU is above this takes no new
+     * job while one of ours runs on it (0: never hold back) */
+    double max_host_load;
     /* The failure-rate bound (both or neither; 0 = none): count="auto"
      * runs bound_cycles cycles (model/bound.h). */
     double max_failure_rate;

@@ -36,6 +36,10 @@ ok "$(test -s "$scratch/out/$(xpath "$run" 'string(/run/job/artifact[@kind="cons
 contains "$(cat "$scratch/run.out")" "running it again (attempt 2 of 2)" "the progress says it runs the job again"
 contains "$(cat "$scratch/run.out")" "RUN INCOMPLETE" "the summary says the run is incomplete"
 contains "$(cat "$scratch/out/report.html")" "before the candidate was put on it" "report.html says it was the baseline"
+# how loaded the host was as jobs started: in run.xml and the summary
+ok "$(xpath "$run" 'string(/run/host-load[@host="local"]/@max-per-cpu)' | grep -Eq '^[0-9]+(\.[0-9]+)?$'; echo $?)" \
+	"run.xml has the host's load per CPU"
+contains "$(cat "$scratch/run.out")" "host local: load" "the summary says how loaded the host was"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
 # baseline-retries="0": given up at once
