@@ -472,6 +472,9 @@ const char *lg_step_kind_name(lg_step_kind kind)
     case LG_STEP_REBOOT: return "reboot";
     case LG_STEP_EXEC: return "exec";
     case LG_STEP_FETCH: return "fetch";
+    case LG_STEP_CONTENT_RELOAD: return "content-reload";
+    case LG_STEP_POWER_CYCLE: return "power-cycle";
+    case LG_STEP_COLD_BOOT: return "cold-boot";
     }
     return "?";
 }
@@ -513,6 +516,9 @@ void lg_matrix_free(lg_matrix *m)
     for (size_t i = 0; i < m->n_builds; i++) {
         lg_build *b = &m->builds[i];
         free(b->id); free(b->dir); free(b->install); free(b->content_hook); free(b->health);
+        for (size_t k = 0; k < b->n_processes; k++)
+            free(b->processes[k]);
+        free(b->processes);
     }
     for (size_t i = 0; i < m->n_contents; i++) {
         free(m->contents[i].id);
@@ -617,12 +623,43 @@ static void parse_steps(xmlNodePtr node, lg_scenario *sc)
                  : strcmp(name, "apply-content") == 0 ? LG_STEP_APPLY_CONTENT
                  : strcmp(name, "reboot") == 0 ? LG_STEP_REBOOT
                  : strcmp(name, "fetch") == 0 ? LG_STEP_FETCH
+                 : strcmp(name, "content-reload") == 0 ? LG_STEP_CONTENT_RELOAD
+                 : strcmp(name, "power-cycle") == 0 ? LG_STEP_POWER_CYCLE
+                 : strcmp(name, "cold-boot") == 0 ? LG_STEP_COLD_BOOT
                  : LG_STEP_EXEC;
         st->count = attr_int(c, "count", 1);
         st->command = attr(c, st->kind == LG_STEP_FETCH ? "path" : "command");
         st->timeout_s = attr_int(c, "timeout-s", 0);
+        st->cut_power_within_ms = attr_int(c, "cut-power-within-ms", 0);
         st->line = line_of(c);
     }
+}
+
+/* processes="NAME ...": names as the kernel prints them in a crash line
+ * ("NAME[PID]: segfault at ..."): 1..15 bytes of [A-Za-z0-9._+-]. */
+static void parse_processes(xmlNodePtr node, lg_build *b, const char *file, lg_diags *diags)
+{
+    LG_AUTOFREE char *list = attr(node, "processes");
+    if (!list)
+        return;
+    char *save = NULL;
+    for (char *name = strtok_r(list, " \t\n,", &save); name; name = strtok_r(NULL, " \t\n,", &save)) {
+        size_t len = strlen(name);
+        bool ok = len > 0 && len <= LG_PROCESS_NAME_MAX;
+        for (size_t i = 0; ok && i < len; i++)
+            ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                 (name[i] >= '0' && name[i] <= '9') || strchr("._+-", name[i]);
+        if (!ok) {
+            lg_diags_add(diags, file, b->line, false,
+                         "build '%s': processes: '%s' is not a process name (1..%d of A-Z a-z 0-9 . _ + -)",
+                         b->id, name, LG_PROCESS_NAME_MAX);
+            continue;
+        }
+        b->processes = lg_realloc_n(b->processes, b->n_processes + 1, sizeof(*b->processes));
+        b->processes[b->n_processes++] = lg_strdup(name);
+    }
+    if (!b->n_processes)
+        lg_diags_add(diags, file, b->line, false, "build '%s': processes names no process", b->id);
 }
 
 /* What a job would refuse to upload (base/tree.h: a link out of the tree,
@@ -700,6 +737,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         b->install = attr(c, "install");
         b->content_hook = attr(c, "content-hook");
         b->health = attr(c, "health");
+        parse_processes(c, b, path, diags);
         if (!lg_is_dir(b->dir)) {
             lg_diags_add(diags, path, b->line, false,
                          "build '%s': directory %s not found (build the sample agent: guests/sample-agent/build.sh)",
