@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
 #include "model/readyline.h"
 #include "scanner.h"
+#include "userfault.h"
 
 LG_LOG_INIT("monitor");
 
@@ -85,6 +87,11 @@ struct lg_monitor {
     char *ready_line;
     int ready_line_boot;
 
+    /* the agent's process names; whether one of them died on the console */
+    char **agent_processes;
+    size_t n_agent_processes;
+    bool agent_fault_noted;
+
     bool decided;
     int64_t decided_us;
     lg_finding finding;       /* title owned below */
@@ -94,6 +101,7 @@ struct lg_monitor {
 };
 
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no);
+static void note_locked(lg_monitor *mon, lg_signal signal, char *title);
 /* The last RING_LINES console lines, oldest first. */
 static void ring_text(lg_monitor *mon, lg_buf *out)
 {
@@ -231,6 +239,9 @@ void lg_monitor_free(lg_monitor *mon)
     lg_buf_free(&mon->loop_tail);
     free(mon->title);
     free(mon->ready_line);
+    for (size_t i = 0; i < mon->n_agent_processes; i++)
+        free(mon->agent_processes[i]);
+    free(mon->agent_processes);
     for (size_t i = 0; i < LG_SIGNAL_MAX; i++)
         free(mon->notes[i].title);
     pthread_cond_destroy(&mon->cond);
@@ -303,6 +314,24 @@ static bool new_boot_starts(lg_monitor *mon, const char *stamped, const char *li
     return stamp >= 0 && stamp + 1000000 < mon->clock_last_guest_us;
 }
 
+/* A user process died on the console (watch/userfault.h): a timeline note,
+ * naming the agent when it is one of its processes.  Lock held. */
+static void userfault_seen(lg_monitor *mon, const char *line)
+{
+    lg_userfault fault;
+    if (!lg_userfault_parse(line, &fault))
+        return;
+    bool agent = lg_userfault_is_agent(&fault, mon->agent_processes, mon->n_agent_processes);
+    if (!agent && mon->agent_fault_noted)
+        return; /* the agent's own death stays the note */
+    mon->agent_fault_noted |= agent;
+    LG_AUTOFREE char *name = lg_clean_term(fault.name);
+    char *title = lg_strdup_printf("%s %s[%d]: %s (boot %d)", agent ? "agent process" : "process", name, fault.pid,
+                                   lg_userfault_kind_describe(fault.kind), mon->boot);
+    LG_DEBUG("console: %s", title);
+    note_locked(mon, LG_SIGNAL_PROCESS, title);
+}
+
 /* Called by the scanner, lock held (scanner runs under it). */
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no)
 {
@@ -332,6 +361,7 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
         mon->console_boot = n;
     }
     ready_line_seen(mon, line);
+    userfault_seen(mon, line);
     if (mon->excerpt_started && line_no <= mon->excerpt_last_line)
         excerpt_add(mon, line);
 }
@@ -426,19 +456,39 @@ void lg_monitor_note(lg_monitor *mon, lg_signal signal, const char *fmt, ...)
     lg_buf_vprintf(&title, fmt, ap);
     va_end(ap);
     pthread_mutex_lock(&mon->lock);
+    note_locked(mon, signal, lg_buf_steal(&title));
+    pthread_mutex_unlock(&mon->lock);
+}
+
+/* lg_monitor_note with the lock held; takes title. */
+static void note_locked(lg_monitor *mon, lg_signal signal, char *title)
+{
     lg_signal_note *note = &mon->notes[signal];
     if (!note->title) {
         *note = (lg_signal_note){
             .signal = signal, .verdict = LG_VERDICT_PASS,
-            .time_s = (double)(lg_now_us() - mon->start_us) / 1e6, .title = lg_buf_steal(&title),
+            .time_s = (double)(lg_now_us() - mon->start_us) / 1e6, .title = title,
         };
         mon->note_order[mon->n_notes++] = signal;
     } else if (note->verdict == LG_VERDICT_PASS) {
         free(note->title);
-        note->title = lg_buf_steal(&title);
+        note->title = title;
+    } else {
+        free(title);
     }
+}
+
+void lg_monitor_set_agent_processes(lg_monitor *mon, char *const *names, size_t n)
+{
+    pthread_mutex_lock(&mon->lock);
+    for (size_t i = 0; i < mon->n_agent_processes; i++)
+        free(mon->agent_processes[i]);
+    free(mon->agent_processes);
+    mon->agent_processes = lg_calloc(n ? n : 1, sizeof(*mon->agent_processes));
+    for (size_t i = 0; i < n; i++)
+        mon->agent_processes[i] = lg_strdup(names[i]);
+    mon->n_agent_processes = n;
     pthread_mutex_unlock(&mon->lock);
-    lg_buf_free(&title);
 }
 
 void lg_monitor_panic_time(lg_monitor *mon, int64_t qemu_wall_us)

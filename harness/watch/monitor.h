@@ -50,6 +50,12 @@ void lg_monitor_ready(lg_monitor *mon, int boot);
  * again changes nothing. */
 void lg_monitor_set_ready_line(lg_monitor *mon, const char *pattern);
 
+/* The agent's process names (the build's processes attribute), copied: a
+ * console line saying one of them segfaulted or was OOM-killed is named as
+ * the agent's in the timeline (signal process); any other process's is
+ * noted too, unless an agent process's came first. */
+void lg_monitor_set_agent_processes(lg_monitor *mon, char *const *names, size_t n);
+
 /* --- queries --- */
 bool lg_monitor_decided(lg_monitor *mon);
 /* Waits up to timeout_ms for a decision; returns whether one exists. */
