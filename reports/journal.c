@@ -351,6 +351,9 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
     res.evidence.verdict = verdict_of(&rd, j, "verdict");
     res.duration_s = num(&rd, j, "duration-s", 0);
     res.boots = whole(&rd, j, "boots");
+    LG_AUTOFREE char *cut = lg_xml_prop(j, "power-cut-ms");
+    if (cut)
+        res.power_cut_ms = whole(&rd, j, "power-cut-ms");
     for (xmlNodePtr c = j->children; c; c = c->next) {
         if (lg_xml_is_element(c, "evidence"))
             read_evidence(&rd, c, &res);

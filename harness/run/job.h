@@ -27,6 +27,7 @@ typedef struct lg_job_result {
     double duration_s;
     int boots;             /* boots the guest announced */
     char *step;            /* step running when the verdict came, or NULL */
+    int power_cut_ms;      /* a power cut's moment into its content hook, -1 none */
     char *console_log;     /* relative to out_dir */
     char *screenshot;      /* relative to out_dir, or NULL */
     char *memory_dump;     /* relative to out_dir, or NULL */
