@@ -50,7 +50,8 @@ int lg_cmd_plan(int argc, char **argv)
     int rc = load(argc, argv,
                   "usage: labgate plan MATRIX\n"
                   "Prints one line per job: id, guest, build, content, scenario, seed.  Job ids and\n"
-                  "seeds depend only on the names in the matrix, so they are the same on every run.\n",
+                  "seeds depend only on the names in the matrix, so they are the same on every run;\n"
+                  "so does the moment of each <apply-content cut-power-within-ms> power cut.\n",
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
@@ -58,8 +59,15 @@ int lg_cmd_plan(int argc, char **argv)
     printf("%-12s  %-20s  %-20s  %-16s  %-20s  %s\n", "JOB", "GUEST", "BUILD", "CONTENT", "SCENARIO", "SEED");
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const lg_job *j = &plan->jobs[i];
-        printf("%-12s  %-20s  %-20s  %-16s  %-20s  %" PRIu64 "\n", j->id, j->guest->id, j->build->id,
+        printf("%-12s  %-20s  %-20s  %-16s  %-20s  %" PRIu64, j->id, j->guest->id, j->build->id,
                j->content->id, j->scenario->id, j->seed);
+        /* when each power cut comes: known before the run, the same in repro */
+        for (size_t k = 0; k < j->scenario->n_steps; k++) {
+            const lg_step *st = &j->scenario->steps[k];
+            if (st->kind == LG_STEP_APPLY_CONTENT && st->cut_power_within_ms > 0)
+                printf("  power cut: step %zu at %d ms", k + 1, lg_plan_cut_ms(j, k, st->cut_power_within_ms));
+        }
+        printf("\n");
     }
     return 0;
 }
