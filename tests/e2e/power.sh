@@ -67,6 +67,8 @@ assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 torn=$(xpath "$run" 'string(/run/job[@content="torn"]/@id)')
 out=$("$LABGATE" repro "$scratch/cut" "$torn" --out "$scratch/repro" 2>"$scratch/repro.err")
 is "$?" 0 "repro of the torn job reproduces the crash"
+contains "$out" "originally CRASH: BUG: unable to handle page fault in sampledrv_index_hashes" \
+	"repro says what it reproduces"
 is "$(xpath "$scratch/repro/run.xml" 'string(/run/job/@power-cut-ms)')" 4740 "repro cut the power at the same moment"
 assert_no_leftovers "$(xpath "$scratch/repro/run.xml" 'string(/run/@id)')"
 [ "$tap_failed" -eq 0 ] || { diag_file "$scratch/power.out" 30; diag_file "$scratch/cut.out" 20; }
