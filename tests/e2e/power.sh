@@ -30,6 +30,9 @@ job() { printf '/run/job[@content="%s"][@scenario="%s"]' "$1" "$2"; }
 j=$(job good power)
 is "$(xpath "$run" "string($j/@verdict)")" PASS "good content: power-cycle, cold-boot and 6 hot updates: PASS"
 is "$(xpath "$run" "string($j/@boots)")" 3 "the boot counter moved at the hard reset and at the cold boot (3 boots)"
+log=$scratch/power/$(xpath "$run" "string($j/artifact[@kind='console']/@path)")
+grep -aq 'labgate: boot 3' "$log"
+ok $? "the console was attached again after the cold boot: the third boot's boot line is in the job's console log"
 j=$(job generations reload)
 is "$(xpath "$run" "string($j/@verdict)")" CRASH "generation fault: CRASH in the hot updates"
 is "$(xpath "$run" "string($j/evidence/@title)")" "BUG: kernel NULL pointer dereference in sampledrv_record_generation" \
