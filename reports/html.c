@@ -507,6 +507,8 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
           res->boots == 1 ? "" : "s");
     emitf(h, "<dt>Seed</dt><dd class=\"mono\">%llu</dd>\n", (unsigned long long)job->seed);
     cycles_row(h, r, job, res);
+    if (res->power_cut_ms >= 0)
+        emitf(h, "<dt>Power cut</dt><dd>%d ms into the content hook</dd>\n", res->power_cut_ms);
     emit(h, "</dl>\n");
 
     if (ev->n_signals) {

@@ -384,6 +384,9 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
     res.cycles = whole(&rd, j, "cycles");
     res.bound_cycles = whole(&rd, j, "bound-cycles");
     res.bound_boots = whole(&rd, j, "bound-boots");
+    LG_AUTOFREE char *cut = lg_xml_prop(j, "power-cut-ms");
+    if (cut)
+        res.power_cut_ms = whole(&rd, j, "power-cut-ms");
     for (xmlNodePtr c = j->children; c; c = c->next) {
         if (lg_xml_is_element(c, "evidence"))
             read_evidence(&rd, c, &res);

@@ -106,6 +106,9 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
     setnum(j, "duration-s", res->duration_s, 1);
     setnum(j, "boots", res->boots, 0);
     add_cycles(j, job, res);
+    /* <apply-content cut-power-within-ms>: when the power went (repro cuts there too) */
+    if (res->power_cut_ms >= 0)
+        setnum(j, "power-cut-ms", res->power_cut_ms, 0);
     if (ev->verdict != LG_VERDICT_PASS) {
         xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
         set(e, "signal", lg_signal_name(ev->signal));

@@ -61,7 +61,8 @@ int lg_cmd_plan(int argc, char **argv)
                   "Prints one line per job: id, guest, build, content, scenario, seed, the cycles\n"
                   "of its <repeat>s (\"auto\": those of the failure-rate bound) and the boots it\n"
                   "goes through when every step passes.  Job ids and seeds depend only on the\n"
-                  "names in the matrix, so they are the same on every run.\n",
+                  "names in the matrix, so they are the same on every run; so does the moment of\n"
+                  "each <apply-content cut-power-within-ms> power cut.\n",
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
@@ -79,8 +80,15 @@ int lg_cmd_plan(int argc, char **argv)
             snprintf(cycles, sizeof(cycles), "%d (%d auto)", counts.cycles, counts.auto_cycles);
         else if (counts.cycles)
             snprintf(cycles, sizeof(cycles), "%d", counts.cycles);
-        printf("%-12s  %-20s  %-20s  %-16s  %-20s  %-10" PRIu64 "  %-16s  %d\n", j->id, j->guest->id,
+        printf("%-12s  %-20s  %-20s  %-16s  %-20s  %-10" PRIu64 "  %-16s  %d", j->id, j->guest->id,
                j->build->id, j->content->id, j->scenario->id, j->seed, cycles, counts.boots);
+        /* when each power cut comes: known before the run, the same in repro */
+        for (size_t k = 0; k < j->scenario->n_steps; k++) {
+            const lg_step *st = &j->scenario->steps[k];
+            if (st->kind == LG_STEP_APPLY_CONTENT && st->cut_power_within_ms > 0)
+                printf("  power cut: step %zu at %d ms", k + 1, lg_plan_cut_ms(j, k, st->cut_power_within_ms));
+        }
+        printf("\n");
     }
     const lg_policy *pol = &m->policy;
     if (pol->bound_cycles)

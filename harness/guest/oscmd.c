@@ -78,6 +78,13 @@ const char *lg_os_reboot_command(lg_os os, bool detached)
     return detached ? "(sleep 1; reboot) </dev/null >/dev/null 2>&1 &" : "reboot";
 }
 
+const char *lg_os_poweroff_command(lg_os os, bool detached)
+{
+    if (os == LG_OS_WINDOWS)
+        return "shutdown /s /t 0 /f /d p:0:0";
+    return detached ? "(sleep 1; poweroff) </dev/null >/dev/null 2>&1 &" : "poweroff";
+}
+
 /* ------------------------------------------------------------------ Windows */
 
 static const char PS_PROLOGUE[] = "$ProgressPreference = 'SilentlyContinue'; $ErrorActionPreference = 'Stop'; "

@@ -38,6 +38,8 @@ char *lg_os_path_join(lg_os os, const char *dir, const char *name);
 /* Restarts the guest.  detached: return at once and reboot a moment later
  * (for a transport that would otherwise wait for the command's exit). */
 const char *lg_os_reboot_command(lg_os os, bool detached);
+/* Shuts the guest down and powers it off; detached as above. */
+const char *lg_os_poweroff_command(lg_os os, bool detached);
 
 /* --- Windows --------------------------------------------------------- */
 

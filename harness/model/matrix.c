@@ -467,7 +467,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
 
 bool lg_step_puts_candidate(lg_step_kind kind)
 {
-    return kind == LG_STEP_INSTALL || kind == LG_STEP_APPLY_CONTENT;
+    return kind == LG_STEP_INSTALL || kind == LG_STEP_APPLY_CONTENT || kind == LG_STEP_CONTENT_RELOAD;
 }
 
 bool lg_scenario_puts_candidate(const lg_scenario *scenario)
@@ -487,6 +487,9 @@ const char *lg_step_kind_name(lg_step_kind kind)
     case LG_STEP_REBOOT: return "reboot";
     case LG_STEP_EXEC: return "exec";
     case LG_STEP_FETCH: return "fetch";
+    case LG_STEP_CONTENT_RELOAD: return "content-reload";
+    case LG_STEP_POWER_CYCLE: return "power-cycle";
+    case LG_STEP_COLD_BOOT: return "cold-boot";
     }
     return "?";
 }
@@ -502,9 +505,13 @@ int lg_step_boots(const lg_step *step)
     /* no default: a new step kind says here whether it boots the guest */
     switch (step->kind) {
     case LG_STEP_REBOOT: return step->count;
+    case LG_STEP_POWER_CYCLE:
+    case LG_STEP_COLD_BOOT: return 1;
+    /* a power cut mid-update: the guest boots again */
+    case LG_STEP_APPLY_CONTENT: return step->cut_power_within_ms > 0 ? 1 : 0;
     case LG_STEP_WAIT_READY:
     case LG_STEP_INSTALL:
-    case LG_STEP_APPLY_CONTENT:
+    case LG_STEP_CONTENT_RELOAD:
     case LG_STEP_EXEC:
     case LG_STEP_FETCH: return 0;
     }
@@ -640,6 +647,9 @@ void lg_matrix_free(lg_matrix *m)
     for (size_t i = 0; i < m->n_builds; i++) {
         lg_build *b = &m->builds[i];
         free(b->id); free(b->dir); free(b->install); free(b->content_hook); free(b->health);
+        for (size_t k = 0; k < b->n_processes; k++)
+            free(b->processes[k]);
+        free(b->processes);
     }
     for (size_t i = 0; i < m->n_contents; i++) {
         free(m->contents[i].id);
@@ -826,10 +836,14 @@ static void parse_steps(xmlNodePtr node, lg_scenario *sc, const char *file, lg_d
                  : strcmp(name, "apply-content") == 0 ? LG_STEP_APPLY_CONTENT
                  : strcmp(name, "reboot") == 0 ? LG_STEP_REBOOT
                  : strcmp(name, "fetch") == 0 ? LG_STEP_FETCH
+                 : strcmp(name, "content-reload") == 0 ? LG_STEP_CONTENT_RELOAD
+                 : strcmp(name, "power-cycle") == 0 ? LG_STEP_POWER_CYCLE
+                 : strcmp(name, "cold-boot") == 0 ? LG_STEP_COLD_BOOT
                  : LG_STEP_EXEC;
         st->count = attr_int(c, "count", 1);
         st->command = attr(c, st->kind == LG_STEP_FETCH ? "path" : "command");
         st->timeout_s = attr_int(c, "timeout-s", 0);
+        st->cut_power_within_ms = attr_int(c, "cut-power-within-ms", 0);
         st->line = line_of(c);
         if (st->kind == LG_STEP_REBOOT) {
             int cycles = 0;
@@ -891,6 +905,33 @@ static void expand_scenarios(xmlNodePtr policy, lg_matrix *m, const char *file, 
         lg_diags_add(diags, file, line, true,
                      "<policy> has a failure-rate bound but no scenario has count=\"auto\" (on <repeat> or "
                      "<reboot>): it changes nothing");
+}
+
+/* processes="NAME ...": names as the kernel prints them in a crash line
+ * ("NAME[PID]: segfault at ..."): 1..15 bytes of [A-Za-z0-9._+-]. */
+static void parse_processes(xmlNodePtr node, lg_build *b, const char *file, lg_diags *diags)
+{
+    LG_AUTOFREE char *list = attr(node, "processes");
+    if (!list)
+        return;
+    char *save = NULL;
+    for (char *name = strtok_r(list, " \t\n,", &save); name; name = strtok_r(NULL, " \t\n,", &save)) {
+        size_t len = strlen(name);
+        bool ok = len > 0 && len <= LG_PROCESS_NAME_MAX;
+        for (size_t i = 0; ok && i < len; i++)
+            ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                 (name[i] >= '0' && name[i] <= '9') || strchr("._+-", name[i]);
+        if (!ok) {
+            lg_diags_add(diags, file, b->line, false,
+                         "build '%s': processes: '%s' is not a process name (1..%d of A-Z a-z 0-9 . _ + -)",
+                         b->id, name, LG_PROCESS_NAME_MAX);
+            continue;
+        }
+        b->processes = lg_realloc_n(b->processes, b->n_processes + 1, sizeof(*b->processes));
+        b->processes[b->n_processes++] = lg_strdup(name);
+    }
+    if (!b->n_processes)
+        lg_diags_add(diags, file, b->line, false, "build '%s': processes names no process", b->id);
 }
 
 /* What a job would refuse to upload (base/tree.h: a link out of the tree,
@@ -968,6 +1009,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         b->install = attr(c, "install");
         b->content_hook = attr(c, "content-hook");
         b->health = attr(c, "health");
+        parse_processes(c, b, path, diags);
         if (!lg_is_dir(b->dir)) {
             lg_diags_add(diags, path, b->line, false,
                          "build '%s': directory %s not found (build the sample agent: guests/sample-agent/build.sh)",

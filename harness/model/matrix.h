@@ -68,6 +68,9 @@ typedef struct lg_guest {
     int line;
 } lg_guest;
 
+/* the kernel's process name (comm) is at most this long */
+#define LG_PROCESS_NAME_MAX 15
+
 typedef struct lg_build {
     char *id;
     char *dir;
@@ -75,6 +78,10 @@ typedef struct lg_build {
     char *install;      /* guest command, cwd = uploaded build dir */
     char *content_hook; /* guest command; gets the uploaded content dir as $1 */
     char *health;       /* guest command, or NULL */
+    /* processes="a b": the agent's process names (the kernel's comm, up to
+     * 15 bytes), so that console reports of a process crash name the agent */
+    char **processes;
+    size_t n_processes;
     int line;
 } lg_build;
 
@@ -91,6 +98,9 @@ typedef enum {
     LG_STEP_REBOOT,
     LG_STEP_EXEC,
     LG_STEP_FETCH,
+    LG_STEP_CONTENT_RELOAD, /* the content hook count times in a row */
+    LG_STEP_POWER_CYCLE,    /* hard reset, no shutdown */
+    LG_STEP_COLD_BOOT,      /* shut down (then destroy), start from the firmware */
 } lg_step_kind;
 
 typedef struct lg_step {
@@ -98,6 +108,9 @@ typedef struct lg_step {
     int count;      /* reboot: how many times */
     char *command;  /* exec: the command; fetch: the guest path */
     int timeout_s;  /* 0 = policy default */
+    /* apply-content: cut the power at a moment in [0, this) ms after the
+     * hook starts (lg_plan_cut_ms); 0 = no power cut */
+    int cut_power_within_ms;
     int line;
     /* Cycles.  Inside a <repeat> (a count="auto" reboot is a repeat of one
      * reboot): `repeat` numbers the repeat within its scenario (1, 2, ...;

@@ -65,6 +65,15 @@ lg_plan *lg_plan_expand(const lg_matrix *m)
     return plan;
 }
 
+int lg_plan_cut_ms(const lg_job *job, size_t step_index, int within_ms)
+{
+    if (within_ms <= 0)
+        return 0;
+    char key[48];
+    snprintf(key, sizeof(key), "cut-power:%zu", step_index);
+    return (int)(lg_hash64_str(key, job->seed) % (uint64_t)within_ms);
+}
+
 void lg_plan_free(lg_plan *plan)
 {
     if (!plan)

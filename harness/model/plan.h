@@ -30,6 +30,11 @@ lg_plan *lg_plan_expand(const lg_matrix *m);
 void lg_plan_free(lg_plan *plan);
 /* Index of the job with that id, or -1. */
 long lg_plan_find(const lg_plan *plan, const char *job_id);
+/* When <apply-content cut-power-within-ms="W"/> (step step_index of the
+ * job's scenario) cuts the power: ms after its content hook starts, in
+ * [0, W), from the job's seed and the step's place alone (the same job of
+ * the same matrix cuts at the same moment: repro).  0 when W <= 0. */
+int lg_plan_cut_ms(const lg_job *job, size_t step_index, int within_ms);
 void lg_job_make_id(const char *guest, const char *build, const char *content,
                     const char *scenario, char out[LG_JOB_ID_LEN + 1]);
 

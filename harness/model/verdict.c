@@ -32,6 +32,7 @@ static const lg_signal_info signal_table[] = {
     [LG_SIGNAL_STEP] = { "step", "a step's command failed while the guest lived" },
     [LG_SIGNAL_HYPERVISOR] = { "hypervisor", "the harness or libvirt failed" },
     [LG_SIGNAL_WATCHDOG] = { "watchdog", "the guest's watchdog device fired" },
+    [LG_SIGNAL_PROCESS] = { "process", "a process in the guest died, as its kernel told the console" },
 };
 LG_ENUM_DEFINE(lg_signal, signal_table, LG_SIGNAL_MAX)
 

@@ -25,6 +25,7 @@ typedef enum {
     LG_SIGNAL_STEP,       /* a step's command failed while the guest lived */
     LG_SIGNAL_HYPERVISOR, /* harness / libvirt failure */
     LG_SIGNAL_WATCHDOG,   /* the guest's watchdog device fired */
+    LG_SIGNAL_PROCESS,    /* a guest process died on the console (segfault, OOM kill) */
     LG_SIGNAL_MAX
 } lg_signal;
 

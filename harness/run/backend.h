@@ -33,6 +33,13 @@ typedef struct lg_backend_ops {
     /* path_stem + the format's extension; the path, or NULL (lg_error set) */
     char *(*screenshot)(lg_vm *vm, const char *path_stem);
     int (*memory_dump)(lg_vm *vm, const char *path);
+    /* Power: a hard reset within timeout_ms; a shutdown that destroys the
+     * guest if it has not stopped within graceful_ms (*graceful: it did),
+     * the domain kept defined; a start of the stopped domain from its
+     * firmware with the console attached again (lg_domain_power_*). */
+    int (*reset)(lg_vm *vm, int64_t timeout_ms);
+    int (*power_off)(lg_vm *vm, int64_t graceful_ms, bool *graceful);
+    int (*power_on)(lg_vm *vm);
     /* Destroys, undefines and frees (NULL is fine). */
     int (*destroy)(lg_vm *vm);
     /* Frees the handle and leaves the domain running for an engineer. */

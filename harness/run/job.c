@@ -11,6 +11,7 @@
 
 #include "base/backoff.h"
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -30,6 +31,17 @@ LG_LOG_INIT("job");
 
 #define ATTEMPT_MS 15000
 #define REBOOT_COMMAND_MS 10000
+/* a hard reset is one monitor command */
+#define RESET_MS 30000
+/* a cold boot's shutdown, before the guest is destroyed (KVM; TCG scales) */
+#define COLD_BOOT_SHUTDOWN_S 30
+/* one health check (KVM; TCG scales) */
+#define HEALTH_CHECK_S 20
+/* a daemon still starting as the boot reached ready gets this long before
+ * the second try (KVM; TCG scales) */
+#define HEALTH_RETRY_S 2
+/* the health command's output in a title */
+#define HEALTH_OUTPUT_MAX 240
 /* A port taken between our probe and QEMU's bind: a fresh one settles it. */
 #define LAUNCH_ATTEMPTS 3
 
@@ -61,6 +73,11 @@ typedef struct job_ctx {
     /* since when the hypervisor connection is down (lg_now_ms), 0: up */
     _Atomic int64_t disconnected_ms;
     unsigned step_epoch;  /* the backend's connection epoch as the step began */
+    size_t step_index;    /* the current step's place in the scenario */
+    bool agent_installed; /* the build's health command applies */
+    /* a cold boot is stopping the domain: its stop events are no failure */
+    atomic_bool power_off_expected;
+    int power_cut_ms;     /* when the power was cut into a content hook, -1 never */
 
     char *job_dir;
     char *name;           /* the domain's */
@@ -145,9 +162,13 @@ static void on_event(void *opaque, const lg_domain_event *ev)
         lg_monitor_fail(ctx->mon, LG_FAIL_QEMU_FAILED, ev->domain);
         break;
     case LG_DOMAIN_EVENT_POWERED_OFF:
+        if (atomic_load(&ctx->power_off_expected))
+            break; /* a cold boot's shutdown */
         lg_monitor_fail(ctx->mon, LG_FAIL_POWERED_OFF);
         break;
     case LG_DOMAIN_EVENT_STOPPED:
+        if (atomic_load(&ctx->power_off_expected))
+            break; /* a cold boot's destroy */
         lg_monitor_fail(ctx->mon, LG_FAIL_STOPPED_OUTSIDE);
         break;
     case LG_DOMAIN_EVENT_REBOOTED:
@@ -444,6 +465,8 @@ static int fetch(job_ctx *ctx, const char *path, int timeout_s, lg_deadline dl)
     return 0;
 }
 
+static int back_ready(job_ctx *ctx, int before, const char *after);
+
 static int reboot(job_ctx *ctx, int count)
 {
     lg_os os = ctx->profile->os;
@@ -459,11 +482,174 @@ static int reboot(job_ctx *ctx, int count)
         /* The session dies with the guest; the command's own result does
          * not matter, only that the guest comes back. */
         ctx->ops->exec(ctx->guest, command, NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
-        int rc = wait_ready(ctx, before);
+        LG_AUTOFREE char *after = lg_strdup_printf("reboot %d/%d", i + 1, count);
+        int rc = back_ready(ctx, before, after);
         if (rc < 0)
             return rc;
     }
     return 0;
+}
+
+/* The build's health command, once the agent is installed: after every
+ * boot that reached ready and before the job can pass.  A failure twice in
+ * a row (a daemon still starting gets a second chance) is the table's
+ * HEALTH_FAILED (AGENT_FAILURE) with the command's last line; after: what
+ * came before, for the title ("reboot 2/3", "cold-boot"). */
+static int check_agent_health(job_ctx *ctx, const char *after)
+{
+    const lg_build *build = ctx->job->build;
+    if (!build->health || !ctx->agent_installed)
+        return 0;
+    if (!ctx->guest) {
+        int rc = wait_ready(ctx, ctx->boot - 1);
+        if (rc < 0)
+            return rc;
+    }
+    lg_os os = ctx->profile->os;
+    LG_AUTOFREE char *cmd = lg_os_in_dir(os, lg_os_build_dir(os), build->health);
+    int timeout_s = (int)(scaled_ms(ctx, HEALTH_CHECK_S) / 1000);
+    LG_AUTOBUF out = LG_BUF_INIT;
+    int status = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (attempt) {
+            if (lg_monitor_wait(ctx->mon, scaled_ms(ctx, HEALTH_RETRY_S)) || cancelled(ctx))
+                return -ECANCELED;
+        }
+        progress(ctx, "agent health after %s", after);
+        lg_buf_clear(&out);
+        int rc = ctx->ops->exec(ctx->guest, cmd, NULL, 0, lg_deadline_in_ms((int64_t)timeout_s * 1000), &out,
+                                &status);
+        if (rc < 0)
+            return transport_failed(ctx, rc, timeout_s);
+        LG_DEBUG("%s: health after %s: exit %d: %s", ctx->job->id, after, status, out.data ? out.data : "");
+        if (status == 0)
+            return 0;
+    }
+    /* from the guest: one line, bounded, no control bytes */
+    const char *last = lg_buf_last_line(&out);
+    size_t len = strlen(last);
+    LG_AUTOFREE char *bounded = lg_strndup(last, len > HEALTH_OUTPUT_MAX ? HEALTH_OUTPUT_MAX : len);
+    LG_AUTOFREE char *clean = lg_clean_term(bounded);
+    LG_AUTOFREE char *why = lg_strdup_printf("after %s (boot %d): %s", after, ctx->boot, *clean ? clean : "no output");
+    lg_monitor_fail(ctx->mon, LG_FAIL_HEALTH_FAILED, status, why);
+    return -EIO;
+}
+
+/* The guest was reset or started again: ready in a later boot, then the
+ * agent's health. */
+static int back_ready(job_ctx *ctx, int before, const char *after)
+{
+    int rc = wait_ready(ctx, before);
+    if (rc == 0)
+        atomic_store(&ctx->power_off_expected, false);
+    return rc < 0 ? rc : check_agent_health(ctx, after);
+}
+
+/* A hard reset: no shutdown, whatever the guest had not written is lost. */
+static int hard_reset(job_ctx *ctx, const char *what)
+{
+    lg_heartbeat_set_ready(ctx->heartbeat, false);
+    drop_session(ctx);
+    lg_monitor_expect_reboot(ctx->mon);
+    int rc = ctx->ops->reset(ctx->vm, RESET_MS);
+    if (rc < 0 && !cancelled(ctx)) {
+        LG_AUTOFREE char *why = lg_strdup_printf("%s: %s", what, lg_error_msg());
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
+    }
+    return rc;
+}
+
+static int power_cycle(job_ctx *ctx)
+{
+    int before = ctx->boot;
+    progress(ctx, "power-cycle (hard reset, boot %d)", before);
+    int rc = hard_reset(ctx, "power-cycle");
+    return rc < 0 ? rc : back_ready(ctx, before, "power-cycle");
+}
+
+/* Shut down (the OS asked, then ACPI; destroyed past the deadline), then
+ * the same domain started again from its firmware. */
+static int cold_boot(job_ctx *ctx)
+{
+    int before = ctx->boot;
+    int64_t graceful_ms = scaled_ms(ctx, COLD_BOOT_SHUTDOWN_S);
+    progress(ctx, "cold-boot: shutting down (boot %d)", before);
+    lg_heartbeat_set_ready(ctx->heartbeat, false);
+    atomic_store(&ctx->power_off_expected, true);
+    const char *command =
+        lg_os_poweroff_command(ctx->profile->os, lg_transport_kind_info_of(ctx->profile->transport)->reboot_detached);
+    /* the session dies with the guest: only whether it stops matters */
+    ctx->ops->exec(ctx->guest, command, NULL, 0, lg_deadline_in_ms(REBOOT_COMMAND_MS), NULL, NULL);
+    drop_session(ctx);
+    bool graceful = false;
+    int rc = ctx->ops->power_off(ctx->vm, graceful_ms, &graceful);
+    if (rc == 0) {
+        if (!graceful)
+            LG_INFO("%s: cold-boot: the guest did not stop within %lld s: destroyed", ctx->job->id,
+                    (long long)graceful_ms / 1000);
+        progress(ctx, "cold-boot: starting from the firmware");
+        rc = ctx->ops->power_on(ctx->vm);
+    }
+    if (rc < 0) {
+        if (!cancelled(ctx)) {
+            LG_AUTOFREE char *why = lg_strdup_printf("cold-boot: %s", lg_error_msg());
+            lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
+        }
+        return rc;
+    }
+    return back_ready(ctx, before, "cold-boot");
+}
+
+/* The job's content uploaded, then the build's content hook count times,
+ * or once with the power cut cut_ms into it (cut_ms < 0: no cut). */
+static int apply_content(job_ctx *ctx, int count, int cut_ms, int timeout_s)
+{
+    const lg_build *build = ctx->job->build;
+    lg_os os = ctx->profile->os;
+    lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
+    LG_AUTOFREE char *input = lg_strdup_printf("content %s", ctx->job->content->id);
+    int rc = upload(ctx, input, ctx->job->content->dir, lg_os_content_dir(os), timeout_s, dl);
+    if (rc < 0)
+        return rc;
+    LG_AUTOFREE char *hook = lg_strdup_printf("%s %s", build->content_hook, lg_os_content_dir(os));
+    LG_AUTOFREE char *cmd = lg_os_in_dir(os, lg_os_build_dir(os), hook);
+    LG_AUTOFREE char *what = lg_strdup_printf("content hook for %s", ctx->job->content->id);
+    if (cut_ms < 0) {
+        for (int i = 0; i < count && rc == 0; i++) {
+            if (count > 1) {
+                progress(ctx, "content reload %d/%d", i + 1, count);
+                dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
+            }
+            rc = guest_command(ctx, cmd, what, timeout_s, dl);
+        }
+        return rc;
+    }
+    /* the power goes at cut_ms, whether the hook is done or not */
+    ctx->power_cut_ms = cut_ms;
+    progress(ctx, "content hook, power cut at %d ms", cut_ms);
+    int before = ctx->boot;
+    int64_t start = lg_now_ms();
+    LG_AUTOBUF out = LG_BUF_INIT;
+    int status = -1;
+    rc = ctx->ops->exec(ctx->guest, cmd, NULL, 0, lg_deadline_in_ms(cut_ms), &out, &status);
+    if (rc == 0 && status != 0) {
+        /* it failed before the power went */
+        const char *why = lg_buf_last_line(&out);
+        lg_monitor_fail(ctx->mon, LG_FAIL_COMMAND_FAILED, what, status, *why ? ": " : "", why);
+        return -EIO;
+    }
+    if (rc < 0 && rc != -ETIMEDOUT)
+        return transport_failed(ctx, rc, timeout_s);
+    int64_t left = start + cut_ms - lg_now_ms();
+    if (left > 0 && lg_monitor_wait(ctx->mon, left))
+        return -ECANCELED;
+    if (cancelled(ctx))
+        return -ECANCELED;
+    LG_INFO("%s: power cut %d ms into the content hook (%s)", ctx->job->id, cut_ms,
+            rc == 0 ? "it had finished" : "it was running");
+    lg_monitor_note(ctx->mon, LG_SIGNAL_REBOOT, "power cut %d ms into the content hook", cut_ms);
+    rc = hard_reset(ctx, "power cut");
+    return rc < 0 ? rc : back_ready(ctx, before, "the power cut");
 }
 
 static int run_step(job_ctx *ctx, const lg_step *step)
@@ -492,20 +678,23 @@ static int run_step(job_ctx *ctx, const lg_step *step)
         LG_AUTOFREE char *cmd = lg_os_in_dir(os, lg_os_build_dir(os), build->install);
         LG_AUTOFREE char *what = lg_strdup_printf("install of build %s", build->id);
         rc = guest_command(ctx, cmd, what, timeout_s, dl);
-        if (rc == 0)
+        if (rc == 0) {
             lg_heartbeat_agent_installed(ctx->heartbeat);
+            ctx->agent_installed = true;
+        }
         return rc;
     }
-    case LG_STEP_APPLY_CONTENT: {
-        LG_AUTOFREE char *input = lg_strdup_printf("content %s", ctx->job->content->id);
-        int rc = upload(ctx, input, ctx->job->content->dir, lg_os_content_dir(os), timeout_s, dl);
-        if (rc < 0)
-            return rc;
-        LG_AUTOFREE char *hook = lg_strdup_printf("%s %s", build->content_hook, lg_os_content_dir(os));
-        LG_AUTOFREE char *cmd = lg_os_in_dir(os, lg_os_build_dir(os), hook);
-        LG_AUTOFREE char *what = lg_strdup_printf("content hook for %s", ctx->job->content->id);
-        return guest_command(ctx, cmd, what, timeout_s, dl);
-    }
+    case LG_STEP_APPLY_CONTENT:
+        return apply_content(ctx, 1,
+                             step->cut_power_within_ms > 0
+                                 ? lg_plan_cut_ms(ctx->job, ctx->step_index, step->cut_power_within_ms) : -1,
+                             timeout_s);
+    case LG_STEP_CONTENT_RELOAD:
+        return apply_content(ctx, step->count, -1, timeout_s);
+    case LG_STEP_POWER_CYCLE:
+        return power_cycle(ctx);
+    case LG_STEP_COLD_BOOT:
+        return cold_boot(ctx);
     case LG_STEP_REBOOT:
         return reboot(ctx, step->count);
     case LG_STEP_EXEC: {
@@ -552,6 +741,8 @@ static int prepare(job_ctx *ctx)
     int rc = lg_mkdir_p(ctx->job_dir, 0755);
     if (rc == 0)
         rc = lg_monitor_new(console_path, grace_ms, &ctx->mon);
+    if (rc == 0)
+        lg_monitor_set_agent_processes(ctx->mon, ctx->job->build->processes, ctx->job->build->n_processes);
     if (rc < 0) {
         /* a monitor without a console log, to carry the failure */
         if (!ctx->mon && lg_monitor_new(NULL, grace_ms, &ctx->mon) < 0)
@@ -561,7 +752,7 @@ static int prepare(job_ctx *ctx)
         return rc;
     }
     lg_monitor_candidate_pending(ctx->mon, lg_scenario_puts_candidate(ctx->job->scenario));
-    lg_monitor_set_policy(ctx->mon, ctx->policy->warnings_report && !ctx->policy->strict, NULL);
+    lg_monitor_set_warnings_report(ctx->mon, ctx->policy->warnings_report && !ctx->policy->strict);
 
     const lg_profile *p = ctx->profile;
     if ((rc = check_image(ctx, p->disk, "guest image")) < 0 || (rc = check_image(ctx, p->kernel, "guest image")) < 0 ||
@@ -659,6 +850,7 @@ static void run_steps(job_ctx *ctx)
         const lg_step *step = &scenario->steps[i];
         ctx->cur_step = step;
         progress(ctx, "step %zu/%zu %s", i + 1, scenario->n_steps, lg_step_kind_name(step->kind));
+        ctx->step_index = i;
         if (run_step(ctx, step) < 0)
             break;
         done++;
@@ -669,10 +861,16 @@ static void run_steps(job_ctx *ctx)
     }
     /* PASS means every step (every cycle) done: a step that gave up
      * without a decision is the harness's failure, never a pass */
-    if (done < scenario->n_steps && !cancelled(ctx)) {
-        LG_AUTOFREE char *why = lg_strdup_printf("step %zu of %zu (%s) ended without a verdict", done + 1,
-                                                 scenario->n_steps, lg_step_kind_name(ctx->cur_step->kind));
-        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
+    if (done < scenario->n_steps) {
+        if (!cancelled(ctx) && !lg_monitor_decided(ctx->mon)) {
+            LG_AUTOFREE char *why = lg_strdup_printf("step %zu of %zu (%s) ended without a verdict", done + 1,
+                                                     scenario->n_steps, lg_step_kind_name(ctx->cur_step->kind));
+            lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
+        }
+    } else if (!cancelled(ctx)) {
+        /* no job passes with an unhealthy agent */
+        ctx->step = "health";
+        check_agent_health(ctx, "the last step");
     }
 }
 
@@ -778,6 +976,7 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
     lg_evidence_clear(&result->evidence);
     lg_monitor_result(ctx->mon, &result->evidence);
     result->boots = lg_monitor_boot(ctx->mon);
+    result->power_cut_ms = ctx->power_cut_ms;
     lg_monitor_free(ctx->mon);
     free(ctx->job_dir);
     free(ctx->name);
@@ -790,7 +989,7 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
     lg_job_result_init(result);
     job_ctx ctx = {
         .env = env, .job = job, .profile = job->guest->profile, .policy = &env->matrix->policy,
-        .ops = env->backend->ops, .port = -1, .start_ms = lg_now_ms(),
+        .ops = env->backend->ops, .port = -1, .start_ms = lg_now_ms(), .power_cut_ms = -1,
     };
     result->console_log = lg_strdup_printf("jobs/%s/console.log", job->id);
 
@@ -824,6 +1023,7 @@ size_t lg_job_artifacts(const lg_job_result *result, lg_artifact out[LG_JOB_ARTI
 void lg_job_result_init(lg_job_result *result)
 {
     memset(result, 0, sizeof(*result));
+    result->power_cut_ms = -1;
     lg_evidence_init(&result->evidence);
 }
 

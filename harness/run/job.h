@@ -39,6 +39,7 @@ typedef struct lg_job_result {
     int bound_cycles;      /* of those, count="auto" ones: the failure-rate bound's trials */
     int bound_boots;       /* boots that reached ready during them */
     char *step;            /* step running when the verdict came, or NULL */
+    int power_cut_ms;      /* a power cut's moment into its content hook, -1 none */
     char *console_log;     /* relative to out_dir */
     char *screenshot;      /* relative to out_dir, or NULL */
     char *memory_dump;     /* relative to out_dir, or NULL */

@@ -9,6 +9,7 @@
 #include <libvirt/libvirt-qemu.h>
 
 #include "base/cleanup.h"
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -537,4 +538,87 @@ void lg_domain_release(lg_domain *dom)
     LG_ERROR_PRESERVE;
     detach(dom);
     free_domain(dom);
+}
+
+/* ------------------------------------------------------------------- power */
+
+#define POWER_POLL_MS 100
+
+int lg_domain_reset(lg_domain *dom, int64_t timeout_ms)
+{
+    lg_error_clear();
+    virDomainPtr virt = lg_domain_virt(dom);
+    lg_guard *guard = lg_guard_arm(virt, timeout_ms, LG_GUARD_GRACE_MS, "reset");
+    int rc = virDomainReset(virt, 0);
+    if (rc < 0)
+        lg_virt_error("cannot reset the domain");
+    if (lg_guard_disarm(guard)) {
+        lg_error_set("cannot reset the domain: QEMU did not answer within %lld s", (long long)timeout_ms / 1000);
+        rc = -1;
+    }
+    return rc < 0 ? -EIO : 0;
+}
+
+/* Whether the domain is shut off; false when its state cannot be read. */
+static bool is_off(virDomainPtr virt)
+{
+    int state = VIR_DOMAIN_NOSTATE;
+    return virDomainGetState(virt, &state, NULL, 0) == 0 && state == VIR_DOMAIN_SHUTOFF;
+}
+
+int lg_domain_power_off(lg_domain *dom, int64_t graceful_ms, bool *graceful)
+{
+    lg_error_clear();
+    virDomainPtr virt = lg_domain_virt(dom);
+    *graceful = false;
+    /* ACPI: a guest without a power button handler ignores it (the caller
+     * may have asked the guest's OS already) */
+    if (!is_off(virt) && virDomainShutdown(virt) < 0)
+        LG_DEBUG("%s: virDomainShutdown: %s", dom->name, virGetLastErrorMessage());
+    int64_t until = lg_now_ms() + graceful_ms;
+    while (!is_off(virt) && lg_now_ms() < until)
+        lg_sleep_ms(POWER_POLL_MS);
+    if (is_off(virt)) {
+        *graceful = true;
+        return 0;
+    }
+    LG_DEBUG("%s: not off after %lld ms: destroying", dom->name, (long long)graceful_ms);
+    if (virDomainDestroy(virt) < 0 && !is_off(virt)) {
+        lg_virt_error("cannot destroy the domain");
+        return -EIO;
+    }
+    return 0;
+}
+
+int lg_domain_power_on(lg_domain *dom)
+{
+    lg_error_clear();
+    pthread_mutex_lock(&dom->lock);
+    /* the stopped domain's console stream ended: kept until detach, like a
+     * stream a reconnect replaced */
+    if (dom->console.stream) {
+        dom->old_consoles = lg_realloc_n(dom->old_consoles, dom->n_old_consoles + 1, sizeof(*dom->old_consoles));
+        dom->old_consoles[dom->n_old_consoles++] = dom->console;
+        dom->console = (console_stream){ NULL, false };
+    }
+    int rc = 0;
+    if (virDomainCreateWithFlags(dom->virt, VIR_DOMAIN_START_PAUSED) < 0) {
+        lg_virt_error("cannot start the domain again");
+        rc = -EIO;
+    } else if (open_console(dom) < 0) {
+        rc = -EIO;
+    }
+    virDomainPtr virt = dom->virt;
+    pthread_mutex_unlock(&dom->lock);
+    if (rc < 0)
+        return rc;
+    lg_guard *guard = lg_guard_arm(virt, RESUME_TIMEOUT_MS, LG_GUARD_GRACE_MS, "resume");
+    rc = virDomainResume(virt);
+    if (rc < 0)
+        lg_virt_error("cannot resume the domain");
+    if (lg_guard_disarm(guard)) {
+        lg_error_set("cannot resume the domain: QEMU did not answer within %d s", RESUME_TIMEOUT_MS / 1000);
+        rc = -1;
+    }
+    return rc < 0 ? -EIO : 0;
 }

@@ -78,6 +78,17 @@ int lg_domain_crashed(lg_domain *dom, bool *crashed);
 char *lg_domain_screenshot(lg_domain *dom, const char *path_stem);
 int lg_domain_memory_dump(lg_domain *dom, const char *path);
 lg_conn *lg_domain_conn(lg_domain *dom);
+/* Power.  A hard reset (virDomainReset: no shutdown, the
+ * guest's unwritten data is lost), bounded by timeout_ms. */
+int lg_domain_reset(lg_domain *dom, int64_t timeout_ms);
+/* Asks the guest to shut down (ACPI) and waits up to graceful_ms for it to
+ * stop; then destroys it.  The domain stays defined.  *graceful: whether
+ * it stopped by itself.  0, or -EIO with the message set. */
+int lg_domain_power_off(lg_domain *dom, int64_t graceful_ms, bool *graceful);
+/* Starts the stopped domain again from its firmware (the same
+ * definition), paused, re-attaches the serial console, then resumes it:
+ * no console byte of the new boot is missed.  0, or -EIO. */
+int lg_domain_power_on(lg_domain *dom);
 /* Detaches handlers, destroys, undefines and frees.  Accepts NULL.  0, or
  * -EIO with the message set (the domain may be left behind: gc). */
 int lg_domain_destroy(lg_domain *dom);

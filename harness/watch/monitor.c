@@ -1,7 +1,6 @@
 #include "monitor.h"
 
 #include <errno.h>
-#include <glib.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +8,14 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/util.h"
 #include "model/readyline.h"
 #include "scanner.h"
+#include "userfault.h"
 
 LG_LOG_INIT("monitor");
 
@@ -86,6 +87,11 @@ struct lg_monitor {
     char *ready_line;
     int ready_line_boot;
 
+    /* the agent's process names; whether one of them died on the console */
+    char **agent_processes;
+    size_t n_agent_processes;
+    bool agent_fault_noted;
+
     bool decided;
     int64_t decided_us;
     lg_finding finding;       /* title owned below */
@@ -94,12 +100,12 @@ struct lg_monitor {
     bool saw_pvpanic;
     bool candidate_pending;         /* the candidate is not on the guest yet */
     bool warnings_report;           /* policy warnings="report": a WARNING is a finding */
-    char **agent_processes;         /* the agent's process names (NULL-terminated), or NULL */
     bool report_noted;              /* the scanner's report was taken as a finding */
     bool decided_before_candidate;  /* the decision came before it: a baseline failure */
 };
 
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no);
+static void note_locked(lg_monitor *mon, lg_signal signal, const char *title);
 /* The last RING_LINES console lines, oldest first. */
 static void ring_text(lg_monitor *mon, lg_buf *out)
 {
@@ -230,7 +236,6 @@ void lg_monitor_free(lg_monitor *mon)
     if (mon->console_log)
         fclose(mon->console_log);
     lg_scanner_free(mon->scanner);
-    g_strfreev(mon->agent_processes);
     for (size_t i = 0; i < RING_LINES; i++)
         free(mon->ring[i]);
     lg_buf_free(&mon->excerpt);
@@ -238,6 +243,9 @@ void lg_monitor_free(lg_monitor *mon)
     lg_buf_free(&mon->loop_tail);
     free(mon->title);
     free(mon->ready_line);
+    for (size_t i = 0; i < mon->n_agent_processes; i++)
+        free(mon->agent_processes[i]);
+    free(mon->agent_processes);
     for (size_t i = 0; i < LG_SIGNAL_MAX; i++)
         free(mon->notes[i].title);
     pthread_cond_destroy(&mon->cond);
@@ -336,6 +344,25 @@ static bool new_boot_starts(lg_monitor *mon, const char *stamped, const char *li
     return stamp >= 0 && stamp + 1000000 < mon->clock_last_guest_us;
 }
 
+/* A user process died on the console (watch/userfault.h): a timeline note,
+ * naming the agent when it is one of its processes.  Lock held. */
+static void userfault_seen(lg_monitor *mon, const char *line)
+{
+    lg_userfault fault;
+    if (!lg_userfault_parse(line, &fault))
+        return;
+    bool agent = lg_userfault_is_agent(&fault, mon->agent_processes, mon->n_agent_processes);
+    if (!agent && mon->agent_fault_noted)
+        return; /* the agent's own death stays the note */
+    mon->agent_fault_noted |= agent;
+    LG_AUTOFREE char *name = lg_clean_term(fault.name);
+    char *title = lg_strdup_printf("%s %s[%d]: %s (boot %d)", agent ? "agent process" : "process", name, fault.pid,
+                                   lg_userfault_kind_describe(fault.kind), mon->boot);
+    LG_DEBUG("console: %s", title);
+    note_locked(mon, LG_SIGNAL_PROCESS, title);
+    free(title);
+}
+
 /* Called by the scanner, lock held (scanner runs under it). */
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no)
 {
@@ -365,6 +392,7 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
         mon->console_boot = n;
     }
     ready_line_seen(mon, line);
+    userfault_seen(mon, line);
     if (mon->excerpt_started && line_no <= mon->excerpt_last_line)
         excerpt_add(mon, line);
 }
@@ -391,8 +419,8 @@ static void start_excerpt(lg_monitor *mon, size_t hit_line)
 
 static bool is_agent_process(const lg_monitor *mon, const char *name)
 {
-    for (char **p = mon->agent_processes; p && *p; p++)
-        if (strcmp(*p, name) == 0)
+    for (size_t i = 0; i < mon->n_agent_processes; i++)
+        if (strcmp(mon->agent_processes[i], name) == 0)
             return true;
     return false;
 }
@@ -500,6 +528,19 @@ void lg_monitor_note(lg_monitor *mon, lg_signal signal, const char *fmt, ...)
     lg_buf_free(&title);
 }
 
+void lg_monitor_set_agent_processes(lg_monitor *mon, char *const *names, size_t n)
+{
+    pthread_mutex_lock(&mon->lock);
+    for (size_t i = 0; i < mon->n_agent_processes; i++)
+        free(mon->agent_processes[i]);
+    free(mon->agent_processes);
+    mon->agent_processes = lg_calloc(n ? n : 1, sizeof(*mon->agent_processes));
+    for (size_t i = 0; i < n; i++)
+        mon->agent_processes[i] = lg_strdup(names[i]);
+    mon->n_agent_processes = n;
+    pthread_mutex_unlock(&mon->lock);
+}
+
 void lg_monitor_panic_time(lg_monitor *mon, int64_t qemu_wall_us)
 {
     int64_t mono_us = lg_wall_us_to_mono_us(qemu_wall_us);
@@ -562,12 +603,10 @@ void lg_monitor_ready(lg_monitor *mon, int boot)
     pthread_mutex_unlock(&mon->lock);
 }
 
-void lg_monitor_set_policy(lg_monitor *mon, bool warnings_report, const char *const *agent_processes)
+void lg_monitor_set_warnings_report(lg_monitor *mon, bool warnings_report)
 {
     pthread_mutex_lock(&mon->lock);
     mon->warnings_report = warnings_report;
-    g_strfreev(mon->agent_processes);
-    mon->agent_processes = agent_processes ? g_strdupv((char **)agent_processes) : NULL;
     pthread_mutex_unlock(&mon->lock);
 }
 

@@ -50,6 +50,12 @@ void lg_monitor_ready(lg_monitor *mon, int boot);
  * again changes nothing. */
 void lg_monitor_set_ready_line(lg_monitor *mon, const char *pattern);
 
+/* The agent's process names (the build's processes attribute), copied: a
+ * console line saying one of them segfaulted or was OOM-killed is named as
+ * the agent's in the timeline (signal process); any other process's is
+ * noted too, unless an agent process's came first. */
+void lg_monitor_set_agent_processes(lg_monitor *mon, char *const *names, size_t n);
+
 /* --- queries --- */
 bool lg_monitor_decided(lg_monitor *mon);
 /* Waits up to timeout_ms for a decision; returns whether one exists. */
@@ -70,10 +76,10 @@ void lg_monitor_wait_evidence(lg_monitor *mon);
 void lg_monitor_candidate_pending(lg_monitor *mon, bool pending);
 /* warnings_report: a WARNING report (and a kmemleak leak) is a finding in
  * the timeline, not a crash (policy warnings="report"; a strict guest
- * panics on one anyway).  agent_processes (NULL-terminated, copied, or
- * NULL): the agent's processes; the OOM killer killing one of them is
- * AGENT_FAILURE, killing another process is a finding. */
-void lg_monitor_set_policy(lg_monitor *mon, bool warnings_report, const char *const *agent_processes);
+ * panics on one anyway).  The OOM killer killing one of the agent's
+ * processes (lg_monitor_set_agent_processes) is AGENT_FAILURE, killing
+ * another process is a finding. */
+void lg_monitor_set_warnings_report(lg_monitor *mon, bool warnings_report);
 /* The verdict so far (PASS while nothing decided). */
 lg_verdict lg_monitor_verdict(lg_monitor *mon);
 /* The boot number the console last announced (0 before the first). */

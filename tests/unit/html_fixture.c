@@ -121,12 +121,14 @@ static int html_fixture_make(html_fixture *f, const char *dir)
                 res->evidence.panic_time_s = res->evidence.report_time_s = res->evidence.last_answer_s = -1;
                 res->duration_s = 41.5 + (double)n;
                 res->boots = 2;
+                res->power_cut_ms = -1;
                 snprintf(f->console_logs[n], sizeof(f->console_logs[n]), "jobs/%s/console.log", j->id);
                 res->console_log = f->console_logs[n];
                 n++;
             }
 
     lg_job_result *crash = &f->results[html_fixture_index(0, 0, 0)];
+    crash->power_cut_ms = 4740;
     const char *crash_id = f->jobs[html_fixture_index(0, 0, 0)].id;
     f->notes[0] = (lg_signal_note){ LG_SIGNAL_CONSOLE, LG_VERDICT_CRASH, 12.5, (char *)HTML_FIXTURE_CRASH_TITLE };
     f->notes[1] = (lg_signal_note){ LG_SIGNAL_PVPANIC, LG_VERDICT_CRASH, 12.61, (char *)"kernel panic (pvpanic)" };

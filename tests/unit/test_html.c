@@ -128,6 +128,9 @@ static void test_blocked_run(void **state)
     LG_AUTOFREE char *console = lg_strdup_printf("%s//pre", crash_section);
     LG_AUTOFREE char *got = lg_test_xpath_string(doc, console);
     assert_string_equal(got, html_fixture_console);
+    /* a power cut's moment, on the job that had one only */
+    assert_has(html, "<dt>Power cut</dt><dd>4740 ms into the content hook</dd>");
+    assert_int_equal(count(html, "<dt>Power cut</dt>"), 1);
     LG_AUTOFREE char *timeline = lg_strdup_printf("count(%s//table[@class='timeline']//tr)", crash_section);
     assert_xpath(doc, timeline, "3");
     xmlFreeDoc(doc);

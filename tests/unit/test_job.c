@@ -36,12 +36,16 @@ typedef struct fake {
     int fail_status;
     const char *fail_output;
     int health_status;     /* the health command's exit */
+    const char *health_output; /* and what it prints, when not the default */
     bool fetch_missing;
     bool upload_refused;   /* the build's tree holds a link out of it */
     bool fetch_endless;    /* the fetched file never ends (/dev/zero) */
     int fetch_ms_per_mib;  /* how fast it comes */
     uint64_t fetch_max;    /* the cap the job gave the last fetch */
     int installs;          /* install commands that reached the guest */
+    bool crash_on_boot;    /* a reset or a start from the firmware crashes the boot */
+    bool ignores_shutdown; /* a cold boot's shutdown: the guest never stops */
+    int hooks, health_checks, resets, power_offs, power_ons, destroyed_in_power_off;
     /* what happened */
     int boot;              /* the guest's boot counter */
     int launches, destroyed, released, overlays, overlays_removed, sessions, sessions_freed;
@@ -127,6 +131,43 @@ static int f_destroy(lg_vm *vm)
         the_fake->destroyed_while_down++;
     return 0;
 }
+/* The boot after a reset or a start: the counter moves, or the boot
+ * crashes (a torn file the driver trusts). */
+static void next_boot(fake *f)
+{
+    f->boot++;
+    if (f->crash_on_boot) {
+        console(f, "[    2.345678] BUG: unable to handle page fault for address: ffffc90000a4d000\n"
+                   "[    2.345680] RIP: 0010:fakedrv_index+0x2c/0x90 [fakedrv]\n");
+        fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_PANICKED });
+    }
+}
+static int f_reset(lg_vm *vm, int64_t timeout_ms)
+{
+    (void)vm;
+    assert_true(timeout_ms > 0);
+    the_fake->resets++;
+    fire(the_fake, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_REBOOTED });
+    next_boot(the_fake);
+    return 0;
+}
+static int f_power_off(lg_vm *vm, int64_t graceful_ms, bool *graceful)
+{
+    (void)vm;
+    assert_true(graceful_ms > 0);
+    the_fake->power_offs++;
+    *graceful = !the_fake->ignores_shutdown;
+    /* what libvirt says as the guest stops: shut down, or destroyed */
+    fire(the_fake, (lg_domain_event){ .kind = *graceful ? LG_DOMAIN_EVENT_POWERED_OFF : LG_DOMAIN_EVENT_STOPPED });
+    return 0;
+}
+static int f_power_on(lg_vm *vm)
+{
+    (void)vm;
+    the_fake->power_ons++;
+    next_boot(the_fake);
+    return 0;
+}
 static void f_release(lg_vm *vm) { (void)vm; the_fake->released++; }
 static int f_take_log(lg_backend *be, const char *d, lg_hvlog_kind k, const char *dest)
 {
@@ -207,12 +248,20 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
         lg_error_set("connection closed");
         return -ECONNRESET;
     }
+    if (strcmp(command, lg_os_poweroff_command(LG_OS_LINUX, false)) == 0) {
+        lg_error_set("connection closed");
+        return -ECONNRESET;
+    }
     if (strstr(command, "install.sh"))
         f->installs++;
+    if (strstr(command, "hook.sh"))
+        f->hooks++;
     if (strstr(command, "health.sh")) {
+        f->health_checks++;
         *exit_status = f->health_status;
         if (output)
-            lg_buf_puts(output, f->health_status ? "sampleagentd is not running\n" : "ok\n");
+            lg_buf_puts(output, f->health_output  ? f->health_output
+                                : f->health_status ? "sampleagentd is not running\n" : "ok\n");
         return 0;
     }
     if (triggered) {
@@ -347,7 +396,8 @@ static void f_free(lg_backend *be) { (void)be; }
 static const lg_backend_ops fake_ops = {
     .image_check = f_image_check, .overlay_create = f_overlay_create, .overlay_remove = f_overlay_remove,
     .launch = f_launch, .vm_name = f_vm_name, .vm_crashed = f_vm_crashed, .screenshot = f_screenshot,
-    .memory_dump = f_memory_dump, .destroy = f_destroy, .release = f_release, .take_log = f_take_log,
+    .memory_dump = f_memory_dump, .reset = f_reset, .power_off = f_power_off, .power_on = f_power_on,
+    .destroy = f_destroy, .release = f_release, .take_log = f_take_log,
     .lost = f_lost, .epoch = f_epoch, .uri = f_uri, .connect = f_connect, .ping = f_ping, .exec = f_exec,
     .upload_dir = f_upload_dir, .fetch_file = f_fetch_file, .session_free = f_session_free, .free = f_free,
 };
@@ -939,6 +989,192 @@ static void test_cycles_interrupted(void **state)
     world_free(w);
 }
 
+/* ------------------------------------------------ power, reloads, health */
+
+/* power-cycle and cold-boot: the guest comes back in a later boot, the
+ * agent's health is asked after each, and the stop a cold boot makes
+ * (shut down, or destroyed when the guest ignores it) is no failure. */
+static void test_power_cycle_and_cold_boot(void **state)
+{
+    (void)state;
+    for (int ignores = 0; ignores < 2; ignores++) {
+        world *w = world_new();
+        add_step(w, LG_STEP_INSTALL, 0, NULL);
+        add_step(w, LG_STEP_POWER_CYCLE, 0, NULL);
+        add_step(w, LG_STEP_COLD_BOOT, 0, NULL);
+        add_step(w, LG_STEP_COLD_BOOT, 0, NULL);
+        w->f.ignores_shutdown = ignores;
+        run(w);
+        assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+        assert_null(w->result.evidence.title);
+        assert_int_equal(w->result.boots, 4);
+        assert_int_equal(w->f.resets, 1);
+        assert_int_equal(w->f.power_offs, 2);
+        assert_int_equal(w->f.power_ons, 2);
+        /* after each of the three boots, and once more at the end */
+        assert_int_equal(w->f.health_checks, 4);
+        assert_int_equal(w->result.power_cut_ms, -1);
+        world_free(w);
+    }
+}
+
+/* A crash as the guest boots again after a power-cycle or cold-boot: CRASH
+ * in that step. */
+static void test_crash_during_power_steps(void **state)
+{
+    (void)state;
+    static const lg_step_kind kinds[] = { LG_STEP_POWER_CYCLE, LG_STEP_COLD_BOOT };
+    for (size_t i = 0; i < LG_N_ELEMENTS(kinds); i++) {
+        world *w = world_new();
+        add_step(w, LG_STEP_INSTALL, 0, NULL);
+        add_step(w, kinds[i], 0, NULL);
+        add_step(w, LG_STEP_EXEC, 0, "run-test");
+        w->f.crash_on_boot = true;
+        run(w);
+        assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "fakedrv_index");
+        assert_string_equal(w->result.step, lg_step_kind_name(kinds[i]));
+        assert_int_equal(w->f.health_checks, 0);
+        world_free(w);
+    }
+}
+
+/* An unhealthy agent and no exec step: the health gate after a reboot,
+ * or at the end, makes it AGENT_FAILURE with the command's output. */
+static void test_health_gate(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    add_step(w, LG_STEP_APPLY_CONTENT, 0, NULL);
+    add_step(w, LG_STEP_REBOOT, 1, NULL);
+    w->matrix.policy.heartbeat_interval_s = 60; /* not the heartbeat: the gate */
+    w->f.health_status = 1;
+    run(w);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_HEARTBEAT,
+                   "exit 1) while the OS lived: after reboot 1/1 (boot 2): sampleagentd is not running");
+    assert_string_equal(w->result.step, "reboot");
+    assert_int_equal(w->f.health_checks, 2); /* a second chance */
+    world_free(w);
+
+    /* no reboot: the check before the job passes */
+    w = world_new();
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    w->matrix.policy.heartbeat_interval_s = 60;
+    w->f.health_status = 1;
+    run(w);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_HEARTBEAT, "after the last step (boot 1)");
+    assert_string_equal(w->result.step, "health");
+    world_free(w);
+
+    /* not installed, or no health command: nothing to ask */
+    w = world_new();
+    add_step(w, LG_STEP_REBOOT, 1, NULL);
+    w->f.health_status = 1;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.health_checks, 0);
+    world_free(w);
+    w = world_new();
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    add_step(w, LG_STEP_REBOOT, 1, NULL);
+    w->build.health = NULL;
+    w->f.health_status = 1;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.health_checks, 0);
+    world_free(w);
+}
+
+/* The health command's output is the guest's: one line, bounded, no
+ * control bytes in the title. */
+static void test_health_output_cleaned(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    w->matrix.policy.heartbeat_interval_s = 60;
+    w->f.health_status = 2;
+    char loud[2048];
+    memset(loud, 'x', sizeof(loud) - 1);
+    loud[sizeof(loud) - 1] = '\0';
+    memcpy(loud, "\x1b[31mred", 9);
+    w->f.health_output = loud;
+    run(w);
+    const char *title = w->result.evidence.title;
+    assert_non_null(title);
+    assert_null(strchr(title, '\x1b'));
+    assert_non_null(strstr(title, "\\x1b[31mred"));
+    assert_true(strlen(title) < 400);
+    world_free(w);
+}
+
+/* <content-reload count="N"/>: the hook N times; a crash in the third
+ * is CRASH in content-reload. */
+static void test_content_reload(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    add_step(w, LG_STEP_CONTENT_RELOAD, 5, NULL);
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.hooks, 5);
+    world_free(w);
+
+    w = world_new();
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    add_step(w, LG_STEP_CONTENT_RELOAD, 5, NULL);
+    w->f.trigger = "hook.sh";
+    w->f.act = ACT_CRASH;
+    w->f.trigger_skip = 2;
+    run(w);
+    assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "BUG: kernel NULL pointer dereference");
+    assert_string_equal(w->result.step, "content-reload");
+    assert_int_equal(w->f.hooks, 3);
+    world_free(w);
+}
+
+/* <apply-content cut-power-within-ms="W"/>: the power goes at the seed's
+ * moment, whether the hook still runs or not; the guest must come back
+ * healthy; a boot that then crashes (a torn file) is CRASH. */
+static void test_power_cut(void **state)
+{
+    (void)state;
+    for (int hangs = 0; hangs < 2; hangs++) {
+        world *w = world_new();
+        add_step(w, LG_STEP_INSTALL, 0, NULL);
+        add_step(w, LG_STEP_APPLY_CONTENT, 0, NULL);
+        w->steps[1].cut_power_within_ms = 300;
+        w->job.seed = 12345;
+        if (hangs) {
+            w->f.trigger = "hook.sh";
+            w->f.act = ACT_HANG; /* still running when the power goes */
+        }
+        int64_t t0 = lg_now_ms();
+        run(w);
+        int want = lg_plan_cut_ms(&w->job, 1, 300);
+        assert_in_range(want, 0, 299);
+        assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+        assert_int_equal(w->result.power_cut_ms, want);
+        assert_true(lg_now_ms() - t0 >= want);
+        assert_int_equal(w->f.resets, 1);
+        assert_int_equal(w->result.boots, 2);
+        assert_int_equal(w->f.health_checks, 2); /* after the cut, at the end */
+        world_free(w);
+    }
+
+    world *w = world_new();
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    add_step(w, LG_STEP_APPLY_CONTENT, 0, NULL);
+    w->steps[1].cut_power_within_ms = 100;
+    w->f.crash_on_boot = true;
+    run(w);
+    assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "fakedrv_index");
+    assert_string_equal(w->result.step, "apply-content");
+    assert_int_equal(w->result.power_cut_ms, lg_plan_cut_ms(&w->job, 1, 100));
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -957,6 +1193,12 @@ int main(void)
         cmocka_unit_test(test_cycles_counted),
         cmocka_unit_test(test_cycle_failure_stops_the_cycles),
         cmocka_unit_test(test_cycles_interrupted),
+        cmocka_unit_test(test_power_cycle_and_cold_boot),
+        cmocka_unit_test(test_crash_during_power_steps),
+        cmocka_unit_test(test_health_gate),
+        cmocka_unit_test(test_health_output_cleaned),
+        cmocka_unit_test(test_content_reload),
+        cmocka_unit_test(test_power_cut),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -65,6 +65,7 @@ static fixture *make_fixture(void)
     };
     crash->duration_s = 41.5;
     crash->boots = 2;
+    crash->power_cut_ms = 1234;
     crash->step = (char *)"apply-content";
     crash->console_log = (char *)"jobs/a/console.log";
     crash->screenshot = (char *)"jobs/a/screen.png";
@@ -92,6 +93,7 @@ static fixture *make_fixture(void)
                                    (char *)"jobs/c/attempt-1" };
     infra->attempts = f->attempts;
     infra->n_attempts = 1;
+    infra->power_cut_ms = -1;
     f->plan = (lg_plan){ .matrix = &f->matrix, .jobs = f->jobs, .n_jobs = 3 };
     return f;
 }
@@ -110,6 +112,8 @@ static void assert_same_result(const lg_job_result *want, const lg_job_result *g
     assert_int_equal(g->verdict, w->verdict);
     assert_true(got->duration_s == want->duration_s);
     assert_int_equal(got->boots, want->boots);
+    /* the moment a power cut came: repro and the report read it back */
+    assert_int_equal(got->power_cut_ms, want->power_cut_ms < 0 ? -1 : want->power_cut_ms);
     assert_same_string(got->console_log, want->console_log);
     assert_same_string(got->screenshot, want->screenshot);
     assert_same_string(got->memory_dump, want->memory_dump);

@@ -281,6 +281,74 @@ static void test_valid_matrix_steps(void **state)
     lg_diags_clear(&diags);
 }
 
+/* content-reload, power-cycle, cold-boot, a power cut's window, and the
+ * build's process names */
+static void test_power_steps_and_processes(void **state)
+{
+    (void)state;
+    const char *path = FIXTURE("matrix/power.xml");
+    lg_diags diags = { 0 };
+    lg_matrix *m = load_valid(path, &diags);
+    const lg_build *b = &m->builds[0];
+    assert_int_equal(b->n_processes, 3);
+    assert_string_equal(b->processes[0], "sampled");
+    assert_string_equal(b->processes[1], "agent.worker");
+    assert_string_equal(b->processes[2], "x_y-z+1");
+    assert_int_equal(m->builds[1].n_processes, 0);
+    assert_null(m->builds[1].processes);
+
+    const lg_scenario *sc = &m->scenarios[0];
+    static const struct {
+        lg_step_kind kind;
+        const char *name;
+        int count, timeout_s, cut_ms;
+        const char *line_needle;
+    } want[] = {
+        { LG_STEP_INSTALL, "install", 1, 0, 0, "<install/>" },
+        { LG_STEP_APPLY_CONTENT, "apply-content", 1, 0, 4000, "cut-power-within-ms=\"4000\"" },
+        { LG_STEP_CONTENT_RELOAD, "content-reload", 7, 0, 0, "<content-reload count=\"7\"/>" },
+        { LG_STEP_CONTENT_RELOAD, "content-reload", 1, 0, 0, "<content-reload/>" },
+        { LG_STEP_POWER_CYCLE, "power-cycle", 1, 0, 0, "<power-cycle/>" },
+        { LG_STEP_COLD_BOOT, "cold-boot", 1, 90, 0, "<cold-boot" },
+        { LG_STEP_APPLY_CONTENT, "apply-content", 1, 0, 0, "<apply-content/>" },
+    };
+    assert_int_equal(sc->n_steps, LG_N_ELEMENTS(want));
+    for (size_t i = 0; i < LG_N_ELEMENTS(want); i++) {
+        const lg_step *st = &sc->steps[i];
+        assert_int_equal(st->kind, want[i].kind);
+        assert_string_equal(lg_step_kind_name(st->kind), want[i].name);
+        assert_int_equal(st->count, want[i].count);
+        assert_int_equal(st->timeout_s, want[i].timeout_s);
+        assert_int_equal(st->cut_power_within_ms, want[i].cut_ms);
+        assert_int_equal(st->line, line_containing(path, want[i].line_needle));
+    }
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+}
+
+static void test_bad_process_names(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-processes.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    int line = line_containing(path, "<build id=\"agent-1.0\"");
+    expect_error(&diags, path, line, "'a-process-name-too-long' is not a process name");
+    expect_error(&diags, path, line, "'bin/sh' is not a process name");
+    expect_error_count(&diags, 2);
+    lg_diags_clear(&diags);
+}
+
+static void test_schema_cut_power_zero(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-cut-power.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "cut-power-within-ms"), "cut-power-within-ms");
+    lg_diags_clear(&diags);
+}
+
 static void test_minimal_matrix_defaults(void **state)
 {
     (void)state;
@@ -864,6 +932,9 @@ int main(void)
         cmocka_unit_test(test_schema_unknown_element),
         cmocka_unit_test(test_schema_missing_required_attribute),
         cmocka_unit_test(test_schema_bad_id),
+        cmocka_unit_test(test_power_steps_and_processes),
+        cmocka_unit_test(test_bad_process_names),
+        cmocka_unit_test(test_schema_cut_power_zero),
         cmocka_unit_test(test_schema_non_numeric_slots),
         cmocka_unit_test(test_schema_bad_accel),
         cmocka_unit_test(test_schema_empty_scenario),

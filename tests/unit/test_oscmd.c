@@ -47,6 +47,8 @@ static void test_linux_commands(void **state)
     assert_null(lg_os_symlink(LG_OS_WINDOWS, "a", "C:\\x\\b"));
     assert_string_equal(lg_os_reboot_command(LG_OS_LINUX, false), "reboot");
     assert_non_null(strstr(lg_os_reboot_command(LG_OS_LINUX, true), "&"));
+    assert_string_equal(lg_os_poweroff_command(LG_OS_LINUX, false), "poweroff");
+    assert_non_null(strstr(lg_os_poweroff_command(LG_OS_LINUX, true), "poweroff) "));
 }
 
 static void test_windows_paths_and_reboot(void **state)
@@ -61,6 +63,7 @@ static void test_windows_paths_and_reboot(void **state)
     LG_AUTOFREE char *path = lg_os_path_join(LG_OS_WINDOWS, dir, "agent.msi");
     assert_string_equal(path, "C:\\ProgramData\\labgate\\build\\agent.msi");
     assert_string_equal(lg_os_reboot_command(LG_OS_WINDOWS, true), "shutdown /r /t 0 /f /d p:0:0");
+    assert_string_equal(lg_os_poweroff_command(LG_OS_WINDOWS, true), "shutdown /s /t 0 /f /d p:0:0");
     /* cmd metacharacters that quoting does not neutralise are refused */
     static const char *unsafe[] = { "C:\\a\"b", "C:\\100%", "a^b", "a&b", "a|b", "a<b", "a>b", "a\nb" };
     for (size_t i = 0; i < LG_N_ELEMENTS(unsafe); i++) {

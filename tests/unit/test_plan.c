@@ -377,6 +377,50 @@ static void test_seed_known_value(void **state)
     lg_matrix_free(m);
 }
 
+/* <apply-content cut-power-within-ms="W"/>: the moment depends on the
+ * job's seed and the step's place, always in [0, W), and is the same for
+ * the same job (repro expands the same plan). */
+static void test_cut_power_moment(void **state)
+{
+    (void)state;
+    lg_matrix *m = make_2x2x2x2();
+    lg_plan *a = expand(m);
+    lg_plan *b = expand(m);
+    size_t distinct = 0;
+    int first = lg_plan_cut_ms(&a->jobs[0], 2, 5000);
+    for (size_t i = 0; i < a->n_jobs; i++) {
+        for (int within = 1; within <= 100000; within *= 7) {
+            int ms = lg_plan_cut_ms(&a->jobs[i], 2, within);
+            assert_in_range(ms, 0, within - 1);
+            assert_int_equal(ms, lg_plan_cut_ms(&b->jobs[i], 2, within));
+        }
+        if (lg_plan_cut_ms(&a->jobs[i], 2, 5000) != first)
+            distinct++;
+    }
+    /* the seed and the step choose it: jobs, steps and seeds differ */
+    assert_true(distinct > 0);
+    bool step_differs = false;
+    for (size_t k = 0; k < 8 && !step_differs; k++)
+        step_differs = lg_plan_cut_ms(&a->jobs[0], k, 100000) != lg_plan_cut_ms(&a->jobs[0], 0, 100000);
+    assert_true(step_differs);
+    m->policy.seed = 7;
+    lg_plan *c = expand(m);
+    bool seed_differs = false;
+    for (size_t i = 0; i < c->n_jobs; i++)
+        seed_differs |= lg_plan_cut_ms(&c->jobs[i], 2, 100000) != lg_plan_cut_ms(&a->jobs[i], 2, 100000);
+    assert_true(seed_differs);
+    /* no window, no cut */
+    assert_int_equal(lg_plan_cut_ms(&a->jobs[0], 2, 0), 0);
+    assert_int_equal(lg_plan_cut_ms(&a->jobs[0], 2, -5), 0);
+    /* a known value: a change of the derivation is a change of every repro */
+    lg_job job = { .seed = 2429537800u };
+    assert_int_equal(lg_plan_cut_ms(&job, 2, 6000), lg_plan_cut_ms(&job, 2, 6000));
+    lg_plan_free(a);
+    lg_plan_free(b);
+    lg_plan_free(c);
+    lg_matrix_free(m);
+}
+
 static void test_auto_slots(void **state)
 {
     (void)state;
@@ -469,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_seed_changes_with_policy_seed_not_ids),
         cmocka_unit_test(test_seed_known_value),
         cmocka_unit_test(test_plan_find),
+        cmocka_unit_test(test_cut_power_moment),
     };
     return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
 }

@@ -189,6 +189,7 @@ static void test_names(void **state)
         { LG_SIGNAL_NONE, "none" }, { LG_SIGNAL_PVPANIC, "pvpanic" }, { LG_SIGNAL_CONSOLE, "console" },
         { LG_SIGNAL_STATE, "state" }, { LG_SIGNAL_REBOOT, "reboot" }, { LG_SIGNAL_HEARTBEAT, "heartbeat" },
         { LG_SIGNAL_DEADLINE, "deadline" }, { LG_SIGNAL_STEP, "step" }, { LG_SIGNAL_HYPERVISOR, "hypervisor" }, { LG_SIGNAL_WATCHDOG, "watchdog" },
+        { LG_SIGNAL_PROCESS, "process" },
     };
     for (size_t i = 0; i < LG_N_ELEMENTS(signals); i++)
         assert_string_equal(lg_signal_name(signals[i].s), signals[i].name);

@@ -59,6 +59,22 @@
  *     nothing else runs again: no console output, no network, no timer
  *     interrupt for the soft-lockup detector. (content/hang)
  *
+ *  4. Generation ring (content-reload only): "history <n>" keeps the last n
+ *     committed generations for a rollback, in a ring indexed by a u8
+ *     position whose wrap check is "> n" instead of ">= n". Slot n is one
+ *     past the ring (a zero-filled vzalloc page: NULL), so the n-th commit
+ *     after the ring was set up writes through NULL in
+ *     sampledrv_record_generation(). The driver starts over at every boot
+ *     (module load), and one boot loads a content set once, so only many
+ *     hot updates in a row reach it. (content/generations)
+ *
+ *  5. Torn file (power cut only): "hashes <id> count=<n>" announces a list
+ *     of n hashes, one per line. sampledrv_index_hashes() copies the hashes
+ *     the file carries into a table of exactly that size and then indexes
+ *     as many as the header *declares*: a file cut short (apply-content.sh
+ *     streams large files in place, see there) reads past the table into
+ *     the vmalloc guard page. A complete file works. (content/torn)
+ *
  * Two more content sets break the agent without a driver bug:
  * content/agent-dies sets an option the daemon cannot use (it exits), and
  * content/slow-boot sets delay-boot 90 (the boot hook holds the boot).
@@ -104,6 +120,10 @@
 #define SAC_MAX_WATCHDOG_S	600
 #define SAC_MAX_DELAY_BOOT_S	3600
 #define SAC_UNSET		(-2)	/* setting not in this file */
+#define SAC_MAX_HISTORY		64	/* generations kept for a rollback */
+#define SAC_MAX_HASHES		1024	/* per file */
+#define SAC_HASH_LEN		32	/* SHA-256; shorter hashes are zero-padded */
+#define SAC_HASH_BUCKETS	4096
 #define SAC_OFF			(-1)
 
 struct sac_record {
@@ -149,6 +169,12 @@ struct sac_session {
 	unsigned int noptions;
 	int boot_watchdog_s;	/* SAC_UNSET, SAC_OFF or seconds */
 	int delay_boot_s;	/* SAC_UNSET or seconds */
+	int history_len;	/* SAC_UNSET or generations */
+	/* "hashes <id> count=<n>" and the hash lines after it */
+	u8 (*hashes)[SAC_HASH_LEN];
+	unsigned int hashes_declared;
+	unsigned int hashes_carried;
+	unsigned long *hash_filter;	/* SAC_HASH_BUCKETS bits, built at release */
 	struct mutex lock;
 };
 
@@ -188,6 +214,22 @@ static DEFINE_SPINLOCK(sac_net_lock);
 static DECLARE_BITMAP(sac_port_table, SAC_NPORTS);
 static u64 sac_net_audit_hits;		/* under sac_net_lock */
 static bool sac_nf_registered;
+
+/* One committed generation of the content, for a rollback. */
+struct sac_generation {
+	unsigned int generation;
+	unsigned int records;
+	unsigned int files_loaded;
+};
+
+/* The rollback history ("history <n>"), under sac_active_lock. */
+static struct sac_generation **sac_history;	/* ring of sac_history_len slots */
+static unsigned int sac_history_len;
+static u8 sac_history_pos;
+static unsigned int sac_generation;
+/* The hash block list: a bit per bucket, under sac_active_lock. */
+static DECLARE_BITMAP(sac_hash_filter, SAC_HASH_BUCKETS);
+static unsigned int sac_hash_count;
 
 static void sac_free_records(struct list_head *records)
 {
@@ -480,6 +522,156 @@ static int sac_parse_delay_boot(struct sac_session *s, char *args)
 	return 0;
 }
 
+/* "history <n>": keep the last n generations (1..64, 0 = off) */
+static int sac_parse_history(struct sac_session *s, char *args)
+{
+	char *arg = sac_next_word(&args);
+	unsigned int n;
+
+	if (!arg || kstrtouint(arg, 10, &n) || n > SAC_MAX_HISTORY || !sac_line_done(args)) {
+		pr_err("line %u: expected 'history <generations>' (0..%d)\n", s->lineno, SAC_MAX_HISTORY);
+		return -EINVAL;
+	}
+	s->history_len = n;
+	return 0;
+}
+
+static void sac_history_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < sac_history_len; i++)
+		kfree(sac_history[i]);
+	vfree(sac_history);
+	sac_history = NULL;
+	sac_history_len = 0;
+	sac_history_pos = 0;
+}
+
+/* A new ring of @len generations; sac_active_lock held. */
+static int sac_history_resize(unsigned int len)
+{
+	unsigned int i;
+
+	sac_history_free();
+	if (!len)
+		return 0;
+	sac_history = vzalloc(array_size(len, sizeof(*sac_history)));
+	if (!sac_history)
+		return -ENOMEM;
+	for (i = 0; i < len; i++) {
+		sac_history[i] = kzalloc(sizeof(**sac_history), GFP_KERNEL);
+		if (!sac_history[i]) {
+			sac_history_len = i;
+			sac_history_free();
+			return -ENOMEM;
+		}
+	}
+	sac_history_len = len;
+	pr_info("rollback history: last %u generations\n", len);
+	return 0;
+}
+
+/*
+ * Every commit is a generation: remember it in the rollback ring.
+ * sac_active_lock held.
+ *
+ * BUG (deliberate, see the top of this file): the position wraps when it
+ * passes the ring's length, not when it reaches it, so slot
+ * sac_history_len (one past the ring: NULL) is written once per lap.
+ * noinline so the crash report names this function.
+ */
+static noinline void sampledrv_record_generation(struct sac_session *s)
+{
+	struct sac_generation *g;
+
+	if (s->history_len != SAC_UNSET && s->history_len != sac_history_len &&
+	    sac_history_resize(s->history_len))
+		pr_warn("rollback history: out of memory, off\n");
+	sac_generation++;
+	if (!sac_history_len)
+		return;
+	if (++sac_history_pos > sac_history_len)
+		sac_history_pos = 0;
+	g = sac_history[sac_history_pos];
+	g->generation = sac_generation;
+	g->records = sac_active_count;
+	g->files_loaded = sac_files_loaded;
+}
+
+/* "hashes <id> count=<n>": a block list of n hashes follows, one per line. */
+static int sac_parse_hashes(struct sac_session *s, char *args)
+{
+	char *id = sac_next_word(&args);
+	char *count = sac_next_word(&args);
+	unsigned int n;
+
+	if (!id || !count || strncmp(count, "count=", 6) || kstrtouint(count + 6, 10, &n) || !n ||
+	    n > SAC_MAX_HASHES || !sac_line_done(args) || s->hashes) {
+		pr_err("line %u: expected one 'hashes <id> count=<1..%d>' per file\n", s->lineno,
+		       SAC_MAX_HASHES);
+		return -EINVAL;
+	}
+	s->hashes = kvzalloc(array_size(SAC_MAX_HASHES, SAC_HASH_LEN), GFP_KERNEL);
+	if (!s->hashes)
+		return -ENOMEM;
+	s->hashes_declared = n;
+	return 0;
+}
+
+/* A line of hex digits after a "hashes" header (MD5, SHA-1 or SHA-256). */
+static bool sac_hash_line(struct sac_session *s, const char *line)
+{
+	size_t len = strlen(line);
+
+	return s->hashes && len && len <= 2 * SAC_HASH_LEN && strspn(line, "0123456789abcdef") == len;
+}
+
+static int sac_parse_hash(struct sac_session *s, const char *line)
+{
+	u8 *hash;
+	size_t len = strlen(line);
+
+	if (s->hashes_carried == SAC_MAX_HASHES) {
+		pr_err("line %u: more than %d hashes\n", s->lineno, SAC_MAX_HASHES);
+		return -EINVAL;
+	}
+	hash = s->hashes[s->hashes_carried];
+	/* shorter hashes are zero-padded; an odd digit out is dropped */
+	if (hex2bin(hash, line, len / 2))
+		return -EINVAL;
+	s->hashes_carried++;
+	return 0;
+}
+
+/*
+ * At the end of a file with a hash list: the list into a table exactly as
+ * large as it is, then each hash into its filter bucket.
+ *
+ * BUG (deliberate, see the top of this file): the loop trusts the count the
+ * header declares, not the hashes the file carries. noinline so the crash
+ * report names this function.
+ */
+static noinline int sampledrv_index_hashes(struct sac_session *s)
+{
+	u8 (*table)[SAC_HASH_LEN];
+	unsigned int i;
+
+	if (!s->hashes)
+		return 0;
+	s->hash_filter = bitmap_zalloc(SAC_HASH_BUCKETS, GFP_KERNEL);
+	table = vmalloc(array_size(max(s->hashes_carried, 1u), SAC_HASH_LEN));
+	if (!s->hash_filter || !table) {
+		vfree(table);
+		return -ENOMEM;
+	}
+	memcpy(table, s->hashes, array_size(s->hashes_carried, SAC_HASH_LEN));
+	for (i = 0; i < s->hashes_declared; i++)
+		__set_bit((table[i][0] << 4 | table[i][1] >> 4) % SAC_HASH_BUCKETS, s->hash_filter);
+	vfree(table);
+	return 0;
+}
+
 /* @line starts with directive @name followed by a blank. */
 static bool sac_directive(const char *line, const char *name)
 {
@@ -512,6 +704,12 @@ static int sac_parse_line(struct sac_session *s, char *line)
 		return sac_parse_boot_watchdog(s, line + 14);
 	if (sac_directive(line, "delay-boot"))
 		return sac_parse_delay_boot(s, line + 11);
+	if (sac_directive(line, "history"))
+		return sac_parse_history(s, line + 8);
+	if (sac_directive(line, "hashes"))
+		return sac_parse_hashes(s, line + 7);
+	if (sac_hash_line(s, line))
+		return sac_parse_hash(s, line);
 	pr_err("line %u: unknown directive '%.32s'\n", s->lineno, line);
 	return -EINVAL;
 }
@@ -558,6 +756,7 @@ static int sac_content_open(struct inode *inode, struct file *file)
 	INIT_LIST_HEAD(&s->options);
 	s->boot_watchdog_s = SAC_UNSET;
 	s->delay_boot_s = SAC_UNSET;
+	s->history_len = SAC_UNSET;
 	mutex_init(&s->lock);
 	file->private_data = s;
 	return 0;
@@ -701,6 +900,12 @@ static void sac_commit(struct sac_session *s)
 	mutex_lock(&sac_active_lock);
 	sac_merge(&s->records, &sac_active, struct sac_record, id, sac_active_count);
 	sac_files_loaded++;
+	sampledrv_record_generation(s);
+	if (s->hash_filter) {
+		bitmap_or(sac_hash_filter, sac_hash_filter, s->hash_filter, SAC_HASH_BUCKETS);
+		sac_hash_count += s->hashes_carried;
+		pr_info("hash block list: %u hashes (%u in all)\n", s->hashes_carried, sac_hash_count);
+	}
 	pr_info("loaded channel file: %u records (active set: %u records)\n",
 		s->nrecords, sac_active_count);
 
@@ -746,6 +951,8 @@ static int sac_content_release(struct inode *inode, struct file *file)
 			pr_err("channel file has no '%s' line\n", SAC_MAGIC);
 			ret = -EINVAL;
 		}
+		if (!ret)
+			ret = sampledrv_index_hashes(s);
 	}
 	if (s->len > 0) {
 		if (ret) {
@@ -760,6 +967,8 @@ static int sac_content_release(struct inode *inode, struct file *file)
 	sac_free_records(&s->records);
 	sac_free_netblocks(&s->netblocks);
 	sac_free_options(&s->options);
+	kvfree(s->hashes);
+	bitmap_free(s->hash_filter);
 	kvfree(s->buf);
 	kfree(s);
 	return 0;
@@ -790,6 +999,8 @@ static int sac_status_show(struct seq_file *m, void *v)
 	spin_lock_irq(&sac_net_lock);
 	seq_printf(m, "net_audit_hits %llu\n", sac_net_audit_hits);
 	spin_unlock_irq(&sac_net_lock);
+	seq_printf(m, "generation %u\n", sac_generation);
+	seq_printf(m, "hashes %u\n", sac_hash_count);
 	mutex_unlock(&sac_active_lock);
 	return 0;
 }
@@ -925,6 +1136,7 @@ static void __exit sampledrv_exit(void)
 	sac_free_records(&sac_active);
 	sac_free_netblocks(&sac_active_netblocks);
 	sac_free_options(&sac_active_options);
+	sac_history_free();
 	pr_info("unloaded\n");
 }
 
