@@ -91,6 +91,7 @@ typedef enum {
     LG_STEP_REBOOT,
     LG_STEP_EXEC,
     LG_STEP_FETCH,
+    LG_STEP_STRESS,
 } lg_step_kind;
 
 typedef struct lg_step {
@@ -99,7 +100,15 @@ typedef struct lg_step {
     char *command;  /* exec: the command; fetch: the guest path */
     int timeout_s;  /* 0 = policy default */
     int line;
+    /* stress: the load, how long (s) and how many workers (0: the kind's default) */
+    lg_stress_kind stress_kind;
+    int stress_seconds;
+    int stress_workers;
 } lg_step;
+
+/* Bounds of <stress>, in the schema too. */
+#define LG_STRESS_MAX_SECONDS 3600
+#define LG_STRESS_MAX_WORKERS 256
 
 typedef struct lg_scenario {
     char *id;
