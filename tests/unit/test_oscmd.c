@@ -234,7 +234,7 @@ static void test_stress_linux_commands(void **state)
 {
     (void)state;
     static const struct { lg_stress_kind kind; const char *stressors; } want[] = {
-        { LG_STRESS_PROCESS, "--fork 2 --fork-max 8 --exec 2 --exec-max 8 " },
+        { LG_STRESS_PROCESS, "stress-ng --fork 2 --fork-max 8 --timeout 27s" },
         { LG_STRESS_FILE, "--dir 1 --dir-dirs 256 --rename 1 --filename 1 --dirmany 1 --dirdeep 1 " },
         { LG_STRESS_NETWORK, "--sock 2 --sock-domain ipv4 --sock-type stream" },
         { LG_STRESS_MEMORY, "--vm 1 --vm-bytes \"$(awk '/^MemAvailable:/ { print int($2 * 0.8 / 1) }' "
@@ -260,7 +260,12 @@ static void test_stress_linux_commands(void **state)
     LG_AUTOFREE char *cpu4 = lg_os_stress_command(LG_OS_LINUX, LG_STRESS_CPU, 10, 4);
     assert_non_null(strstr(cpu4, "stress-ng --cpu 4 --timeout 9s"));
     LG_AUTOFREE char *proc3 = lg_os_stress_command(LG_OS_LINUX, LG_STRESS_PROCESS, 10, 3);
-    assert_non_null(strstr(proc3, "--fork 3 --fork-max 8 --exec 3 "));
+    assert_non_null(strstr(proc3, "stress-ng --fork 3 --fork-max 8 --timeout 9s"));
+    /* exec churn beside it, as nobody (stress-ng refuses to exec as root),
+     * in a directory nobody owns; its failure is the command's too */
+    assert_non_null(strstr(proc3, "chown nobody \"$d\" || exit 1; su -s /bin/sh nobody -c \"cd $d && stress-ng --exec 3 "
+                                  "--exec-max 8 --exec-method execve --timeout 9s --temp-path $d "));
+    assert_non_null(strstr(proc3, "wait $x; xrc=$?; [ $rc -ne 0 ] || rc=$xrc; rm -rf"));
     LG_AUTOFREE char *mem2 = lg_os_stress_command(LG_OS_LINUX, LG_STRESS_MEMORY, 10, 2);
     assert_non_null(strstr(mem2, "--vm 2 --vm-bytes \"$(awk '/^MemAvailable:/ { print int($2 * 0.8 / 2) }'"));
 }
@@ -276,11 +281,17 @@ static void test_stress_options_accepted(void **state)
     }
     for (int k = 0; k < LG_STRESS_MAX; k++) {
         LG_AUTOFREE char *cmd = lg_os_stress_command(LG_OS_LINUX, (lg_stress_kind)k, 2, 0);
-        char *at = strstr(cmd, "stress-ng --");
-        assert_non_null(at);
-        LG_AUTOFREE char *dry = lg_strdup_printf("%.*sstress-ng --dry-run %s", (int)(at - cmd), cmd,
-                                                 at + strlen("stress-ng "));
-        LG_AUTOFREE char *quiet = lg_strdup_printf("(%s) >/dev/null 2>&1", dry);
+        /* every run of stress-ng in it, dry */
+        LG_AUTOBUF dry = LG_BUF_INIT;
+        const char *p = cmd;
+        for (const char *at; (at = strstr(p, "stress-ng --"));) {
+            lg_buf_append(&dry, p, (size_t)(at - p));
+            lg_buf_puts(&dry, "stress-ng --dry-run --");
+            p = at + strlen("stress-ng --");
+        }
+        lg_buf_puts(&dry, p);
+        assert_non_null(strstr(dry.data, "--dry-run"));
+        LG_AUTOFREE char *quiet = lg_strdup_printf("(%s) >/dev/null 2>&1", dry.data);
         int rc = system(quiet);
         if (rc != 0)
             fail_msg("%s: stress-ng refused: %s (status %d)", lg_stress_kind_name((lg_stress_kind)k), cmd, rc);

@@ -73,7 +73,7 @@
  *     the table holds, so nothing happens; a storm of thousands of
  *     processes (labgate's <stress kind="process">) fills it and the write
  *     faults in the guard page: an oops in sampledrv_track_fork().
- *     (content/proc-storm: 256 slots for a 10 s window)
+ *     (content/proc-storm: 256 slots for a 20 s window)
  *
  * Two more content sets break the agent without a driver bug:
  * content/agent-dies sets an option the daemon cannot use (it exits), and
