@@ -358,12 +358,13 @@ static char *linux_stressors(lg_stress_kind kind, int workers)
         return lg_strdup_printf("--sock %d --sock-domain ipv4 --sock-type stream", w);
     case LG_STRESS_MEMORY:
         /* 80 % of what the kernel says is available, split over the
-         * workers, dirtied again and again: reclaim pressure.  stress-ng
+         * workers, mapped, dirtied and unmapped again and again (no
+         * --vm-keep): repeated allocation, reclaim pressure.  stress-ng
          * makes its own workers the OOM killer's first choice and backs
          * off near the limit (--oom-avoid), so the agent stays */
         w = w ? w : 1;
         return lg_strdup_printf("--vm %d --vm-bytes \"$(awk '/^MemAvailable:/ { print int($2 * 0.8 / %d) }' "
-                                "/proc/meminfo)k\" --vm-keep --oom-avoid", w, w);
+                                "/proc/meminfo)k\" --oom-avoid", w, w);
     case LG_STRESS_CPU:
         /* 0: one worker per online CPU */
         return lg_strdup_printf("--cpu %d", w);

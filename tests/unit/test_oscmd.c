@@ -238,7 +238,7 @@ static void test_stress_linux_commands(void **state)
         { LG_STRESS_FILE, "--dir 1 --dir-dirs 256 --rename 1 --filename 1 --dirmany 1 --dirdeep 1 " },
         { LG_STRESS_NETWORK, "--sock 2 --sock-domain ipv4 --sock-type stream" },
         { LG_STRESS_MEMORY, "--vm 1 --vm-bytes \"$(awk '/^MemAvailable:/ { print int($2 * 0.8 / 1) }' "
-                            "/proc/meminfo)k\" --vm-keep --oom-avoid" },
+                            "/proc/meminfo)k\" --oom-avoid" },
         { LG_STRESS_CPU, "--cpu 0 " },
         { LG_STRESS_IO, "--hdd 1 --hdd-bytes 16m --hdd-opts wr-seq,fsync --iomix 1 " },
     };
