@@ -429,13 +429,16 @@ static const char *const WIN_STRESS_BODY[LG_STRESS_MAX] = {
         "Remove-Item -Path (Join-Path $s ('r' + $n)); $n++ } } "
         "finally { Remove-Item -Recurse -Force -Path $d -ErrorAction SilentlyContinue }; \"$n files\"",
     [LG_STRESS_NETWORK] =
-        /* TCP connection churn over loopback: connect, 64 KiB each way, close */
+        /* TCP connection churn over loopback: connect, 16 KiB each way
+         * (within the socket buffers: one thread does both ends), close */
         "$l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); "
-        "$port = $l.LocalEndpoint.Port; $buf = New-Object byte[] 65536; $n = 0; "
+        "$port = $l.LocalEndpoint.Port; $buf = New-Object byte[] 16384; $n = 0; "
+        "function Fill($s) { $got = 0; while ($got -lt $buf.Length) { $r = $s.Read($buf, $got, $buf.Length - $got); "
+        "if ($r -le 0) { throw 'connection closed early' }; $got += $r } }; "
         "try { while ((Get-Date) -lt $end) { $c = [Net.Sockets.TcpClient]::new(); "
         "$c.Connect([Net.IPAddress]::Loopback, $port); $s = $l.AcceptTcpClient(); "
-        "$c.GetStream().Write($buf, 0, $buf.Length); $got = 0; "
-        "while ($got -lt $buf.Length) { $got += $s.GetStream().Read($buf, 0, $buf.Length - $got) }; "
+        "$c.GetStream().Write($buf, 0, $buf.Length); Fill $s.GetStream(); "
+        "$s.GetStream().Write($buf, 0, $buf.Length); Fill $c.GetStream(); "
         "$c.Close(); $s.Close(); $n++ } } finally { $l.Stop() }; \"$n connections\"",
     [LG_STRESS_MEMORY] =
         /* blocks up to 80 % of the free memory (split over the jobs),

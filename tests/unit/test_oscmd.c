@@ -305,6 +305,9 @@ static void test_stress_windows_scripts(void **state)
         { LG_STRESS_PROCESS, "$workers = 2;", "& cmd.exe /d /c exit 0; $n++" },
         { LG_STRESS_FILE, "$workers = 1;", "Rename-Item -Path $f -NewName ('r' + $n); Remove-Item" },
         { LG_STRESS_NETWORK, "$workers = 2;", "[Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)" },
+        { LG_STRESS_NETWORK, "$workers = 2;",
+          "$c.GetStream().Write($buf, 0, $buf.Length); Fill $s.GetStream(); "
+          "$s.GetStream().Write($buf, 0, $buf.Length); Fill $c.GetStream();" },
         { LG_STRESS_MEMORY, "$workers = 1;", "FreePhysicalMemory * 1KB; $want = [long]($free * 0.8 / $workers)" },
         { LG_STRESS_CPU, "$workers = [Environment]::ProcessorCount;", "$x = ($x * 7 + 3) % 1000003" },
         { LG_STRESS_IO, "$workers = 1;", "[IO.FileOptions]::WriteThrough); for" },
