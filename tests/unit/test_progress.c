@@ -102,14 +102,15 @@ static void test_countdown(void **state)
         lg_progress *p = lg_progress_new(&f.plan, out, live, false);
         lg_progress_event_until(p, &f.jobs[0], 1, "stress process", lg_now_ms() + 12500);
         if (live) {
-            lg_sleep_ms(1600); /* a redraw by the ticker, a second later */
+            lg_sleep_ms(2500); /* redraws by the ticker, every second */
         }
         lg_progress_event(p, &f.jobs[0], 1, "health check after stress process");
         lg_progress_free(p);
         fclose(out);
         if (live) {
             assert_non_null(strstr(text, "stress process 13 s left"));
-            assert_non_null(strstr(text, "stress process 12 s left") || strstr(text, "stress process 11 s left"));
+            assert_true(strstr(text, "stress process 12 s left") || strstr(text, "stress process 11 s left") ||
+                        strstr(text, "stress process 10 s left"));
             /* the next step has no countdown */
             assert_null(strstr(text, "health check after stress process 1"));
             assert_null(strstr(text, "after stress process s left"));
