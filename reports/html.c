@@ -221,6 +221,20 @@ static void header(html *h, const lg_run_report *r)
     meta_row(h, "Finished", r->finished);
     meta_row(h, "Accelerator", r->accel);
     meta_row(h, "Host", host);
+    for (size_t k = 0; r->host_loads && k < m->n_hosts; k++) {
+        const lg_host_load *l = &r->host_loads[k];
+        if (!l->watched || !l->samples)
+            continue;
+        LG_AUTOFREE char *load = lg_strdup_printf(
+            "%.2f per CPU at most as jobs started, %.2f on average; new jobs waited %.0f s for it to drop",
+            l->max_per_cpu, l->sum_per_cpu / (double)l->samples, l->held_s);
+        LG_AUTOFREE char *label = lg_strdup_printf("Load of host %s", m->hosts[k].id);
+        emit(h, "<dt>");
+        text(h, label);
+        emit(h, "</dt><dd>");
+        text(h, load);
+        emit(h, "</dd>\n");
+    }
     emitf(h, "<dt>Exit code</dt><dd>%d (%s)</dd>\n", r->exit_code, lg_report_outcome(r->exit_code));
     emit(h, "</dl>\n");
 
@@ -395,6 +409,33 @@ static void coordinates(html *h, const lg_job *job)
     emit(h, "</span>");
 }
 
+/* " · 0 failures in 29 boots: failure rate < 0.1 at confidence 0.95" on a
+ * passed job's line, when the policy's bound holds for it */
+static void bound_claim(html *h, const lg_run_report *r, const lg_job *job, const lg_job_result *res)
+{
+    LG_AUTOFREE char *claim = lg_report_bound_claim(&r->plan->matrix->policy, job, res);
+    if (!claim)
+        return;
+    emit(h, " &middot; <strong class=\"bound\">");
+    text(h, claim);
+    emit(h, "</strong>");
+}
+
+/* A job with repeats: its cycles done of those planned, and the bound's
+ * claim when it holds (a job cut short claims none). */
+static void cycles_row(html *h, const lg_run_report *r, const lg_job *job, const lg_job_result *res)
+{
+    lg_scenario_counts planned;
+    lg_scenario_count(job->scenario, &planned);
+    if (!planned.cycles)
+        return;
+    emitf(h, "<dt>Cycles</dt><dd>%d of %d", res->cycles, planned.cycles);
+    if (planned.auto_cycles)
+        emitf(h, " (%d of %d count=&quot;auto&quot;)", res->bound_cycles, planned.auto_cycles);
+    bound_claim(h, r, job, res);
+    emit(h, "</dd>\n");
+}
+
 static void job_section(html *h, const lg_run_report *r, const char *out_dir, size_t i)
 {
     const lg_job *job = &r->plan->jobs[i];
@@ -414,6 +455,7 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
         text(h, job->id);
         emitf(h, "</span> &middot; %.1f s, %d boot%s &middot; seed %llu", res->duration_s, res->boots,
               res->boots == 1 ? "" : "s", (unsigned long long)job->seed);
+        bound_claim(h, r, job, res);
         if (res->console_log) {
             emit(h, " &middot; console log <a href=\"");
             href(h, res->console_log);
@@ -448,10 +490,23 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
         seconds_row(h, "Kernel panic", ev->panic_time_s);
         seconds_row(h, "Crash report", ev->report_time_s);
         seconds_row(h, "Last answer", ev->last_answer_s);
+        if (ev->baseline)
+            emitf(h, "<dt>Baseline</dt><dd>the guest failed (%s) before the candidate was put on it: "
+                     "the image or the host, not the candidate</dd>\n", lg_verdict_name(ev->baseline_verdict));
+    }
+    for (size_t k = 0; k < res->n_attempts; k++) {
+        emitf(h, "<dt>Attempt %zu</dt><dd>%s: ", k + 1, lg_verdict_name(res->attempts[k].verdict));
+        text(h, res->attempts[k].title);
+        emit(h, " (evidence in <a href=\"");
+        href(h, res->attempts[k].dir);
+        emit(h, "/\"><code>");
+        text(h, res->attempts[k].dir);
+        emit(h, "/</code></a>)</dd>\n");
     }
     emitf(h, "<dt>Duration</dt><dd>%.1f s, %d boot%s</dd>\n", res->duration_s, res->boots,
           res->boots == 1 ? "" : "s");
     emitf(h, "<dt>Seed</dt><dd class=\"mono\">%llu</dd>\n", (unsigned long long)job->seed);
+    cycles_row(h, r, job, res);
     emit(h, "</dl>\n");
 
     if (ev->n_signals) {

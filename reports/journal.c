@@ -280,6 +280,10 @@ static void read_evidence(reader *rd, xmlNodePtr e, lg_job_result *res)
     ev->panic_time_s = num(rd, e, "panic-time-s", -1);
     ev->report_time_s = num(rd, e, "report-time-s", -1);
     ev->last_answer_s = num(rd, e, "last-answer-s", -1);
+    if (xmlHasProp(e, (const xmlChar *)"baseline")) {
+        ev->baseline = true;
+        ev->baseline_verdict = verdict_of(rd, e, "baseline");
+    }
     for (xmlNodePtr c = e->children; c; c = c->next) {
         if (lg_xml_is_element(c, "signal")) {
             ev->signals = lg_realloc_n(ev->signals, ev->n_signals + 1, sizeof(*ev->signals));
@@ -331,6 +335,30 @@ static void read_artifact(reader *rd, xmlNodePtr a, lg_job_result *res)
     res->files[res->n_files++] = path;
 }
 
+static void read_finding(reader *rd, xmlNodePtr f, lg_evidence *ev)
+{
+    ev->signals = lg_realloc_n(ev->signals, ev->n_signals + 1, sizeof(*ev->signals));
+    ev->signals[ev->n_signals++] = (lg_signal_note){
+        .signal = signal_of(rd, f, "signal"),
+        .verdict = LG_VERDICT_PASS,
+        .time_s = num(rd, f, "time-s", 0),
+        .title = lg_xml_prop(f, "title"),
+    };
+}
+
+static void read_attempt(reader *rd, xmlNodePtr a, lg_job_result *res)
+{
+    char *dir = artifact_path(rd, a);
+    if (!dir)
+        return;
+    res->attempts = lg_realloc_n(res->attempts, res->n_attempts + 1, sizeof(*res->attempts));
+    res->attempts[res->n_attempts++] = (lg_attempt){
+        .verdict = verdict_of(rd, a, "verdict"),
+        .title = lg_xml_prop(a, "title"),
+        .dir = dir,
+    };
+}
+
 int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, lg_diags *diags)
 {
     LG_AUTOFREE char *path = lg_journal_entry_path(dir, job->id);
@@ -351,11 +379,20 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
     res.evidence.verdict = verdict_of(&rd, j, "verdict");
     res.duration_s = num(&rd, j, "duration-s", 0);
     res.boots = whole(&rd, j, "boots");
+    /* 0 in an entry from before they were counted: such a job claims no bound */
+    res.ready_boots = whole(&rd, j, "ready-boots");
+    res.cycles = whole(&rd, j, "cycles");
+    res.bound_cycles = whole(&rd, j, "bound-cycles");
+    res.bound_boots = whole(&rd, j, "bound-boots");
     for (xmlNodePtr c = j->children; c; c = c->next) {
         if (lg_xml_is_element(c, "evidence"))
             read_evidence(&rd, c, &res);
         else if (lg_xml_is_element(c, "artifact"))
             read_artifact(&rd, c, &res);
+        else if (lg_xml_is_element(c, "attempt"))
+            read_attempt(&rd, c, &res);
+        else if (lg_xml_is_element(c, "finding"))
+            read_finding(&rd, c, &res.evidence);
     }
     xmlFreeDoc(doc);
     if (rd.bad) {

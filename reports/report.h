@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "run/job.h"
+#include "run/sched.h"
 
 typedef struct lg_run_report {
     const lg_plan *plan;
@@ -16,6 +17,8 @@ typedef struct lg_run_report {
     /* <inputs> as digested before the first job started (what the guests
      * were given), from lg_report_inputs_snapshot; NULL: digest now */
     const void *inputs;
+    /* per matrix host, how loaded it was as jobs started; or NULL */
+    const lg_host_load *host_loads;
 } lg_run_report;
 
 /* Digests the plan's inputs now; free with lg_report_inputs_free.  NULL
@@ -31,3 +34,8 @@ int lg_report_write_junit(const lg_run_report *r, const char *path);
  * out_dir so the page's artifact links resolve. */
 int lg_report_write_html(const lg_run_report *r, const char *out_dir, const char *path);
 void lg_report_print_summary(const lg_run_report *r, FILE *out);
+/* The failure-rate bound's claim for a job that passed every count="auto"
+ * cycle under a policy with a bound: "0 failures in 29 boots: failure rate
+ * < 0.1 at confidence 0.95" (boots when each cycle booted the guest, else
+ * cycles).  NULL for any other job.  A new string. */
+char *lg_report_bound_claim(const lg_policy *policy, const lg_job *job, const lg_job_result *res);

@@ -5,6 +5,7 @@
 
 #include <libxml/tree.h>
 
+#include "base/cleanup.h"
 #include "base/error.h"
 #include "base/util.h"
 #include "inputs.h"
@@ -48,6 +49,48 @@ int lg_report_save_xml(xmlDocPtr doc, const char *path)
     return rc;
 }
 
+/* What the job counted: boots that reached ready, its repeats' cycles
+ * done of those planned, the count="auto" ones (the bound's trials), and
+ * the bound's claim when it holds. */
+static void add_cycles(xmlNodePtr j, const lg_job *job, const lg_job_result *res)
+{
+    lg_scenario_counts planned;
+    lg_scenario_count(job->scenario, &planned);
+    setnum(j, "ready-boots", res->ready_boots, 0);
+    if (!planned.cycles)
+        return;
+    setnum(j, "cycles", res->cycles, 0);
+    setnum(j, "cycles-planned", planned.cycles, 0);
+    if (!planned.auto_cycles)
+        return;
+    setnum(j, "bound-cycles", res->bound_cycles, 0);
+    setnum(j, "bound-cycles-planned", planned.auto_cycles, 0);
+    setnum(j, "bound-boots", res->bound_boots, 0);
+}
+
+/* run.xml's word on the failure-rate bound, for a job with count="auto"
+ * steps under a policy with a bound:
+ *   <bound max-failure-rate="0.1" confidence="0.95" holds="true">0 failures
+ *   in 29 boots: failure rate &lt; 0.1 at confidence 0.95</bound>
+ * holds="false" and no text when the job did not pass every cycle.  Not in
+ * the journal's entries: it is derived from the counts and the policy. */
+static void add_bound(xmlNodePtr j, const lg_policy *policy, const lg_job *job, const lg_job_result *res)
+{
+    lg_scenario_counts planned;
+    lg_scenario_count(job->scenario, &planned);
+    if (!policy->bound_cycles || !planned.auto_cycles)
+        return;
+    LG_AUTOFREE char *claim = lg_report_bound_claim(policy, job, res);
+    xmlNodePtr b = claim ? lg_xmlout_text_child(j, "bound", claim)
+                         : xmlNewChild(j, NULL, (const xmlChar *)"bound", NULL);
+    char num[32];
+    snprintf(num, sizeof(num), "%g", policy->max_failure_rate);
+    set(b, "max-failure-rate", num);
+    snprintf(num, sizeof(num), "%g", policy->confidence);
+    set(b, "confidence", num);
+    set(b, "holds", claim ? "true" : "false");
+}
+
 xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_job_result *res)
 {
     const lg_evidence *ev = &res->evidence;
@@ -62,6 +105,7 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
     set(j, "blocks", lg_verdict_blocks(ev->verdict) ? "true" : "false");
     setnum(j, "duration-s", res->duration_s, 1);
     setnum(j, "boots", res->boots, 0);
+    add_cycles(j, job, res);
     if (ev->verdict != LG_VERDICT_PASS) {
         xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
         set(e, "signal", lg_signal_name(ev->signal));
@@ -70,6 +114,9 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         setnum(e, "boot", ev->boot, 0);
         if (res->step)
             set(e, "step", res->step);
+        /* the guest failed before the candidate was on it: what it was */
+        if (ev->baseline)
+            set(e, "baseline", lg_verdict_name(ev->baseline_verdict));
         /* the instants detection latency is measured from */
         if (ev->panic_time_s >= 0)
             setnum(e, "panic-time-s", ev->panic_time_s, 3);
@@ -86,6 +133,22 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         }
         if (ev->console_excerpt && *ev->console_excerpt)
             lg_xmlout_text_child(e, "console", ev->console_excerpt);
+    } else {
+        /* a job that passed with findings (warnings="report", the OOM
+         * killer taking a process that is not the agent's) */
+        for (size_t k = 0; k < ev->n_signals; k++) {
+            xmlNodePtr f = xmlNewChild(j, NULL, (const xmlChar *)"finding", NULL);
+            set(f, "signal", lg_signal_name(ev->signals[k].signal));
+            setnum(f, "time-s", ev->signals[k].time_s, 3);
+            set(f, "title", ev->signals[k].title);
+        }
+    }
+    for (size_t k = 0; k < res->n_attempts; k++) {
+        xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"attempt", NULL);
+        setnum(a, "n", (double)(k + 1), 0);
+        set(a, "verdict", lg_verdict_name(res->attempts[k].verdict));
+        set(a, "title", res->attempts[k].title);
+        set(a, "path", res->attempts[k].dir);
     }
     lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
     size_t n_artifacts = lg_job_artifacts(res, artifacts);
@@ -132,8 +195,20 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
         return -ENOMEM;
     }
 
+    for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
+        const lg_host_load *l = &r->host_loads[h];
+        if (!l->watched)
+            continue;
+        xmlNodePtr hl = xmlNewChild(run, NULL, (const xmlChar *)"host-load", NULL);
+        set(hl, "host", m->hosts[h].id);
+        setnum(hl, "max-per-cpu", l->max_per_cpu, 2);
+        setnum(hl, "mean-per-cpu", l->samples ? l->sum_per_cpu / (double)l->samples : 0, 2);
+        setnum(hl, "samples", (double)l->samples, 0);
+        setnum(hl, "held-s", l->held_s, 1);
+    }
     for (size_t i = 0; i < r->plan->n_jobs; i++)
-        lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]);
+        add_bound(lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]), &m->policy, &r->plan->jobs[i],
+                  &r->results[i]);
     int rc = lg_report_save_xml(doc, path);
     xmlFreeDoc(doc);
     return rc;
@@ -159,8 +234,16 @@ int lg_report_write_junit(const lg_run_report *r, const char *path)
         set(tc, "name", name);
         setnum(tc, "time", res->duration_s, 1);
         total += res->duration_s;
-        if (ev->verdict == LG_VERDICT_PASS)
+        if (ev->verdict == LG_VERDICT_PASS) {
+            /* findings that did not block: in the test's output */
+            LG_AUTOBUF out = LG_BUF_INIT;
+            for (size_t k = 0; k < ev->n_signals; k++)
+                lg_buf_printf(&out, "finding (%s, %.1f s): %s\n", lg_signal_name(ev->signals[k].signal),
+                              ev->signals[k].time_s, ev->signals[k].title ? ev->signals[k].title : "");
+            if (out.len)
+                lg_xmlout_text_child(tc, "system-out", out.data);
             continue;
+        }
         bool infra = ev->verdict == LG_VERDICT_INFRA_ERROR;
         failures += !infra;
         errors += infra;

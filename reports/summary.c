@@ -79,14 +79,30 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         fprintf(out, "%-12s  %-*s  %-*s  %-*s  %-*s  %-13s  ", job->id, wg, job->guest->id, wb, job->build->id,
                 wc, job->content->id, ws, job->scenario->id, lg_verdict_name(ev->verdict));
         if (ev->verdict == LG_VERDICT_PASS) {
-            fprintf(out, "-\n");
+            LG_AUTOFREE char *claim = lg_report_bound_claim(&plan->matrix->policy, job, &r->results[i]);
+            fprintf(out, "%s\n", claim ? claim : "-");
             continue;
         }
         /* a guest's title: it must not be able to redraw the row ("\rPASS -") */
         LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
         fprintf(out, "%s [%s, %.1f s, boot %d]\n", title, lg_signal_name(ev->signal), ev->time_s, ev->boot);
+        for (size_t k = 0; k < r->results[i].n_attempts; k++) {
+            const lg_attempt *a = &r->results[i].attempts[k];
+            LG_AUTOFREE char *earlier = lg_clean_term(a->title ? a->title : "");
+            fprintf(out, "%-12s  attempt %zu: %s %s (%s/)\n", "", k + 1, lg_verdict_name(a->verdict), earlier, a->dir);
+        }
     }
     print_by_content(r, out, wb);
+    for (size_t h = 0; r->host_loads && h < plan->matrix->n_hosts; h++) {
+        const lg_host_load *l = &r->host_loads[h];
+        if (!l->watched || !l->samples)
+            continue;
+        fprintf(out, "host %s: load %.2f per CPU at most as jobs started (%.2f on average)",
+                plan->matrix->hosts[h].id, l->max_per_cpu, l->sum_per_cpu / (double)l->samples);
+        if (l->held_s >= 1)
+            fprintf(out, "; new jobs waited %.0f s for it to drop", l->held_s);
+        fprintf(out, "\n");
+    }
     fprintf(out, "\n");
     for (int v = 0; v < LG_VERDICT_MAX; v++)
         if (counts[v])

@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "error.h"
 
@@ -81,4 +84,21 @@ int lg_proc_run(const char *const argv[], lg_deadline dl, lg_buf *output)
         return WEXITSTATUS(status);
     lg_error_set("%s was killed by signal %d", argv[0], WTERMSIG(status));
     return -EINTR;
+}
+
+double lg_load_per_cpu(void)
+{
+    char text[128] = "";
+    FILE *f = fopen("/proc/loadavg", "re");
+    if (!f)
+        return -1;
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    char *end = NULL;
+    double load = g_ascii_strtod(text, &end);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (end == text || cpus < 1)
+        return -1;
+    return load / (double)cpus;
 }

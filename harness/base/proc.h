@@ -8,3 +8,7 @@
  * Returns the exit status (>= 0), -ETIMEDOUT, or another negative errno;
  * a failure message is left in lg_error_msg(). */
 int lg_proc_run(const char *const argv[], lg_deadline dl, lg_buf *output);
+
+/* This machine's load: the 1-minute load average over the online CPUs
+ * (/proc/loadavg); < 0 when it cannot be read. */
+double lg_load_per_cpu(void);

@@ -218,6 +218,12 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     if (rc < 0)
         return LG_EXIT_BAD_INPUT;
 
+    rc = lg_sched_check_hosts(m, &diags);
+    lg_diags_print(&diags, stderr);
+    lg_diags_clear(&diags);
+    if (rc < 0)
+        return LG_EXIT_BAD_INPUT;
+
     lg_accel accel = m->policy.accel;
     const char *env_accel = getenv("LABGATE_ACCEL");
     if (env_accel && *env_accel && lg_accel_parse(env_accel, &accel) < 0) {
@@ -351,10 +357,11 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
             part.jobs[part.n_jobs++] = plan->jobs[i];
         }
     lg_job_result *part_results = lg_calloc(n_to_run ? n_to_run : 1, sizeof(*part_results));
+    lg_host_load *host_loads = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*host_loads));
     lg_sched_opts sopts = {
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
-        .job_done = journal_job, .job_done_opaque = (void *)out_dir,
+        .job_done = journal_job, .job_done_opaque = (void *)out_dir, .host_loads = host_loads,
     };
     const char *accel_used = "none";
     if (part.n_jobs)
@@ -376,7 +383,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     lg_wall_iso8601(finished, sizeof(finished));
     lg_run_report report = {
         .plan = plan, .results = results, .run_id = run_id, .started = started, .finished = finished,
-        .accel = accel_used, .exit_code = exit_code, .inputs = inputs,
+        .accel = accel_used, .exit_code = exit_code, .inputs = inputs, .host_loads = host_loads,
     };
     LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", out_dir);
     LG_AUTOFREE char *junit_xml = lg_strdup_printf("%s/junit.xml", out_dir);
@@ -410,6 +417,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     for (size_t i = 0; i < plan->n_jobs; i++)
         lg_job_result_clear(&results[i]);
     free(results);
+    free(host_loads);
     lg_run_lock_release(run_id, run_lock);
     return exit_code;
 }

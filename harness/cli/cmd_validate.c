@@ -5,6 +5,8 @@
 #include "cli.h"
 #include "model/plan.h"
 #include "model/verdict.h"
+#include "run/sched.h"
+#include "virt/conn.h"
 
 /* Loads the matrix named by the only argument; prints every problem. */
 static int load(int argc, char **argv, const char *help, lg_matrix **out)
@@ -35,6 +37,13 @@ int lg_cmd_validate(int argc, char **argv)
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
+    lg_diags diags = { 0 };
+    rc = lg_sched_check_hosts(m, &diags);
+    lg_virt_shutdown();
+    lg_diags_print(&diags, stderr);
+    lg_diags_clear(&diags);
+    if (rc < 0)
+        return LG_EXIT_BAD_INPUT;
     LG_AUTO(lg_plan) plan = lg_plan_expand(m);
     printf("%s: valid: %zu guest(s), %zu build(s), %zu content set(s), %zu scenario(s) -> %zu job(s)",
            argv[1], m->n_guests, m->n_builds, m->n_contents, m->n_scenarios, plan->n_jobs);
@@ -49,17 +58,34 @@ int lg_cmd_plan(int argc, char **argv)
     LG_AUTO(lg_matrix) m = NULL;
     int rc = load(argc, argv,
                   "usage: labgate plan MATRIX\n"
-                  "Prints one line per job: id, guest, build, content, scenario, seed.  Job ids and\n"
-                  "seeds depend only on the names in the matrix, so they are the same on every run.\n",
+                  "Prints one line per job: id, guest, build, content, scenario, seed, the cycles\n"
+                  "of its <repeat>s (\"auto\": those of the failure-rate bound) and the boots it\n"
+                  "goes through when every step passes.  Job ids and seeds depend only on the\n"
+                  "names in the matrix, so they are the same on every run.\n",
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     LG_AUTO(lg_plan) plan = lg_plan_expand(m);
-    printf("%-12s  %-20s  %-20s  %-16s  %-20s  %s\n", "JOB", "GUEST", "BUILD", "CONTENT", "SCENARIO", "SEED");
+    printf("%-12s  %-20s  %-20s  %-16s  %-20s  %-10s  %-16s  %s\n", "JOB", "GUEST", "BUILD", "CONTENT",
+           "SCENARIO", "SEED", "CYCLES", "BOOTS");
     for (size_t i = 0; i < plan->n_jobs; i++) {
         const lg_job *j = &plan->jobs[i];
-        printf("%-12s  %-20s  %-20s  %-16s  %-20s  %" PRIu64 "\n", j->id, j->guest->id, j->build->id,
-               j->content->id, j->scenario->id, j->seed);
+        lg_scenario_counts counts;
+        lg_scenario_count(j->scenario, &counts);
+        char cycles[64] = "-";
+        if (counts.auto_cycles && counts.auto_cycles == counts.cycles)
+            snprintf(cycles, sizeof(cycles), "%d (auto)", counts.cycles);
+        else if (counts.auto_cycles)
+            snprintf(cycles, sizeof(cycles), "%d (%d auto)", counts.cycles, counts.auto_cycles);
+        else if (counts.cycles)
+            snprintf(cycles, sizeof(cycles), "%d", counts.cycles);
+        printf("%-12s  %-20s  %-20s  %-16s  %-20s  %-10" PRIu64 "  %-16s  %d\n", j->id, j->guest->id,
+               j->build->id, j->content->id, j->scenario->id, j->seed, cycles, counts.boots);
     }
+    const lg_policy *pol = &m->policy;
+    if (pol->bound_cycles)
+        printf("\nfailure-rate bound: count=\"auto\" runs %ld cycles: 0 failures in %ld cycles show a failure rate "
+               "< %g at confidence %g\n",
+               pol->bound_cycles, pol->bound_cycles, pol->max_failure_rate, pol->confidence);
     return 0;
 }

@@ -2,6 +2,8 @@
 
 #include <stdlib.h>
 
+#include "base/buf.h"
+
 void lg_evidence_init(lg_evidence *ev)
 {
     *ev = LG_EVIDENCE_INIT;
@@ -15,4 +17,17 @@ void lg_evidence_clear(lg_evidence *ev)
     free(ev->title);
     free(ev->console_excerpt);
     lg_evidence_init(ev);
+}
+
+void lg_evidence_mark_baseline(lg_evidence *ev)
+{
+    if (ev->baseline || !lg_verdict_blocks(ev->verdict))
+        return;
+    char *title = lg_strdup_printf("baseline: the guest image failed before the candidate was installed: %s %s",
+                                   lg_verdict_name(ev->verdict), ev->title ? ev->title : "");
+    free(ev->title);
+    ev->title = title;
+    ev->baseline = true;
+    ev->baseline_verdict = ev->verdict;
+    ev->verdict = LG_VERDICT_INFRA_ERROR;
 }

@@ -30,6 +30,8 @@ static const lg_failure_info failure_table[] = {
     [LG_FAIL_COMMAND_FAILED] = { "command-failed", V(AGENT_FAILURE), S(STEP), "%s failed (exit %d)%s%s", false },
     [LG_FAIL_HEALTH_FAILED] = { "health-failed", V(AGENT_FAILURE), S(HEARTBEAT),
                                 "agent health check failed (exit %d) while the OS lived: %s", false },
+    [LG_FAIL_AGENT_OOM_KILLED] = { "agent-oom-killed", V(AGENT_FAILURE), S(CONSOLE),
+                                   "the OOM killer killed the agent's process %s: %s", true },
     [LG_FAIL_FETCH_MISSING] = { "fetch-missing", V(AGENT_FAILURE), S(STEP), "fetch %s failed: %s", false },
     /* the load ran and its tool reported a failure while the guest lived */
     [LG_FAIL_STRESS_FAILED] = { "stress-failed", V(AGENT_FAILURE), S(STEP), "stress %s failed (exit %d): %s", false },

@@ -26,6 +26,7 @@ typedef enum {
     /* the agent */
     LG_FAIL_COMMAND_FAILED,     /* what (%s) exited (%d): last output line (%s) */
     LG_FAIL_HEALTH_FAILED,      /* health check exited (%d): last line (%s) */
+    LG_FAIL_AGENT_OOM_KILLED,   /* the OOM killer killed agent process (%s): the report's title (%s) */
     LG_FAIL_FETCH_MISSING,      /* fetch of (%s) failed: why (%s) */
     LG_FAIL_STRESS_FAILED,      /* stress (%s: kind) exited (%d): relevant output line (%s) */
     /* the harness and the hypervisor (no verdict on the guest) */

@@ -1,6 +1,7 @@
 #include "matrix.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "base/error.h"
 #include "base/tree.h"
 #include "base/util.h"
+#include "bound.h"
 #include "xmlread.h"
 #include "readyline.h"
 
@@ -466,6 +468,19 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
 
 /* ------------------------------------------------------------------- matrix */
 
+bool lg_step_puts_candidate(lg_step_kind kind)
+{
+    return kind == LG_STEP_INSTALL || kind == LG_STEP_APPLY_CONTENT;
+}
+
+bool lg_scenario_puts_candidate(const lg_scenario *scenario)
+{
+    for (size_t i = 0; i < scenario->n_steps; i++)
+        if (lg_step_puts_candidate(scenario->steps[i].kind))
+            return true;
+    return false;
+}
+
 const char *lg_step_kind_name(lg_step_kind kind)
 {
     switch (kind) {
@@ -478,6 +493,119 @@ const char *lg_step_kind_name(lg_step_kind kind)
     case LG_STEP_STRESS: return "stress";
     }
     return "?";
+}
+
+void lg_step_copy(lg_step *dst, const lg_step *src)
+{
+    *dst = *src;
+    dst->command = src->command ? lg_strdup(src->command) : NULL;
+}
+
+int lg_step_boots(const lg_step *step)
+{
+    /* no default: a new step kind says here whether it boots the guest */
+    switch (step->kind) {
+    case LG_STEP_REBOOT: return step->count;
+    case LG_STEP_WAIT_READY:
+    case LG_STEP_INSTALL:
+    case LG_STEP_APPLY_CONTENT:
+    case LG_STEP_EXEC:
+    case LG_STEP_FETCH:
+    case LG_STEP_STRESS: return 0;
+    }
+    return 0;
+}
+
+/* The steps of the repeat that starts at raw[first]: up to the first step
+ * of another repeat or of none. */
+static size_t repeat_length(const lg_step *raw, size_t n_raw, size_t first)
+{
+    size_t end = first;
+    while (end < n_raw && raw[end].repeat == raw[first].repeat)
+        end++;
+    return end - first;
+}
+
+int lg_scenario_expand(lg_scenario *sc, long auto_cycles, const char *file, lg_diags *diags)
+{
+    size_t errors_before = lg_diags_errors(diags);
+    /* sizes first, so that nothing is copied for a scenario refused */
+    size_t total = 0;
+    for (size_t i = 0; i < sc->n_steps;) {
+        const lg_step *st = &sc->steps[i];
+        if (!st->repeat) {
+            total++;
+            i++;
+            continue;
+        }
+        size_t len = repeat_length(sc->steps, sc->n_steps, i);
+        long cycles = st->cycles;
+        if (st->auto_cycles && auto_cycles <= 0)
+            lg_diags_add(diags, file, st->repeat_line, false,
+                         "count=\"auto\" needs the failure-rate bound: give <policy> max-failure-rate=\"P\" "
+                         "and confidence=\"C\" (e.g. 0.1 and 0.95: 29 cycles)");
+        if (st->auto_cycles)
+            cycles = auto_cycles;
+        if (cycles < 1)
+            cycles = 1;
+        if ((size_t)cycles * len > LG_SCENARIO_MAX_STEPS - total) {
+            lg_diags_add(diags, file, st->repeat_line, false,
+                         "scenario '%s': %ld cycles of %zu step(s) make more than %d steps", sc->id, cycles, len,
+                         LG_SCENARIO_MAX_STEPS);
+            total = LG_SCENARIO_MAX_STEPS;
+        } else {
+            total += (size_t)cycles * len;
+        }
+        i += len;
+    }
+    if (lg_diags_errors(diags) > errors_before)
+        return -EINVAL;
+
+    /* each step of the old list is moved into its first copy, so only the
+     * other cycles' copies duplicate strings */
+    lg_step *flat = lg_calloc(total + 1, sizeof(*flat));
+    size_t n = 0;
+    for (size_t i = 0; i < sc->n_steps;) {
+        if (!sc->steps[i].repeat) {
+            flat[n++] = sc->steps[i++];
+            continue;
+        }
+        size_t len = repeat_length(sc->steps, sc->n_steps, i);
+        int cycles = sc->steps[i].auto_cycles ? (int)auto_cycles : sc->steps[i].cycles;
+        if (cycles < 1)
+            cycles = 1;
+        for (int cycle = 1; cycle <= cycles; cycle++) {
+            for (size_t k = 0; k < len; k++) {
+                lg_step *st = &flat[n++];
+                if (cycle == 1)
+                    *st = sc->steps[i + k];
+                else
+                    lg_step_copy(st, &sc->steps[i + k]);
+                st->cycle = cycle;
+                st->cycles = cycles;
+                st->cycle_last = k == len - 1;
+            }
+        }
+        i += len;
+    }
+    free(sc->steps);
+    sc->steps = flat;
+    sc->n_steps = n;
+    return 0;
+}
+
+void lg_scenario_count(const lg_scenario *sc, lg_scenario_counts *out)
+{
+    lg_scenario_counts counts = { .boots = 1 };
+    for (size_t i = 0; i < sc->n_steps; i++) {
+        const lg_step *st = &sc->steps[i];
+        counts.boots += lg_step_boots(st);
+        if (st->cycle_last) {
+            counts.cycles++;
+            counts.auto_cycles += st->auto_cycles;
+        }
+    }
+    *out = counts;
 }
 
 const char *lg_accel_name(lg_accel accel)
@@ -569,6 +697,18 @@ static void check_unique(lg_diags *diags, const char *file, const char *kind, co
         found_;                                                       \
     })
 
+/* 0 when absent, -1 when not a number (the schema allows only decimals
+ * in (0, 1); the bound's check says what is wrong with anything else). */
+static double attr_probability(xmlNodePtr node, const char *name)
+{
+    LG_AUTOFREE char *v = attr(node, name);
+    if (!v)
+        return 0;
+    char *end;
+    double d = strtod(v, &end);
+    return end != v && !*end && d != 0 ? d : -1;
+}
+
 static void parse_policy(xmlNodePtr node, lg_policy *pol)
 {
     *pol = (lg_policy){
@@ -582,6 +722,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         .strict = false,
         .seed = 0,
         .fetch_max_mib = LG_FETCH_MAX_MIB_DEFAULT,
+        .baseline_retries = 1,
+        .max_host_load = 2.0,
     };
     if (!node)
         return;
@@ -592,6 +734,18 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->crash_grace_s = attr_int(node, "crash-grace-s", pol->crash_grace_s);
     pol->tcg_scale = attr_int(node, "tcg-scale", pol->tcg_scale);
     pol->fetch_max_mib = attr_int(node, "fetch-max-mib", pol->fetch_max_mib);
+    pol->baseline_retries = attr_int(node, "baseline-retries", pol->baseline_retries);
+    LG_AUTOFREE char *warnings = attr(node, "warnings");
+    pol->warnings_report = warnings && strcmp(warnings, "report") == 0;
+    LG_AUTOFREE char *overcommit = attr(node, "overcommit");
+    pol->overcommit = overcommit && strcmp(overcommit, "allow") == 0;
+    LG_AUTOFREE char *max_load = attr(node, "max-host-load");
+    if (max_load) {
+        char *end = NULL;
+        double v = g_ascii_strtod(max_load, &end);
+        if (end != max_load && *end == '\0' && v >= 0)
+            pol->max_host_load = v;
+    }
     LG_AUTOFREE char *accel = attr(node, "accel");
     if (accel)
         lg_accel_parse(accel, &pol->accel);
@@ -606,6 +760,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         if (end != seed && !*end)
             pol->seed = v;
     }
+    pol->max_failure_rate = attr_probability(node, "max-failure-rate");
+    pol->confidence = attr_probability(node, "confidence");
 }
 
 /* <stress kind seconds [workers]>: the schema checks these too; this says
@@ -648,12 +804,66 @@ static void explain_schema_errors(xmlNodePtr node, const char *path, lg_diags *d
     }
 }
 
+/* Steps under node, those inside a <repeat> once each. */
+static size_t count_steps(xmlNodePtr node)
+{
+    size_t n = 0;
+    for (xmlNodePtr c = node->children; c; c = c->next)
+        n += lg_xml_is_element(c, "repeat") ? count_steps(c) : lg_xml_is_element(c, NULL);
+    return n;
+}
+
+/* count="N" or count="auto" of a <repeat> or <reboot>: *cycles = N, or 0
+ * with *is_auto. */
+static void parse_cycles(xmlNodePtr node, int *cycles, bool *is_auto)
+{
+    LG_AUTOFREE char *count = attr(node, "count");
+    *is_auto = count && strcmp(count, "auto") == 0;
+    *cycles = *is_auto ? 0 : attr_int(node, "count", 1);
+}
+
+/* The steps [first, n_steps) are the body of the <repeat> node: numbered
+ * as the scenario's next repeat (expanded later, lg_scenario_expand). */
+static void mark_repeat(xmlNodePtr node, lg_scenario *sc, size_t first, const char *file, lg_diags *diags)
+{
+    int number = 1;
+    for (size_t i = 0; i < first; i++)
+        if (sc->steps[i].repeat >= number)
+            number = sc->steps[i].repeat + 1;
+    int cycles = 0;
+    bool is_auto = false;
+    parse_cycles(node, &cycles, &is_auto);
+    for (size_t i = first; i < sc->n_steps; i++) {
+        lg_step *st = &sc->steps[i];
+        if (st->repeat) {
+            /* the schema refuses a <repeat> in a <repeat>; a count="auto"
+             * reboot is a repeat of its own */
+            lg_diags_add(diags, file, st->line, false,
+                         "<%s count=\"auto\"> inside <repeat> (line %d): repeats do not nest; give the "
+                         "<repeat> count=\"auto\" instead",
+                         lg_step_kind_name(st->kind), line_of(node));
+            continue;
+        }
+        st->repeat = number;
+        st->repeat_line = line_of(node);
+        st->cycles = cycles;
+        st->auto_cycles = is_auto;
+    }
+}
+
 static void parse_steps(xmlNodePtr node, lg_scenario *sc, const char *file, lg_diags *diags)
 {
-    sc->steps = lg_calloc(count_children(node, NULL) + 1, sizeof(*sc->steps));
+    if (!sc->steps)
+        sc->steps = lg_calloc(count_steps(node) + 1, sizeof(*sc->steps));
     for (xmlNodePtr c = node->children; c; c = c->next) {
         if (!lg_xml_is_element(c, NULL))
             continue;
+        if (lg_xml_is_element(c, "repeat")) {
+            size_t first = sc->n_steps;
+            parse_steps(c, sc, file, diags);
+            mark_repeat(c, sc, first, file, diags);
+            continue;
+        }
         lg_step *st = &sc->steps[sc->n_steps++];
         const char *name = (const char *)c->name;
         st->kind = strcmp(name, "wait-ready") == 0 ? LG_STEP_WAIT_READY
@@ -669,7 +879,66 @@ static void parse_steps(xmlNodePtr node, lg_scenario *sc, const char *file, lg_d
         st->line = line_of(c);
         if (st->kind == LG_STEP_STRESS)
             parse_stress(c, st, file, diags);
+        if (st->kind == LG_STEP_REBOOT) {
+            int cycles = 0;
+            bool is_auto = false;
+            parse_cycles(c, &cycles, &is_auto);
+            if (is_auto) {
+                /* one reboot a cycle, as <repeat count="auto"><reboot/></repeat> */
+                st->count = 1;
+                mark_repeat(c, sc, sc->n_steps - 1, file, diags);
+            }
+        }
     }
+}
+
+/* The policy's failure-rate bound checked, and every scenario's repeats
+ * expanded with it (count="auto": the bound's cycles). */
+static void expand_scenarios(xmlNodePtr policy, lg_matrix *m, const char *file, lg_diags *diags)
+{
+    lg_policy *pol = &m->policy;
+    int line = policy ? line_of(policy) : 0;
+    bool has_rate = pol->max_failure_rate != 0, has_confidence = pol->confidence != 0;
+    /* an auto count of a policy already reported wrong is not reported again */
+    long auto_cycles = has_rate || has_confidence ? 1 : 0;
+    if (has_rate != has_confidence) {
+        lg_diags_add(diags, file, line, false,
+                     "<policy> %s without %s: the failure-rate bound needs both (e.g. max-failure-rate=\"0.1\" "
+                     "confidence=\"0.95\")",
+                     has_rate ? "max-failure-rate" : "confidence", has_rate ? "confidence" : "max-failure-rate");
+    } else if (has_rate) {
+        long n = lg_bound_cycles(pol->max_failure_rate, pol->confidence);
+        if (n < 0)
+            lg_diags_add(diags, file, line, false,
+                         "<policy> max-failure-rate and confidence must be numbers between 0 and 1 (exclusive)");
+        else if (n > LG_BOUND_MAX_CYCLES)
+            lg_diags_add(diags, file, line, false,
+                         "<policy> max-failure-rate=\"%g\" at confidence=\"%g\" needs %ld cycles for every "
+                         "count=\"auto\", more than labgate runs (%d): raise max-failure-rate or lower confidence",
+                         pol->max_failure_rate, pol->confidence, n, LG_BOUND_MAX_CYCLES);
+        else
+            auto_cycles = pol->bound_cycles = n;
+    }
+    bool any_auto = false;
+    size_t total = 0;
+    for (size_t i = 0; i < m->n_scenarios; i++) {
+        lg_scenario *sc = &m->scenarios[i];
+        for (size_t k = 0; k < sc->n_steps; k++)
+            any_auto = any_auto || sc->steps[k].auto_cycles;
+        if (total > LG_MATRIX_MAX_STEPS) {
+            /* a few kilobytes of XML must not make gigabytes of steps */
+            lg_diags_add(diags, file, sc->line, false,
+                         "scenario '%s': the scenarios before it expand to more than %d steps in all", sc->id,
+                         LG_MATRIX_MAX_STEPS);
+            break;
+        }
+        lg_scenario_expand(sc, auto_cycles, file, diags);
+        total += sc->n_steps;
+    }
+    if (pol->bound_cycles && !any_auto)
+        lg_diags_add(diags, file, line, true,
+                     "<policy> has a failure-rate bound but no scenario has count=\"auto\" (on <repeat> or "
+                     "<reboot>): it changes nothing");
 }
 
 /* What a job would refuse to upload (base/tree.h: a link out of the tree,
@@ -818,6 +1087,11 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     parse_policy(child(root, "policy"), &m->policy);
+    if (m->policy.strict && m->policy.warnings_report)
+        lg_diags_add(diags, path, (int)xmlGetLineNo(child(root, "policy")), false,
+                     "<policy> warnings=\"report\" contradicts strict=\"true\": a strict guest panics on "
+                     "every WARNING (use warnings=\"block\" or strict=\"false\")");
+    expand_scenarios(child(root, "policy"), m, path, diags);
     xmlFreeDoc(doc);
 
     CHECK_UNIQUE(diags, path, "host", m->hosts, m->n_hosts);

@@ -104,7 +104,24 @@ typedef struct lg_step {
     lg_stress_kind stress_kind;
     int stress_seconds;
     int stress_workers;
+    /* Cycles.  Inside a <repeat> (a count="auto" reboot is a repeat of one
+     * reboot): `repeat` numbers the repeat within its scenario (1, 2, ...;
+     * 0 outside any), repeat_line is its line.  The loaded scenario is
+     * flat: each step of a repeat is there once per cycle, this copy in
+     * cycle `cycle` of `cycles` (1-based; 0 of 0 outside any repeat), and
+     * cycle_last marks the step that ends its cycle. */
+    int repeat;
+    int repeat_line;
+    int cycle, cycles;
+    bool cycle_last;
+    bool auto_cycles; /* cycles is the policy's failure-rate bound */
 } lg_step;
+
+/* Copies a step: every field, the strings duplicated.  A step kind that
+ * adds an owned string to lg_step duplicates it here. */
+void lg_step_copy(lg_step *dst, const lg_step *src);
+/* How many boots the step makes the guest go through (reboot: count). */
+int lg_step_boots(const lg_step *step);
 
 /* Bounds of <stress>, in the schema too. */
 #define LG_STRESS_MAX_SECONDS 3600
@@ -112,10 +129,31 @@ typedef struct lg_step {
 
 typedef struct lg_scenario {
     char *id;
-    lg_step *steps;
+    lg_step *steps;   /* flat: repeats expanded, see lg_step */
     size_t n_steps;
     int line;
 } lg_scenario;
+
+/* A scenario expands to at most this many steps (repeats multiplied out). */
+#define LG_SCENARIO_MAX_STEPS 100000
+/* and all the matrix's scenarios together to about this many */
+#define LG_MATRIX_MAX_STEPS 1000000
+
+/* Expands the scenario's repeats in place: the steps of each repeat are
+ * copied once per cycle, in order, each copy knowing its cycle.  count="auto"
+ * repeats run auto_cycles cycles (lg_bound_cycles of the policy; 0 when
+ * the policy has no bound, which makes them an error).  -EINVAL with
+ * FILE:LINE problems in diags (file names the matrix); the scenario is
+ * left as it was then. */
+int lg_scenario_expand(lg_scenario *sc, long auto_cycles, const char *file, lg_diags *diags);
+
+/* What a scenario makes a job do, counted from its (expanded) steps. */
+typedef struct lg_scenario_counts {
+    int cycles;        /* cycles of every repeat */
+    int auto_cycles;   /* those of count="auto" repeats: the bound's trials */
+    int boots;         /* boots that reach ready when every step passes: the first and each the steps make */
+} lg_scenario_counts;
+void lg_scenario_count(const lg_scenario *sc, lg_scenario_counts *out);
 
 typedef struct lg_exclude {
     char *guest, *build, *content, *scenario; /* NULL = any */
@@ -134,6 +172,24 @@ typedef struct lg_policy {
     bool memory_dump_on_crash;
     uint64_t seed;
     int fetch_max_mib;  /* a <fetch>ed file larger than this fails the job; 0 = LG_FETCH_MAX_MIB_DEFAULT */
+    /* a job whose guest failed before the candidate was on it (baseline) runs
+     * again this many times */
+    int baseline_retries;
+    /* warnings="report": a WARNING (or a kmemleak leak) is a finding in the
+     * job's timeline and does not block; "block" (the default, and what
+     * strict implies): it is a CRASH */
+    bool warnings_report;
+    /* overcommit="allow": explicit slots beyond a host's CPUs or memory are
+     * a warning, not an error */
+    bool overcommit;
+    /* a local host whose load average per CPU is above this takes no new
+     * job while one of ours runs on it (0: never hold back) */
+    double max_host_load;
+    /* The failure-rate bound (both or neither; 0 = none): count="auto"
+     * runs bound_cycles cycles (model/bound.h). */
+    double max_failure_rate;
+    double confidence;
+    long bound_cycles;
 } lg_policy;
 
 #define LG_FETCH_MAX_MIB_DEFAULT 1024
@@ -160,6 +216,11 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags);
 void lg_profile_free(lg_profile *p);
 
 const char *lg_step_kind_name(lg_step_kind kind);
+/* The step puts the candidate (the build or its content) on the guest. */
+bool lg_step_puts_candidate(lg_step_kind kind);
+/* The scenario has such a step.  One that has none tests the image as it
+ * is (an agent baked into it): every failure counts against the candidate. */
+bool lg_scenario_puts_candidate(const lg_scenario *scenario);
 const char *lg_accel_name(lg_accel accel);
 /* "auto" | "kvm" | "tcg"; -EINVAL otherwise. */
 int lg_accel_parse(const char *s, lg_accel *out);

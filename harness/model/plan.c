@@ -101,3 +101,19 @@ int lg_plan_auto_slots(const lg_matrix *m, int host_cpus, long long host_availab
         slots = 256;
     return (int)slots;
 }
+
+int lg_plan_check_slots(const lg_matrix *m, const lg_host *host, int host_cpus, long long host_available_mib,
+                        lg_diags *diags)
+{
+    int capacity = lg_plan_auto_slots(m, host_cpus, host_available_mib);
+    if (host->slots <= capacity)
+        return 0;
+    bool allowed = m->policy.overcommit;
+    lg_diags_add(diags, m->path, host->line, allowed,
+                 "host %s: slots=\"%d\" but it can run %d guest(s) of this matrix at once (%d CPUs, %lld MiB "
+                 "available): overloaded guests fail by themselves (crypto self-tests, lockup detectors), "
+                 "and those failures would be blamed on the candidate%s",
+                 host->id, host->slots, capacity, host_cpus, host_available_mib,
+                 allowed ? "" : "; lower slots, or set <policy overcommit=\"allow\"/>");
+    return allowed ? 0 : -EINVAL;
+}

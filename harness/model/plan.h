@@ -41,6 +41,11 @@ void lg_job_make_id(const char *guest, const char *build, const char *content,
  * keeps a host CPU busy under TCG, and every guest needs its memory; the
  * largest guest of the matrix is the measure.  At least 1: a host too small
  * for one guest still runs jobs one by one rather than none. */
+/* A host's explicit slots against what it can run (lg_plan_auto_slots):
+ * more is an error in diags naming the host's line, or a warning when the
+ * policy allows overcommit.  Returns -EINVAL on the error, else 0. */
+int lg_plan_check_slots(const lg_matrix *m, const lg_host *host, int host_cpus, long long host_available_mib,
+                        lg_diags *diags);
 int lg_plan_auto_slots(const lg_matrix *m, int host_cpus, long long host_available_mib);
 
 LG_DEFINE_AUTOPTR(lg_plan, lg_plan_free)

@@ -1,11 +1,13 @@
 #include "job.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/backoff.h"
 #include "base/buf.h"
@@ -45,6 +47,15 @@ typedef struct job_ctx {
     lg_session *guest;    /* the steps' session */
     int boot;             /* boot number at the last ready */
     const char *step;     /* current step name */
+    const lg_step *cur_step; /* the step running (or the last one run), NULL before the first */
+    /* Counts for the failure-rate bound (model/bound.h): boots that reached
+     * ready (boot_reached_ready, the one place that counts them), cycles of
+     * repeats finished, and of those the count="auto" ones with the boots
+     * reached during them. */
+    int ready_boots;
+    int cycles;
+    int bound_cycles;
+    int bound_boots;
     char **files;         /* fetched, relative to the results directory */
     size_t n_files;
     int64_t start_ms;
@@ -65,6 +76,9 @@ static void progress(job_ctx *ctx, const char *fmt, ...)
         return;
     LG_AUTOBUF msg = LG_BUF_INIT;
     va_list ap;
+    /* whatever a step of a repeat is doing, it is doing it in this cycle */
+    if (ctx->cur_step && ctx->cur_step->cycles)
+        lg_buf_printf(&msg, "cycle %d/%d: ", ctx->cur_step->cycle, ctx->cur_step->cycles);
     va_start(ap, fmt);
     lg_buf_vprintf(&msg, fmt, ap);
     va_end(ap);
@@ -216,6 +230,16 @@ static int parse_boot_count(const char *text)
     return text && lg_parse_int(text, &n) == 0 && n > 0 ? n : 0;
 }
 
+/* A boot reached ready: every boot a step causes (reboot, or any other way
+ * of restarting the guest) ends in wait_ready, which calls this, so each is
+ * counted once whatever the step. */
+static void boot_reached_ready(job_ctx *ctx)
+{
+    ctx->ready_boots++;
+    if (ctx->cur_step && ctx->cur_step->auto_cycles)
+        ctx->bound_boots++;
+}
+
 /* Polling for readiness without a ready line: the first try soon, then
  * less and less often. */
 #define READY_POLL_FIRST_MS 50
@@ -289,6 +313,7 @@ static int wait_ready(job_ctx *ctx, int after_boot)
                 LG_DEBUG("%s: ready in boot %d", ctx->job->id, boot);
                 ctx->guest = guest;
                 ctx->boot = boot;
+                boot_reached_ready(ctx);
                 lg_monitor_ready(ctx->mon, boot);
                 lg_heartbeat_set_ready(ctx->heartbeat, true);
                 return 0;
@@ -518,6 +543,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
         if (rc < 0 || step->kind == LG_STEP_WAIT_READY)
             return rc;
     }
+    if (lg_step_puts_candidate(step->kind))
+        lg_monitor_candidate_pending(ctx->mon, false);
     switch (step->kind) {
     case LG_STEP_WAIT_READY:
         return 0;
@@ -599,6 +626,8 @@ static int prepare(job_ctx *ctx)
         lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
         return rc;
     }
+    lg_monitor_candidate_pending(ctx->mon, lg_scenario_puts_candidate(ctx->job->scenario));
+    lg_monitor_set_policy(ctx->mon, ctx->policy->warnings_report && !ctx->policy->strict, NULL);
 
     const lg_profile *p = ctx->profile;
     if ((rc = check_image(ctx, p->disk, "guest image")) < 0 || (rc = check_image(ctx, p->kernel, "guest image")) < 0 ||
@@ -691,11 +720,25 @@ static int launch(job_ctx *ctx)
 static void run_steps(job_ctx *ctx)
 {
     const lg_scenario *scenario = ctx->job->scenario;
+    size_t done = 0;
     for (size_t i = 0; i < scenario->n_steps && !cancelled(ctx); i++) {
         const lg_step *step = &scenario->steps[i];
+        ctx->cur_step = step;
         progress(ctx, "step %zu/%zu %s", i + 1, scenario->n_steps, lg_step_kind_name(step->kind));
         if (run_step(ctx, step) < 0)
             break;
+        done++;
+        if (step->cycle_last) {
+            ctx->cycles++;
+            ctx->bound_cycles += step->auto_cycles;
+        }
+    }
+    /* PASS means every step (every cycle) done: a step that gave up
+     * without a decision is the harness's failure, never a pass */
+    if (done < scenario->n_steps && !cancelled(ctx)) {
+        LG_AUTOFREE char *why = lg_strdup_printf("step %zu of %zu (%s) ended without a verdict", done + 1,
+                                                 scenario->n_steps, lg_step_kind_name(ctx->cur_step->kind));
+        lg_monitor_fail(ctx->mon, LG_FAIL_HARNESS, why);
     }
 }
 
@@ -764,7 +807,14 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
     lg_heartbeat_stop(ctx->heartbeat);
     ctx->heartbeat = NULL;
     bool decided = lg_monitor_decided(ctx->mon);
-    result->step = decided && ctx->step ? lg_strdup(ctx->step) : NULL;
+    if (decided && ctx->step && ctx->cur_step && ctx->cur_step->cycles)
+        result->step = lg_strdup_printf("%s (cycle %d/%d)", ctx->step, ctx->cur_step->cycle, ctx->cur_step->cycles);
+    else
+        result->step = decided && ctx->step ? lg_strdup(ctx->step) : NULL;
+    result->ready_boots = ctx->ready_boots;
+    result->cycles = ctx->cycles;
+    result->bound_cycles = ctx->bound_cycles;
+    result->bound_boots = ctx->bound_boots;
     result->files = ctx->files;
     result->n_files = ctx->n_files;
     ctx->files = NULL;
@@ -866,5 +916,62 @@ void lg_job_result_clear(lg_job_result *result)
     free(result->files);
     free(result->kept_domain);
     free(result->kept_overlay);
+    for (size_t i = 0; i < result->n_attempts; i++) {
+        free(result->attempts[i].title);
+        free(result->attempts[i].dir);
+    }
+    free(result->attempts);
     lg_job_result_init(result);
+}
+
+int lg_job_archive_attempt(const char *out_dir, const lg_job *job, lg_job_result *result, lg_attempt **earlier,
+                           size_t *n_earlier)
+{
+    size_t number = *n_earlier + 1;
+    LG_AUTOFREE char *job_dir = lg_strdup_printf("%s/jobs/%s", out_dir, job->id);
+    LG_AUTOFREE char *rel = lg_strdup_printf("jobs/%s/attempt-%zu", job->id, number);
+    LG_AUTOFREE char *dest = lg_strdup_printf("%s/%s", out_dir, rel);
+    if (mkdir(dest, 0755) < 0 && errno != EEXIST) {
+        int err = errno;
+        lg_error_set("cannot create %s: %s", dest, strerror(err));
+        return -err;
+    }
+    DIR *dir = opendir(job_dir);
+    if (!dir) {
+        int err = errno;
+        lg_error_set("cannot read %s: %s", job_dir, strerror(err));
+        return -err;
+    }
+    /* names first: renaming while reading a directory may skip entries */
+    char **names = NULL;
+    size_t n_names = 0;
+    for (struct dirent *d; (d = readdir(dir));) {
+        if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 || strncmp(d->d_name, "attempt-", 8) == 0)
+            continue;
+        names = lg_realloc_n(names, n_names + 1, sizeof(*names));
+        names[n_names++] = lg_strdup(d->d_name);
+    }
+    closedir(dir);
+    int rc = 0;
+    for (size_t i = 0; i < n_names; i++) {
+        LG_AUTOFREE char *from = lg_strdup_printf("%s/%s", job_dir, names[i]);
+        LG_AUTOFREE char *to = lg_strdup_printf("%s/%s", dest, names[i]);
+        if (rc == 0 && rename(from, to) < 0) {
+            rc = -errno;
+            lg_error_set("cannot move %s to %s: %s", from, dest, strerror(-rc));
+        }
+        free(names[i]);
+    }
+    free(names);
+    if (rc < 0)
+        return rc;
+    *earlier = lg_realloc_n(*earlier, number, sizeof(**earlier));
+    (*earlier)[number - 1] = (lg_attempt){
+        .verdict = result->evidence.verdict,
+        .title = lg_strdup(result->evidence.title ? result->evidence.title : ""),
+        .dir = lg_strdup(rel),
+    };
+    *n_earlier = number;
+    lg_job_result_clear(result);
+    return 0;
 }

@@ -26,10 +26,22 @@ typedef struct lg_job_env {
     void (*progress_until)(void *opaque, const lg_job *job, int boot, const char *what, int64_t until_ms);
 } lg_job_env;
 
+/* An earlier attempt at a job, given up for a baseline failure: what it
+ * ended with and where its evidence went. */
+typedef struct lg_attempt {
+    lg_verdict verdict;
+    char *title;
+    char *dir;             /* relative to out_dir */
+} lg_attempt;
+
 typedef struct lg_job_result {
     lg_evidence evidence;
     double duration_s;
     int boots;             /* boots the guest announced */
+    int ready_boots;       /* boots that reached ready (the first, and each a step made) */
+    int cycles;            /* cycles of the scenario's repeats finished */
+    int bound_cycles;      /* of those, count="auto" ones: the failure-rate bound's trials */
+    int bound_boots;       /* boots that reached ready during them */
     char *step;            /* step running when the verdict came, or NULL */
     char *console_log;     /* relative to out_dir */
     char *screenshot;      /* relative to out_dir, or NULL */
@@ -42,6 +54,9 @@ typedef struct lg_job_result {
     char *kept_domain;
     char *kept_overlay;
     int kept_port;         /* ssh forward on 127.0.0.1 */
+    /* earlier attempts (baseline failures run again), oldest first */
+    lg_attempt *attempts;
+    size_t n_attempts;
 } lg_job_result;
 
 /* A job's artifacts other than fetched files: run.xml's <artifact kind>,
@@ -63,3 +78,11 @@ void lg_job_result_init(lg_job_result *result);
  * table's NOT_RUN, with why as its title. */
 void lg_job_result_not_run(lg_job_result *result, const char *why);
 void lg_job_result_clear(lg_job_result *result);
+/* A baseline failure is run again (policy baseline-retries): moves what
+ * the attempt left in jobs/ID/ into jobs/ID/attempt-N/ (N = the attempt's
+ * number, from 1), and returns its record with paths pointing there.
+ * result is cleared for the next attempt; its earlier attempts are kept in
+ * *earlier (appended).  0, or < 0 when the files could not be moved (the
+ * job is then not run again). */
+int lg_job_archive_attempt(const char *out_dir, const lg_job *job, lg_job_result *result, lg_attempt **earlier,
+                           size_t *n_earlier);

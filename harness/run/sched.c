@@ -12,8 +12,11 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "base/proc.h"
 #include "progress.h"
 #include "virt/accel.h"
+#include "virt/conn.h"
+#include "model/plan.h"
 
 LG_LOG_INIT("run");
 
@@ -25,11 +28,15 @@ typedef struct sched {
     size_t next;
     size_t done;
     lg_progress *progress;
+    int *running;          /* per host: jobs running now */
+    lg_host_load *loads;   /* per host */
 } sched;
 
 typedef struct worker {
     sched *s;
     lg_job_env env;
+    size_t host;
+    bool local;            /* the host is this machine: its load can be read */
     pthread_t thread;
     bool running;
 } worker;
@@ -42,6 +49,79 @@ static void print_progress(void *opaque, const lg_job *job, int boot, const char
 static void print_progress_until(void *opaque, const lg_job *job, int boot, const char *what, int64_t until_ms)
 {
     lg_progress_event_until(((sched *)opaque)->progress, job, boot, what, until_ms);
+}
+
+#define HOLD_POLL_MS 2000
+#define HOLD_MAX_MS (5 * 60 * 1000)
+
+/* Before a job starts on a local host: its load, noted; while it is above
+ * the policy's max-host-load and one of our jobs runs there, the job waits
+ * (up to HOLD_MAX_MS): guests starved of CPU fail by themselves (crypto
+ * self-tests, lockup detectors), and that must not be blamed on the
+ * candidate. */
+static void wait_for_headroom(worker *w, const lg_job *job)
+{
+    sched *s = w->s;
+    double max_load = s->plan->matrix->policy.max_host_load;
+    int64_t start = lg_now_ms();
+    bool said = false;
+    for (;;) {
+        double load = lg_load_per_cpu();
+        pthread_mutex_lock(&s->lock);
+        lg_host_load *l = &s->loads[w->host];
+        bool busy = s->running[w->host] > 0;
+        if (load >= 0 && !said) {
+            l->watched = true;
+            l->samples++;
+            l->sum_per_cpu += load;
+            if (load > l->max_per_cpu)
+                l->max_per_cpu = load;
+        }
+        bool hold = load > max_load && max_load > 0 && busy && lg_now_ms() - start < HOLD_MAX_MS &&
+                    !atomic_load(s->opts->interrupted);
+        if (!hold) {
+            l->held_s += (double)(lg_now_ms() - start) / 1000.0;
+            s->running[w->host]++;
+            pthread_mutex_unlock(&s->lock);
+            return;
+        }
+        pthread_mutex_unlock(&s->lock);
+        if (!said) {
+            LG_AUTOFREE char *note = lg_strdup_printf(
+                "labgate: host %s is loaded (%.2f per CPU, above max-host-load %.2f): %s waits for it to drop",
+                s->plan->matrix->hosts[w->host].id, load, max_load, job->id);
+            lg_progress_note(s->progress, note);
+            said = true;
+        }
+        lg_sleep_ms(HOLD_POLL_MS);
+    }
+}
+
+/* Runs the job; a baseline failure (the guest failed before the candidate
+ * was on it) is the image's or the host's, not the candidate's: it runs
+ * again, up to the policy's baseline-retries, and the earlier attempts'
+ * evidence moves to jobs/ID/attempt-N/. */
+static void run_with_retries(worker *w, const lg_job *job, lg_job_result *res)
+{
+    sched *s = w->s;
+    lg_attempt *earlier = NULL;
+    size_t n_earlier = 0;
+    int retries = s->plan->matrix->policy.baseline_retries;
+    for (;;) {
+        lg_job_run(&w->env, job, res);
+        if (!res->evidence.baseline || (int)n_earlier >= retries || res->kept_domain ||
+            atomic_load(s->opts->interrupted))
+            break;
+        LG_AUTOFREE char *note = lg_strdup_printf("labgate: %s: %s; running it again (attempt %zu of %d)",
+                                                  job->id, res->evidence.title, n_earlier + 2, retries + 1);
+        if (lg_job_archive_attempt(s->opts->out_dir, job, res, &earlier, &n_earlier) < 0) {
+            LG_ERROR("%s: not run again: %s", job->id, lg_error_msg());
+            break;
+        }
+        lg_progress_note(s->progress, note);
+    }
+    res->attempts = earlier;
+    res->n_attempts = n_earlier;
 }
 
 static void *work(void *opaque)
@@ -60,7 +140,17 @@ static void *work(void *opaque)
             lg_job_result_not_run(res, "not run: interrupted (Ctrl-C)");
             continue;
         }
-        lg_job_run(&w->env, job, res);
+        if (w->local)
+            wait_for_headroom(w, job);
+        else {
+            pthread_mutex_lock(&s->lock);
+            s->running[w->host]++;
+            pthread_mutex_unlock(&s->lock);
+        }
+        run_with_retries(w, job, res);
+        pthread_mutex_lock(&s->lock);
+        s->running[w->host]--;
+        pthread_mutex_unlock(&s->lock);
         if (s->opts->job_done)
             s->opts->job_done(s->opts->job_done_opaque, job, res);
         pthread_mutex_lock(&s->lock);
@@ -82,10 +172,44 @@ static void fail_host_jobs(sched *s, const char *why)
     }
 }
 
+int lg_sched_check_hosts(const lg_matrix *m, lg_diags *diags)
+{
+    int result = 0;
+    bool explicit_slots = false;
+    for (size_t h = 0; h < m->n_hosts; h++)
+        explicit_slots = explicit_slots || m->hosts[h].slots > 0;
+    if (explicit_slots && lg_virt_init() < 0) {
+        lg_diags_add(diags, m->path, 0, true, "slots not checked: %s", lg_error_msg());
+        return 0;
+    }
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        const lg_host *host = &m->hosts[h];
+        if (host->slots == 0)
+            continue; /* worked out from the host itself */
+        lg_conn *conn = NULL;
+        int cpus = 0;
+        long long available_mib = 0;
+        int rc = lg_conn_open(host->uri, &conn);
+        if (rc == 0)
+            rc = lg_conn_node_capacity(conn, &cpus, &available_mib);
+        lg_conn_free(conn);
+        if (rc < 0) {
+            lg_diags_add(diags, m->path, host->line, true, "host %s: slots not checked: %s", host->id,
+                         lg_error_msg());
+            continue;
+        }
+        if (lg_plan_check_slots(m, host, cpus, available_mib, diags) < 0)
+            result = -EINVAL;
+    }
+    return result;
+}
+
 void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results, const char **accel_used)
 {
     const lg_matrix *m = plan->matrix;
     sched s = { .plan = plan, .opts = opts, .results = results };
+    s.running = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.running));
+    s.loads = opts->host_loads ? opts->host_loads : lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.loads));
     pthread_mutex_init(&s.lock, NULL);
     s.progress = lg_progress_new(plan, stderr, isatty(STDERR_FILENO) == 1, opts->quiet);
     *accel_used = "none";
@@ -143,6 +267,8 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
         for (int k = 0; conns[h] && k < slots[h] && n_workers < cap; k++) {
             worker *w = &workers[n_workers++];
             w->s = &s;
+            w->host = h;
+            w->local = strcmp(host->uri, "qemu:///system") == 0 || strcmp(host->uri, "qemu:///session") == 0;
             w->env = (lg_job_env){
                 .matrix = m, .backend = backends[h], .out_dir = opts->out_dir, .run_id = opts->run_id,
                 .kvm = kvm[h],
@@ -183,6 +309,9 @@ out:
     free(slots);
     free(kvm);
     free(workers);
+    free(s.running);
+    if (s.loads != opts->host_loads)
+        free(s.loads);
     lg_progress_free(s.progress);
     pthread_mutex_destroy(&s.lock);
 }

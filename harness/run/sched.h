@@ -7,6 +7,16 @@
 
 #include "job.h"
 
+/* How loaded a host was while the run started its jobs (local hosts: the
+ * load average per CPU, sampled as each job was about to start). */
+typedef struct lg_host_load {
+    bool watched;          /* a local host: its load was read */
+    double max_per_cpu;
+    double sum_per_cpu;
+    size_t samples;
+    double held_s;         /* new jobs waited this long for the load to drop */
+} lg_host_load;
+
 typedef struct lg_sched_opts {
     int max_parallel;        /* 0 = sum of host slots */
     lg_accel accel;          /* already merged from matrix, environment, CLI */
@@ -19,7 +29,14 @@ typedef struct lg_sched_opts {
      * its progress line (the run's journal); not for jobs that never ran. */
     void (*job_done)(void *opaque, const lg_job *job, const lg_job_result *result);
     void *job_done_opaque;
+    lg_host_load *host_loads; /* matrix->n_hosts entries, filled in; or NULL */
 } lg_sched_opts;
+
+/* Each host with explicit slots against what it can run (its CPUs and
+ * available memory, asked of libvirt): problems into diags, naming the
+ * host's line (lg_plan_check_slots).  A host that cannot be reached is a
+ * warning: the run reports it.  -EINVAL when a host has too many slots. */
+int lg_sched_check_hosts(const lg_matrix *m, lg_diags *diags); /* starts libvirt's event loop (lg_virt_init) */
 
 /* results has plan->n_jobs entries.  *accel_used says what ran ("kvm"/"tcg"). */
 void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results,

@@ -1,6 +1,7 @@
 #include "monitor.h"
 
 #include <errno.h>
+#include <glib.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -91,6 +92,11 @@ struct lg_monitor {
     char *title;
     int decided_boot;
     bool saw_pvpanic;
+    bool candidate_pending;         /* the candidate is not on the guest yet */
+    bool warnings_report;           /* policy warnings="report": a WARNING is a finding */
+    char **agent_processes;         /* the agent's process names (NULL-terminated), or NULL */
+    bool report_noted;              /* the scanner's report was taken as a finding */
+    bool decided_before_candidate;  /* the decision came before it: a baseline failure */
 };
 
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no);
@@ -224,6 +230,7 @@ void lg_monitor_free(lg_monitor *mon)
     if (mon->console_log)
         fclose(mon->console_log);
     lg_scanner_free(mon->scanner);
+    g_strfreev(mon->agent_processes);
     for (size_t i = 0; i < RING_LINES; i++)
         free(mon->ring[i]);
     lg_buf_free(&mon->excerpt);
@@ -236,6 +243,23 @@ void lg_monitor_free(lg_monitor *mon)
     pthread_cond_destroy(&mon->cond);
     pthread_mutex_destroy(&mon->lock);
     free(mon);
+}
+
+/* Lock held.  A signal that decides nothing (yet): in the timeline with
+ * verdict PASS, its latest title kept until a finding on it replaces it. */
+static void note_locked(lg_monitor *mon, lg_signal signal, const char *title)
+{
+    lg_signal_note *note = &mon->notes[signal];
+    if (!note->title) {
+        *note = (lg_signal_note){
+            .signal = signal, .verdict = LG_VERDICT_PASS,
+            .time_s = (double)(lg_now_us() - mon->start_us) / 1e6, .title = lg_strdup(title),
+        };
+        mon->note_order[mon->n_notes++] = signal;
+    } else if (note->verdict == LG_VERDICT_PASS) {
+        free(note->title);
+        note->title = lg_strdup(title);
+    }
 }
 
 /* Called with the lock held. */
@@ -278,12 +302,21 @@ static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const 
         if (!mon->decided) {
             mon->decided_us = now_us;
             mon->decided_boot = mon->boot;
+            mon->decided_before_candidate = mon->candidate_pending;
         }
         mon->decided = true;
     }
     LG_DEBUG("decision: %s via %s: %s", lg_verdict_name(mon->finding.verdict),
              lg_signal_name(mon->finding.signal), mon->title);
     pthread_cond_broadcast(&mon->cond);
+    /* the guest went down after a report it had carried on from (the OOM
+     * killer, then "System is deadlocked on memory"): that report says why */
+    if (mon->report_noted && verdict == LG_VERDICT_CRASH && signal != LG_SIGNAL_CONSOLE) {
+        mon->report_noted = false;
+        const lg_failure_info *info = lg_failure_info_of(LG_FAIL_CONSOLE_REPORT);
+        /* says more than any panic device's "kernel panic" */
+        decide(mon, info->verdict, info->signal, lg_scanner_title(mon->scanner), true);
+    }
 }
 
 static void excerpt_add(lg_monitor *mon, const char *line)
@@ -356,6 +389,46 @@ static void start_excerpt(lg_monitor *mon, size_t hit_line)
     }
 }
 
+static bool is_agent_process(const lg_monitor *mon, const char *name)
+{
+    for (char **p = mon->agent_processes; p && *p; p++)
+        if (strcmp(*p, name) == 0)
+            return true;
+    return false;
+}
+
+/* Lock held.  The scanner's report, new or renamed: a crash, the agent's
+ * process killed by the OOM killer (AGENT_FAILURE), or a finding the guest
+ * carries on after -- the OOM killer taking another process, a WARNING
+ * under warnings="report" -- noted in the timeline, and crash evidence
+ * should the guest go down after all (a panic that follows an OOM report
+ * is titled by it). */
+static void console_report(lg_monitor *mon)
+{
+    const char *kind = lg_scanner_kind(mon->scanner);
+    const char *title = lg_scanner_title(mon->scanner);
+    const char *killed = lg_scanner_oom_killed(mon->scanner);
+    bool oom_kill = kind && strcmp(kind, "OOM") == 0 && killed;
+    if (oom_kill && is_agent_process(mon, killed)) {
+        LG_AUTOFREE char *agent = lg_failure_title(LG_FAIL_AGENT_OOM_KILLED, killed, title);
+        const lg_failure_info *info = lg_failure_info_of(LG_FAIL_AGENT_OOM_KILLED);
+        decide(mon, info->verdict, info->signal, agent, true);
+        return;
+    }
+    bool finding = oom_kill || (mon->warnings_report && lg_scanner_kind_is_warning(kind));
+    if (finding && !(mon->decided && mon->finding.verdict == LG_VERDICT_CRASH)) {
+        note_locked(mon, LG_SIGNAL_CONSOLE, title);
+        mon->report_noted = true;
+        if (!oom_kill)
+            lg_scanner_replaceable(mon->scanner);
+        return;
+    }
+    mon->report_noted = false;
+    /* the table's kind, with the scanner's say on how specific it is */
+    const lg_failure_info *info = lg_failure_info_of(LG_FAIL_CONSOLE_REPORT);
+    decide(mon, info->verdict, info->signal, title, lg_scanner_title_specific(mon->scanner));
+}
+
 void lg_monitor_console(lg_monitor *mon, const char *data, size_t len)
 {
     pthread_mutex_lock(&mon->lock);
@@ -368,12 +441,8 @@ void lg_monitor_console(lg_monitor *mon, const char *data, size_t len)
     /* the header was the chunk's last line (otherwise on_console_line started it) */
     if (!mon->excerpt_started && lg_scanner_hit(mon->scanner))
         start_excerpt(mon, lg_scanner_hit_line(mon->scanner));
-    if (changed) {
-        /* the table's kind, with the scanner's say on how specific it is */
-        const lg_failure_info *info = lg_failure_info_of(LG_FAIL_CONSOLE_REPORT);
-        decide(mon, info->verdict, info->signal, lg_scanner_title(mon->scanner),
-               lg_scanner_title_specific(mon->scanner));
-    }
+    if (changed)
+        console_report(mon);
     pthread_mutex_unlock(&mon->lock);
 }
 
@@ -426,17 +495,7 @@ void lg_monitor_note(lg_monitor *mon, lg_signal signal, const char *fmt, ...)
     lg_buf_vprintf(&title, fmt, ap);
     va_end(ap);
     pthread_mutex_lock(&mon->lock);
-    lg_signal_note *note = &mon->notes[signal];
-    if (!note->title) {
-        *note = (lg_signal_note){
-            .signal = signal, .verdict = LG_VERDICT_PASS,
-            .time_s = (double)(lg_now_us() - mon->start_us) / 1e6, .title = lg_buf_steal(&title),
-        };
-        mon->note_order[mon->n_notes++] = signal;
-    } else if (note->verdict == LG_VERDICT_PASS) {
-        free(note->title);
-        note->title = lg_buf_steal(&title);
-    }
+    note_locked(mon, signal, title.data ? title.data : "");
     pthread_mutex_unlock(&mon->lock);
     lg_buf_free(&title);
 }
@@ -500,6 +559,22 @@ void lg_monitor_ready(lg_monitor *mon, int boot)
         mon->ready_boot = boot;
     if (boot > mon->boot)
         mon->boot = boot;
+    pthread_mutex_unlock(&mon->lock);
+}
+
+void lg_monitor_set_policy(lg_monitor *mon, bool warnings_report, const char *const *agent_processes)
+{
+    pthread_mutex_lock(&mon->lock);
+    mon->warnings_report = warnings_report;
+    g_strfreev(mon->agent_processes);
+    mon->agent_processes = agent_processes ? g_strdupv((char **)agent_processes) : NULL;
+    pthread_mutex_unlock(&mon->lock);
+}
+
+void lg_monitor_candidate_pending(lg_monitor *mon, bool pending)
+{
+    pthread_mutex_lock(&mon->lock);
+    mon->candidate_pending = pending;
     pthread_mutex_unlock(&mon->lock);
 }
 
@@ -624,6 +699,8 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
             ring_text(mon, &tail);
             out->console_excerpt = lg_buf_steal(&tail);
         }
+        if (mon->decided_before_candidate)
+            lg_evidence_mark_baseline(out);
     }
     pthread_mutex_unlock(&mon->lock);
 }

@@ -62,6 +62,18 @@ int lg_monitor_wait_ready_line(lg_monitor *mon, int after_boot, int64_t until_ms
  * whole report (returns early once a crash has both a pvpanic and a titled
  * console report).  Bounded by the grace time. */
 void lg_monitor_wait_evidence(lg_monitor *mon);
+/* pending: the candidate (build or content) is not on the guest yet, so a
+ * failure decided now is the guest image's own (a baseline failure, which
+ * lg_monitor_result reports as INFRA_ERROR "baseline: ...").  false once a
+ * step starts putting it there: every failure after that counts against the
+ * candidate.  A new monitor counts everything against the candidate. */
+void lg_monitor_candidate_pending(lg_monitor *mon, bool pending);
+/* warnings_report: a WARNING report (and a kmemleak leak) is a finding in
+ * the timeline, not a crash (policy warnings="report"; a strict guest
+ * panics on one anyway).  agent_processes (NULL-terminated, copied, or
+ * NULL): the agent's processes; the OOM killer killing one of them is
+ * AGENT_FAILURE, killing another process is a finding. */
+void lg_monitor_set_policy(lg_monitor *mon, bool warnings_report, const char *const *agent_processes);
 /* The verdict so far (PASS while nothing decided). */
 lg_verdict lg_monitor_verdict(lg_monitor *mon);
 /* The boot number the console last announced (0 before the first). */

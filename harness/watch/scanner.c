@@ -8,11 +8,18 @@
 
 #include "base/buf.h"
 #include "base/mem.h"
+#include "frames.h"
 #include "stopcodes.h"
 
 #define MAX_LINE 4096
-/* A report names its function within a few dozen lines of its header. */
+/* A report names its function within a few dozen lines of its header;
+ * lockdep prints its dependency chains before the stack, and the OOM killer
+ * a line per task before naming whom it killed. */
 #define REPORT_WINDOW_LINES 80
+#define LOCKDEP_WINDOW_LINES 400
+#define OOM_WINDOW_LINES 4000
+/* a process name from the console, cleaned and bounded */
+#define MAX_COMM 64
 /* EMS sends "<BP>", "<INSTANCE CLASSNAME="BLUESCREEN">" and the STOPCODE
  * property on consecutive lines; a bluescreen block that names no stop code
  * within this many lines is reported without one. */
@@ -34,9 +41,22 @@ struct lg_scanner {
     char *title;
 
     /* Linux: the report's call trace */
+    int family;     /* report_family: where the report names its guilty function */
     bool stall;     /* printed from a timer interrupt or NMI: its <IRQ>/<NMI> frames are the reporter */
     bool in_trace;
     int irq_depth;
+    size_t window;       /* lines after window_start that can still name the function */
+    size_t window_start;
+    bool at_next_line;   /* lockdep: the previous line ended in "at:", this one is the frame */
+    bool prefer_module;  /* an out-of-tree module is loaded (taint O, E or P): its frames win */
+    bool function_module; /* the function is a module frame ("[mod]") */
+    char *oom_killed;    /* OOM: the process the OOM killer killed */
+    const char *const *extra_skip; /* the report family's own helper words */
+    bool hung;           /* hung task: rtnl_lock and RCU waits are the identity */
+    bool anchored;       /* stall, hung task: the anchor decided */
+    char *stall_prev;    /* stall: the last frame that is no helper, above the next anchor */
+    bool oom_kill;       /* the report is the OOM killer at work: a later report replaces it */
+    bool replaceable;    /* taken as a finding (lg_scanner_replaceable): a later report replaces it */
 
     /* Windows */
     bool bsod;
@@ -62,6 +82,8 @@ void lg_scanner_free(lg_scanner *sc)
     free(sc->kind);
     free(sc->function);
     free(sc->title);
+    free(sc->oom_killed);
+    free(sc->stall_prev);
     free(sc->recent_driver);
     free(sc);
 }
@@ -76,10 +98,28 @@ bool lg_scanner_hit(const lg_scanner *sc) { return sc->hit; }
 const char *lg_scanner_title(const lg_scanner *sc) { return sc->title; }
 bool lg_scanner_title_specific(const lg_scanner *sc) { return sc->function != NULL; }
 size_t lg_scanner_hit_line(const lg_scanner *sc) { return sc->hit_line; }
+const char *lg_scanner_function(const lg_scanner *sc) { return sc->function; }
+const char *lg_scanner_oom_killed(const lg_scanner *sc) { return sc->oom_killed; }
+
+const char *lg_scanner_kind(const lg_scanner *sc)
+{
+    return sc->hit && !sc->bsod ? sc->kind : sc->hit ? "BSOD" : NULL;
+}
 
 static bool starts_with(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+void lg_scanner_replaceable(lg_scanner *sc)
+{
+    if (sc->hit && !sc->bsod)
+        sc->replaceable = true;
+}
+
+bool lg_scanner_kind_is_warning(const char *kind)
+{
+    return kind && (starts_with(kind, "WARNING") || strcmp(kind, "memory leak") == 0);
 }
 
 /* ------------------------------------------------------------ line text */
@@ -114,10 +154,71 @@ static void drop_controls(char *s)
     *out = '\0';
 }
 
+/* A syslog or journal line: "Dec  4 18:20:04 host kernel: ", or
+ * "2026-12-04T18:20:04.123456+00:00 host kernel: ": the kernel's text
+ * follows "kernel: " (within the first 96 bytes, after a date). */
+static const char *strip_syslog(const char *s)
+{
+    static const char *const months[] = { "Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ",
+                                          "Jul ", "Aug ", "Sep ", "Oct ", "Nov ", "Dec " };
+    bool dated = isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
+                 isdigit((unsigned char)s[3]) && s[4] == '-';
+    for (size_t i = 0; !dated && i < LG_N_ELEMENTS(months); i++)
+        dated = starts_with(s, months[i]);
+    if (!dated)
+        return s;
+    for (size_t i = 0; i < 96 && s[i]; i++)
+        if (s[i] == ' ' && starts_with(s + i + 1, "kernel: "))
+            return s + i + 1 + strlen("kernel: ");
+    return s;
+}
+
+/* "dmesg -x" prefixes: "kern  :warn  : " */
+static const char *strip_facility(const char *s)
+{
+    static const char *const facilities[] = { "kern", "user", "daemon", "syslog" };
+    for (size_t i = 0; i < LG_N_ELEMENTS(facilities); i++) {
+        if (!starts_with(s, facilities[i]))
+            continue;
+        const char *p = s + strlen(facilities[i]);
+        p += strspn(p, " ");
+        if (*p != ':')
+            return s;
+        p++;
+        p += strspn(p, "abcdefghijklmnopqrstuvwxyz");
+        p += strspn(p, " ");
+        return *p == ':' ? p + 1 : s;
+    }
+    return s;
+}
+
+/* "[Fri Dec  4 18:20:04 2026]" (dmesg -T) from s[0] to s[25]. */
+static bool is_human_stamp(const char *s, const char *end)
+{
+    return end - s == 25 && s[4] == ' ' && s[8] == ' ' && s[14] == ':' && s[17] == ':' &&
+           isalpha((unsigned char)s[1]) && isdigit((unsigned char)s[24]);
+}
+
 /* Drops "[   12.345678] " and "<4>" prefixes (and a printk caller id such
- * as "[    T1]" or "[    C0]"). */
+ * as "[    T1]" or "[    C0]", dmesg -T and -x stamps, syslog prefixes). */
 static const char *strip_prefix(const char *s)
 {
+    /* "** 12 printk messages dropped ** " and a login prompt a kernel line
+     * interrupted ("host login: [  12.3] BUG: ...") */
+    if (starts_with(s, "** ") && strstr(s, " printk messages dropped ** "))
+        s = strstr(s, " printk messages dropped ** ") + strlen(" printk messages dropped ** ");
+    const char *login = strstr(s, " login: ");
+    if (login && login - s < 64 && login[strlen(" login: ")] == '[')
+        s = login + strlen(" login: ");
+    s = strip_syslog(strip_facility(s));
+    /* /dev/kmsg records: "4,1234,56789012,-;BUG: ..." */
+    size_t d = strspn(s, "0123456789");
+    if (d > 0 && d < 4 && s[d] == ',') {
+        const char *semi = strchr(s, ';');
+        size_t fields = strspn(s, "0123456789,-+c");
+        if (semi && (size_t)(semi - s) == fields && fields < 48)
+            s = semi + 1;
+    }
     for (;;) {
         while (*s == ' ' || *s == '\t')
             s++;
@@ -133,7 +234,7 @@ static const char *strip_prefix(const char *s)
             bool stamp = end && end - s < 24;
             for (const char *p = s + 1; stamp && p < end; p++)
                 stamp = isdigit((unsigned char)*p) || *p == '.' || *p == ' ' || *p == 'T' || *p == 'C';
-            if (stamp) {
+            if (stamp || (end && is_human_stamp(s, end))) {
                 s = end + 1;
                 continue;
             }
@@ -238,60 +339,27 @@ static char *parse_symbol(const char *p, const char **end)
     return lg_strndup(p, name_len);
 }
 
-/* Frames that report, trap, sleep or lock on behalf of the code that went
- * wrong: the guilty function is the first frame that is none of these. */
-static const char *const HELPER_PREFIXES[] = {
-    "dump_stack", "__dump_stack", "show_stack", "show_trace", "show_regs", "__show_regs",
-    "dump_backtrace", "__warn", "warn_slowpath", "report_bug", "__report_bug", "__die", "exc_",
-    "asm_exc_", "asm_sysvec_", "sysvec_", "__sysvec_", "asm_common_interrupt",
-    "printk", "_printk", "__printk", "vprintk", "console_", "__kasan", "kasan_", "__asan_",
-    "__hwasan", "__ubsan_handle", "ubsan_", "__kfence", "kfence_", "lockdep_", "__lockdep",
-    "nmi_", "__pfx_", "_raw_", "do_raw_", "queued_", "native_queued_", "__pv_queued_",
-    "mutex_lock", "__mutex_lock", "down_", "__down", "rwsem_down", "wait_for_completion",
-    "schedule_timeout", "schedule_hrtimeout", "usleep_range", "el1h_64_", "el1_",
-};
-
-static const char *const HELPER_NAMES[] = {
-    /* oops and trap machinery */
-    "panic", "vpanic", "die", "die_addr", "do_trap", "do_error_trap", "handle_bug",
-    "page_fault_oops", "kernelmode_fixup_or_oops", "__bad_area_nosemaphore", "bad_area_nosemaphore",
-    "__bad_area", "bad_area", "bad_area_access_error", "do_user_addr_fault", "do_kern_addr_fault",
-    "handle_page_fault", "no_context", "__do_page_fault", "do_page_fault", "oops_begin", "oops_end",
-    "fixup_exception", "do_int3", "do_general_protection", "do_invalid_op", "math_error",
-    "handle_stack_overflow", "print_report", "print_address_description", "check_panic_on_warn",
-    "fortify_panic", "__fortify_panic", "__fortify_report", "__stack_chk_fail",
-    /* arm64 */
-    "arm64_notify_die", "die_kernel_fault", "__do_kernel_fault", "do_bad_area", "do_translation_fault",
-    "do_mem_abort", "do_undefinstr", "bug_handler", "call_break_hook", "brk_handler",
-    "do_debug_exception", "show_pte",
-    /* lockdep */
-    "lock_acquire", "lock_release", "__lock_acquire", "lock_acquired", "lock_contended",
-    "check_noncircular", "check_prev_add", "check_prevs_add", "validate_chain", "check_deadlock",
-    "mark_lock", "print_circular_bug", "check_irq_usage", "lock_is_held_type",
-    /* sleeping and waiting */
-    "__schedule", "schedule", "schedule_preempt_disabled", "io_schedule", "__schedule_bug",
-    "preempt_schedule", "preempt_schedule_common", "preempt_schedule_irq", "__cond_resched",
-    "msleep", "msleep_interruptible", "do_nanosleep", "hrtimer_nanosleep", "__might_sleep",
-    "__might_resched", "___might_sleep", "__might_fault", "down", "__wait_for_common",
-    "wait_for_common", "do_wait_for_common",
-};
-
 static bool is_helper(const char *fn)
 {
-    for (size_t i = 0; i < LG_N_ELEMENTS(HELPER_NAMES); i++)
-        if (strcmp(fn, HELPER_NAMES[i]) == 0)
-            return true;
-    for (size_t i = 0; i < LG_N_ELEMENTS(HELPER_PREFIXES); i++)
-        if (starts_with(fn, HELPER_PREFIXES[i]))
-            return true;
-    return false;
+    return lg_frame_is_helper(fn);
+}
+
+/* Does the frame whose symbol ends at `end` ("+0x1b/0x80 [sampledrv]")
+ * belong to a loaded module? */
+static bool module_suffix(const char *end)
+{
+    const char *open = strstr(end, " [");
+    if (!open)
+        return false;
+    size_t n = strspn(open + 2, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+    return n > 0 && open[2 + n] == ']';
 }
 
 /* The function a register dump names: x86 "RIP: 0010:fn+0x2a/0x90 [mod]"
  * (32-bit "EIP: fn+0x..", 4.x "IP: fn+0x.."), arm64 "pc : fn+0x..", arm32
  * "PC is at fn+0x..".
  * "RIP: 0033:0x7f..." is userspace and names none. */
-static char *match_register_function(const char *line)
+static char *match_register_function(const char *line, bool *module)
 {
     const char *p;
     if (starts_with(line, "RIP: ") || starts_with(line, "EIP: ")) {
@@ -299,11 +367,15 @@ static char *match_register_function(const char *line)
         const char *colon = strchr(p, ':');
         if (colon && colon - p <= 5 && strspn(p, "0123456789abcdefABCDEF") == (size_t)(colon - p))
             p = colon + 1;
-    } else if (starts_with(line, "pc : ") || starts_with(line, "IP: ")) {
+    } else if (starts_with(line, "pc : ") || starts_with(line, "IP: ") || starts_with(line, "epc : ")) {
+        /* riscv names it "epc : fn+0x.." */
         /* "IP: fn+0x.." is how 4.x kernels named the faulting function */
         p = strchr(line, ':') + 2;
     } else if (starts_with(line, "PC is at ") || starts_with(line, "EIP is at ")) {
         p = strstr(line, " at ") + 4;
+    } else if (starts_with(line, "NIP [") && strstr(line, "] ")) {
+        /* powerpc: "NIP [c000000000123456] fn+0x../0x.." */
+        p = strstr(line, "] ") + 2;
     } else {
         return NULL;
     }
@@ -312,13 +384,16 @@ static char *match_register_function(const char *line)
         p = strstr(p, ">]") + 2;
         p += strspn(p, " \t");
     }
-    return parse_symbol(p, NULL);
+    const char *end;
+    char *fn = parse_symbol(p, &end);
+    *module = fn && module_suffix(end);
+    return fn;
 }
 
 /* A call trace line: "fn+0x1b/0x80 [mod]", "? fn+0x..", old x86
  * "[<ffffffff8106b5e5>] fn+0x..", or a stack marker ("<IRQ>", "</IRQ>",
  * "<NMI>", "<TASK>").  Returns the function of a reliable frame. */
-static char *match_frame(lg_scanner *sc, const char *line)
+static char *match_frame(lg_scanner *sc, const char *line, bool *module)
 {
     const char *p = line;
     if (starts_with(p, "[<")) {
@@ -349,25 +424,43 @@ static char *match_frame(lg_scanner *sc, const char *line)
         free(fn);
         return NULL;
     }
+    *module = module_suffix(end);
     return fn;
 }
 
 /* ---------------------------------------------------------- Linux headers */
 
+/* Where a report names its guilty function, and how long it takes to. */
+typedef enum report_family {
+    FAMILY_PLAIN,   /* register dump (RIP:, pc :), then the call trace */
+    FAMILY_STALL,   /* printed from a timer interrupt or NMI: its <IRQ>/<NMI> frames are the reporter */
+    FAMILY_STACK,   /* a stack printed without a "Call Trace:" label right after the header (KMSAN, KFENCE) */
+    FAMILY_LOCKDEP, /* the lock's "at: FUNC" lines first, then the stack backtrace */
+    FAMILY_LOCKDEP_TRACE, /* lockdep reports whose "at:" lines name held locks, not the culprit */
+    FAMILY_LEAK,    /* kmemleak: the allocation backtrace */
+    FAMILY_OOM,     /* the OOM killer: the allocating stack, and whom it killed */
+} report_family;
+
 typedef struct header {
     char *kind;
     char *function; /* named by the header itself ("in fn+0x..", WARNING's "at file:line fn+0x..") */
-    bool stall;
+    bool function_module;
+    report_family family;
+    char *killed; /* OOM: the killed process */
+    bool fixed;   /* the kind is the kernel's fixed text: keep its numbers */
 } header;
 
 /* The symbol of the first token of s that is one ("... at drivers/x.c:42 fn+0x12/0x34 [mod]"). */
-static char *first_symbol_token(const char *s)
+static char *first_symbol_token(const char *s, bool *module)
 {
     for (const char *p = s; *p;) {
         p += strspn(p, " \t");
-        char *fn = parse_symbol(p, NULL);
-        if (fn)
+        const char *end;
+        char *fn = parse_symbol(p, &end);
+        if (fn) {
+            *module = module_suffix(end);
             return fn;
+        }
         p += strcspn(p, " \t");
     }
     return NULL;
@@ -376,17 +469,27 @@ static char *first_symbol_token(const char *s)
 /* "BUG: ..." (s starts with it): the kind without the per-run tail. */
 static void match_bug(const char *s, header *h)
 {
-    static const char *const sanitizers[] = { "BUG: KASAN: ", "BUG: KFENCE: ", "BUG: UBSAN: " };
+    static const struct {
+        const char *prefix;
+        report_family family;
+    } sanitizers[] = {
+        { "BUG: KASAN: ", FAMILY_PLAIN }, { "BUG: KFENCE: ", FAMILY_STACK },
+        { "BUG: KMSAN: ", FAMILY_STACK }, { "BUG: UBSAN: ", FAMILY_PLAIN },
+        { "BUG: KCSAN: ", FAMILY_STACK },
+    };
     for (size_t i = 0; i < LG_N_ELEMENTS(sanitizers); i++) {
-        if (!starts_with(s, sanitizers[i]))
+        if (!starts_with(s, sanitizers[i].prefix))
             continue;
+        h->family = sanitizers[i].family;
         const char *in = strstr(s, " in ");
         if (!in) {
             h->kind = lg_strdup(s);
             return;
         }
         h->kind = lg_strndup(s, (size_t)(in - s));
-        h->function = parse_symbol(in + 4, NULL);
+        const char *end;
+        h->function = parse_symbol(in + 4, &end);
+        h->function_module = h->function && module_suffix(end);
         return;
     }
     /* "BUG: kernel NULL pointer dereference, address: X", "BUG: unable to
@@ -395,7 +498,8 @@ static void match_bug(const char *s, header *h)
      * "BUG: sleeping function called from invalid context at FILE:LINE",
      * "BUG: workqueue lockup - pool ...", "BUG: spinlock lockup suspected on
      * CPU#0, ...", "BUG: Bad page state in process cat  pfn:...", "BUG:
-     * using smp_processor_id() in preemptible [00000000] code: cat/123" */
+     * using smp_processor_id() in preemptible [00000000] code: cat/123",
+     * "BUG: stack guard page was hit at X (stack is X..X)" */
     static const char *const tails[] = {
         ", address", " for address", " at ", " - CPU#", " - pool", " on CPU#", " in process ", " code: ",
     };
@@ -405,15 +509,40 @@ static void match_bug(const char *s, header *h)
         if (t && t < cut)
             cut = t;
     }
-    h->kind = lg_strndup(s, (size_t)(cut - s));
-    h->stall = starts_with(s, "BUG: soft lockup");
+    /* "... in preemptible [00000000] code: cat/123": the code is part of the kind */
+    if (starts_with(cut, " code: ") && strstr(s, " in preemptible ")) {
+        h->kind = lg_strdup_printf("%.*s code", (int)(cut - s), s);
+    } else {
+        h->kind = lg_strndup(s, (size_t)(cut - s));
+    }
+    if (starts_with(s, "BUG: soft lockup"))
+        h->family = FAMILY_STALL;
+    else if (starts_with(s, "BUG: Invalid wait context"))
+        h->family = FAMILY_LOCKDEP;
+}
+
+/* SLUB debug: "BUG kmalloc-64 (Tainted: G    B      O ): Redzone overwritten"
+ * (mm/slub.c slab_bug(): "BUG %s (%s): %pV"): the cache name and taint go. */
+static bool match_slub(const char *s, header *h)
+{
+    if (!starts_with(s, "BUG "))
+        return false;
+    const char *name = s + 4;
+    size_t n = strcspn(name, " ");
+    if (n == 0 || n > 64 || !starts_with(name + n, " ("))
+        return false;
+    const char *close = strstr(name + n, "): ");
+    if (!close || close[3] == '\0')
+        return false;
+    h->kind = lg_strdup_printf("BUG: %s", close + 3);
+    return true;
 }
 
 /* x86 die() headers: "invalid opcode: 0000 [#1] PREEMPT SMP NOPTI" (since
  * 6.9 after "Oops: "). */
 static const char *const DIE_KINDS[] = {
     "general protection fault", "invalid opcode", "double fault", "divide error", "stack segment",
-    "segment not present", "invalid TSS", "alignment check",
+    "segment not present", "invalid TSS", "alignment check", "kernel stack overflow",
 };
 
 /* Lines that contain crash words but are not kernel crash reports. */
@@ -423,7 +552,6 @@ static bool suppressed(const char *line)
         " segfault at ",           /* userspace segfault, reported by the kernel */
         "general protection fault ip:", /* userspace GPF ("traps: prog[12] general protection ...") */
         "report a bug",
-        "ODEBUG:",
     };
     for (size_t i = 0; i < LG_N_ELEMENTS(benign); i++)
         if (strstr(line, benign[i]))
@@ -431,17 +559,171 @@ static bool suppressed(const char *line)
     return false;
 }
 
-/* Lockdep and RCU-lockdep reports, which print no "CPU: N PID: N at". */
-static const char *const WARNING_KINDS[] = {
-    "WARNING: possible circular locking dependency detected",
-    "WARNING: possible recursive locking detected",
-    "WARNING: possible irq lock inversion dependency detected",
-    "WARNING: inconsistent lock state",
-    "WARNING: suspicious RCU usage",
-    "WARNING: bad unlock balance detected!",
-    "WARNING: held lock freed!",
-    "WARNING: lock held when returning to user space!",
+/* Lockdep and RCU-lockdep reports, which print no "CPU: N PID: N at"; 4.x
+ * kernels put them in brackets ("[ INFO: possible circular locking
+ * dependency detected ]") and said INFO where later ones say WARNING. */
+static const struct {
+    const char *text;
+    const char *kind;
+    report_family family;
+} LOCKDEP_KINDS[] = {
+    { "possible circular locking dependency detected", "WARNING: possible circular locking dependency detected",
+      FAMILY_LOCKDEP },
+    { "possible recursive locking detected", "WARNING: possible recursive locking detected", FAMILY_LOCKDEP },
+    { "possible irq lock inversion dependency detected",
+      "WARNING: possible irq lock inversion dependency detected", FAMILY_LOCKDEP },
+    { "inconsistent lock state", "WARNING: inconsistent lock state", FAMILY_LOCKDEP },
+    { "suspicious RCU usage", "WARNING: suspicious RCU usage", FAMILY_LOCKDEP_TRACE },
+    { "bad unlock balance detected!", "WARNING: bad unlock balance detected!", FAMILY_LOCKDEP },
+    { "held lock freed!", "WARNING: held lock freed!", FAMILY_LOCKDEP },
+    { "lock held when returning to user space!", "WARNING: lock held when returning to user space!",
+      FAMILY_LOCKDEP },
+    { "Nested lock was not taken", "WARNING: Nested lock was not taken", FAMILY_LOCKDEP },
+    { "lock held at task exit time!", "WARNING: lock held at task exit time!", FAMILY_LOCKDEP },
 };
+
+static bool match_lockdep(const char *s, header *h)
+{
+    const char *text = NULL;
+    if (starts_with(s, "WARNING: "))
+        text = s + strlen("WARNING: ");
+    else if (starts_with(s, "BUG: "))
+        text = s + strlen("BUG: ");
+    else if (starts_with(s, "[ INFO: ") || starts_with(s, "[ BUG: "))
+        text = strchr(s, ':') + 2;
+    else if (starts_with(s, "INFO: "))
+        text = s + strlen("INFO: ");
+    if (!text)
+        return false;
+    for (size_t i = 0; i < LG_N_ELEMENTS(LOCKDEP_KINDS); i++) {
+        if (starts_with(text, LOCKDEP_KINDS[i].text)) {
+            h->kind = lg_strdup(LOCKDEP_KINDS[i].kind);
+            h->family = LOCKDEP_KINDS[i].family;
+            return true;
+        }
+    }
+    /* "WARNING: cat/231 still has locks held!" */
+    const char *held = strstr(text, " still has locks held!");
+    if (held && s[0] != '[' && held > text && !memchr(text, ' ', (size_t)(held - text))) {
+        h->kind = lg_strdup("WARNING: still has locks held!");
+        h->family = FAMILY_LOCKDEP;
+        return true;
+    }
+    /* "WARNING: SOFTIRQ-safe -> SOFTIRQ-unsafe lock order detected" */
+    const char *order = strstr(text, "-unsafe lock order detected");
+    if (strstr(text, "-safe -> ") && order) {
+        h->kind = lg_strdup_printf("WARNING: %.*s", (int)(order + strlen("-unsafe lock order detected") - text), text);
+        h->family = FAMILY_LOCKDEP;
+        return true;
+    }
+    return false;
+}
+
+/* A process name in parentheses at p ("(sampleagentd)"), cleaned. */
+static char *paren_name(const char *p)
+{
+    if (*p != '(')
+        return NULL;
+    const char *close = strchr(p + 1, ')');
+    size_t len = close ? (size_t)(close - p - 1) : 0;
+    if (len == 0)
+        return NULL;
+    if (len > MAX_COMM)
+        len = MAX_COMM;
+    char *name = lg_strndup(p + 1, len);
+    for (char *c = name; *c; c++)
+        if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+            *c = '?';
+    return name;
+}
+
+/* "Out of memory: Killed process 231 (sampleagentd) total-vm:...",
+ * "Memory cgroup out of memory: Killed process ...", 4.x "Out of memory:
+ * Kill process 231 (sampleagentd) score 900 or sacrifice child" and its
+ * "Killed process 231 (sampleagentd) total-vm:...": the killed process. */
+static char *match_oom_kill(const char *line)
+{
+    static const char *const markers[] = { "Killed process ", "Kill process " };
+    for (size_t i = 0; i < LG_N_ELEMENTS(markers); i++) {
+        const char *m = strstr(line, markers[i]);
+        if (!m)
+            continue;
+        /* the kernel's own lines start with these */
+        static const char *const leads[] = { "Out of memory: ", "Memory cgroup out of memory: " };
+        bool at_start = m == line;
+        for (size_t k = 0; k < LG_N_ELEMENTS(leads); k++)
+            at_start |= starts_with(line, leads[k]) && m == line + strlen(leads[k]);
+        if (!at_start)
+            continue;
+        const char *p = m + strlen(markers[i]);
+        size_t digits = strspn(p, "0123456789");
+        if (digits == 0 || p[digits] != ' ')
+            continue;
+        return paren_name(p + digits + 1);
+    }
+    return NULL;
+}
+
+/* Report headers that name their family by a fixed text. */
+static const struct {
+    const char *prefix;
+    const char *kind;
+    report_family family;
+} FIXED_KINDS[] = {
+    /* lib/list_debug.c: "list_add corruption. prev->next should be next (...)" */
+    { "list_add corruption", "BUG: corrupted list", FAMILY_PLAIN },
+    { "list_del corruption", "BUG: corrupted list", FAMILY_PLAIN },
+    { "list_add double add", "BUG: corrupted list", FAMILY_PLAIN },
+    { "list_del double del", "BUG: corrupted list", FAMILY_PLAIN },
+    { "hlist_add corruption", "BUG: corrupted list", FAMILY_PLAIN },
+    { "hlist_del corruption", "BUG: corrupted list", FAMILY_PLAIN },
+    /* mm/usercopy.c: "usercopy: Kernel memory exposure attempt detected from ..." */
+    { "usercopy: Kernel memory exposure attempt detected", "BUG: bad usercopy", FAMILY_PLAIN },
+    { "usercopy: Kernel memory overwrite attempt detected", "BUG: bad usercopy", FAMILY_PLAIN },
+    { "usercopy: kernel memory exposure attempt detected", "BUG: bad usercopy", FAMILY_PLAIN },
+    { "usercopy: kernel memory overwrite attempt detected", "BUG: bad usercopy", FAMILY_PLAIN },
+    /* kernel/locking/lockdep.c assign_lock_key() */
+    { "INFO: trying to register non-static key", "INFO: trying to register non-static key",
+      FAMILY_LOCKDEP_TRACE },
+    /* fs/super.c */
+    { "VFS: Busy inodes after unmount", "VFS: Busy inodes after unmount", FAMILY_PLAIN },
+    /* net/core/dev.c netdev_wait_allrefs() */
+    { "unregister_netdevice: waiting for ", "unregister_netdevice: waiting for device to become free",
+      FAMILY_PLAIN },
+    /* arm64 */
+    { "SError Interrupt on CPU", "SError Interrupt", FAMILY_PLAIN },
+    { "Bad mode in ", NULL, FAMILY_PLAIN },
+    /* kmemleak (kmemleak.verbose=1, or the debugfs file copied to the console,
+     * after "BUG: memory leak" as syzkaller prints it) */
+    { "BUG: memory leak", "memory leak", FAMILY_LEAK },
+    /* arch/x86/kernel/unwind_frame.c */
+    { "WARNING: kernel stack regs at ", "WARNING: kernel stack regs has bad value", FAMILY_PLAIN },
+    { "WARNING: kernel stack frame pointer at ", "WARNING: kernel stack frame pointer has bad value", FAMILY_PLAIN },
+    { "kmemleak: unreferenced object 0x", "memory leak", FAMILY_LEAK },
+    { "unreferenced object 0x", "memory leak", FAMILY_LEAK },
+    /* mm/oom_kill.c panics */
+    { "Kernel panic - not syncing: System is deadlocked on memory", "OOM", FAMILY_OOM },
+    { "Kernel panic - not syncing: Out of memory and no killable processes", "OOM", FAMILY_OOM },
+    { "Kernel panic - not syncing: Out of memory: ", "OOM", FAMILY_OOM },
+};
+
+static bool match_fixed(const char *s, header *h)
+{
+    for (size_t i = 0; i < LG_N_ELEMENTS(FIXED_KINDS); i++) {
+        if (!starts_with(s, FIXED_KINDS[i].prefix))
+            continue;
+        if (FIXED_KINDS[i].kind) {
+            h->kind = lg_strdup(FIXED_KINDS[i].kind);
+        } else {
+            /* "Bad mode in Synchronous Abort handler detected on CPU0, code 0x..." */
+            const char *cut = strstr(s, " detected");
+            h->kind = cut ? lg_strndup(s, (size_t)(cut - s)) : lg_strdup(s);
+        }
+        h->family = FIXED_KINDS[i].family;
+        return true;
+    }
+    return false;
+}
 
 /* Is line the start of a kernel crash report?  Headers start the line
  * (after the printk prefix): text that merely contains "Oops" or "BUG" in
@@ -455,8 +737,21 @@ static bool match_header(const char *line, header *h)
     if (starts_with(s, "watchdog: ") || starts_with(s, "NMI watchdog: "))
         s = strchr(s, ':') + 2;
 
-    if (starts_with(s, "Kernel panic - not syncing")) {
+    if (match_fixed(s, h)) {
+        /* fixed kinds first: some are panics */
+    } else if (starts_with(s, "Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: ")) {
+        /* the return address of the function whose canary died */
+        h->kind = lg_strdup("stack-protector: Kernel stack is corrupted");
+        const char *in = strstr(s, "in: ") + 4;
+        const char *end;
+        h->function = parse_symbol(in, &end);
+        h->function_module = h->function && module_suffix(end);
+    } else if (starts_with(s, "Kernel panic - not syncing")) {
         h->kind = lg_strdup(s);
+    } else if (match_lockdep(s, h)) {
+        /* done */
+    } else if (match_slub(s, h)) {
+        /* done */
     } else if (starts_with(s, "BUG: ")) {
         match_bug(s, h);
     } else if (starts_with(s, "kernel BUG at ")) {
@@ -471,18 +766,31 @@ static bool match_header(const char *line, header *h)
         /* "WARNING: CPU: 0 PID: 1 at drivers/x.c:42 fn+0x12/0x34 [mod]" */
         h->kind = lg_strdup("WARNING");
         const char *at = strstr(s, " at ");
-        h->function = at ? first_symbol_token(at + 4) : NULL;
+        h->function = at ? first_symbol_token(at + 4, &h->function_module) : NULL;
+    } else if (starts_with(s, "refcount_t: ")) {
+        /* lib/refcount.c: "refcount_t: underflow; use-after-free.", then the
+         * WARNING in refcount_warn_saturate; "addition on 0" keeps its 0 */
+        size_t len = strcspn(s, ".");
+        h->kind = lg_strndup(s, len);
+        h->fixed = strspn(s, "abcdefghijklmnopqrstuvwxyz_:;0 -") == len;
+    } else if (starts_with(s, "ODEBUG: ") && strstr(s, " (active state ")) {
+        /* lib/debugobjects.c: "ODEBUG: free active (active state 0) object
+         * type: timer_list hint: fn+0x0/0x20", then the WARNING in
+         * debug_print_object */
+        h->kind = lg_strndup(s, (size_t)(strstr(s, " (active state ") - s));
     } else if (starts_with(s, "Watchdog detected hard LOCKUP")) {
         h->kind = lg_strdup("Watchdog detected hard LOCKUP");
-        h->stall = true;
+        h->family = FAMILY_STALL;
     } else if (starts_with(s, "INFO: task ") && strstr(s, " blocked for more than ")) {
         h->kind = lg_strdup("INFO: task hung");
+    } else if (starts_with(s, "INFO: task ") && strstr(s, " can't die for more than ")) {
+        h->kind = lg_strdup("INFO: task can't die");
     } else if ((starts_with(s, "INFO: rcu") || starts_with(s, "rcu: INFO: rcu")) && strstr(s, " stall")) {
         /* "rcu: INFO: rcu_sched detected stalls on CPUs/tasks:", "rcu: INFO:
          * rcu_preempt self-detected stall on CPU": the flavour follows the
          * kernel's preemption model, not the bug */
         h->kind = lg_strdup("INFO: rcu detected stall");
-        h->stall = true;
+        h->family = FAMILY_STALL;
     } else if (starts_with(s, "PANIC: double fault") || starts_with(s, "traps: PANIC: double fault")) {
         h->kind = lg_strdup("double fault");
     } else if (starts_with(s, "Unable to handle kernel ")) {
@@ -501,23 +809,31 @@ static bool match_header(const char *line, header *h)
         if (at && (size_t)(at - s) < len)
             len = (size_t)(at - s);
         h->kind = lg_strndup(s, len);
+    } else if (strstr(s, " invoked oom-killer: ")) {
+        /* "cat invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0" */
+        h->kind = lg_strdup("OOM");
+        h->family = FAMILY_OOM;
+    } else if ((h->killed = match_oom_kill(s)) != NULL) {
+        h->kind = lg_strdup("OOM");
+        h->family = FAMILY_OOM;
+    } else if (starts_with(s, "kmemleak: ") && strstr(s, " new suspected memory leak")) {
+        /* "kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)" */
+        h->kind = lg_strdup("memory leak");
+        h->family = FAMILY_LEAK;
     } else if (strstr(s, "[#")) {
         const char *die = starts_with(s, "Oops: ") ? s + strlen("Oops: ") : s;
         for (size_t i = 0; !h->kind && i < LG_N_ELEMENTS(DIE_KINDS); i++) {
             size_t n = strlen(DIE_KINDS[i]);
-            if (strncmp(die, DIE_KINDS[i], n) == 0 && (die[n] == ':' || die[n] == ','))
+            if (strncmp(die, DIE_KINDS[i], n) == 0 && (die[n] == ':' || die[n] == ',' || die[n] == ' '))
                 h->kind = lg_strdup(DIE_KINDS[i]);
         }
         if (!h->kind && (starts_with(s, "Oops: ") || starts_with(s, "Oops ")))
             h->kind = lg_strdup("Oops");
-    } else {
-        for (size_t i = 0; !h->kind && i < LG_N_ELEMENTS(WARNING_KINDS); i++)
-            if (starts_with(s, WARNING_KINDS[i]))
-                h->kind = lg_strdup(WARNING_KINDS[i]);
     }
-    if (h->function && is_helper(h->function)) {
+    if (h->function && (is_helper(h->function) || (!h->function_module && lg_frame_is_kernel_helper(h->function)))) {
         free(h->function);
         h->function = NULL;
+        h->function_module = false;
     }
     return h->kind != NULL;
 }
@@ -617,6 +933,26 @@ static char *match_driver(const char *line, bool in_report)
 
 /* ------------------------------------------------------------- scanning */
 
+/* "OOM in FUNCTION: killed COMM", the name without what varies between
+ * runs of the same program ("syz-executor.3" and "kworker/0:1" are
+ * "syz-executor" and "kworker"). */
+static char *oom_title(const lg_scanner *sc)
+{
+    const char *name = sc->oom_killed;
+    size_t len = strcspn(name, "/");
+    size_t digits = len;
+    while (digits > 0 && isdigit((unsigned char)name[digits - 1]))
+        digits--;
+    /* an instance number after a separator ("executor.3"), not "python3" */
+    if (digits > 1 && digits < len && strchr(".:-_", name[digits - 1]))
+        len = digits - 1;
+    if (len == 0)
+        len = strlen(name);
+    if (sc->function)
+        return lg_strdup_printf("%s in %s: killed %.*s", sc->kind, sc->function, (int)len, name);
+    return lg_strdup_printf("%s: killed %.*s", sc->kind, (int)len, name);
+}
+
 static bool set_title(lg_scanner *sc)
 {
     char *t;
@@ -624,8 +960,12 @@ static bool set_title(lg_scanner *sc)
         t = lg_stopcode_title(sc->bsod_code, sc->function);
     else if (sc->bsod)
         t = sc->function ? lg_strdup_printf("BSOD in %s", sc->function) : lg_strdup("BSOD");
+    else if (sc->family == FAMILY_OOM && sc->oom_killed)
+        t = oom_title(sc);
+    else if (sc->function)
+        t = lg_strdup_printf("%s in %s", sc->kind, sc->function); /* the kind is canonical since the hit */
     else
-        t = lg_scanner_canonical_title(sc->kind, sc->function);
+        t = lg_strdup(sc->kind);
     if (sc->title && strcmp(sc->title, t) == 0) {
         free(t);
         return false;
@@ -688,38 +1028,280 @@ static bool refine_bsod(lg_scanner *sc, const char *line)
     return changed;
 }
 
-/* "Call Trace:" (x86) or "Call trace:" (arm64) alone on its line. */
+/* "Call Trace:" (x86) or "Call trace:" (arm64) alone on its line; kmemleak's
+ * "backtrace:" and "backtrace (crc 8f1c5a3e):". */
 static bool is_call_trace_label(const char *line)
 {
     static const char label[] = "Call Trace:";
-    if (strncasecmp(line, label, sizeof(label) - 1) != 0)
+    const char *rest;
+    if (strncasecmp(line, label, sizeof(label) - 1) == 0) {
+        rest = line + sizeof(label) - 1;
+    } else if (starts_with(line, "backtrace:")) {
+        rest = line + strlen("backtrace:");
+    } else if (starts_with(line, "backtrace (") && strstr(line, "):")) {
+        rest = strstr(line, "):") + 2;
+    } else {
         return false;
-    const char *rest = line + sizeof(label) - 1;
+    }
     while (*rest == ' ' || *rest == '\t')
         rest++;
     return *rest == '\0';
 }
 
+/* Lines after which a report's frames describe another stack: the
+ * allocation and free stacks of KASAN, KFENCE and KMSAN, the lock chains
+ * lockdep prints before its stack backtrace, other CPUs' backtraces. */
+static bool ends_trace(const char *line)
+{
+    static const char *const markers[] = {
+        "Allocated by task ", "Freed by task ", "Uninit was created at:", "Uninit was stored to memory at:",
+        "Local variable ", "Memory state around the buggy address", "The buggy address belongs to",
+        "Last potentially related work creation:", "Second to last potentially related work creation:",
+        "Last call_rcu():", "Second to last call_rcu():", "allocated by task ", "freed by task ",
+        "the existing dependency chain", "other info that might help us debug this",
+        "Showing all locks held in the system", "NMI backtrace for cpu ", "Sending NMI from CPU",
+    };
+    const char *p = line;
+    if (starts_with(p, "kfence-#"))
+        return true;
+    for (size_t i = 0; i < LG_N_ELEMENTS(markers); i++)
+        if (starts_with(p, markers[i]))
+            return true;
+    return false;
+}
+
+/* lockdep's lock lines: "ffff888004a3c2f0 (&sd->lock){+.+.}-{3:3}, at:
+ * fn+0x22/0x90 [mod]" (the frame on the same line), or "... at:" with the
+ * frame "[<ffffffffc0123456>] fn+0x30/0x60 [mod]" on the next line. */
+static char *match_lockdep_at(lg_scanner *sc, const char *line, bool *module)
+{
+    bool next = sc->at_next_line;
+    sc->at_next_line = false;
+    if (next)
+        return match_frame(sc, line, module);
+    const char *at = strstr(line, ", at: ");
+    if (!at && (at = strstr(line, " at: ")) == NULL) {
+        size_t len = strlen(line);
+        sc->at_next_line = len >= 4 && strcmp(line + len - 4, " at:") == 0;
+        return NULL;
+    }
+    at = strstr(at, "at: ") + 4;
+    return match_frame(sc, at, module);
+}
+
+/* "Tainted: G           OE" or "Modules linked in: sampledrv(OE)": an
+ * out-of-tree (O), unsigned (E) or proprietary (P) module is loaded. */
+static bool names_out_of_tree_module(const char *line)
+{
+    const char *t = strstr(line, "Tainted: ");
+    if (t) {
+        /* the flags, up to the kernel version; 6.12 and later also spell
+         * them out: "Tainted: [O]=OOT_MODULE, [E]=UNSIGNED_MODULE" */
+        t += strlen("Tainted: ");
+        if (strstr(t, "[O]=") || strstr(t, "[E]=") || strstr(t, "[P]="))
+            return true;
+        for (size_t i = 0; i < 40 && (isupper((unsigned char)t[i]) || t[i] == ' '); i++)
+            if (t[i] == 'O' || t[i] == 'E' || t[i] == 'P')
+                return true;
+    }
+    if (starts_with(line, "Modules linked in:"))
+        return strstr(line, "(O") || strstr(line, "(E") || strstr(line, "(P") || strstr(line, "(PO");
+    return false;
+}
+
+/* Report families whose stacks pass through more machinery than most:
+ * the words that mark it (a crash tracker's per-report skip lists). */
+static const char *const SKIP_LEAK[] = { "kmemleak", "kmalloc", "kcalloc", "kzalloc", "vmalloc", "mmap", "kmem",
+                                         "slab", "alloc", "create_object", "idr_get", "list_lru_init", "kasprintf",
+                                         "kvasprintf", "pcpu_create", "strdup", "strndup", "memdup", NULL };
+static const char *const SKIP_ODEBUG[] = { "debug_", "rcu", "hrtimer_", "timer_", "work_", "percpu_", "kmem_",
+                                           "slab_", "kfree", "vunmap", "vfree", "__free_", "kobject_", NULL };
+static const char *const SKIP_REFCOUNT[] = { "refcount", "kobject_", NULL };
+static const char *const SKIP_USERCOPY[] = { "usercopy", "__check", NULL };
+static const char *const SKIP_RCU_USAGE[] = { "rcu", "kmem", "slab", "kmalloc", "vmalloc", "kcalloc", "kzalloc",
+                                              NULL };
+static const char *const SKIP_NONSTATIC_KEY[] = { "stack", "lock", "IRQ", NULL };
+static const char *const SKIP_RCU_STALL[] = { "apic_timer_interrupt", "rcu", NULL };
+static const char *const SKIP_PREEMPT[] = { "dump_stack", "preemption", "preempt", NULL };
+static const char *const SKIP_SPINLOCK[] = { "spin_", NULL };
+static const char *const SKIP_FREE[] = { "kmem_", "slab_", "kfree", "vunmap", "vfree", NULL };
+static const char *const SKIP_STACK_CHK[] = { "stack_chk", NULL };
+static const char *const SKIP_HUNG[] = { "sched", "_lock", "_slowlock", "down", "completion", "kthread", "wait",
+                                         "synchronize", "context_switch", "__switch_to", "cancel_delayed_work",
+                                         NULL };
+
+static const char *const *extra_skip_for(const char *kind)
+{
+    static const struct {
+        const char *prefix;
+        const char *const *words;
+    } table[] = {
+        { "memory leak", SKIP_LEAK }, { "ODEBUG:", SKIP_ODEBUG }, { "refcount_t:", SKIP_REFCOUNT },
+        { "BUG: bad usercopy", SKIP_USERCOPY }, { "WARNING: suspicious RCU usage", SKIP_RCU_USAGE },
+        { "INFO: trying to register non-static key", SKIP_NONSTATIC_KEY },
+        { "INFO: rcu detected stall", SKIP_RCU_STALL }, { "BUG: using ", SKIP_PREEMPT },
+        { "BUG: spinlock ", SKIP_SPINLOCK }, { "BUG: KASAN: double-free", SKIP_FREE },
+        { "BUG: KASAN: invalid-free", SKIP_FREE }, { "stack-protector:", SKIP_STACK_CHK },
+        { "INFO: task hung", SKIP_HUNG }, { "INFO: task can't die", SKIP_HUNG },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(table); i++)
+        if (starts_with(kind, table[i].prefix))
+            return table[i].words;
+    return NULL;
+}
+
+/* Is fn machinery for this report?  A module's frame is judged by the
+ * common list only: the family heuristics are about the kernel's own code. */
+static bool skipped(const lg_scanner *sc, const char *fn, bool module)
+{
+    if (sc->family == FAMILY_OOM ? lg_frame_is_alloc_path(fn) : is_helper(fn))
+        return true;
+    return !module && (lg_frame_is_kernel_helper(fn) || lg_frame_contains_any(fn, sc->extra_skip));
+}
+
+/* A stall's function once its anchor shows: the syscall's name without
+ * its arch wrapper ("__x64_sys_read" is "sys_read"). */
+static char *stall_name(const char *fn)
+{
+    static const char *const wrappers[] = { "__x64_", "SYSC_", "SyS_", "compat_SYSC_", "compat_SyS_",
+                                            "__ia32_sys_" };
+    for (size_t i = 0; i < LG_N_ELEMENTS(wrappers); i++)
+        if (starts_with(fn, wrappers[i]) && fn[strlen(wrappers[i])])
+            return lg_strdup(fn + strlen(wrappers[i]));
+    return lg_strdup(fn);
+}
+
+static bool set_function(lg_scanner *sc, char *fn, bool module)
+{
+    free(sc->function);
+    sc->function = fn;
+    sc->function_module = module;
+    return set_title(sc);
+}
+
+/* Stalls and hung tasks: an anchor in the stack overrides the first frame,
+ * unless that is an out-of-tree module's.  Takes fn; true if it decided. */
+static bool anchor_frame(lg_scanner *sc, char *fn, bool module, bool *changed)
+{
+    if (sc->anchored || (sc->prefer_module && sc->function_module))
+        return false;
+    if (sc->stall) {
+        if (lg_frame_is_stall_anchor(fn)) {
+            if (!sc->stall_prev)
+                return false;
+            sc->anchored = true;
+            *changed |= set_function(sc, stall_name(sc->stall_prev), false);
+            free(fn);
+            return true;
+        }
+        if (!skipped(sc, fn, module)) {
+            free(sc->stall_prev);
+            sc->stall_prev = lg_strdup(fn);
+        }
+        return false;
+    }
+    const char *anchor = sc->hung ? lg_frame_hung_anchor(fn) : NULL;
+    if (!anchor)
+        return false;
+    sc->anchored = true;
+    *changed |= set_function(sc, lg_strdup(anchor), false);
+    free(fn);
+    return true;
+}
+
 /* After a Linux hit: the guilty function, from a register dump or the call trace. */
 static bool refine_linux(lg_scanner *sc, const char *line)
 {
-    if (sc->function)
-        return false;
+    bool changed = false;
+    /* kmemleak.verbose prefixes every line of its report */
+    if (sc->family == FAMILY_LEAK && starts_with(line, "kmemleak: "))
+        line += strlen("kmemleak: ") + strspn(line + strlen("kmemleak: "), " \t");
+    if (sc->family == FAMILY_OOM && !sc->oom_killed) {
+        sc->oom_killed = match_oom_kill(line);
+        if (sc->oom_killed)
+            changed = set_title(sc);
+    }
+    bool anchors = (sc->stall || sc->hung) && !sc->anchored;
+    if (sc->prefer_module ? sc->function_module : sc->function != NULL && !anchors)
+        return changed;
+    if (!sc->prefer_module && names_out_of_tree_module(line)) {
+        sc->prefer_module = true;
+        if (sc->function_module)
+            return changed;
+    }
     if (is_call_trace_label(line)) {
         sc->in_trace = true;
         sc->irq_depth = 0;
-        return false;
+        return changed;
     }
-    char *fn = match_register_function(line);
+    if (ends_trace(line)) {
+        sc->in_trace = false;
+        return changed;
+    }
+    bool module = false;
+    char *fn = match_register_function(line, &module);
+    if (!fn && sc->family == FAMILY_LOCKDEP)
+        fn = match_lockdep_at(sc, line, &module);
     if (!fn && sc->in_trace)
-        fn = match_frame(sc, line);
+        fn = match_frame(sc, line, &module);
     if (!fn)
-        return false;
-    if (is_helper(fn)) {
+        return changed;
+    if (anchors && anchor_frame(sc, fn, module, &changed))
+        return changed;
+    /* the first non-helper frame, unless a later one is an out-of-tree module's */
+    if (skipped(sc, fn, module) || (sc->function && !(module && sc->prefer_module && !sc->function_module))) {
         free(fn);
-        return false;
+        return changed;
     }
-    sc->function = fn;
+    return set_function(sc, fn, module) || changed;
+}
+
+static size_t window_of(report_family family)
+{
+    switch (family) {
+    case FAMILY_LOCKDEP:
+    case FAMILY_LOCKDEP_TRACE:
+        return LOCKDEP_WINDOW_LINES;
+    case FAMILY_OOM:
+        return OOM_WINDOW_LINES;
+    default:
+        return REPORT_WINDOW_LINES;
+    }
+}
+
+/* The first report (or the one that replaces an OOM kill) starts: takes h. */
+static bool start_report(lg_scanner *sc, header *h, const char *line)
+{
+    free(sc->kind);
+    free(sc->function);
+    free(sc->oom_killed);
+    free(sc->stall_prev);
+    sc->stall_prev = NULL;
+    sc->hit = true;
+    sc->hit_line = sc->line_no;
+    sc->kind = h->fixed ? LG_STEAL(h->kind) : strip_variable(h->kind);
+    free(h->kind);
+    sc->function = h->function;
+    sc->function_module = h->function_module;
+    sc->oom_killed = h->killed;
+    sc->family = (int)h->family;
+    sc->oom_kill = h->family == FAMILY_OOM && !sc->oom_kill && !starts_with(line, "Kernel panic");
+    sc->replaceable = false;
+    sc->stall = h->family == FAMILY_STALL;
+    sc->anchored = false;
+    sc->at_next_line = false;
+    sc->irq_depth = 0;
+    /* KMSAN and KFENCE print their stack right after the header */
+    sc->in_trace = h->family == FAMILY_STACK;
+    sc->window = window_of(h->family);
+    sc->window_start = sc->line_no;
+    sc->prefer_module = names_out_of_tree_module(line);
+    sc->extra_skip = extra_skip_for(sc->kind);
+    sc->hung = starts_with(sc->kind, "INFO: task ");
+    if (sc->function && !sc->function_module && lg_frame_contains_any(sc->function, sc->extra_skip)) {
+        free(sc->function);
+        sc->function = NULL;
+    }
     return set_title(sc);
 }
 
@@ -737,17 +1319,33 @@ static bool scan_line(lg_scanner *sc, char *raw)
         header h;
         if (!match_header(line, &h))
             return false;
-        sc->hit = true;
-        sc->hit_line = sc->line_no;
-        sc->kind = h.kind;
-        sc->function = h.function;
-        sc->stall = h.stall;
-        return set_title(sc);
+        return start_report(sc, &h, line);
+    }
+    /* The OOM killer at work is no kernel bug of its own: a report that
+     * follows one (once) is the crash, and takes its place. */
+    if ((sc->oom_kill || sc->replaceable) && !sc->bsod) {
+        header h;
+        if (match_header(line, &h)) {
+            if (h.family != FAMILY_OOM || !sc->oom_kill)
+                return start_report(sc, &h, line);
+            free(h.kind);
+            free(h.function);
+            free(h.killed);
+        }
+    }
+    if (sc->bsod)
+        return sc->line_no - sc->hit_line <= REPORT_WINDOW_LINES && refine_bsod(sc, line);
+    /* kmemleak's summary line, then the objects (from debugfs, maybe much
+     * later): the first object's backtrace names the function */
+    if (sc->family == FAMILY_LEAK && !sc->function &&
+        (starts_with(line, "unreferenced object 0x") || starts_with(line, "kmemleak: unreferenced object 0x"))) {
+        sc->window_start = sc->line_no;
+        sc->in_trace = false;
     }
     /* Only the first report decides; later lines can only complete its title. */
-    if (sc->line_no - sc->hit_line > REPORT_WINDOW_LINES)
+    if (sc->line_no - sc->window_start > sc->window)
         return false;
-    return sc->bsod ? refine_bsod(sc, line) : refine_linux(sc, line);
+    return refine_linux(sc, line);
 }
 
 bool lg_scanner_feed(lg_scanner *sc, const char *data, size_t len)

@@ -33,6 +33,34 @@
  *                                                 Unable to handle kernel WHAT
  *   Internal error: Oops[ - BUG]: ESR [#N]        Internal error: Oops[ - BUG]
  *   Unhandled fault: WHAT (0xFSR) at 0xADDR       Unhandled fault: WHAT
+ *   SError Interrupt on CPUN, ... / Bad mode in X handler detected ...  (arm64)
+ *   BUG CACHE (TAINT): MSG  (SLUB debug)          BUG: MSG
+ *   list_add corruption. / list_del corruption.   BUG: corrupted list
+ *   usercopy: Kernel memory exposure attempt ...  BUG: bad usercopy
+ *   refcount_t: underflow; use-after-free.        refcount_t: underflow; use-after-free
+ *   ODEBUG: free active (active state 0) ...      ODEBUG: free active
+ *   lockdep: WARNING: possible recursive locking detected, inconsistent lock
+ *   state, held lock freed!, bad unlock balance detected!, lock held when
+ *   returning to user space!, X still has locks held!, suspicious RCU usage
+ *   ([ INFO: ... ] on 4.x kernels), INFO: trying to register non-static key
+ *   INFO: task COMM:PID can't die for more ...    INFO: task can't die
+ *   VFS: Busy inodes after unmount ...            VFS: Busy inodes after unmount
+ *   unregister_netdevice: waiting for DEV ...     unregister_netdevice: waiting for device to become free
+ *   [kmemleak: ]unreferenced object 0x.. (size N): / kmemleak: N new suspected memory leaks
+ *                                                 memory leak
+ *   COMM invoked oom-killer: / Out of memory: Killed process N (COMM) /
+ *   Kernel panic - not syncing: System is deadlocked on memory
+ *                                                 OOM; title "OOM in FUNCTION: killed COMM"
+ *   Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: fn+0x..
+ *                                                 stack-protector: Kernel stack is corrupted
+ *
+ * The skip rules for the guilty function are in frames.h.  A frame of an
+ * out-of-tree module (the report says "Tainted: ... O", E or P, or
+ * "Modules linked in: mod(O)") wins over an earlier kernel frame.  Lockdep
+ * reports are named by the lock's "at: fn" line, kmemleak by the
+ * allocation backtrace, stalls and soft lockups by the frame above where
+ * the work entered (a syscall's "sys_X", a file operation, a work item),
+ * hung tasks waiting on rtnl_lock or an RCU grace period by that wait.
  *
  * and the title is "KIND in FUNCTION" once the guilty function is known:
  * the header's own "fn+0x" when it names one, else the first of the report's
@@ -80,6 +108,24 @@ const char *lg_scanner_title(const lg_scanner *sc);
 bool lg_scanner_title_specific(const lg_scanner *sc);
 /* 1-based line number where the first report starts (0 if none). */
 size_t lg_scanner_hit_line(const lg_scanner *sc);
+
+/* The first report's canonical kind ("BUG: KASAN: slab-out-of-bounds",
+ * "WARNING", "OOM", "memory leak", "BSOD", ...), or NULL. */
+const char *lg_scanner_kind(const lg_scanner *sc);
+/* The guilty function (Linux) or driver (Windows), or NULL. */
+const char *lg_scanner_function(const lg_scanner *sc);
+/* An OOM report: the process the OOM killer killed (its comm, cleaned,
+ * at most 64 bytes), or NULL. */
+const char *lg_scanner_oom_killed(const lg_scanner *sc);
+
+/* A report the kernel prints and carries on after (a WARNING of any kind,
+ * lockdep's among them, and kmemleak's leaks), as opposed to one that
+ * ends the kernel or the task (oops, BUG, panic, sanitizer reports): a
+ * policy may take these as findings rather than crashes. */
+bool lg_scanner_kind_is_warning(const char *kind);
+/* The current report was taken as a finding, not a crash: the next report
+ * header starts a new report in its place (the scan reports a change). */
+void lg_scanner_replaceable(lg_scanner *sc);
 
 /* Canonical title for one report (a new string, never NULL): exposed for
  * tests. */

@@ -10,6 +10,17 @@ out=$("$LABGATE" run --help); contains "$out" "--out DIR" "run --help describes 
 
 "$LABGATE" validate "$LG_SOURCE_DIR/matrix/demo.xml" >/dev/null; is $? 0 "matrix/demo.xml is valid"
 
+# slots beyond what the host runs: refused, or a warning with overcommit="allow"
+over=$scratch/over.xml
+make_matrix "$over" '<wait-ready/><install/>'
+sed -i 's|slots="2"|slots="64"|' "$over"
+err=$("$LABGATE" validate "$over" 2>&1 >/dev/null); is $? 2 "slots beyond the host's CPUs are refused (exit 2)"
+contains "$err" "$over:$(grep -n 'slots="64"' "$over" | cut -d: -f1): host local: slots=\"64\" but it can run" \
+	"naming the host's line and what it can run"
+sed -i 's|strict="true"|strict="true" overcommit="allow"|' "$over"
+err=$("$LABGATE" validate "$over" 2>&1 >/dev/null); is $? 0 "accepted with overcommit=\"allow\""
+contains "$err" "warning: host local: slots=\"64\"" "with a warning"
+
 bad=$scratch/bad.xml
 make_matrix "$bad" '<wait-ready/><install/>'
 sed -i 's|</scenarios>|</scenarios>\n  <exclude content="nope"/>|; s|<install/>|<install timeout-s="soon"/>|' "$bad"

@@ -42,9 +42,12 @@ is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2' | head -1)" "" "nor its overlay"
 out=$("$LABGATE" repro "$scratch/run" "$faulty" --until-fail 5 --out "$scratch/uf" 2>/dev/null)
 is "$?" 0 "repro --until-fail exits 0 when the failure came"
 contains "$out" "hit rate: 1 failure(s) in 1 run(s)" "it stops at the first failure and gives the hit rate"
+contains "$out" "observed rate 1.0000, 95 % interval [0.0250, 1.0000] (Clopper-Pearson, exact)" \
+	"with the exact interval of the rate"
 out=$("$LABGATE" repro "$scratch/run" "$good" --until-fail 2 --out "$scratch/ufg" 2>/dev/null)
 is "$?" 0 "a passing job passes again (reproduced: PASS)"
 contains "$out" "hit rate: 0 failure(s) in 2 run(s)" "--until-fail 2 on good content: 0 in 2"
+contains "$out" "observed rate 0.0000, 95 % interval [0.0000, 0.8419]" "0 in 2 leaves the rate anywhere below 0.84"
 
 # nightly: yesterday's run had only the good job (the repro above), today's
 # adds the faulty content: compare names the new failure by job id and title

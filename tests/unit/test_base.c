@@ -572,10 +572,20 @@ static void test_backoff_retry(void **state)
     assert_true(lg_now_ms() - t0 < 5000);
 }
 
+/* The machine's load per CPU: read, and a plausible number */
+static void test_load_per_cpu(void **state)
+{
+    (void)state;
+    double load = lg_load_per_cpu();
+    assert_true(load >= 0);
+    assert_true(load < 10000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backoff_retry),
+        cmocka_unit_test(test_load_per_cpu),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_buf_append_binary_clear_steal),
         cmocka_unit_test(test_buf_keep_tail),

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/mem.h"
 #include "guest/oscmd.h"
 #include "model/failure.h"
 #include "run/job.h"
@@ -30,6 +31,7 @@ typedef struct fake {
     int connect_rc;        /* every connect */
     int ping_rc;
     const char *trigger;   /* a command containing this ... */
+    int trigger_skip;      /* (after this many such commands went well) */
     action act;            /* ... does this */
     int fail_status;
     const char *fail_output;
@@ -192,7 +194,8 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
 {
     (void)input; (void)input_len;
     fake *f = s->f;
-    if (strstr(command, "boot-count")) {
+    bool triggered = f->trigger && strstr(command, f->trigger) && f->trigger_skip-- <= 0;
+    if (strstr(command, "boot-count") && !triggered) {
         if (output)
             lg_buf_printf(output, "%d\n", f->boot);
         *exit_status = 0;
@@ -212,7 +215,7 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
             lg_buf_puts(output, f->health_status ? "sampleagentd is not running\n" : "ok\n");
         return 0;
     }
-    if (f->trigger && strstr(command, f->trigger)) {
+    if (triggered) {
         switch (f->act) {
         case ACT_FAIL:
             *exit_status = f->fail_status;
@@ -552,7 +555,18 @@ static void test_each_failure_kind(void **state)
         print_message("# %s: %s in %lld ms\n", c->name, lg_verdict_name(w->result.evidence.verdict),
                       (long long)(lg_now_ms() - t0));
         const lg_failure_info *info = lg_failure_info_of(c->kind);
-        assert_verdict(w, info->verdict, info->signal, c->title_part);
+        /* before the install step began, a guest failure is the image's:
+         * INFRA_ERROR "baseline", with what the guest did */
+        bool before_candidate = w->result.step && strcmp(w->result.step, "wait-ready") == 0;
+        if (before_candidate && lg_verdict_blocks(info->verdict)) {
+            assert_verdict(w, LG_VERDICT_INFRA_ERROR, info->signal, c->title_part);
+            assert_true(w->result.evidence.baseline);
+            assert_int_equal(w->result.evidence.baseline_verdict, info->verdict);
+            assert_non_null(strstr(w->result.evidence.title, "baseline: "));
+        } else {
+            assert_verdict(w, info->verdict, info->signal, c->title_part);
+            assert_false(w->result.evidence.baseline);
+        }
         /* a decided job always says where it was; times stay honest */
         if (w->f.launches && !w->f.event_in_launch)
             assert_non_null(w->result.step);
@@ -587,6 +601,79 @@ static void test_crash_during_each_step(void **state)
         assert_string_equal(w->result.step, cases[i].step);
         world_free(w);
     }
+}
+
+/* A guest that crashes before the install step began failed by itself (its
+ * image, its host): INFRA_ERROR "baseline", never the candidate's CRASH.
+ * Once the install began, the same crash is the candidate's.  A scenario
+ * that never puts a candidate on the guest tests the image as it is. */
+static void test_baseline_failure(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    full_scenario(w);
+    w->f.trigger = "boot-count";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_verdict(w, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_CONSOLE,
+                   "baseline: the guest image failed before the candidate was installed: CRASH BUG: kernel NULL");
+    assert_true(w->result.evidence.baseline);
+    assert_int_equal(w->result.evidence.baseline_verdict, LG_VERDICT_CRASH);
+    assert_int_equal(w->f.installs, 0);
+    world_free(w);
+
+    w = world_new();
+    full_scenario(w);
+    w->f.trigger = "install.sh";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "BUG: kernel NULL pointer dereference");
+    assert_false(w->result.evidence.baseline);
+    world_free(w);
+
+    w = world_new();
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    add_step(w, LG_STEP_EXEC, 0, "run-test");
+    w->f.trigger = "boot-count";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "BUG: kernel NULL pointer dereference");
+    assert_false(w->result.evidence.baseline);
+    world_free(w);
+}
+
+/* A baseline failure run again: the first attempt's files move to
+ * jobs/ID/attempt-1/, its verdict and title are kept, the result is clear
+ * for the next attempt. */
+static void test_archive_attempt(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    full_scenario(w);
+    w->f.trigger = "boot-count";
+    w->f.act = ACT_CRASH;
+    run(w);
+    lg_attempt *earlier = NULL;
+    size_t n_earlier = 0;
+    assert_int_equal(lg_job_archive_attempt(w->dir, &w->job, &w->result, &earlier, &n_earlier), 0);
+    assert_int_equal(n_earlier, 1);
+    assert_int_equal(earlier[0].verdict, LG_VERDICT_INFRA_ERROR);
+    assert_non_null(strstr(earlier[0].title, "baseline: "));
+    assert_string_equal(earlier[0].dir, "jobs/0123456789ab/attempt-1");
+    assert_null(w->result.evidence.title);
+    LG_AUTOFREE char *moved = lg_strdup_printf("%s/jobs/0123456789ab/attempt-1/console.log", w->dir);
+    LG_AUTOFREE char *left = lg_strdup_printf("%s/jobs/0123456789ab/console.log", w->dir);
+    assert_int_equal(access(moved, F_OK), 0);
+    assert_int_not_equal(access(left, F_OK), 0);
+    /* the second attempt's files go beside it, the first stay put */
+    run(w);
+    assert_int_equal(lg_job_archive_attempt(w->dir, &w->job, &w->result, &earlier, &n_earlier), 0);
+    assert_int_equal(n_earlier, 2);
+    assert_string_equal(earlier[1].dir, "jobs/0123456789ab/attempt-2");
+    assert_int_equal(access(moved, F_OK), 0);
+    w->result.attempts = earlier;
+    w->result.n_attempts = n_earlier;
+    world_free(w);
 }
 
 /* A reboot step on its own: the boot counter moves, nothing fires. */
@@ -844,6 +931,132 @@ static void test_stress_then_health(void **state)
     world_free(w);
 }
 
+/* ---------------------------------------------------------------- cycles */
+
+typedef struct progress_log {
+    lg_buf lines;
+    pthread_mutex_t lock;
+} progress_log;
+
+static void log_progress(void *opaque, const lg_job *job, int boot, const char *what)
+{
+    (void)job; (void)boot;
+    progress_log *log = opaque;
+    pthread_mutex_lock(&log->lock);
+    lg_buf_printf(&log->lines, "%s\n", what);
+    pthread_mutex_unlock(&log->lock);
+}
+
+/* The world's scenario as matrix.c loads it: wait-ready, then a repeat of
+ * (reboot, exec check) three times, then count="auto" reboots (4, as for
+ * max-failure-rate 0.5 at confidence 0.9). */
+static lg_scenario *cycles_scenario(world *w, progress_log *log)
+{
+    lg_scenario *sc = calloc(1, sizeof(*sc));
+    sc->id = (char *)"cycles";
+    sc->steps = lg_calloc(8, sizeof(*sc->steps));
+    sc->steps[sc->n_steps++] = (lg_step){ .kind = LG_STEP_WAIT_READY, .count = 1 };
+    sc->steps[sc->n_steps++] = (lg_step){ .kind = LG_STEP_REBOOT, .count = 1, .repeat = 1, .cycles = 3 };
+    sc->steps[sc->n_steps++] =
+        (lg_step){ .kind = LG_STEP_EXEC, .count = 1, .command = lg_strdup("check"), .repeat = 1, .cycles = 3 };
+    sc->steps[sc->n_steps++] = (lg_step){ .kind = LG_STEP_REBOOT, .count = 1, .repeat = 2, .auto_cycles = true };
+    lg_diags diags = { 0 };
+    assert_int_equal(lg_scenario_expand(sc, 4, "m.xml", &diags), 0);
+    assert_int_equal(sc->n_steps, 1 + 6 + 4);
+    w->job.scenario = sc;
+    w->matrix.policy.max_failure_rate = 0.5;
+    w->matrix.policy.confidence = 0.9;
+    w->matrix.policy.bound_cycles = 4;
+    memset(log, 0, sizeof(*log));
+    pthread_mutex_init(&log->lock, NULL);
+    w->env.progress = log_progress;
+    w->env.progress_opaque = log;
+    return sc;
+}
+
+static void cycles_done(lg_scenario *sc, progress_log *log)
+{
+    for (size_t i = 0; i < sc->n_steps; i++)
+        free(sc->steps[i].command);
+    free(sc->steps);
+    free(sc);
+    lg_buf_free(&log->lines);
+    pthread_mutex_destroy(&log->lock);
+}
+
+static void test_cycles_counted(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    progress_log log;
+    lg_scenario *sc = cycles_scenario(w, &log);
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    /* the first boot, 3 in the repeat, 4 in the auto cycles */
+    assert_int_equal(w->result.ready_boots, 8);
+    assert_int_equal(w->result.boots, 8);
+    assert_int_equal(w->result.cycles, 7);
+    assert_int_equal(w->result.bound_cycles, 4);
+    assert_int_equal(w->result.bound_boots, 4);
+    /* the progress line says the cycle, also while the reboot waits */
+    assert_non_null(strstr(log.lines.data, "cycle 2/3: step 4/11 reboot\n"));
+    assert_non_null(strstr(log.lines.data, "cycle 3/3: step 7/11 exec\n"));
+    assert_non_null(strstr(log.lines.data, "cycle 4/4: step 11/11 reboot\n"));
+    assert_non_null(strstr(log.lines.data, "cycle 4/4: reboot 1/1"));
+    assert_null(strstr(log.lines.data, "cycle 0"));
+    assert_non_null(strstr(log.lines.data, "\nstep 1/11 wait-ready\n"));
+    cycles_done(sc, &log);
+    world_free(w);
+}
+
+/* A failure in the second cycle: the failure's own verdict, the cycle it
+ * came in, the cycles before it counted, and no auto cycle at all. */
+static void test_cycle_failure_stops_the_cycles(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    progress_log log;
+    lg_scenario *sc = cycles_scenario(w, &log);
+    w->f.trigger = "check";
+    w->f.trigger_skip = 1;
+    w->f.act = ACT_FAIL;
+    w->f.fail_status = 2;
+    w->f.fail_output = "sampleagentd: table full\n";
+    run(w);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, "exec 'check' failed (exit 2): sampleagentd: table full");
+    assert_string_equal(w->result.step, "exec (cycle 2/3)");
+    assert_int_equal(w->result.cycles, 1);
+    assert_int_equal(w->result.bound_cycles, 0);
+    assert_int_equal(w->result.ready_boots, 3);
+    cycles_done(sc, &log);
+    world_free(w);
+}
+
+/* Ctrl-C in the middle of the auto cycles: not a pass, and the count says
+ * how far it got. */
+static void test_cycles_interrupted(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    progress_log log;
+    lg_scenario *sc = cycles_scenario(w, &log);
+    /* the second auto cycle runs a command the user interrupts */
+    lg_step *second = &sc->steps[sc->n_steps - 3];
+    assert_int_equal(second->cycle, 2);
+    assert_true(second->auto_cycles);
+    second->kind = LG_STEP_EXEC;
+    second->command = lg_strdup("stop-here");
+    w->f.trigger = "stop-here";
+    w->f.act = ACT_INTERRUPT;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_INFRA_ERROR);
+    assert_non_null(strstr(w->result.evidence.title, "interrupted"));
+    assert_int_equal(w->result.bound_cycles, 1);
+    assert_int_equal(w->result.cycles, 4);
+    cycles_done(sc, &log);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +1064,8 @@ int main(void)
         cmocka_unit_test(test_each_failure_kind),
         cmocka_unit_test(test_crash_during_each_step),
         cmocka_unit_test(test_one_reboot),
+        cmocka_unit_test(test_baseline_failure),
+        cmocka_unit_test(test_archive_attempt),
         cmocka_unit_test(test_not_run_times_unknown),
         cmocka_unit_test(test_keep_failed),
         cmocka_unit_test(test_fetch_cap),
@@ -861,6 +1076,9 @@ int main(void)
         cmocka_unit_test(test_stress_fails_clearly),
         cmocka_unit_test(test_stress_crash_and_hang),
         cmocka_unit_test(test_stress_then_health),
+        cmocka_unit_test(test_cycles_counted),
+        cmocka_unit_test(test_cycle_failure_stops_the_cycles),
+        cmocka_unit_test(test_cycles_interrupted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,7 +21,9 @@ typedef struct fixture {
     lg_job_result results[3];
     lg_plan plan;
     lg_signal_note notes[2];
+    lg_signal_note finding;
     char *files[2];
+    lg_attempt attempts[1];
 } fixture;
 
 static fixture *make_fixture(void)
@@ -71,14 +73,25 @@ static fixture *make_fixture(void)
     crash->swtpm_log = (char *)"jobs/a/swtpm.log";
     crash->files = f->files;
     crash->n_files = 2;
+    /* a pass with a finding (warnings="report") */
+    f->finding = (lg_signal_note){ LG_SIGNAL_CONSOLE, LG_VERDICT_PASS, 7.5, (char *)"WARNING in sampledrv_check" };
+    f->results[1].evidence.signals = &f->finding;
+    f->results[1].evidence.n_signals = 1;
     f->results[1].duration_s = 30;
     f->results[1].boots = 1;
     f->results[1].console_log = (char *)"jobs/b/console.log";
     lg_job_result *infra = &f->results[2];
     infra->evidence.verdict = LG_VERDICT_INFRA_ERROR;
     infra->evidence.signal = LG_SIGNAL_HYPERVISOR;
-    infra->evidence.title = (char *)"libvirt connection lost";
+    infra->evidence.title = (char *)"baseline: the guest image failed before the candidate was installed: CRASH x";
+    infra->evidence.baseline = true;
+    infra->evidence.baseline_verdict = LG_VERDICT_CRASH;
     infra->duration_s = 3.5;
+    /* a baseline failure run again: the first attempt's record */
+    f->attempts[0] = (lg_attempt){ LG_VERDICT_INFRA_ERROR, (char *)"baseline: ... BOOT_TIMEOUT y",
+                                   (char *)"jobs/c/attempt-1" };
+    infra->attempts = f->attempts;
+    infra->n_attempts = 1;
     f->plan = (lg_plan){ .matrix = &f->matrix, .jobs = f->jobs, .n_jobs = 3 };
     return f;
 }
@@ -105,8 +118,22 @@ static void assert_same_result(const lg_job_result *want, const lg_job_result *g
     assert_int_equal(got->n_files, want->n_files);
     for (size_t k = 0; k < want->n_files; k++)
         assert_string_equal(got->files[k], want->files[k]);
-    if (w->verdict == LG_VERDICT_PASS)
-        return; /* run.xml holds no evidence for a pass */
+    assert_int_equal(got->n_attempts, want->n_attempts);
+    for (size_t k = 0; k < want->n_attempts; k++) {
+        assert_int_equal(got->attempts[k].verdict, want->attempts[k].verdict);
+        assert_string_equal(got->attempts[k].title, want->attempts[k].title);
+        assert_string_equal(got->attempts[k].dir, want->attempts[k].dir);
+    }
+    if (w->verdict == LG_VERDICT_PASS) {
+        /* run.xml holds no evidence for a pass, only its findings */
+        assert_int_equal(g->n_signals, w->n_signals);
+        for (size_t k = 0; k < w->n_signals; k++) {
+            assert_int_equal(g->signals[k].signal, w->signals[k].signal);
+            assert_true(g->signals[k].time_s == w->signals[k].time_s);
+            assert_string_equal(g->signals[k].title, w->signals[k].title);
+        }
+        return;
+    }
     assert_int_equal(g->signal, w->signal);
     assert_same_string(g->title, w->title);
     assert_true(g->time_s == w->time_s);
@@ -116,6 +143,8 @@ static void assert_same_result(const lg_job_result *want, const lg_job_result *g
     assert_true(g->panic_time_s == w->panic_time_s);
     assert_true(g->report_time_s == w->report_time_s);
     assert_true(g->last_answer_s == w->last_answer_s);
+    assert_int_equal(g->baseline, w->baseline);
+    assert_int_equal(g->baseline_verdict, w->baseline_verdict);
     assert_int_equal(g->n_signals, w->n_signals);
     for (size_t k = 0; k < w->n_signals; k++) {
         assert_int_equal(g->signals[k].signal, w->signals[k].signal);

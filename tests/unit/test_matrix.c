@@ -300,6 +300,8 @@ static void test_minimal_matrix_defaults(void **state)
     assert_false(m->policy.strict);
     assert_true(m->policy.seed == 0);
     assert_int_equal(m->policy.fetch_max_mib, 1024);
+    assert_int_equal(m->policy.baseline_retries, 1);
+    assert_false(m->policy.warnings_report);
     assert_true(m->builds[0].candidate);
     assert_string_equal(m->builds[0].install, "sh ./install.sh");
     assert_string_equal(m->builds[0].content_hook, "sh ./apply-content.sh");
@@ -555,6 +557,18 @@ static void test_schema_bad_accel(void **state)
     /* libxml2's follow-up errors land on the same line, none without one */
     for (size_t i = 0; i < diags.n; i++)
         assert_int_equal(diags.items[i].line, line);
+    lg_diags_clear(&diags);
+}
+
+/* warnings="report" under strict: a strict guest panics on every WARNING */
+static void test_strict_warnings_report(void **state)
+{
+    (void)state;
+    const char *path = INVALID("strict-warnings-report.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_error(&diags, path, line_containing(path, "<policy"), "contradicts strict=\"true\"");
+    expect_error_count(&diags, 1);
     lg_diags_clear(&diags);
 }
 
@@ -888,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_stress_bad_values),
         cmocka_unit_test(test_minimal_matrix_defaults),
         cmocka_unit_test(test_schema_fetch_max_zero),
+        cmocka_unit_test(test_strict_warnings_report),
         cmocka_unit_test(test_build_with_outside_link_warned),
         cmocka_unit_test(test_relative_path_resolves_to_absolute),
         cmocka_unit_test(test_profile_values_and_warnings),

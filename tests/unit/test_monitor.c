@@ -580,6 +580,112 @@ static void feed_str(lg_monitor *mon, const char *text)
     lg_monitor_console(mon, text, strlen(text));
 }
 
+/* The OOM killer at work, taking process COMM (a user page fault allocating) */
+static char *oom_report(const char *comm)
+{
+    return lg_strdup_printf(
+        "[   41.100000] %s invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0\n"
+        "[   41.100100] CPU: 0 PID: 311 Comm: %s Not tainted 6.1.0-27-cloud-amd64 #1  Debian 6.1.115-1\n"
+        "[   41.100300] Call Trace:\n"
+        "[   41.100400]  <TASK>\n"
+        "[   41.100500]  dump_stack_lvl+0x44/0x5c\n"
+        "[   41.100800]  out_of_memory+0x1fd/0x4d0\n"
+        "[   41.101000]  __alloc_pages+0x305/0x330\n"
+        "[   41.101300]  handle_mm_fault+0xdb/0x2d0\n"
+        "[   41.101500]  exc_page_fault+0x70/0x170\n"
+        "[   41.101700]  </TASK>\n"
+        "[   41.102300] oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),global_oom,task=%s,pid=311,uid=0\n"
+        "[   41.102400] Out of memory: Killed process 311 (%s) total-vm:480000kB, anon-rss:440000kB\n",
+        comm, comm, comm, comm);
+}
+
+/* The OOM killer taking some process is a finding (the guest carries on);
+ * taking the agent's is AGENT_FAILURE; the guest going down after it is a
+ * CRASH titled by the OOM report. */
+static void test_oom_kill(void **state)
+{
+    const tmpdir_suite *s = *state;
+    static const char *const agent[] = { "sampleagentd", NULL };
+    LG_AUTOFREE char *other = oom_report("stress-ng-vm");
+    LG_AUTOFREE char *theirs = oom_report("sampleagentd");
+
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    lg_monitor_set_policy(mon, false, agent);
+    feed_str(mon, other);
+    assert_false(lg_monitor_decided(mon));
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_PASS);
+    assert_int_equal(ev.n_signals, 1);
+    assert_int_equal(ev.signals[0].signal, LG_SIGNAL_CONSOLE);
+    assert_int_equal(ev.signals[0].verdict, LG_VERDICT_PASS);
+    assert_contains(ev.signals[0].title, "killed stress-ng-vm");
+    lg_evidence_clear(&ev);
+    /* then the kernel gives up: the panic is titled by the OOM report */
+    feed_str(mon, "[   42.000000] Kernel panic - not syncing: System is deadlocked on memory\n");
+    lg_monitor_post(mon, LG_VERDICT_CRASH, LG_SIGNAL_PVPANIC, "guest kernel panicked (pvpanic)");
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_contains(ev.title, "killed stress-ng-vm");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+
+    mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    lg_monitor_set_policy(mon, false, agent);
+    feed_str(mon, theirs);
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_AGENT_FAILURE);
+    assert_int_equal(ev.signal, LG_SIGNAL_CONSOLE);
+    assert_contains(ev.title, "the OOM killer killed the agent's process sampleagentd");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+
+    /* a process nobody named the agent's: a finding still */
+    mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    feed_str(mon, theirs);
+    assert_false(lg_monitor_decided(mon));
+    lg_monitor_free(mon);
+}
+
+/* warnings="report": a WARNING is a finding; an oops after it is still the
+ * crash, by its own title.  The default blocks on a WARNING. */
+static void test_warnings_policy(void **state)
+{
+    const tmpdir_suite *s = *state;
+    static const char warning[] =
+        "[   10.000000] ------------[ cut here ]------------\n"
+        "[   10.000100] WARNING: CPU: 0 PID: 200 at drivers/sample/sampledrv.c:321 sampledrv_check_rule+0x5d/0x70 [sampledrv]\n"
+        "[   10.000200] Modules linked in: sampledrv(O)\n"
+        "[   10.000300] RIP: 0010:sampledrv_check_rule+0x5d/0x70 [sampledrv]\n"
+        "[   10.000400] ---[ end trace 0000000000000000 ]---\n";
+    static const char oops[] = "[   20.000000] " BUG_LINE "\n[   20.000100] " RIP_LINE "\n";
+
+    lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    lg_monitor_set_policy(mon, true, NULL);
+    feed_str(mon, warning);
+    assert_false(lg_monitor_decided(mon));
+    lg_evidence ev;
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_PASS);
+    assert_int_equal(ev.n_signals, 1);
+    assert_string_equal(ev.signals[0].title, "WARNING in sampledrv_check_rule");
+    lg_evidence_clear(&ev);
+    feed_str(mon, oops);
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+
+    mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+    feed_str(mon, warning);
+    lg_monitor_result(mon, &ev);
+    assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+    assert_string_equal(ev.title, "WARNING in sampledrv_check_rule");
+    lg_evidence_clear(&ev);
+    lg_monitor_free(mon);
+}
+
 static void test_every_signal_is_noted_once_in_order(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -778,6 +884,8 @@ int main(void)
         cmocka_unit_test(test_oversized_printk_stamps_have_no_time),
         cmocka_unit_test(test_panic_time_and_last_answer),
         cmocka_unit_test(test_console_log_receives_every_byte),
+        cmocka_unit_test(test_oom_kill),
+        cmocka_unit_test(test_warnings_policy),
         cmocka_unit_test(test_console_log_path_must_be_writable),
     };
     return cmocka_run_group_tests_name("monitor", tests, suite_setup_tmpdir, suite_teardown_tmpdir);

@@ -395,6 +395,32 @@ static void test_auto_slots(void **state)
     assert_int_equal(lg_plan_auto_slots(&m, 1, 512), 1);
 }
 
+/* Explicit slots beyond the host: an error on the host's line, or a
+ * warning when the policy allows overcommit. */
+static void test_check_slots(void **state)
+{
+    (void)state;
+    lg_profile small = { .vcpus = 1, .memory_mib = 512 };
+    lg_guest guest = { .id = (char *)"small", .profile = &small };
+    lg_matrix m = { .path = (char *)"/m.xml", .guests = &guest, .n_guests = 1 };
+    lg_host host = { .id = (char *)"local", .slots = 2, .line = 7 };
+    lg_diags diags = { 0 };
+    assert_int_equal(lg_plan_check_slots(&m, &host, 2, 24 * 1024, &diags), 0);
+    assert_int_equal(diags.n, 0);
+    host.slots = 12;
+    assert_int_equal(lg_plan_check_slots(&m, &host, 2, 24 * 1024, &diags), -EINVAL);
+    assert_int_equal(diags.n, 1);
+    assert_false(diags.items[0].warning);
+    assert_int_equal(diags.items[0].line, 7);
+    assert_non_null(strstr(diags.items[0].message, "slots=\"12\" but it can run 2 guest(s)"));
+    lg_diags_clear(&diags);
+    m.policy.overcommit = true;
+    assert_int_equal(lg_plan_check_slots(&m, &host, 2, 24 * 1024, &diags), 0);
+    assert_int_equal(diags.n, 1);
+    assert_true(diags.items[0].warning);
+    lg_diags_clear(&diags);
+}
+
 static void test_plan_find(void **state)
 {
     (void)state;
@@ -428,6 +454,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cross_product_count_and_order),
         cmocka_unit_test(test_auto_slots),
+        cmocka_unit_test(test_check_slots),
         cmocka_unit_test(test_uneven_dimensions),
         cmocka_unit_test(test_empty_dimension_gives_no_jobs),
         cmocka_unit_test(test_exclude_single_attribute),

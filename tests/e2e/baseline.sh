@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A guest that fails before the candidate is on it is not the candidate's
+# failure: a guest image whose kernel cannot boot (its command line names a
+# root device that does not exist, so the kernel panics at boot) gives
+# INFRA_ERROR "baseline: ...", exit 3 (run incomplete, never "blocked"),
+# and the job runs once more (policy baseline-retries, default 1) with the
+# first attempt's evidence kept in jobs/ID/attempt-1/.
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+export LABGATE_ACCEL=${LABGATE_ACCEL:-tcg}
+
+# the test guest's profile with absolute paths and a kernel command line
+# that panics: no initramfs init, and a root device that does not exist
+sed -e "s|\"\\.\\./|\"$LG_SOURCE_DIR/guests/|g" \
+	-e 's|cmdline="[^"]*"|cmdline="console=ttyS0 root=/dev/vdz rdinit=/nonexistent panic=0"|' \
+	"$LG_SOURCE_DIR/guests/profiles/linux-x86_64.xml" >"$scratch/broken.xml"
+make_matrix "$scratch/m.xml" '<wait-ready/><install/><apply-content/>'
+use_profile "$scratch/m.xml" "$scratch/broken.xml"
+
+"$LABGATE" run "$scratch/m.xml" --out "$scratch/out" >"$scratch/run.out" 2>&1
+is "$?" 3 "a guest that panics before the install exits 3 (run incomplete), not 1"
+run=$scratch/out/run.xml
+is "$(xpath "$run" 'string(/run/job/@verdict)')" INFRA_ERROR "verdict INFRA_ERROR"
+is "$(xpath "$run" 'string(/run/job/@blocks)')" false "which does not block the release by itself"
+is "$(xpath "$run" 'string(/run/job/evidence/@baseline)')" CRASH "run.xml says what the guest did (CRASH)"
+title=$(xpath "$run" 'string(/run/job/evidence/@title)')
+contains "$title" "baseline: the guest image failed before the candidate was installed: CRASH" "the title says it was the baseline"
+contains "$title" "Unable to mount root fs" "with the guest's own crash"
+is "$(xpath "$run" 'string(/run/job/evidence/@step)')" wait-ready "decided in wait-ready, before the install"
+is "$(xpath "$run" 'count(/run/job/attempt)')" 1 "it ran twice: one earlier attempt in run.xml"
+attempt_dir=$(xpath "$run" 'string(/run/job/attempt/@path)')
+contains "$(xpath "$run" 'string(/run/job/attempt/@title)')" "baseline:" "the earlier attempt was a baseline failure too"
+ok "$(test -s "$scratch/out/$attempt_dir/console.log"; echo $?)" "the first attempt's console log is kept in $attempt_dir"
+ok "$(test -s "$scratch/out/$(xpath "$run" 'string(/run/job/artifact[@kind="console"]/@path)')"; echo $?)" \
+	"the last attempt's console log is the job's"
+contains "$(cat "$scratch/run.out")" "running it again (attempt 2 of 2)" "the progress says it runs the job again"
+contains "$(cat "$scratch/run.out")" "RUN INCOMPLETE" "the summary says the run is incomplete"
+contains "$(cat "$scratch/out/report.html")" "before the candidate was put on it" "report.html says it was the baseline"
+# how loaded the host was as jobs started: in run.xml and the summary
+ok "$(xpath "$run" 'string(/run/host-load[@host="local"]/@max-per-cpu)' | grep -Eq '^[0-9]+(\.[0-9]+)?$'; echo $?)" \
+	"run.xml has the host's load per CPU"
+contains "$(cat "$scratch/run.out")" "host local: load" "the summary says how loaded the host was"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
+
+# baseline-retries="0": given up at once
+sed -i 's|strict="true"|strict="true" baseline-retries="0"|' "$scratch/m.xml"
+"$LABGATE" run "$scratch/m.xml" --out "$scratch/out0" >"$scratch/run0.out" 2>&1
+is "$?" 3 "with baseline-retries=0 it exits 3 too"
+is "$(xpath "$scratch/out0/run.xml" 'count(/run/job/attempt)')" 0 "and runs the job once"
+assert_no_leftovers "$(xpath "$scratch/out0/run.xml" 'string(/run/@id)')"
+done_testing
