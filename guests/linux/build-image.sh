@@ -20,7 +20,7 @@ usage() {
 Usage: $PROG [--arch x86_64|aarch64] [--out DIR] [--force] [--new-keys]
 
 Builds the labgate Linux test guest (Debian cloud kernel, busybox initramfs,
-ext4 root disk with busybox, dropbear and qemu-guest-agent) into DIR
+ext4 root disk with busybox, dropbear, qemu-guest-agent and stress-ng) into DIR
 (default: guests/linux/out/<arch>). Must run as root on Debian 12; installs
 the host packages it needs with apt-get.
 
@@ -366,6 +366,12 @@ else
 fi
 extract_deb qemu-guest-agent || die "no installable version of qemu-guest-agent:$DEB_ARCH"
 add_binary qemu-guest-agent usr/sbin/qemu-ga /usr/sbin
+# stress-ng: the load of the <stress> step (harness/guest/oscmd.c). Taken
+# from its .deb for both arches; its libraries follow like qemu-ga's (on
+# x86_64 from the host where the host has them). Its version is in
+# packages.lock, so a new stress-ng rebuilds the image.
+extract_deb stress-ng || die "no installable version of stress-ng:$DEB_ARCH"
+add_binary stress-ng usr/bin/stress-ng /usr/bin
 
 {
 	echo "# package version (source) -- written by $PROG"

@@ -329,3 +329,159 @@ int lg_win_bugcheck_parse(const char *output, uint32_t *code, uint64_t params[4]
     memcpy(params, args, sizeof(args));
     return 0;
 }
+
+/* ------------------------------------------------------------------- stress */
+
+int lg_stress_run_seconds(int seconds)
+{
+    /* a tenth, at least one second, off; never below one second */
+    int margin = seconds / 10 > 1 ? seconds / 10 : 1;
+    return seconds - margin >= 1 ? seconds - margin : 1;
+}
+
+/* stress-ng's stressors per kind (Debian 12's 0.15.06); W: workers. */
+static char *linux_stressors(lg_stress_kind kind, int workers)
+{
+    int w = workers;
+    switch (kind) {
+    case LG_STRESS_PROCESS:
+        /* short-lived processes: fork+exit, a few children at a time per
+         * worker, so that even a small guest keeps up (fork+exec: see
+         * linux_exec_churn) */
+        w = w ? w : 2;
+        return lg_strdup_printf("--fork %d --fork-max 8", w);
+    case LG_STRESS_FILE:
+        /* directories made and removed, files renamed, files of every
+         * name created and removed, many files in one directory, a deep
+         * tree of written files (4 KiB each) built and removed */
+        w = w ? w : 1;
+        return lg_strdup_printf("--dir %d --dir-dirs 256 --rename %d --filename %d --dirmany %d --dirdeep %d "
+                                "--dirdeep-dirs 2 --dirdeep-files 4 --dirdeep-bytes 4096 --dirdeep-inodes 5000",
+                                w, w, w, w, w);
+    case LG_STRESS_NETWORK:
+        /* TCP connect/send/recv/close over loopback, client and server in
+         * the guest */
+        w = w ? w : 2;
+        return lg_strdup_printf("--sock %d --sock-domain ipv4 --sock-type stream", w);
+    case LG_STRESS_MEMORY:
+        /* 80 % of what the kernel says is available, split over the
+         * workers, mapped, dirtied and unmapped again and again (no
+         * --vm-keep): repeated allocation, reclaim pressure.  stress-ng
+         * makes its own workers the OOM killer's first choice and backs
+         * off near the limit (--oom-avoid), so the agent stays */
+        w = w ? w : 1;
+        return lg_strdup_printf("--vm %d --vm-bytes \"$(awk '/^MemAvailable:/ { print int($2 * 0.8 / %d) }' "
+                                "/proc/meminfo)k\" --oom-avoid", w, w);
+    case LG_STRESS_CPU:
+        /* 0: one worker per online CPU */
+        return lg_strdup_printf("--cpu %d", w);
+    case LG_STRESS_IO:
+        /* writes with fsync after each, a read/write/sync mix, and
+         * sync_file_range; small files (the root disk is small) */
+        w = w ? w : 1;
+        return lg_strdup_printf("--hdd %d --hdd-bytes 16m --hdd-opts wr-seq,fsync --iomix %d --iomix-bytes 16m "
+                                "--sync-file %d --sync-file-bytes 16m", w, w, w);
+    case LG_STRESS_MAX:
+        break;
+    }
+    return lg_strdup_printf("--cpu %d", w);
+}
+
+/* stress-ng's exec stressor refuses to run as root (it would exec as
+ * root): the process kind runs it as nobody, beside the fork stressor, in a
+ * directory nobody may write ($d comes from mktemp: no quoting needed). */
+static char *linux_exec_churn(int workers, int run_s)
+{
+    int w = workers ? workers : 2;
+    return lg_strdup_printf("chown nobody \"$d\" || exit 1; "
+                            "su -s /bin/sh nobody -c \"cd $d && stress-ng --exec %d --exec-max 8 --exec-method execve "
+                            "--timeout %ds --temp-path $d --metrics-brief --log-brief\" 2>&1 & x=$!; ",
+                            w, run_s);
+}
+
+char *lg_os_stress_command(lg_os os, lg_stress_kind kind, int seconds, int workers)
+{
+    if (os == LG_OS_WINDOWS) {
+        LG_AUTOFREE char *script = lg_win_stress_script(kind, seconds, workers);
+        return lg_win_powershell(script);
+    }
+    int run_s = lg_stress_run_seconds(seconds);
+    LG_AUTOFREE char *stressors = linux_stressors(kind, workers);
+    LG_AUTOFREE char *beside = kind == LG_STRESS_PROCESS ? linux_exec_churn(workers, run_s) : lg_strdup("");
+    /* the tool's summary goes to the output (the line that says why on a
+     * failure); its directory goes whatever happens; the status is the
+     * first failure of the two runs of the process kind */
+    return lg_strdup_printf(
+        "command -v stress-ng >/dev/null 2>&1 || { echo 'stress-ng is not installed in the guest' >&2; exit 127; }; "
+        "d=$(mktemp -d /tmp/labgate-stress.XXXXXX) || exit 1; %s"
+        "stress-ng %s --timeout %ds --temp-path \"$d\" --metrics-brief --log-brief 2>&1; rc=$?; "
+        "%s"
+        "rm -rf \"$d\"; exit $rc",
+        beside, stressors, run_s, kind == LG_STRESS_PROCESS ? "wait $x; xrc=$?; [ $rc -ne 0 ] || rc=$xrc; " : "");
+}
+
+/* Windows: the same kinds with what every Windows has.  Each worker is a
+ * PowerShell job running until $end; the script waits for them, prints
+ * their counts and exits 0, or 1 when a job failed. */
+static const char *const WIN_STRESS_BODY[LG_STRESS_MAX] = {
+    [LG_STRESS_PROCESS] =
+        /* a short-lived process per turn: cmd.exe starting and exiting */
+        "$n = 0; while ((Get-Date) -lt $end) { & cmd.exe /d /c exit 0; $n++ }; \"$n processes\"",
+    [LG_STRESS_FILE] =
+        /* a directory tree: files created, written, renamed and deleted */
+        "$d = Join-Path $env:TEMP ('labgate-stress-' + [guid]::NewGuid()); $n = 0; "
+        "try { while ((Get-Date) -lt $end) { $s = Join-Path $d ('d' + ($n % 16)); "
+        "[void](New-Item -ItemType Directory -Force -Path $s); $f = Join-Path $s ('f' + $n); "
+        "[IO.File]::WriteAllBytes($f, (New-Object byte[] 4096)); Rename-Item -Path $f -NewName ('r' + $n); "
+        "Remove-Item -Path (Join-Path $s ('r' + $n)); $n++ } } "
+        "finally { Remove-Item -Recurse -Force -Path $d -ErrorAction SilentlyContinue }; \"$n files\"",
+    [LG_STRESS_NETWORK] =
+        /* TCP connection churn over loopback: connect, 16 KiB each way
+         * (within the socket buffers: one thread does both ends), close */
+        "$l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); "
+        "$port = $l.LocalEndpoint.Port; $buf = New-Object byte[] 16384; $n = 0; "
+        "function Fill($s) { $got = 0; while ($got -lt $buf.Length) { $r = $s.Read($buf, $got, $buf.Length - $got); "
+        "if ($r -le 0) { throw 'connection closed early' }; $got += $r } }; "
+        "try { while ((Get-Date) -lt $end) { $c = [Net.Sockets.TcpClient]::new(); "
+        "$c.Connect([Net.IPAddress]::Loopback, $port); $s = $l.AcceptTcpClient(); "
+        "$c.GetStream().Write($buf, 0, $buf.Length); Fill $s.GetStream(); "
+        "$s.GetStream().Write($buf, 0, $buf.Length); Fill $c.GetStream(); "
+        "$c.Close(); $s.Close(); $n++ } } finally { $l.Stop() }; \"$n connections\"",
+    [LG_STRESS_MEMORY] =
+        /* blocks up to 80 % of the free memory (split over the jobs),
+         * every page touched, freed, again */
+        "$n = 0; while ((Get-Date) -lt $end) { $free = (Get-CimInstance Win32_OperatingSystem).FreePhysicalMemory * 1KB; "
+        "$want = [long]($free * 0.8 / $workers); $blocks = New-Object Collections.ArrayList; "
+        "for ($have = 0; $have -lt $want -and (Get-Date) -lt $end; $have += 64MB) { $b = New-Object byte[] 64MB; "
+        "for ($i = 0; $i -lt $b.Length; $i += 4096) { $b[$i] = 1 }; [void]$blocks.Add($b) }; "
+        "$blocks = $null; [GC]::Collect(); $n++ }; \"$n rounds\"",
+    [LG_STRESS_CPU] =
+        "$n = 0; while ((Get-Date) -lt $end) { $x = 1; for ($i = 0; $i -lt 100000; $i++) { $x = ($x * 7 + 3) % 1000003 }; "
+        "$n++ }; \"$n rounds\"",
+    [LG_STRESS_IO] =
+        /* 1 MiB writes, each flushed to the disk (FlushFileBuffers) */
+        "$f = Join-Path $env:TEMP ('labgate-stress-' + [guid]::NewGuid()); $buf = New-Object byte[] 1MB; $n = 0; "
+        "try { while ((Get-Date) -lt $end) { $s = [IO.FileStream]::new($f, 'Create', 'Write', 'None', 4096, "
+        "[IO.FileOptions]::WriteThrough); for ($i = 0; $i -lt 16 -and (Get-Date) -lt $end; $i++) { "
+        "$s.Write($buf, 0, $buf.Length); $s.Flush($true); $n++ }; $s.Close() } } "
+        "finally { Remove-Item -Force -Path $f -ErrorAction SilentlyContinue }; \"$n MiB written with fsync\"",
+};
+
+char *lg_win_stress_script(lg_stress_kind kind, int seconds, int workers)
+{
+    if ((unsigned)kind >= LG_STRESS_MAX)
+        kind = LG_STRESS_CPU;
+    /* cpu 0: a job per logical processor, like stress-ng's --cpu 0 */
+    const char *count = workers > 0 ? NULL : kind == LG_STRESS_CPU ? "[Environment]::ProcessorCount"
+                                                                      : kind == LG_STRESS_PROCESS || kind == LG_STRESS_NETWORK
+                                                                          ? "2" : "1";
+    LG_AUTOFREE char *workers_text = count ? lg_strdup(count) : lg_strdup_printf("%d", workers);
+    return lg_strdup_printf(
+        "$workers = %s; $end = (Get-Date).AddSeconds(%d); "
+        "$jobs = @(1..$workers | ForEach-Object { Start-Job -ArgumentList $end, $workers -ScriptBlock { "
+        "param($end, $workers) $ErrorActionPreference = 'Stop'; %s } }); "
+        "$jobs | Wait-Job | Out-Null; $failed = @($jobs | Where-Object { $_.State -ne 'Completed' }).Count; "
+        "$jobs | Receive-Job -ErrorAction Continue; $jobs | Remove-Job -Force; "
+        "'stress %s: {0} worker(s), {1} failed' -f $workers, $failed; if ($failed) { exit 1 }; exit 0",
+        workers_text, lg_stress_run_seconds(seconds), WIN_STRESS_BODY[kind], lg_stress_kind_name(kind));
+}

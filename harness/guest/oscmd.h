@@ -98,3 +98,18 @@ void lg_win_dumps_free(lg_win_dump *dumps, size_t n);
 char *lg_win_bugcheck_event_command(void);
 /* "The bugcheck was: 0x00000050 (0x..., 0x..., 0x..., 0x...)" */
 int lg_win_bugcheck_parse(const char *output, uint32_t *code, uint64_t params[4]);
+
+/* --- stress (the <stress> step) -------------------------------------- */
+
+/* How long the load itself runs for a step of `seconds`: slightly less, so
+ * that the tool has stopped and reported by the time the step ends. */
+int lg_stress_run_seconds(int seconds);
+/* The command that loads the guest with `kind` for lg_stress_run_seconds()
+ * and exits 0 when the load ran; workers 0: the kind's default.  Linux:
+ * stress-ng (from the guest image) in a fresh directory under /tmp, exit
+ * 127 with a message when stress-ng is missing.  Windows: PowerShell
+ * (lg_win_stress_script, encoded).  Never NULL. */
+char *lg_os_stress_command(lg_os os, lg_stress_kind kind, int seconds, int workers);
+/* The PowerShell script behind the Windows stress command (for tests and
+ * for reading): it prints what it did and ends with `exit N`. */
+char *lg_win_stress_script(lg_stress_kind kind, int seconds, int workers);

@@ -33,9 +33,15 @@ static const lg_failure_info failure_table[] = {
     [LG_FAIL_AGENT_OOM_KILLED] = { "agent-oom-killed", V(AGENT_FAILURE), S(CONSOLE),
                                    "the OOM killer killed the agent's process %s: %s", true },
     [LG_FAIL_FETCH_MISSING] = { "fetch-missing", V(AGENT_FAILURE), S(STEP), "fetch %s failed: %s", false },
+    /* the load ran and its tool reported a failure while the guest lived */
+    [LG_FAIL_STRESS_FAILED] = { "stress-failed", V(AGENT_FAILURE), S(STEP), "stress %s failed (exit %d): %s", false },
     /* the candidate's input, not the guest: no verdict on the agent, and
      * the guest received none of it */
     [LG_FAIL_UPLOAD_REFUSED] = { "upload-refused", V(INFRA_ERROR), S(STEP), "upload refused: %s: %s", true },
+    /* no load at all (the tool is missing or refused its options): the
+     * guest image's or labgate's problem, not the agent's */
+    [LG_FAIL_STRESS_UNAVAILABLE] = { "stress-unavailable", V(INFRA_ERROR), S(STEP),
+                                     "stress %s could not run (exit %d): %s", false },
     [LG_FAIL_KEY_REFUSED] = { "key-refused", V(INFRA_ERROR), S(HYPERVISOR),
                               "guest refused the profile's ssh key %s: %s", false },
     [LG_FAIL_HOST_KEY_MISMATCH] = { "host-key-mismatch", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },

@@ -28,8 +28,10 @@ typedef enum {
     LG_FAIL_HEALTH_FAILED,      /* health check exited (%d): last line (%s) */
     LG_FAIL_AGENT_OOM_KILLED,   /* the OOM killer killed agent process (%s): the report's title (%s) */
     LG_FAIL_FETCH_MISSING,      /* fetch of (%s) failed: why (%s) */
+    LG_FAIL_STRESS_FAILED,      /* stress (%s: kind) exited (%d): relevant output line (%s) */
     /* the harness and the hypervisor (no verdict on the guest) */
     LG_FAIL_UPLOAD_REFUSED,     /* the input (%s: "build X") holds what must not be uploaded: why (%s) */
+    LG_FAIL_STRESS_UNAVAILABLE, /* the stress tool could not run (%s: kind), exit (%d): why (%s) */
     LG_FAIL_KEY_REFUSED,        /* the guest refused key (%s): why (%s) */
     LG_FAIL_HOST_KEY_MISMATCH,  /* not the profile's guest: detail (%s) */
     LG_FAIL_IMAGE_MISSING,      /* file (%s) missing: how to make it (%s) */

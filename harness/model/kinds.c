@@ -49,3 +49,17 @@ const lg_transport_kind_info *lg_transport_kind_info_of(lg_transport_kind k)
 {
     return &transport_table[(unsigned)k < LG_TRANSPORT_MAX ? k : LG_TRANSPORT_SSH];
 }
+
+static const lg_stress_kind_info stress_table[] = {
+    [LG_STRESS_PROCESS] = { "process", "continuous fork/exec of short-lived processes" },
+    [LG_STRESS_FILE] = { "file", "create, write, rename and delete churn in a directory tree" },
+    [LG_STRESS_NETWORK] = { "network", "TCP connection churn and traffic over the guest's loopback" },
+    [LG_STRESS_MEMORY] = { "memory", "repeated allocation close to the guest's free memory" },
+    [LG_STRESS_CPU] = { "cpu", "every vCPU busy" },
+    [LG_STRESS_IO] = { "io", "disk writes with fsync" },
+};
+LG_ENUM_DEFINE(lg_stress_kind, stress_table, LG_STRESS_MAX)
+const lg_stress_kind_info *lg_stress_kind_info_of(lg_stress_kind k)
+{
+    return &stress_table[(unsigned)k < LG_STRESS_MAX ? k : LG_STRESS_CPU];
+}

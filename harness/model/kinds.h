@@ -63,3 +63,20 @@ typedef struct lg_transport_kind_info {
 } lg_transport_kind_info;
 LG_ENUM_DECLARE(lg_transport_kind)
 const lg_transport_kind_info *lg_transport_kind_info_of(lg_transport_kind kind);
+
+/* The load of a <stress> step (guest/oscmd.c builds its command per OS). */
+typedef enum {
+    LG_STRESS_PROCESS,
+    LG_STRESS_FILE,
+    LG_STRESS_NETWORK,
+    LG_STRESS_MEMORY,
+    LG_STRESS_CPU,
+    LG_STRESS_IO,
+    LG_STRESS_MAX
+} lg_stress_kind;
+typedef struct lg_stress_kind_info {
+    const char *name;
+    const char *what; /* for a person: what the guest goes through */
+} lg_stress_kind_info;
+LG_ENUM_DECLARE(lg_stress_kind)
+const lg_stress_kind_info *lg_stress_kind_info_of(lg_stress_kind kind);

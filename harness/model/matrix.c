@@ -165,6 +165,8 @@ static void set_start_lines(xmlDocPtr doc, const char *text, size_t len)
 
 /* Parses path and validates it against the embedded schema; the root element
  * must be `root`.  Returns the document or NULL with diagnostics added. */
+static void explain_schema_errors(xmlNodePtr node, const char *path, lg_diags *diags);
+
 static xmlDocPtr load_validated(const char *path, const char *root, lg_diags *diags)
 {
     xml_errors ctx = { .diags = diags, .file = path };
@@ -214,6 +216,7 @@ static xmlDocPtr load_validated(const char *path, const char *root, lg_diags *di
     if (rc != 0) {
         if (diags->n == before)
             lg_diags_add(diags, path, 0, false, "does not match the labgate schema");
+        explain_schema_errors(top, path, diags);
         xmlFreeDoc(doc);
         return NULL;
     }
@@ -490,6 +493,7 @@ const char *lg_step_kind_name(lg_step_kind kind)
     case LG_STEP_CONTENT_RELOAD: return "content-reload";
     case LG_STEP_POWER_CYCLE: return "power-cycle";
     case LG_STEP_COLD_BOOT: return "cold-boot";
+    case LG_STEP_STRESS: return "stress";
     }
     return "?";
 }
@@ -513,7 +517,8 @@ int lg_step_boots(const lg_step *step)
     case LG_STEP_INSTALL:
     case LG_STEP_CONTENT_RELOAD:
     case LG_STEP_EXEC:
-    case LG_STEP_FETCH: return 0;
+    case LG_STEP_FETCH:
+    case LG_STEP_STRESS: return 0;
     }
     return 0;
 }
@@ -769,6 +774,46 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->confidence = attr_probability(node, "confidence");
 }
 
+/* <stress kind seconds [workers]>: the schema checks these too; this says
+ * which value is wrong in words a user can act on. */
+static void parse_stress(xmlNodePtr c, lg_step *st, const char *file, lg_diags *diags)
+{
+    LG_AUTOFREE char *kind = attr(c, "kind");
+    LG_AUTOFREE char *seconds = attr(c, "seconds");
+    LG_AUTOFREE char *workers = attr(c, "workers");
+    if (!kind)
+        lg_diags_add(diags, file, st->line, false,
+                     "<stress> needs kind=\"process|file|network|memory|cpu|io\"");
+    else if (lg_stress_kind_parse(kind, &st->stress_kind) < 0)
+        lg_diags_add(diags, file, st->line, false,
+                     "<stress> kind '%s' is unknown (process, file, network, memory, cpu or io)", kind);
+    if (!seconds)
+        lg_diags_add(diags, file, st->line, false, "<stress> needs seconds=\"N\" (1 to %d)", LG_STRESS_MAX_SECONDS);
+    else if (lg_parse_int(seconds, &st->stress_seconds) < 0 || st->stress_seconds < 1 ||
+             st->stress_seconds > LG_STRESS_MAX_SECONDS)
+        lg_diags_add(diags, file, st->line, false, "<stress> seconds '%s' is not a whole number from 1 to %d",
+                     seconds, LG_STRESS_MAX_SECONDS);
+    if (workers && (lg_parse_int(workers, &st->stress_workers) < 0 || st->stress_workers < 1 ||
+                    st->stress_workers > LG_STRESS_MAX_WORKERS))
+        lg_diags_add(diags, file, st->line, false, "<stress> workers '%s' is not a whole number from 1 to %d",
+                     workers, LG_STRESS_MAX_WORKERS);
+}
+
+/* libxml2 says only "Element stress failed to validate attributes": which
+ * value is wrong, said by the parser's own checks. */
+static void explain_schema_errors(xmlNodePtr node, const char *path, lg_diags *diags)
+{
+    for (; node; node = node->next) {
+        if (!lg_xml_is_element(node, NULL))
+            continue;
+        if (strcmp((const char *)node->name, "stress") == 0) {
+            lg_step scratch = { .kind = LG_STEP_STRESS, .line = line_of(node) };
+            parse_stress(node, &scratch, path, diags);
+        }
+        explain_schema_errors(node->children, path, diags);
+    }
+}
+
 /* Steps under node, those inside a <repeat> once each. */
 static size_t count_steps(xmlNodePtr node)
 {
@@ -839,12 +884,15 @@ static void parse_steps(xmlNodePtr node, lg_scenario *sc, const char *file, lg_d
                  : strcmp(name, "content-reload") == 0 ? LG_STEP_CONTENT_RELOAD
                  : strcmp(name, "power-cycle") == 0 ? LG_STEP_POWER_CYCLE
                  : strcmp(name, "cold-boot") == 0 ? LG_STEP_COLD_BOOT
+                 : strcmp(name, "stress") == 0 ? LG_STEP_STRESS
                  : LG_STEP_EXEC;
         st->count = attr_int(c, "count", 1);
         st->command = attr(c, st->kind == LG_STEP_FETCH ? "path" : "command");
         st->timeout_s = attr_int(c, "timeout-s", 0);
         st->cut_power_within_ms = attr_int(c, "cut-power-within-ms", 0);
         st->line = line_of(c);
+        if (st->kind == LG_STEP_STRESS)
+            parse_stress(c, st, file, diags);
         if (st->kind == LG_STEP_REBOOT) {
             int cycles = 0;
             bool is_auto = false;

@@ -101,6 +101,7 @@ typedef enum {
     LG_STEP_CONTENT_RELOAD, /* the content hook count times in a row */
     LG_STEP_POWER_CYCLE,    /* hard reset, no shutdown */
     LG_STEP_COLD_BOOT,      /* shut down (then destroy), start from the firmware */
+    LG_STEP_STRESS,
 } lg_step_kind;
 
 typedef struct lg_step {
@@ -112,6 +113,10 @@ typedef struct lg_step {
      * hook starts (lg_plan_cut_ms); 0 = no power cut */
     int cut_power_within_ms;
     int line;
+    /* stress: the load, how long (s) and how many workers (0: the kind's default) */
+    lg_stress_kind stress_kind;
+    int stress_seconds;
+    int stress_workers;
     /* Cycles.  Inside a <repeat> (a count="auto" reboot is a repeat of one
      * reboot): `repeat` numbers the repeat within its scenario (1, 2, ...;
      * 0 outside any), repeat_line is its line.  The loaded scenario is
@@ -130,6 +135,10 @@ typedef struct lg_step {
 void lg_step_copy(lg_step *dst, const lg_step *src);
 /* How many boots the step makes the guest go through (reboot: count). */
 int lg_step_boots(const lg_step *step);
+
+/* Bounds of <stress>, in the schema too. */
+#define LG_STRESS_MAX_SECONDS 3600
+#define LG_STRESS_MAX_WORKERS 256
 
 typedef struct lg_scenario {
     char *id;

@@ -22,6 +22,7 @@
 #include "guest/oscmd.h"
 #include "heartbeat.h"
 #include "run/runlock.h"
+#include "stress.h"
 #include "virt/domxml.h"
 #include "virt/overlay.h"
 #include "watch/monitor.h"
@@ -652,6 +653,41 @@ static int apply_content(job_ctx *ctx, int count, int cut_ms, int timeout_s)
     return rc < 0 ? rc : back_ready(ctx, before, "the power cut");
 }
 
+/* <stress>: the load runs in the guest over the step's session while the
+ * monitor (console, events) and the heartbeat (its own session) keep
+ * watching; a crash or hang meanwhile cancels the command.  Then the
+ * agent's health. */
+static int stress(job_ctx *ctx, const lg_step *step)
+{
+    lg_os os = ctx->profile->os;
+    const char *kind = lg_stress_kind_name(step->stress_kind);
+    int64_t deadline_ms = lg_stress_deadline_ms(step->stress_seconds, scaled_ms(ctx, LG_STRESS_MARGIN_S));
+    int timeout_s = (int)(deadline_ms / 1000);
+    lg_deadline dl = lg_deadline_in_ms(deadline_ms);
+    LG_AUTOFREE char *cmd = lg_os_stress_command(os, step->stress_kind, step->stress_seconds, step->stress_workers);
+    LG_AUTOFREE char *what = lg_strdup_printf("stress %s", kind);
+    int64_t until_ms = lg_now_ms() + (int64_t)lg_stress_run_seconds(step->stress_seconds) * 1000;
+    if (ctx->env->progress_until)
+        ctx->env->progress_until(ctx->env->progress_opaque, ctx->job, lg_monitor_boot(ctx->mon), what, until_ms);
+    else
+        progress(ctx, "%s %d s", what, step->stress_seconds);
+    LG_AUTOBUF out = LG_BUF_INIT;
+    int status = -1;
+    int64_t started_ms = lg_now_ms();
+    int rc = ctx->ops->exec(ctx->guest, cmd, NULL, 0, dl, &out, &status);
+    if (rc < 0)
+        return transport_failed(ctx, rc, timeout_s);
+    LG_DEBUG("%s: %s exited %d after %.1f s: %s", ctx->job->id, what, status,
+             (double)(lg_now_ms() - started_ms) / 1000.0, out.data ? out.data : "");
+    if (status != 0) {
+        lg_monitor_fail(ctx->mon, lg_stress_unavailable(status) ? LG_FAIL_STRESS_UNAVAILABLE : LG_FAIL_STRESS_FAILED,
+                        kind, status, lg_stress_why(&out));
+        return -EIO;
+    }
+    progress(ctx, "health check after %s", what);
+    return check_agent_health(ctx, what);
+}
+
 static int run_step(job_ctx *ctx, const lg_step *step)
 {
     const lg_build *build = ctx->job->build;
@@ -703,6 +739,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
     }
     case LG_STEP_FETCH:
         return fetch(ctx, step->command, timeout_s, dl);
+    case LG_STEP_STRESS:
+        return stress(ctx, step);
     }
     return -EINVAL;
 }

@@ -4,6 +4,7 @@
 #pragma once
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "backend.h"
 #include "model/evidence.h"
@@ -20,6 +21,9 @@ typedef struct lg_job_env {
     /* progress: called from the job's thread */
     void (*progress)(void *opaque, const lg_job *job, int boot, const char *what);
     void *progress_opaque;
+    /* like progress, for a step that ends at until_ms (lg_now_ms): the
+     * display counts down to it.  NULL: progress is called instead. */
+    void (*progress_until)(void *opaque, const lg_job *job, int boot, const char *what, int64_t until_ms);
 } lg_job_env;
 
 /* An earlier attempt at a job, given up for a baseline failure: what it

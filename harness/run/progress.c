@@ -14,6 +14,7 @@ typedef struct job_state {
     int boot;
     char what[96];
     int64_t started_ms;
+    int64_t until_ms; /* what counts down to this (lg_now_ms); 0: no countdown */
 } job_state;
 
 struct lg_progress {
@@ -71,8 +72,12 @@ static void draw(lg_progress *p)
         job_name(&p->plan->jobs[i], &name);
         char job_elapsed[48];
         clock_text(job_elapsed, sizeof(job_elapsed), now - j->started_ms);
-        fprintf(p->out, "  %-12s %-40.40s  boot %-2d %6s  %.60s\n", p->plan->jobs[i].id, name.data, j->boot,
-                job_elapsed, j->what);
+        char left[32] = "";
+        if (j->until_ms)
+            snprintf(left, sizeof(left), " %lld s left",
+                     (long long)((j->until_ms > now ? j->until_ms - now + 999 : 0) / 1000));
+        fprintf(p->out, "  %-12s %-40.40s  boot %-2d %6s  %.60s%s\n", p->plan->jobs[i].id, name.data, j->boot,
+                job_elapsed, j->what, left);
         lines++;
     }
     p->drawn_lines = lines;
@@ -128,11 +133,12 @@ static void emit(lg_progress *p, const char *line)
     }
 }
 
-void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *what)
+static void event(lg_progress *p, const lg_job *job, int boot, const char *what, int64_t until_ms)
 {
     size_t i = (size_t)(job - p->plan->jobs);
     pthread_mutex_lock(&p->lock);
     job_state *j = &p->jobs[i];
+    j->until_ms = until_ms;
     if (!j->running) {
         j->running = true;
         j->started_ms = lg_now_ms();
@@ -150,9 +156,23 @@ void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *
         lg_buf_printf(&line, "%s ", job->id);
         job_name(job, &line);
         lg_buf_printf(&line, ": %s", clean_what);
+        if (until_ms) {
+            int64_t left_ms = until_ms - lg_now_ms();
+            lg_buf_printf(&line, ": %lld s", (long long)((left_ms > 0 ? left_ms + 999 : 0) / 1000));
+        }
         emit(p, line.data);
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *what)
+{
+    event(p, job, boot, what, 0);
+}
+
+void lg_progress_event_until(lg_progress *p, const lg_job *job, int boot, const char *what, int64_t until_ms)
+{
+    event(p, job, boot, what, until_ms);
 }
 
 void lg_progress_done(lg_progress *p, const lg_job *job, const lg_job_result *res, size_t done)

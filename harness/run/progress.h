@@ -4,6 +4,7 @@
  * one plain, timestamped line per event.  Thread-safe. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "job.h"
@@ -16,6 +17,9 @@ lg_progress *lg_progress_new(const lg_plan *plan, FILE *out, bool live, bool qui
 /* A job's step or state changed; boot is its current boot number (0 before
  * the first). */
 void lg_progress_event(lg_progress *p, const lg_job *job, int boot, const char *what);
+/* The same for a step that ends at until_ms (lg_now_ms): the table shows
+ * "what N s left", counting down; a plain line says "what: N s". */
+void lg_progress_event_until(lg_progress *p, const lg_job *job, int boot, const char *what, int64_t until_ms);
 void lg_progress_done(lg_progress *p, const lg_job *job, const lg_job_result *res, size_t done);
 /* Any other line (host slots, errors): above the table. */
 void lg_progress_note(lg_progress *p, const char *line);

@@ -46,6 +46,11 @@ static void print_progress(void *opaque, const lg_job *job, int boot, const char
     lg_progress_event(((sched *)opaque)->progress, job, boot, what);
 }
 
+static void print_progress_until(void *opaque, const lg_job *job, int boot, const char *what, int64_t until_ms)
+{
+    lg_progress_event_until(((sched *)opaque)->progress, job, boot, what, until_ms);
+}
+
 #define HOLD_POLL_MS 2000
 #define HOLD_MAX_MS (5 * 60 * 1000)
 
@@ -268,6 +273,7 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
                 .matrix = m, .backend = backends[h], .out_dir = opts->out_dir, .run_id = opts->run_id,
                 .kvm = kvm[h],
                 .interrupted = opts->interrupted, .progress = print_progress, .progress_opaque = &s,
+                .progress_until = print_progress_until,
                 .keep_failed = opts->keep_failed,
             };
         }

@@ -863,6 +863,125 @@ static void test_keep_failed(void **state)
     world_free(w);
 }
 
+/* ------------------------------------------------------------------ stress */
+
+static void stress_scenario(world *w, lg_stress_kind kind)
+{
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    w->steps[w->scenario.n_steps++] =
+        (lg_step){ .kind = LG_STEP_STRESS, .stress_kind = kind, .stress_seconds = 1 };
+}
+
+typedef struct countdown {
+    int calls;
+    char what[64];
+    int64_t left_ms;
+} countdown;
+
+static void record_until(void *opaque, const lg_job *job, int boot, const char *what, int64_t until_ms)
+{
+    (void)job; (void)boot;
+    countdown *c = opaque;
+    c->calls++;
+    snprintf(c->what, sizeof(c->what), "%s", what);
+    c->left_ms = until_ms - lg_now_ms();
+}
+
+/* The load runs in the guest (stress-ng on Linux), the display counts down
+ * to its end, the agent's health is asked after it, and the job passes. */
+static void test_stress_passes(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    stress_scenario(w, LG_STRESS_PROCESS);
+    countdown c = { 0 };
+    w->env.progress_until = record_until;
+    w->env.progress_opaque = &c;
+    w->f.trigger = "stress-ng --fork 2";
+    w->f.act = ACT_NONE;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(c.calls, 1);
+    assert_string_equal(c.what, "stress process");
+    assert_true(c.left_ms > 0 && c.left_ms <= 1000);
+    world_free(w);
+}
+
+/* What the stress command's exit says, and the verdict the table gives:
+ * a missing tool is no verdict on the agent, a failed load is. */
+static void test_stress_fails_clearly(void **state)
+{
+    (void)state;
+    static const struct { int status; const char *output; lg_failure kind; const char *title; } cases[] = {
+        { 127, "stress-ng is not installed in the guest\n", LG_FAIL_STRESS_UNAVAILABLE,
+          "stress io could not run (exit 127): stress-ng is not installed in the guest" },
+        { 1, "stress-ng: unrecognized option '--hdd-opts'\n", LG_FAIL_STRESS_UNAVAILABLE,
+          "stress io could not run (exit 1): stress-ng: unrecognized option '--hdd-opts'" },
+        { 2, "stress-ng: fail:  [99] hdd: write failed, errno=5 (Input/output error)\nstress-ng: info:  [98] "
+             "unsuccessful run completed in 4.01s\n",
+          LG_FAIL_STRESS_FAILED, "stress io failed (exit 2): stress-ng: fail:  [99] hdd: write failed" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(cases); i++) {
+        world *w = world_new();
+        stress_scenario(w, LG_STRESS_IO);
+        w->f.trigger = "stress-ng";
+        w->f.act = ACT_FAIL;
+        w->f.fail_status = cases[i].status;
+        w->f.fail_output = cases[i].output;
+        run(w);
+        const lg_failure_info *info = lg_failure_info_of(cases[i].kind);
+        assert_verdict(w, info->verdict, info->signal, cases[i].title);
+        assert_string_equal(w->result.step, "stress");
+        world_free(w);
+    }
+}
+
+/* A crash under the load is CRASH in the stress step; a guest that stops
+ * answering under it is HANG (the heartbeat's), not a long wait. */
+static void test_stress_crash_and_hang(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    stress_scenario(w, LG_STRESS_PROCESS);
+    w->f.trigger = "stress-ng";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_verdict(w, LG_VERDICT_CRASH, LG_SIGNAL_CONSOLE, "BUG: kernel NULL pointer dereference");
+    assert_string_equal(w->result.step, "stress");
+    world_free(w);
+
+    w = world_new();
+    stress_scenario(w, LG_STRESS_MEMORY);
+    w->f.trigger = "stress-ng";
+    w->f.act = ACT_HANG;
+    w->f.ping_rc = -ETIMEDOUT;
+    int64_t t0 = lg_now_ms();
+    run(w);
+    assert_verdict(w, LG_VERDICT_HANG, LG_SIGNAL_HEARTBEAT, "heartbeat lost");
+    assert_string_equal(w->result.step, "stress");
+    /* decided by the heartbeat (2 s), long before the step's deadline (31 s) */
+    assert_true(lg_now_ms() - t0 < 20000);
+    world_free(w);
+}
+
+/* The agent's health after the load: a failure there is AGENT_FAILURE with
+ * the health command's output. */
+static void test_stress_then_health(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    stress_scenario(w, LG_STRESS_CPU);
+    w->f.health_status = 1;
+    w->matrix.policy.heartbeat_interval_s = 60; /* only the step asks */
+    run(w);
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_HEARTBEAT,
+                   "agent health check failed (exit 1) while the OS lived: after stress cpu (boot 1): "
+                   "sampleagentd is not running");
+    assert_string_equal(w->result.step, "stress");
+    world_free(w);
+}
+
 /* ---------------------------------------------------------------- cycles */
 
 typedef struct progress_log {
@@ -1190,6 +1309,10 @@ int main(void)
         cmocka_unit_test(test_daemon_restart_mid_step),
         cmocka_unit_test(test_daemon_back_after_steps),
         cmocka_unit_test(test_launch_waits_for_the_daemon),
+        cmocka_unit_test(test_stress_passes),
+        cmocka_unit_test(test_stress_fails_clearly),
+        cmocka_unit_test(test_stress_crash_and_hang),
+        cmocka_unit_test(test_stress_then_health),
         cmocka_unit_test(test_cycles_counted),
         cmocka_unit_test(test_cycle_failure_stops_the_cycles),
         cmocka_unit_test(test_cycles_interrupted),

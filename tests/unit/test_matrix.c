@@ -909,12 +909,65 @@ static void test_doctype_refused_in_profile(void **state)
     lg_diags_clear(&diags);
 }
 
+/* <stress>: every kind, seconds and workers as written (0: the kind's). */
+static void test_stress_steps(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_matrix *m = load_valid(FIXTURE("matrix/stress.xml"), &diags);
+    const lg_scenario *sc = &m->scenarios[0];
+    static const struct { const char *kind; int seconds, workers; } want[] = {
+        { "process", 30, 0 }, { "file", 5, 3 }, { "network", 5, 0 },
+        { "memory", 5, 0 }, { "cpu", 3600, 256 }, { "io", 1, 0 },
+    };
+    assert_int_equal(sc->n_steps, 1 + LG_N_ELEMENTS(want));
+    for (size_t i = 0; i < LG_N_ELEMENTS(want); i++) {
+        const lg_step *st = &sc->steps[i + 1];
+        assert_int_equal(st->kind, LG_STEP_STRESS);
+        assert_string_equal(lg_step_kind_name(st->kind), "stress");
+        assert_string_equal(lg_stress_kind_name(st->stress_kind), want[i].kind);
+        assert_int_equal(st->stress_seconds, want[i].seconds);
+        assert_int_equal(st->stress_workers, want[i].workers);
+        assert_int_equal(st->line, line_containing(FIXTURE("matrix/stress.xml"), "<stress kind=\"") + (int)i);
+    }
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+}
+
+/* A wrong kind, seconds or workers: an error at the step's line that names
+ * the value and what is allowed (libxml2's own message says only that the
+ * attributes failed). */
+static void test_stress_bad_values(void **state)
+{
+    (void)state;
+    static const struct { const char *file; const char *message; } cases[] = {
+        { "bad-stress-kind.xml", "<stress> kind 'disk' is unknown (process, file, network, memory, cpu or io)" },
+        { "bad-stress-seconds.xml", "<stress> seconds '0' is not a whole number from 1 to 3600" },
+        { "bad-stress-workers.xml", "<stress> workers '0' is not a whole number from 1 to 256" },
+        { "missing-stress-seconds.xml", "<stress> needs seconds=\"N\" (1 to 3600)" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(cases); i++) {
+        LG_AUTOFREE char *path = lg_strdup_printf("%s", INVALID("") );
+        LG_AUTOFREE char *file = lg_strdup_printf("%s%s", path, cases[i].file);
+        lg_diags diags = { 0 };
+        load_invalid(file, &diags);
+        int line = line_containing(file, "<stress ");
+        expect_error(&diags, file, line, cases[i].message);
+        /* every error on that line */
+        for (size_t j = 0; j < diags.n; j++)
+            assert_int_equal(diags.items[j].line, line);
+        lg_diags_clear(&diags);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_matrix_loads_with_only_image_warnings),
         cmocka_unit_test(test_valid_matrix_values),
         cmocka_unit_test(test_valid_matrix_steps),
+        cmocka_unit_test(test_stress_steps),
+        cmocka_unit_test(test_stress_bad_values),
         cmocka_unit_test(test_minimal_matrix_defaults),
         cmocka_unit_test(test_schema_fetch_max_zero),
         cmocka_unit_test(test_strict_warnings_report),

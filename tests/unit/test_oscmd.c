@@ -220,6 +220,127 @@ static void test_bugcheck_event(void **state)
     assert_int_equal(untouched, 7);
 }
 
+/* ------------------------------------------------------------------ stress */
+
+static void test_stress_run_seconds(void **state)
+{
+    (void)state;
+    /* a little less than the step, never nothing */
+    assert_int_equal(lg_stress_run_seconds(1), 1);
+    assert_int_equal(lg_stress_run_seconds(2), 1);
+    assert_int_equal(lg_stress_run_seconds(5), 4);
+    assert_int_equal(lg_stress_run_seconds(30), 27);
+    assert_int_equal(lg_stress_run_seconds(600), 540);
+}
+
+static void test_stress_linux_commands(void **state)
+{
+    (void)state;
+    static const struct { lg_stress_kind kind; const char *stressors; } want[] = {
+        { LG_STRESS_PROCESS, "stress-ng --fork 2 --fork-max 8 --timeout 27s" },
+        { LG_STRESS_FILE, "--dir 1 --dir-dirs 256 --rename 1 --filename 1 --dirmany 1 --dirdeep 1 " },
+        { LG_STRESS_NETWORK, "--sock 2 --sock-domain ipv4 --sock-type stream" },
+        { LG_STRESS_MEMORY, "--vm 1 --vm-bytes \"$(awk '/^MemAvailable:/ { print int($2 * 0.8 / 1) }' "
+                            "/proc/meminfo)k\" --oom-avoid" },
+        { LG_STRESS_CPU, "--cpu 0 " },
+        { LG_STRESS_IO, "--hdd 1 --hdd-bytes 16m --hdd-opts wr-seq,fsync --iomix 1 " },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(want); i++) {
+        LG_AUTOFREE char *cmd = lg_os_stress_command(LG_OS_LINUX, want[i].kind, 30, 0);
+        if (!strstr(cmd, want[i].stressors))
+            fail_msg("%s: '%s' lacks '%s'", lg_stress_kind_name(want[i].kind), cmd, want[i].stressors);
+        /* stress-ng's own clock, a little under the step's */
+        assert_non_null(strstr(cmd, " --timeout 27s "));
+        /* a fresh directory, removed afterwards; the tool's exit status */
+        assert_non_null(strstr(cmd, "d=$(mktemp -d /tmp/labgate-stress.XXXXXX)"));
+        assert_non_null(strstr(cmd, "--temp-path \"$d\""));
+        assert_non_null(strstr(cmd, "rm -rf \"$d\"; exit $rc"));
+        /* a guest without the tool says so, with a status of its own */
+        assert_non_null(strstr(cmd, "command -v stress-ng"));
+        assert_non_null(strstr(cmd, "stress-ng is not installed in the guest' >&2; exit 127"));
+    }
+    /* workers: every stressor of the kind gets them */
+    LG_AUTOFREE char *cpu4 = lg_os_stress_command(LG_OS_LINUX, LG_STRESS_CPU, 10, 4);
+    assert_non_null(strstr(cpu4, "stress-ng --cpu 4 --timeout 9s"));
+    LG_AUTOFREE char *proc3 = lg_os_stress_command(LG_OS_LINUX, LG_STRESS_PROCESS, 10, 3);
+    assert_non_null(strstr(proc3, "stress-ng --fork 3 --fork-max 8 --timeout 9s"));
+    /* exec churn beside it, as nobody (stress-ng refuses to exec as root),
+     * in a directory nobody owns; its failure is the command's too */
+    assert_non_null(strstr(proc3, "chown nobody \"$d\" || exit 1; su -s /bin/sh nobody -c \"cd $d && stress-ng --exec 3 "
+                                  "--exec-max 8 --exec-method execve --timeout 9s --temp-path $d "));
+    assert_non_null(strstr(proc3, "wait $x; xrc=$?; [ $rc -ne 0 ] || rc=$xrc; rm -rf"));
+    LG_AUTOFREE char *mem2 = lg_os_stress_command(LG_OS_LINUX, LG_STRESS_MEMORY, 10, 2);
+    assert_non_null(strstr(mem2, "--vm 2 --vm-bytes \"$(awk '/^MemAvailable:/ { print int($2 * 0.8 / 2) }'"));
+}
+
+/* The options exist in the stress-ng this host has (Debian 12's, the one
+ * the guest image takes): --dry-run parses them and runs nothing. */
+static void test_stress_options_accepted(void **state)
+{
+    (void)state;
+    if (system("command -v stress-ng >/dev/null 2>&1") != 0) {
+        print_message("# skipped: no stress-ng on this host\n");
+        return;
+    }
+    for (int k = 0; k < LG_STRESS_MAX; k++) {
+        LG_AUTOFREE char *cmd = lg_os_stress_command(LG_OS_LINUX, (lg_stress_kind)k, 2, 0);
+        /* every run of stress-ng in it, dry */
+        LG_AUTOBUF dry = LG_BUF_INIT;
+        const char *p = cmd;
+        for (const char *at; (at = strstr(p, "stress-ng --"));) {
+            lg_buf_append(&dry, p, (size_t)(at - p));
+            lg_buf_puts(&dry, "stress-ng --dry-run --");
+            p = at + strlen("stress-ng --");
+        }
+        lg_buf_puts(&dry, p);
+        assert_non_null(strstr(dry.data, "--dry-run"));
+        LG_AUTOFREE char *quiet = lg_strdup_printf("(%s) >/dev/null 2>&1", dry.data);
+        int rc = system(quiet);
+        if (rc != 0)
+            fail_msg("%s: stress-ng refused: %s (status %d)", lg_stress_kind_name((lg_stress_kind)k), cmd, rc);
+    }
+}
+
+static void test_stress_windows_scripts(void **state)
+{
+    (void)state;
+    static const struct { lg_stress_kind kind; const char *workers; const char *body; } want[] = {
+        { LG_STRESS_PROCESS, "$workers = 2;", "& cmd.exe /d /c exit 0; $n++" },
+        { LG_STRESS_FILE, "$workers = 1;", "Rename-Item -Path $f -NewName ('r' + $n); Remove-Item" },
+        { LG_STRESS_NETWORK, "$workers = 2;", "[Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)" },
+        { LG_STRESS_NETWORK, "$workers = 2;",
+          "$c.GetStream().Write($buf, 0, $buf.Length); Fill $s.GetStream(); "
+          "$s.GetStream().Write($buf, 0, $buf.Length); Fill $c.GetStream();" },
+        { LG_STRESS_MEMORY, "$workers = 1;", "FreePhysicalMemory * 1KB; $want = [long]($free * 0.8 / $workers)" },
+        { LG_STRESS_CPU, "$workers = [Environment]::ProcessorCount;", "$x = ($x * 7 + 3) % 1000003" },
+        { LG_STRESS_IO, "$workers = 1;", "[IO.FileOptions]::WriteThrough); for" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(want); i++) {
+        LG_AUTOFREE char *script = lg_win_stress_script(want[i].kind, 30, 0);
+        if (!strstr(script, want[i].workers) || !strstr(script, want[i].body))
+            fail_msg("%s: '%s'", lg_stress_kind_name(want[i].kind), script);
+        /* every kind: a job per worker until the end, their results, exit 1
+         * when one failed */
+        assert_non_null(strstr(script, "$end = (Get-Date).AddSeconds(27);"));
+        assert_non_null(strstr(script, "Start-Job -ArgumentList $end, $workers"));
+        assert_non_null(strstr(script, "if ($failed) { exit 1 }; exit 0"));
+        /* the command is the same script, encoded */
+        LG_AUTOFREE char *cmd = lg_os_stress_command(LG_OS_WINDOWS, want[i].kind, 30, 0);
+        assert_non_null(strstr(cmd, "powershell.exe "));
+        LG_AUTOFREE char *decoded = decode_ps(cmd);
+        assert_non_null(strstr(decoded, script));
+    }
+    /* files of the file and io kinds go, whatever happens */
+    LG_AUTOFREE char *file = lg_win_stress_script(LG_STRESS_FILE, 10, 0);
+    assert_non_null(strstr(file, "finally { Remove-Item -Recurse -Force -Path $d"));
+    LG_AUTOFREE char *io = lg_win_stress_script(LG_STRESS_IO, 10, 0);
+    assert_non_null(strstr(io, "$s.Flush($true)"));
+    assert_non_null(strstr(io, "finally { Remove-Item -Force -Path $f"));
+    /* workers given: exactly that many jobs, for the cpu kind too */
+    LG_AUTOFREE char *cpu3 = lg_win_stress_script(LG_STRESS_CPU, 10, 3);
+    assert_non_null(strstr(cpu3, "$workers = 3; $end = (Get-Date).AddSeconds(9);"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -231,6 +352,10 @@ int main(void)
         cmocka_unit_test(test_crashcontrol),
         cmocka_unit_test(test_dumps),
         cmocka_unit_test(test_bugcheck_event),
+        cmocka_unit_test(test_stress_run_seconds),
+        cmocka_unit_test(test_stress_linux_commands),
+        cmocka_unit_test(test_stress_options_accepted),
+        cmocka_unit_test(test_stress_windows_scripts),
     };
     return cmocka_run_group_tests_name("oscmd", tests, NULL, NULL);
 }

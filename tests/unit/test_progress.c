@@ -2,6 +2,7 @@
  * terminal. */
 #include "lg_test.h"
 
+#include "base/clock.h"
 #include "run/progress.h"
 
 typedef struct fixture {
@@ -87,6 +88,44 @@ static void test_live_table(void **state)
     assert_non_null(strstr(text, "1/2 done  1 CRASH"));
 }
 
+/* A step with an end (stress): the table counts down to it, redrawn every
+ * second; a log says how long once. */
+static void test_countdown(void **state)
+{
+    (void)state;
+    fixture f;
+    make(&f);
+    for (int live = 0; live < 2; live++) {
+        char *text = NULL;
+        size_t len = 0;
+        FILE *out = open_memstream(&text, &len);
+        lg_progress *p = lg_progress_new(&f.plan, out, live, false);
+        lg_progress_event_until(p, &f.jobs[0], 1, "stress process", lg_now_ms() + 12500);
+        if (live) {
+            lg_sleep_ms(2500); /* redraws by the ticker, every second */
+        }
+        lg_progress_event(p, &f.jobs[0], 1, "health check after stress process");
+        lg_progress_free(p);
+        fclose(out);
+        if (live) {
+            assert_non_null(strstr(text, "stress process 13 s left"));
+            assert_true(strstr(text, "stress process 12 s left") || strstr(text, "stress process 11 s left") ||
+                        strstr(text, "stress process 10 s left"));
+            /* the next step has no countdown */
+            assert_null(strstr(text, "health check after stress process 1"));
+            assert_null(strstr(text, "after stress process s left"));
+        } else {
+            LG_AUTOFREE char *line =
+                lg_strdup_printf("%s linux-x86_64/agent-1.0/good/s: stress process: 13 s\n", f.jobs[0].id);
+            assert_non_null(strstr(text, line));
+            LG_AUTOFREE char *next = lg_strdup_printf(
+                "%s linux-x86_64/agent-1.0/good/s: health check after stress process\n", f.jobs[0].id);
+            assert_non_null(strstr(text, next));
+        }
+        free(text);
+    }
+}
+
 static void test_quiet_prints_nothing(void **state)
 {
     (void)state;
@@ -155,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_plain_lines),
         cmocka_unit_test(test_live_table),
         cmocka_unit_test(test_quiet_prints_nothing),
+        cmocka_unit_test(test_countdown),
         cmocka_unit_test(test_hostile_text_is_escaped),
     };
     return cmocka_run_group_tests_name("progress", tests, NULL, NULL);

@@ -22,6 +22,10 @@
  *                                             loading this file at boot
  *     delay-boot <seconds>                    the agent's boot hook holds the boot this
  *                                             long (0..3600) once the agent is up
+ *     proc-burst <window-ms> <slots>          fork-burst detection: keep the process
+ *                                             starts of the last <window-ms> (1..60000)
+ *                                             in a table of <slots> (16..65536) entries;
+ *                                             a full table is a burst (logged)
  *
  * A file is committed on close, atomically: its rules and port lists replace
  * those with the same id, its options those with the same key, and its
@@ -75,6 +79,18 @@
  *     streams large files in place, see there) reads past the table into
  *     the vmalloc guard page. A complete file works. (content/torn)
  *
+ *  6. Crash under a process storm: "proc-burst <window-ms> <slots>" turns
+ *     on fork-burst detection: every process start within the window is
+ *     kept in a table of <slots> entries (vzalloc'ed, so a page-multiple
+ *     table ends at a guard page). The "table full" check in
+ *     sampledrv_track_fork() compares with > instead of >=, so the start
+ *     that comes when the table is exactly full is written one entry past
+ *     its end. A normal boot starts far fewer processes per window than
+ *     the table holds, so nothing happens; a storm of thousands of
+ *     processes (labgate's <stress kind="process">) fills it and the write
+ *     faults in the guard page: an oops in sampledrv_track_fork().
+ *     (content/proc-storm: 256 slots for a 20 s window)
+ *
  * Two more content sets break the agent without a driver bug:
  * content/agent-dies sets an option the daemon cannot use (it exits), and
  * content/slow-boot sets delay-boot 90 (the boot hook holds the boot).
@@ -101,6 +117,7 @@
 #include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/timer.h>
+#include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
@@ -175,6 +192,8 @@ struct sac_session {
 	unsigned int hashes_declared;
 	unsigned int hashes_carried;
 	unsigned long *hash_filter;	/* SAC_HASH_BUCKETS bits, built at release */
+	int proc_burst_ms;	/* SAC_UNSET or the window */
+	int proc_burst_slots;
 	struct mutex lock;
 };
 
@@ -672,6 +691,134 @@ static noinline int sampledrv_index_hashes(struct sac_session *s)
 	return 0;
 }
 
+/* ---- fork-burst detection ("proc-burst"): see bug 6 at the top */
+
+#define SAC_MAX_BURST_MS	60000
+#define SAC_MIN_BURST_SLOTS	16
+#define SAC_MAX_BURST_SLOTS	65536
+
+struct sac_proc_start {
+	pid_t pid;
+	u32 cpu;
+	unsigned long when;	/* jiffies */
+};
+
+static DEFINE_SPINLOCK(sac_proc_lock);
+static struct sac_proc_start *sac_proc_table;	/* under sac_proc_lock */
+static unsigned int sac_proc_slots;
+static unsigned int sac_proc_used;
+static unsigned long sac_proc_window;		/* jiffies */
+static u64 sac_proc_bursts;
+static struct tracepoint *sac_fork_tp;
+static bool sac_fork_registered;
+
+/* "proc-burst <window-ms> <slots>" */
+static int sac_parse_proc_burst(struct sac_session *s, char *args)
+{
+	char *window = sac_next_word(&args);
+	char *slots = sac_next_word(&args);
+	unsigned int ms, n;
+
+	if (!window || !slots || kstrtouint(window, 10, &ms) || kstrtouint(slots, 10, &n) ||
+	    !ms || ms > SAC_MAX_BURST_MS || n < SAC_MIN_BURST_SLOTS || n > SAC_MAX_BURST_SLOTS ||
+	    !sac_line_done(args)) {
+		pr_err("line %u: expected 'proc-burst <window-ms> <slots>' (1..%d, %d..%d)\n",
+		       s->lineno, SAC_MAX_BURST_MS, SAC_MIN_BURST_SLOTS, SAC_MAX_BURST_SLOTS);
+		return -EINVAL;
+	}
+	s->proc_burst_ms = ms;
+	s->proc_burst_slots = n;
+	return 0;
+}
+
+/* sched_process_fork: one more process start in the window. */
+static noinline void sampledrv_track_fork(void *data, struct task_struct *parent,
+					  struct task_struct *child)
+{
+	unsigned long flags, now = jiffies;
+	unsigned int old = 0;
+
+	spin_lock_irqsave(&sac_proc_lock, flags);
+	if (!sac_proc_table)
+		goto out;
+	/* the table is in start order: drop what left the window */
+	while (old < sac_proc_used && time_after(now, sac_proc_table[old].when + sac_proc_window))
+		old++;
+	if (old) {
+		memmove(sac_proc_table, sac_proc_table + old,
+			(sac_proc_used - old) * sizeof(*sac_proc_table));
+		sac_proc_used -= old;
+	}
+	/*
+	 * BUG (deliberate, the process-storm fault mode; see the top of this
+	 * file): a full table has sac_proc_used == sac_proc_slots, so this
+	 * lets one more start through and writes it past the end.
+	 */
+	if (sac_proc_used > sac_proc_slots) {
+		if (!sac_proc_bursts++)
+			pr_warn("process burst: %u starts within %u ms\n", sac_proc_used,
+				jiffies_to_msecs(sac_proc_window));
+		goto out;
+	}
+	sac_proc_table[sac_proc_used].pid = child->pid;
+	sac_proc_table[sac_proc_used].cpu = raw_smp_processor_id();
+	sac_proc_table[sac_proc_used].when = now;
+	sac_proc_used++;
+out:
+	spin_unlock_irqrestore(&sac_proc_lock, flags);
+}
+
+static void sac_find_fork_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sched_process_fork"))
+		sac_fork_tp = tp;
+}
+
+/* A committed proc-burst: a fresh table, the tracking on. */
+static void sac_proc_burst_commit(const struct sac_session *s)
+{
+	struct sac_proc_start *table, *old;
+	unsigned long flags;
+
+	if (s->proc_burst_ms == SAC_UNSET)
+		return;
+	table = vzalloc(array_size(s->proc_burst_slots, sizeof(*table)));
+	if (!table) {
+		pr_err("proc-burst: no memory for %d slots\n", s->proc_burst_slots);
+		return;
+	}
+	if (!sac_fork_registered) {
+		for_each_kernel_tracepoint(sac_find_fork_tp, NULL);
+		sac_fork_registered = sac_fork_tp &&
+			!tracepoint_probe_register(sac_fork_tp, sampledrv_track_fork, NULL);
+		if (!sac_fork_registered) {
+			pr_warn("proc-burst: process starts cannot be tracked here\n");
+			vfree(table);
+			return;
+		}
+	}
+	spin_lock_irqsave(&sac_proc_lock, flags);
+	old = sac_proc_table;
+	sac_proc_table = table;
+	sac_proc_slots = s->proc_burst_slots;
+	sac_proc_used = 0;
+	sac_proc_window = msecs_to_jiffies(s->proc_burst_ms);
+	spin_unlock_irqrestore(&sac_proc_lock, flags);
+	vfree(old);
+	pr_info("proc-burst: tracking process starts, %d slots for %d ms\n",
+		s->proc_burst_slots, s->proc_burst_ms);
+}
+
+static void sac_proc_burst_stop(void)
+{
+	if (sac_fork_registered) {
+		tracepoint_probe_unregister(sac_fork_tp, sampledrv_track_fork, NULL);
+		tracepoint_synchronize_unregister();
+	}
+	vfree(sac_proc_table);
+	sac_proc_table = NULL;
+}
+
 /* @line starts with directive @name followed by a blank. */
 static bool sac_directive(const char *line, const char *name)
 {
@@ -710,6 +857,8 @@ static int sac_parse_line(struct sac_session *s, char *line)
 		return sac_parse_hashes(s, line + 7);
 	if (sac_hash_line(s, line))
 		return sac_parse_hash(s, line);
+	if (sac_directive(line, "proc-burst"))
+		return sac_parse_proc_burst(s, line + 11);
 	pr_err("line %u: unknown directive '%.32s'\n", s->lineno, line);
 	return -EINVAL;
 }
@@ -757,6 +906,7 @@ static int sac_content_open(struct inode *inode, struct file *file)
 	s->boot_watchdog_s = SAC_UNSET;
 	s->delay_boot_s = SAC_UNSET;
 	s->history_len = SAC_UNSET;
+	s->proc_burst_ms = SAC_UNSET;
 	mutex_init(&s->lock);
 	file->private_data = s;
 	return 0;
@@ -937,6 +1087,7 @@ static void sac_commit(struct sac_session *s)
 		else
 			pr_info("boot watchdog: %d s from the next boot\n", sac_boot_watchdog_s);
 	}
+	sac_proc_burst_commit(s);
 	mutex_unlock(&sac_active_lock);
 }
 
@@ -1133,6 +1284,7 @@ static void __exit sampledrv_exit(void)
 		nf_unregister_net_hook(&init_net, &sac_nf_ops);
 	del_timer_sync(&sac_watchdog);
 	cancel_work_sync(&sac_restart_work);
+	sac_proc_burst_stop();
 	sac_free_records(&sac_active);
 	sac_free_netblocks(&sac_active_netblocks);
 	sac_free_options(&sac_active_options);
