@@ -96,3 +96,12 @@ void lg_win_dumps_free(lg_win_dump *dumps, size_t n);
 char *lg_win_bugcheck_event_command(void);
 /* "The bugcheck was: 0x00000050 (0x..., 0x..., 0x..., 0x...)" */
 int lg_win_bugcheck_parse(const char *output, uint32_t *code, uint64_t params[4]);
+
+/* --- network probe ---------------------------------------------------- */
+
+/* The guest side of the guest-to-host network probe: sends the line token
+ * to addr:port through the guest's own network stack, giving up after
+ * timeout_s (Linux: busybox nc, detached: the command returns at once;
+ * Windows: PowerShell's TcpClient).  token is [A-Za-z0-9-] only (checked:
+ * NULL otherwise). */
+char *lg_os_net_probe_command(lg_os os, const char *addr, int port, const char *token, int timeout_s);
