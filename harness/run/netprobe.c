@@ -441,16 +441,26 @@ int lg_netprobe_settle(lg_netprobe *np, lg_session *guest)
 
 bool lg_netprobe_explain_silence(lg_netprobe *np, bool need_ready_line)
 {
-    if (np->p.profile->transport != LG_TRANSPORT_SSH || cancelled(np))
+    if (np->p.profile->transport != LG_TRANSPORT_SSH)
         return false;
-    pthread_mutex_lock(&np->lock);
-    bool decided = false;
-    /* first whether it lives at all (a hung guest costs one short ping) */
+    /* a round found it so while the caller waited: the silence is that
+     * (not a hang to replace it with) */
+    if (lg_monitor_verdict(np->p.mon) == LG_VERDICT_UNREACHABLE)
+        return true;
+    if (cancelled(np))
+        return false;
+    /* first whether it lives at all, without waiting for a round in
+     * progress: a hung guest costs one short ping, and its HANG no more
+     * (np->vm is set before any caller runs) */
     LG_AUTOBUF alive = LG_BUF_INIT;
     alive_evidence(np, NULL, need_ready_line, &alive);
+    if (!alive.len)
+        return false;
+    pthread_mutex_lock(&np->lock);
+    bool decided = lg_monitor_verdict(np->p.mon) == LG_VERDICT_UNREACHABLE;
     char why[LG_NETPROBE_WHY_MAX] = "";
-    if (alive.len && !probe_host_to_guest(np, lg_deadline_in_ms(np->p.timeout_ms), why, sizeof(why)) &&
-        !cancelled(np)) {
+    if (!decided && !cancelled(np) &&
+        !probe_host_to_guest(np, lg_deadline_in_ms(np->p.timeout_ms), why, sizeof(why)) && !cancelled(np)) {
         /* ssh itself has failed as long as the caller waited: the direction
          * is down now, whatever allowance a probe would have had */
         lg_netprobe_sm_record(&np->sm, LG_NETDIR_HOST_TO_GUEST, false, why, lg_now_ms());

@@ -104,7 +104,8 @@ bool lg_netprobe_due(lg_netprobe *np);
 int lg_netprobe_settle(lg_netprobe *np, lg_session *guest);
 /* The guest stopped answering the transport (ssh): if it is known alive
  * by other means and the host cannot reach it, reports UNREACHABLE and
- * returns true; false when nothing shows the guest lives (the caller's
+ * returns true (also when a round reported it already); false when
+ * nothing shows the guest lives (the caller's
  * HANG or BOOT_TIMEOUT stands).  need_ready_line: the guest must have
  * printed its ready line for its current boot (a boot that never said it
  * was ready is a BOOT_TIMEOUT). */
