@@ -600,7 +600,7 @@ static int open_netprobe(job_ctx *ctx)
     lg_netprobe_params np = {
         .mon = ctx->mon, .backend = ctx->env->backend, .profile = ctx->profile, .target = transport_target(ctx),
         .timeout_ms = scaled_ms(ctx, LG_NETPROBE_TIMEOUT_S), .settle_ms = scaled_ms(ctx, pol->boot_timeout_s),
-        .lost_ms = lost_ms, .interval_ms = lost_ms / 2, .job_id = ctx->job->id,
+        .lost_ms = lost_ms, .interval_ms = lost_ms, .job_id = ctx->job->id,
     };
     int rc = lg_netprobe_new(&np, &ctx->netprobe);
     if (rc < 0)
