@@ -153,6 +153,14 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         set(a, "title", res->attempts[k].title);
         set(a, "path", res->attempts[k].dir);
     }
+    /* the network probes, and why a profile turned them off */
+    const lg_profile *profile = job->guest->profile;
+    if (profile) {
+        xmlNodePtr net = xmlNewChild(j, NULL, (const xmlChar *)"network", NULL);
+        set(net, "probe", profile->net_probe ? "on" : "none");
+        if (!profile->net_probe && profile->net_probe_reason)
+            set(net, "reason", profile->net_probe_reason);
+    }
     lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
     size_t n_artifacts = lg_job_artifacts(res, artifacts);
     for (size_t k = 0; k < res->n_files; k++) {

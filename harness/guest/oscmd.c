@@ -485,3 +485,24 @@ char *lg_win_stress_script(lg_stress_kind kind, int seconds, int workers)
         "'stress %s: {0} worker(s), {1} failed' -f $workers, $failed; if ($failed) { exit 1 }; exit 0",
         workers_text, lg_stress_run_seconds(seconds), WIN_STRESS_BODY[kind], lg_stress_kind_name(kind));
 }
+
+char *lg_os_net_probe_command(lg_os os, const char *addr, int port, const char *token, int timeout_s)
+{
+    for (const char *p = token; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+            return NULL;
+    if (timeout_s < 1)
+        timeout_s = 1;
+    if (os == LG_OS_WINDOWS) {
+        LG_AUTOFREE char *script = lg_strdup_printf(
+            "$c = New-Object Net.Sockets.TcpClient; "
+            "try { if ($c.ConnectAsync('%s', %d).Wait(%d)) { $s = $c.GetStream(); "
+            "$b = [Text.Encoding]::ASCII.GetBytes(\"%s`n\"); $s.Write($b, 0, $b.Length); $s.Flush(); "
+            "Start-Sleep -Milliseconds 200 } } catch { } finally { $c.Close() }; exit 0",
+            addr, port, timeout_s * 1000, token);
+        return lg_win_powershell(script);
+    }
+    /* busybox nc (its static wget crashes resolving): detached, as nc only
+     * ends when the other side closes, which the listener never does */
+    return lg_strdup_printf("(echo %s | timeout %d nc %s %d >/dev/null 2>&1 &)", token, timeout_s, addr, port);
+}

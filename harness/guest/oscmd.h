@@ -113,3 +113,11 @@ char *lg_os_stress_command(lg_os os, lg_stress_kind kind, int seconds, int worke
 /* The PowerShell script behind the Windows stress command (for tests and
  * for reading): it prints what it did and ends with `exit N`. */
 char *lg_win_stress_script(lg_stress_kind kind, int seconds, int workers);
+/* --- network probe ---------------------------------------------------- */
+
+/* The guest side of the guest-to-host network probe: sends the line token
+ * to addr:port through the guest's own network stack, giving up after
+ * timeout_s (Linux: busybox nc, detached: the command returns at once;
+ * Windows: PowerShell's TcpClient).  token is [A-Za-z0-9-] only (checked:
+ * NULL otherwise). */
+char *lg_os_net_probe_command(lg_os os, const char *addr, int port, const char *token, int timeout_s);

@@ -27,6 +27,8 @@ static const lg_failure_info failure_table[] = {
     [LG_FAIL_POWERED_OFF] = { "powered-off", V(HANG), S(STATE), "guest powered itself off", false },
     [LG_FAIL_NOT_READY] = { "not-ready", V(BOOT_TIMEOUT), S(DEADLINE),
                             "guest did not become ready within %d s (boot %d)", false },
+    [LG_FAIL_UNREACHABLE] = { "unreachable", V(UNREACHABLE), S(NETWORK),
+                              "guest unreachable: %s failed for %d s (%s) while it lived (%s)", false },
     [LG_FAIL_COMMAND_FAILED] = { "command-failed", V(AGENT_FAILURE), S(STEP), "%s failed (exit %d)%s%s", false },
     [LG_FAIL_HEALTH_FAILED] = { "health-failed", V(AGENT_FAILURE), S(HEARTBEAT),
                                 "agent health check failed (exit %d) while the OS lived: %s", false },

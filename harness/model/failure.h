@@ -23,6 +23,8 @@ typedef enum {
     LG_FAIL_STEP_DEADLINE,      /* step (%s) overran its deadline (%d s) */
     LG_FAIL_POWERED_OFF,        /* the guest powered itself off */
     LG_FAIL_NOT_READY,          /* not ready within (%d) s, boot (%d) */
+    /* the guest lives, its network does not */
+    LG_FAIL_UNREACHABLE,        /* direction (%s) failed for (%d) s: why (%s); known alive by (%s) */
     /* the agent */
     LG_FAIL_COMMAND_FAILED,     /* what (%s) exited (%d): last output line (%s) */
     LG_FAIL_HEALTH_FAILED,      /* health check exited (%d): last line (%s) */

@@ -316,7 +316,7 @@ void lg_profile_free(lg_profile *p)
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
     free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command); free(p->ready_line);
     free(p->cpu_model);
-    free(p->watchdog_model); free(p->watchdog_action);
+    free(p->watchdog_model); free(p->watchdog_action); free(p->net_probe_reason);
     free(p);
 }
 
@@ -331,6 +331,33 @@ static void warn_missing_image(lg_diags *diags, const char *file, int line, cons
 const char *const LG_HV_NAMES[LG_HV_COUNT] = {
     "relaxed", "vapic", "spinlocks", "runtime", "reset", "frequencies", "vpindex", "synic", "stimer", "tlbflush", "ipi",
 };
+
+/* <network probe="on|none" reason="..." port="N"/>: the probes are on
+ * unless turned off, and off only with a reason (it goes into run.xml). */
+static void parse_network(lg_profile *p, xmlNodePtr n, const char *path, lg_diags *diags)
+{
+    p->net_probe = true;
+    p->net_probe_port = p->ssh_port;
+    if (!n)
+        return;
+    LG_AUTOFREE char *probe = attr(n, "probe");
+    p->net_probe_reason = attr(n, "reason");
+    if (probe && strcmp(probe, "none") == 0) {
+        p->net_probe = false;
+        if (!p->net_probe_reason || !*p->net_probe_reason)
+            lg_diags_add(diags, path, line_of(n), false,
+                         "<network probe=\"none\"> needs a reason=\"...\" (it is recorded in run.xml)");
+    }
+    LG_AUTOFREE char *port = attr(n, "port");
+    if (port) {
+        p->net_probe_port = attr_int(n, "port", p->ssh_port);
+        if (p->transport == LG_TRANSPORT_SSH && p->net_probe_port != p->ssh_port)
+            lg_diags_add(diags, path, line_of(n), false,
+                         "<network port=\"%d\">: over ssh the host probe reaches ssh's own port (%d); "
+                         "name a port only with transport qemu-ga",
+                         p->net_probe_port, p->ssh_port);
+    }
+}
 
 int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
 {
@@ -456,6 +483,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
         if (!p->watchdog_action)
             p->watchdog_action = lg_strdup("none");
     }
+    parse_network(p, child(root, "network"), path, diags);
     xmlFreeDoc(doc);
 
     if (lg_diags_errors(diags) > errors_before) {

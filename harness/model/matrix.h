@@ -41,6 +41,10 @@ typedef struct lg_profile {
     bool panic_hyperv; /* also the Hyper-V crash MSRs (Windows stop codes) */
     char *watchdog_model;  /* i6300esb | ib700, or NULL for none */
     char *watchdog_action; /* what QEMU does when it fires (libvirt's names) */
+    /* <network>: the network probes (run/netprobe.h) */
+    bool net_probe;        /* on unless probe="none" */
+    char *net_probe_reason; /* why they are off (required with probe="none") */
+    int net_probe_port;    /* guest port the host probe reaches: the transport's ssh port unless named */
 } lg_profile;
 
 /* Hyper-V enlightenments, in the order of LG_HV_NAMES. */

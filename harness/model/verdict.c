@@ -7,17 +7,20 @@
 /* Trouble first in severity; lower root-cause rank is closer to the root
  * cause: a crash explains a boot loop, a boot loop a lost heartbeat. */
 static const lg_verdict_info verdict_table[] = {
-    [LG_VERDICT_PASS] = { "PASS", "every step done, no signal fired", false, 0, 6, "pass", "#1a7f37" },
-    [LG_VERDICT_CRASH] = { "CRASH", "the guest kernel crashed", true, 6, 0, "crash", "#b42318" },
+    [LG_VERDICT_PASS] = { "PASS", "every step done, no signal fired", false, 0, 7, "pass", "#1a7f37" },
+    [LG_VERDICT_CRASH] = { "CRASH", "the guest kernel crashed", true, 7, 0, "crash", "#b42318" },
     [LG_VERDICT_BOOT_LOOP] = { "BOOT_LOOP", "crashed or reset again on consecutive boots without reaching ready",
-                               true, 5, 1, "boot-loop", "#c0360c" },
-    [LG_VERDICT_HANG] = { "HANG", "the guest stopped responding", true, 4, 2, "hang", "#c4520a" },
-    [LG_VERDICT_BOOT_TIMEOUT] = { "BOOT_TIMEOUT", "never became ready after start or reboot", true, 3, 3,
+                               true, 6, 1, "boot-loop", "#c0360c" },
+    [LG_VERDICT_HANG] = { "HANG", "the guest stopped responding", true, 5, 2, "hang", "#c4520a" },
+    /* a hung guest is unreachable too: HANG explains it */
+    [LG_VERDICT_UNREACHABLE] = { "UNREACHABLE", "the guest lived but its network did not carry traffic", true, 4, 3,
+                                 "unreachable", "#9a3412" },
+    [LG_VERDICT_BOOT_TIMEOUT] = { "BOOT_TIMEOUT", "never became ready after start or reboot", true, 3, 4,
                                   "boot-timeout", "#b86200" },
-    [LG_VERDICT_AGENT_FAILURE] = { "AGENT_FAILURE", "the agent failed while the OS lived", true, 2, 4,
+    [LG_VERDICT_AGENT_FAILURE] = { "AGENT_FAILURE", "the agent failed while the OS lived", true, 2, 5,
                                    "agent-failure", "#a15c07" },
     [LG_VERDICT_INFRA_ERROR] = { "INFRA_ERROR", "the harness or hypervisor failed: no verdict on the guest", false,
-                                 1, 5, "infra-error", "#6e7781" },
+                                 1, 6, "infra-error", "#6e7781" },
 };
 LG_ENUM_DEFINE(lg_verdict, verdict_table, LG_VERDICT_MAX)
 
@@ -33,6 +36,7 @@ static const lg_signal_info signal_table[] = {
     [LG_SIGNAL_HYPERVISOR] = { "hypervisor", "the harness or libvirt failed" },
     [LG_SIGNAL_WATCHDOG] = { "watchdog", "the guest's watchdog device fired" },
     [LG_SIGNAL_PROCESS] = { "process", "a process in the guest died, as its kernel told the console" },
+    [LG_SIGNAL_NETWORK] = { "network", "the network probes (host to guest, guest to host) failed" },
 };
 LG_ENUM_DEFINE(lg_signal, signal_table, LG_SIGNAL_MAX)
 

@@ -8,6 +8,7 @@ typedef enum {
     LG_VERDICT_CRASH,
     LG_VERDICT_BOOT_LOOP,
     LG_VERDICT_HANG,
+    LG_VERDICT_UNREACHABLE,
     LG_VERDICT_BOOT_TIMEOUT,
     LG_VERDICT_AGENT_FAILURE,
     LG_VERDICT_INFRA_ERROR,
@@ -26,6 +27,7 @@ typedef enum {
     LG_SIGNAL_HYPERVISOR, /* harness / libvirt failure */
     LG_SIGNAL_WATCHDOG,   /* the guest's watchdog device fired */
     LG_SIGNAL_PROCESS,    /* a guest process died on the console (segfault, OOM kill) */
+    LG_SIGNAL_NETWORK,    /* the network probes failed while the guest lived */
     LG_SIGNAL_MAX
 } lg_signal;
 
@@ -70,7 +72,7 @@ int lg_verdict_parse(const char *name, lg_verdict *out);
 int lg_signal_parse(const char *name, lg_signal *out);
 bool lg_verdict_blocks(lg_verdict v);
 /* Trouble first, the order a reader scans a report in: CRASH, BOOT_LOOP,
- * HANG, BOOT_TIMEOUT, AGENT_FAILURE, INFRA_ERROR, then PASS (0). */
+ * HANG, UNREACHABLE, BOOT_TIMEOUT, AGENT_FAILURE, INFRA_ERROR, then PASS (0). */
 int lg_verdict_severity(lg_verdict v);
 /* Decides how a new finding combines with the current decision.  `current`
  * is NULL before anything was decided; in_grace says the finding arrived

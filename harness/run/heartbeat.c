@@ -91,6 +91,8 @@ static void *run(void *opaque)
             lg_monitor_heartbeat(hb->p.mon);
         if (answered && check_health)
             rc = ops->exec(guest, hb->health_command, NULL, 0, dl, &health_out, &health_status);
+        if (answered && hb->p.netprobe && lg_netprobe_due(hb->p.netprobe))
+            lg_netprobe_round(hb->p.netprobe, guest); /* reports UNREACHABLE itself */
         if (rc < 0 && guest) {
             ops->session_free(guest);
             guest = NULL;
@@ -125,7 +127,13 @@ static void *run(void *opaque)
         LG_DEBUG("%s: no answer (%d in a row, silent %.1f s of %.1f s): %s", hb->p.job_id, failures,
                  (double)silent_ms / 1000.0, (double)timeout_ms / 1000.0, rc < 0 ? lg_error_msg() : "non-zero exit");
         if (silent_ms >= timeout_ms) {
-            lg_monitor_fail(hb->p.mon, LG_FAIL_HEARTBEAT_LOST, (int)(timeout_ms / 1000), hb->p.interval_s);
+            /* a guest alive by other means whose network is down is
+             * unreachable, not hung (the probe decides, unlocked) */
+            pthread_mutex_unlock(&hb->lock);
+            bool unreachable = hb->p.netprobe && lg_netprobe_explain_silence(hb->p.netprobe, false);
+            pthread_mutex_lock(&hb->lock);
+            if (!unreachable)
+                lg_monitor_fail(hb->p.mon, LG_FAIL_HEARTBEAT_LOST, (int)(timeout_ms / 1000), hb->p.interval_s);
             hb->active = false;
         }
     }

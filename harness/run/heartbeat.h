@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "backend.h"
+#include "netprobe.h"
 #include "watch/monitor.h"
 
 typedef struct lg_heartbeat lg_heartbeat;
@@ -20,6 +21,7 @@ typedef struct lg_heartbeat_params {
     int misses;
     const char *health_command;  /* copied; NULL: no health check */
     const char *job_id;          /* for debug lines */
+    lg_netprobe *netprobe;       /* the network probes, run every so often with the checks; or NULL */
 } lg_heartbeat_params;
 
 /* Starts the thread (idle until the guest is ready). */

@@ -21,6 +21,7 @@
 #include "base/util.h"
 #include "guest/oscmd.h"
 #include "heartbeat.h"
+#include "netprobe.h"
 #include "run/runlock.h"
 #include "stress.h"
 #include "virt/domxml.h"
@@ -54,6 +55,7 @@ typedef struct job_ctx {
     const lg_backend_ops *ops;
     lg_monitor *mon;
     lg_heartbeat *heartbeat;
+    lg_netprobe *netprobe; /* NULL: the profile turned the network probes off */
     lg_vm *vm;
     int port;
     lg_session *guest;    /* the steps' session */
@@ -236,6 +238,9 @@ static int transport_failed(job_ctx *ctx, int rc, int timeout_s)
     check_state(ctx);
     if (lg_monitor_wait(ctx->mon, scaled_ms(ctx, ctx->policy->crash_grace_s)))
         return -ECANCELED;
+    /* alive, but its network carries nothing: not a hang */
+    if (ctx->netprobe && lg_netprobe_explain_silence(ctx->netprobe, false))
+        return rc;
     if (rc == -ETIMEDOUT)
         lg_monitor_fail(ctx->mon, LG_FAIL_STEP_DEADLINE, ctx->step, timeout_s);
     else
@@ -284,6 +289,7 @@ static int wait_ready(job_ctx *ctx, int after_boot)
 {
     const int timeout_s = (int)(scaled_ms(ctx, ctx->policy->boot_timeout_s) / 1000);
     lg_deadline dl = lg_deadline_in_ms((int64_t)timeout_s * 1000);
+    int64_t boot_start_ms = lg_now_ms();
     lg_transport_target target = transport_target(ctx);
     drop_session(ctx);
     lg_backoff poll = lg_backoff_doubling(READY_POLL_FIRST_MS, READY_POLL_MAX_MS);
@@ -337,6 +343,11 @@ static int wait_ready(job_ctx *ctx, int after_boot)
                 boot_reached_ready(ctx);
                 lg_monitor_ready(ctx->mon, boot);
                 lg_heartbeat_set_ready(ctx->heartbeat, true);
+                if (ctx->netprobe) {
+                    /* a network still coming up is pending, not down, within the boot timeout */
+                    lg_netprobe_boot(ctx->netprobe, boot_start_ms);
+                    lg_netprobe_round(ctx->netprobe, ctx->guest);
+                }
                 return 0;
             }
             ctx->ops->session_free(guest);
@@ -348,6 +359,9 @@ static int wait_ready(job_ctx *ctx, int after_boot)
     }
     if (cancelled(ctx))
         return -ECANCELED;
+    /* it said it was ready and lives, but ssh never got through */
+    if (ctx->netprobe && lg_netprobe_explain_silence(ctx->netprobe, true))
+        return -ENETUNREACH;
     lg_monitor_fail(ctx->mon, LG_FAIL_NOT_READY, timeout_s, after_boot + 1);
     return -ETIMEDOUT;
 }
@@ -833,6 +847,25 @@ static int wait_hypervisor(job_ctx *ctx)
     return 0;
 }
 
+/* The network probes' listener, before the domain (QEMU connects its
+ * guestfwd to it as it starts); none when the profile turned them off. */
+static int open_netprobe(job_ctx *ctx)
+{
+    if (!ctx->profile->net_probe)
+        return 0;
+    const lg_policy *pol = ctx->policy;
+    int64_t lost_ms = (int64_t)pol->heartbeat_interval_s * 1000 * pol->heartbeat_misses;
+    lg_netprobe_params np = {
+        .mon = ctx->mon, .backend = ctx->env->backend, .profile = ctx->profile, .target = transport_target(ctx),
+        .timeout_ms = scaled_ms(ctx, LG_NETPROBE_TIMEOUT_S), .settle_ms = scaled_ms(ctx, pol->boot_timeout_s),
+        .lost_ms = lost_ms, .interval_ms = lost_ms, .job_id = ctx->job->id,
+    };
+    int rc = lg_netprobe_new(&np, &ctx->netprobe);
+    if (rc < 0)
+        lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, lg_error_msg());
+    return rc;
+}
+
 /* Defines and starts the domain with its events and console attached, then
  * the heartbeat (idle until the guest is ready). */
 static int launch(job_ctx *ctx)
@@ -842,6 +875,8 @@ static int launch(job_ctx *ctx)
     LG_AUTOFREE char *run_lock = lg_run_lock_path(env->run_id);
     int rc = wait_hypervisor(ctx);
     if (rc < 0)
+        return rc;
+    if ((rc = open_netprobe(ctx)) < 0)
         return rc;
     rc = -EADDRINUSE;
     for (int attempt = 0; attempt < LAUNCH_ATTEMPTS && rc == -EADDRINUSE; attempt++) {
@@ -857,6 +892,7 @@ static int launch(job_ctx *ctx)
             .profile = ctx->profile, .name = ctx->name, .overlay_path = ctx->overlay, .ssh_host_port = ctx->port,
             .kvm = env->kvm, .strict = ctx->policy->strict, .run_id = env->run_id, .job_id = ctx->job->id,
             .run_lock = run_lock,
+            .probe_listen_port = ctx->netprobe ? lg_netprobe_listen_port(ctx->netprobe) : 0,
         };
         LG_AUTOFREE char *xml = lg_domxml_build(&params);
         progress(ctx, "starting %s (ssh on 127.0.0.1:%d)", ctx->name, ctx->port);
@@ -868,12 +904,14 @@ static int launch(job_ctx *ctx)
         lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, lg_error_msg());
         return rc;
     }
+    if (ctx->netprobe)
+        lg_netprobe_attach(ctx->netprobe, ctx->vm, ctx->port);
     LG_AUTOFREE char *health = ctx->job->build->health
         ? lg_os_in_dir(ctx->profile->os, lg_os_build_dir(ctx->profile->os), ctx->job->build->health) : NULL;
     lg_heartbeat_params hb = {
         .mon = ctx->mon, .backend = env->backend, .vm = ctx->vm, .target = transport_target(ctx),
         .interval_s = ctx->policy->heartbeat_interval_s, .misses = ctx->policy->heartbeat_misses,
-        .health_command = health, .job_id = ctx->job->id,
+        .health_command = health, .job_id = ctx->job->id, .netprobe = ctx->netprobe,
     };
     ctx->heartbeat = lg_heartbeat_start(&hb);
     return 0;
@@ -976,6 +1014,8 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
 {
     lg_heartbeat_stop(ctx->heartbeat);
     ctx->heartbeat = NULL;
+    lg_netprobe_free(ctx->netprobe);
+    ctx->netprobe = NULL;
     bool decided = lg_monitor_decided(ctx->mon);
     if (decided && ctx->step && ctx->cur_step && ctx->cur_step->cycles)
         result->step = lg_strdup_printf("%s (cycle %d/%d)", ctx->step, ctx->cur_step->cycle, ctx->cur_step->cycles);
@@ -1034,6 +1074,9 @@ void lg_job_run(const lg_job_env *env, const lg_job *job, lg_job_result *result)
     if (prepare(&ctx) < 0 || launch(&ctx) < 0)
         goto teardown;
     run_steps(&ctx);
+    /* no job passes with its network down */
+    if (ctx.netprobe && ctx.guest && !cancelled(&ctx))
+        lg_netprobe_settle(ctx.netprobe, ctx.guest);
     wait_hypervisor(&ctx);
     collect_evidence(&ctx, result);
 teardown:

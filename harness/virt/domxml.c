@@ -236,8 +236,25 @@ char *lg_domxml_build(const lg_domxml_params *params)
         snprintf(host_port, sizeof(host_port), "%d", params->ssh_host_port);
     else
         snprintf(host_port, sizeof(host_port), "%s", LG_DOMXML_PORT_PLACEHOLDER);
+    /* The network probes (run/netprobe.h): the forward the host probe
+     * reaches the guest through (ssh's, or the profile's port under
+     * qemu-ga), and a guestfwd, which restrict=on leaves working: the
+     * guest's connections to LG_NETPROBE_GUEST_ADDR go to labgate's
+     * listener on 127.0.0.1 (one chardev connection QEMU opens at start).
+     * libvirt 9.0 expresses neither for user networking. */
+    int fwd_port = p->transport == LG_TRANSPORT_SSH || !p->net_probe ? p->ssh_port : p->net_probe_port;
+    LG_AUTOBUF guestfwd = LG_BUF_INIT;
+    if (p->net_probe) {
+        if (params->probe_listen_port > 0)
+            lg_buf_printf(&guestfwd, ",guestfwd=tcp:%s:%d-tcp:127.0.0.1:%d", LG_NETPROBE_GUEST_ADDR,
+                          LG_NETPROBE_GUEST_PORT, params->probe_listen_port);
+        else
+            lg_buf_printf(&guestfwd, ",guestfwd=tcp:%s:%d-tcp:127.0.0.1:%s", LG_NETPROBE_GUEST_ADDR,
+                          LG_NETPROBE_GUEST_PORT, LG_DOMXML_PROBE_PLACEHOLDER);
+    }
     LG_AUTOFREE char *netdev = lg_strdup_printf(
-        "user,id=lgnet0,restrict=on,hostfwd=tcp:127.0.0.1:%s-:%d", host_port, p->ssh_port);
+        "user,id=lgnet0,restrict=on,hostfwd=tcp:127.0.0.1:%s-:%d%s", host_port, fwd_port,
+        guestfwd.data ? guestfwd.data : "");
     const char *bus = strcmp(p->machine, "pc") == 0 || strncmp(p->machine, "pc-i440fx", 9) == 0 ? "pci.0" : "pcie.0";
     LG_AUTOFREE char *nic = lg_strdup_printf("virtio-net-pci,netdev=lgnet0,bus=%s,addr=0x10", bus);
     qemu_arg(cmd, qemu_ns, "-netdev");

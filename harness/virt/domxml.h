@@ -8,6 +8,9 @@ typedef struct lg_domxml_params {
     const char *overlay_path;  /* the job's qcow2 overlay */
     int ssh_host_port;         /* 127.0.0.1:port forwards to the guest's ssh port;
                                 * 0 writes LG_DOMXML_PORT_PLACEHOLDER */
+    int probe_listen_port;     /* guestfwd: the guest's LG_NETPROBE_GUEST_ADDR:LG_NETPROBE_GUEST_PORT
+                                * reaches labgate's listener on 127.0.0.1:port; 0 writes
+                                * LG_DOMXML_PROBE_PLACEHOLDER; unused when the profile's probes are off */
     bool kvm;                  /* false: TCG */
     bool strict;               /* turn oopses, warnings and lockups into panics */
     const char *run_id;
@@ -22,6 +25,13 @@ typedef struct lg_domxml_params {
 
 /* What `labgate domxml` shows where a run would put a real port. */
 #define LG_DOMXML_PORT_PLACEHOLDER "SSH_PORT"
+
+/* What `labgate domxml` shows where a run would put the probe listener's port. */
+#define LG_DOMXML_PROBE_PLACEHOLDER "PROBE_PORT"
+/* Where the guest finds labgate's probe listener (QEMU user networking's
+ * guestfwd: an address of the virtual network that only QEMU answers). */
+#define LG_NETPROBE_GUEST_ADDR "10.0.2.100"
+#define LG_NETPROBE_GUEST_PORT 7357
 
 /* Returns a new XML string; NULL only when libxml2 cannot serialize the
  * document (its own allocation failed). */

@@ -660,6 +660,22 @@ int lg_monitor_wait_ready_line(lg_monitor *mon, int after_boot, int64_t until_ms
     return rc;
 }
 
+int64_t lg_monitor_console_ms(lg_monitor *mon)
+{
+    pthread_mutex_lock(&mon->lock);
+    int64_t ms = mon->chunk_arrival_us / 1000;
+    pthread_mutex_unlock(&mon->lock);
+    return ms;
+}
+
+int lg_monitor_ready_line_boot(lg_monitor *mon)
+{
+    pthread_mutex_lock(&mon->lock);
+    int boot = mon->ready_line_boot;
+    pthread_mutex_unlock(&mon->lock);
+    return boot;
+}
+
 void lg_monitor_wait_evidence(lg_monitor *mon)
 {
     pthread_mutex_lock(&mon->lock);

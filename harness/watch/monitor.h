@@ -84,6 +84,11 @@ void lg_monitor_set_warnings_report(lg_monitor *mon, bool warnings_report);
 lg_verdict lg_monitor_verdict(lg_monitor *mon);
 /* The boot number the console last announced (0 before the first). */
 int lg_monitor_boot(lg_monitor *mon);
+/* When console output last arrived (lg_now_ms clock), 0 before any. */
+int64_t lg_monitor_console_ms(lg_monitor *mon);
+/* The highest boot number the ready line announced (0 none, or no ready
+ * line set). */
+int lg_monitor_ready_line_boot(lg_monitor *mon);
 /* Copies the decision (PASS with no title when nothing fired). */
 void lg_monitor_result(lg_monitor *mon, lg_evidence *out);
 

@@ -60,7 +60,7 @@ assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
 # --- qemu-ga: a whole job with the guest's network down
 edited_profile "$scratch/qga-profile.xml" \
-	's|<transport type="ssh"[^>]*/>|<transport type="qemu-ga"/>|; s|id="linux-x86_64"|id="linux-x86_64-qga"|'
+	's|<transport type="ssh"[^>]*/>|<transport type="qemu-ga"/><network probe="none" reason="the scenario takes eth0 down on purpose"/>|; s|id="linux-x86_64"|id="linux-x86_64-qga"|'
 
 down='ip link set eth0 down'
 # busybox ip prints the flags only: no UP among them

@@ -333,6 +333,52 @@ static void test_port_placeholder_when_no_port(void **state)
     built_free(&b);
 }
 
+/* The network probes: QEMU forwards the guest's connections to
+ * 10.0.2.100:7357 to labgate's listener (guestfwd, with restrict=on still
+ * set); a profile with the probes off gets no guestfwd; under qemu-ga the
+ * forwarded port is the one the profile names for the host probe. */
+static void test_probe_guestfwd(void **state)
+{
+    suite *s = *state;
+    assert_true(s->profile->net_probe);
+    lg_domxml_params params = params_for(s->profile, false, false);
+    params.probe_listen_port = 41234;
+    built b = build(&params);
+    char *netdev = xstr(&b, "/domain/qemu:commandline/qemu:arg[@value='-netdev']/following-sibling::qemu:arg[1]/@value");
+    assert_true(list_has(netdev, ",", "guestfwd=tcp:10.0.2.100:7357-tcp:127.0.0.1:41234"));
+    assert_true(list_has(netdev, ",", "restrict=on"));
+    free(netdev);
+    assert_valid_for_libvirt(s, &b);
+    built_free(&b);
+
+    params.probe_listen_port = 0;
+    b = build(&params);
+    netdev = xstr(&b, "/domain/qemu:commandline/qemu:arg[@value='-netdev']/following-sibling::qemu:arg[1]/@value");
+    assert_true(list_has(netdev, ",", "guestfwd=tcp:10.0.2.100:7357-tcp:127.0.0.1:" LG_DOMXML_PROBE_PLACEHOLDER));
+    free(netdev);
+    built_free(&b);
+
+    lg_profile off = *s->profile;
+    off.net_probe = false;
+    params = params_for(&off, false, false);
+    params.probe_listen_port = 41234;
+    b = build(&params);
+    netdev = xstr(&b, "/domain/qemu:commandline/qemu:arg[@value='-netdev']/following-sibling::qemu:arg[1]/@value");
+    assert_null(strstr(netdev, "guestfwd"));
+    free(netdev);
+    built_free(&b);
+
+    lg_profile qga = *s->profile;
+    qga.transport = LG_TRANSPORT_QGA;
+    qga.net_probe_port = 8080;
+    params = params_for(&qga, false, false);
+    b = build(&params);
+    netdev = xstr(&b, "/domain/qemu:commandline/qemu:arg[@value='-netdev']/following-sibling::qemu:arg[1]/@value");
+    assert_true(list_has(netdev, ",", "hostfwd=tcp:127.0.0.1:40022-:8080"));
+    free(netdev);
+    built_free(&b);
+}
+
 static void test_ssh_forward_on_qemu_command_line(void **state)
 {
     suite *s = *state;
@@ -459,6 +505,7 @@ int main(void)
         cmocka_unit_test(test_port_placeholder_when_no_port),
         cmocka_unit_test(test_disk_is_the_overlay),
         cmocka_unit_test(test_ssh_forward_on_qemu_command_line),
+        cmocka_unit_test(test_probe_guestfwd),
         cmocka_unit_test(test_strict_kernel_arguments_only_when_strict),
         cmocka_unit_test(test_strict_with_empty_profile_cmdline),
         cmocka_unit_test(test_disk_boot_without_kernel),

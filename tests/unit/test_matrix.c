@@ -498,6 +498,67 @@ static void test_profile_defaults(void **state)
     lg_diags_clear(&diags);
 }
 
+/* A copy of the x86-64 profile with `extra` before </profile>, in /tmp. */
+static char *profile_with(const char *extra, const char *transport_sed)
+{
+    char path[] = "/tmp/lg-netprofile-XXXXXX.xml";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    LG_AUTOFREE char *cmd = lg_strdup_printf(
+        "sed 's|</profile>|%s</profile>|; %s; s|\"\\.\\./linux/out|\"%s/guests/linux/out|g' %s/guests/profiles/linux-x86_64.xml >%s",
+        extra, transport_sed, LG_SOURCE_DIR, LG_SOURCE_DIR, path);
+    close(fd);
+    assert_int_equal(system(cmd), 0);
+    return lg_strdup(path);
+}
+
+/* <network>: the probes are on by default; off only with a reason; a port
+ * of its own only under qemu-ga. */
+static void test_profile_network(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_profile *p = NULL;
+    LG_AUTOFREE char *plain = profile_with("", "s|x|x|");
+    assert_int_equal(lg_profile_load(plain, &p, &diags), 0);
+    assert_true(p->net_probe);
+    assert_int_equal(p->net_probe_port, 22);
+    assert_null(p->net_probe_reason);
+    lg_profile_free(p);
+    unlink(plain);
+
+    LG_AUTOFREE char *off = profile_with("<network probe=\"none\" reason=\"air-gapped\"/>", "s|x|x|");
+    assert_int_equal(lg_profile_load(off, &p, &diags), 0);
+    assert_false(p->net_probe);
+    assert_string_equal(p->net_probe_reason, "air-gapped");
+    lg_profile_free(p);
+    unlink(off);
+    expect_error_count(&diags, 0);
+
+    LG_AUTOFREE char *no_reason = profile_with("<network probe=\"none\"/>", "s|x|x|");
+    p = NULL;
+    assert_int_equal(lg_profile_load(no_reason, &p, &diags), -EINVAL);
+    assert_null(p);
+    expect_error(&diags, no_reason, line_containing(no_reason, "<network"), "needs a reason");
+    expect_error_count(&diags, 1);
+    lg_diags_clear(&diags);
+    unlink(no_reason);
+
+    LG_AUTOFREE char *ssh_port = profile_with("<network port=\"80\"/>", "s|x|x|");
+    assert_int_equal(lg_profile_load(ssh_port, &p, &diags), -EINVAL);
+    expect_error(&diags, ssh_port, line_containing(ssh_port, "<network"), "only with transport qemu-ga");
+    lg_diags_clear(&diags);
+    unlink(ssh_port);
+
+    LG_AUTOFREE char *qga_port =
+        profile_with("<network port=\"80\"/>", "s|<transport type=\"ssh\"[^>]*/>|<transport type=\"qemu-ga\"/>|");
+    assert_int_equal(lg_profile_load(qga_port, &p, &diags), 0);
+    assert_int_equal(p->net_probe_port, 80);
+    lg_profile_free(p);
+    unlink(qga_port);
+    lg_diags_clear(&diags);
+}
+
 /* The matrix collects the problems of several files in one list: a profile
  * must not be rejected for errors that belong to another file. */
 static void test_profile_load_ignores_earlier_errors(void **state)
@@ -975,6 +1036,7 @@ int main(void)
         cmocka_unit_test(test_relative_path_resolves_to_absolute),
         cmocka_unit_test(test_profile_values_and_warnings),
         cmocka_unit_test(test_profile_defaults),
+        cmocka_unit_test(test_profile_network),
         cmocka_unit_test(test_profile_load_ignores_earlier_errors),
         cmocka_unit_test(test_profile_initrd_without_kernel),
         cmocka_unit_test(test_profile_isa_panic_on_aarch64),

@@ -341,9 +341,27 @@ static void test_stress_windows_scripts(void **state)
     assert_non_null(strstr(cpu3, "$workers = 3; $end = (Get-Date).AddSeconds(9);"));
 }
 
+/* The guest side of the guest-to-host probe: busybox nc, detached and
+ * bounded, on Linux; PowerShell's TcpClient on Windows; tokens that a
+ * shell would interpret are refused. */
+static void test_net_probe_command(void **state)
+{
+    (void)state;
+    LG_AUTOFREE char *linux_cmd = lg_os_net_probe_command(LG_OS_LINUX, "10.0.2.100", 7357, "lgprobe-1-ab", 5);
+    assert_string_equal(linux_cmd, "(echo lgprobe-1-ab | timeout 5 nc 10.0.2.100 7357 >/dev/null 2>&1 &)");
+    LG_AUTOFREE char *win = lg_os_net_probe_command(LG_OS_WINDOWS, "10.0.2.100", 7357, "lgprobe-1-ab", 5);
+    assert_non_null(strstr(win, "powershell.exe"));
+    assert_non_null(strstr(win, "-EncodedCommand"));
+    assert_null(lg_os_net_probe_command(LG_OS_LINUX, "10.0.2.100", 7357, "x; reboot", 5));
+    assert_null(lg_os_net_probe_command(LG_OS_WINDOWS, "10.0.2.100", 7357, "a\"b", 5));
+    LG_AUTOFREE char *floor = lg_os_net_probe_command(LG_OS_LINUX, "10.0.2.100", 7357, "t", 0);
+    assert_non_null(strstr(floor, "timeout 1 "));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_net_probe_command),
         cmocka_unit_test(test_linux_commands),
         cmocka_unit_test(test_windows_paths_and_reboot),
         cmocka_unit_test(test_powershell_is_encoded_with_prologue),

@@ -9,11 +9,11 @@
 #include "model/verdict.h"
 
 static const lg_verdict ALL_VERDICTS[] = {
-    LG_VERDICT_PASS, LG_VERDICT_CRASH, LG_VERDICT_BOOT_LOOP, LG_VERDICT_HANG,
+    LG_VERDICT_PASS, LG_VERDICT_CRASH, LG_VERDICT_BOOT_LOOP, LG_VERDICT_HANG, LG_VERDICT_UNREACHABLE,
     LG_VERDICT_BOOT_TIMEOUT, LG_VERDICT_AGENT_FAILURE, LG_VERDICT_INFRA_ERROR,
 };
 static const lg_verdict GUEST_FAILURES[] = {
-    LG_VERDICT_CRASH, LG_VERDICT_BOOT_LOOP, LG_VERDICT_HANG, LG_VERDICT_BOOT_TIMEOUT,
+    LG_VERDICT_CRASH, LG_VERDICT_BOOT_LOOP, LG_VERDICT_HANG, LG_VERDICT_UNREACHABLE, LG_VERDICT_BOOT_TIMEOUT,
     LG_VERDICT_AGENT_FAILURE,
 };
 
@@ -181,7 +181,7 @@ static void test_names(void **state)
 {
     (void)state;
     static const char *const verdicts[] = {
-        "PASS", "CRASH", "BOOT_LOOP", "HANG", "BOOT_TIMEOUT", "AGENT_FAILURE", "INFRA_ERROR",
+        "PASS", "CRASH", "BOOT_LOOP", "HANG", "UNREACHABLE", "BOOT_TIMEOUT", "AGENT_FAILURE", "INFRA_ERROR",
     };
     for (size_t i = 0; i < LG_N_ELEMENTS(ALL_VERDICTS); i++)
         assert_string_equal(lg_verdict_name(ALL_VERDICTS[i]), verdicts[i]);
@@ -190,6 +190,7 @@ static void test_names(void **state)
         { LG_SIGNAL_STATE, "state" }, { LG_SIGNAL_REBOOT, "reboot" }, { LG_SIGNAL_HEARTBEAT, "heartbeat" },
         { LG_SIGNAL_DEADLINE, "deadline" }, { LG_SIGNAL_STEP, "step" }, { LG_SIGNAL_HYPERVISOR, "hypervisor" }, { LG_SIGNAL_WATCHDOG, "watchdog" },
         { LG_SIGNAL_PROCESS, "process" },
+        { LG_SIGNAL_NETWORK, "network" },
     };
     for (size_t i = 0; i < LG_N_ELEMENTS(signals); i++)
         assert_string_equal(lg_signal_name(signals[i].s), signals[i].name);
