@@ -35,6 +35,10 @@ packages=(
 	# run
 	libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 	qemu-system-x86 qemu-system-arm qemu-utils libxml2-utils
+	# a reaping parent for libvirtd where there is no systemd (tools/start-libvirtd.sh)
+	tini
+	# the stress commands' options are checked against the guest's stress-ng
+	stress-ng
 	# UEFI with secure boot and a TPM for the Windows profiles
 	ovmf qemu-efi-aarch64 swtpm swtpm-tools
 	# guest images and the sample agent (the build scripts add the kernel headers)
@@ -98,11 +102,8 @@ start_libvirt() {
 		systemctl start virtlogd.socket libvirtd.socket libvirtd.service >&2 || true
 	fi
 	if ! timeout 10 virsh -c qemu:///system version >/dev/null 2>&1; then
-		# with the clean environment systemd would give them: libvirtd passes
-		# its own to what it spawns, and a CI job's TMPDIR (say) is no place
-		# for swtpm_setup, which runs as tss and fails there
-		pgrep -x virtlogd >/dev/null || env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 virtlogd -d
-		pgrep -x libvirtd >/dev/null || env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 libvirtd -d
+		# as systemd would: a clean environment and a parent that reaps
+		"$top/tools/start-libvirtd.sh"
 	fi
 	for _ in $(seq 1 30); do
 		timeout 10 virsh -c qemu:///system version >/dev/null 2>&1 && return 0

@@ -9,10 +9,9 @@
 . "$(dirname "$0")/lib.sh"
 export LABGATE_ACCEL=${LABGATE_ACCEL:-tcg}
 
-# as tools/quickstart.sh's start_libvirt: the clean environment systemd
-# would give it
+# as tools/quickstart.sh's start_libvirt does
 start_libvirtd() {
-	pgrep -x libvirtd >/dev/null || env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 libvirtd -d
+	"$LG_SOURCE_DIR/tools/start-libvirtd.sh"
 	for _ in $(seq 1 30); do
 		timeout 10 virsh -c "$URI" version >/dev/null 2>&1 && return 0
 		sleep 1
