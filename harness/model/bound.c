@@ -36,6 +36,21 @@ char *lg_bound_claim(long trials, const char *unit, double max_failure_rate, dou
                             max_failure_rate, confidence);
 }
 
+/* One term aa of a modified Lentz evaluation: updates c and d (kept away
+ * from zero) and returns the factor the fraction's value changes by. */
+static double lentz_term(double aa, double *c, double *d)
+{
+    const double tiny = DBL_MIN / DBL_EPSILON;
+    *d = 1 + aa * *d;
+    if (fabs(*d) < tiny)
+        *d = tiny;
+    *c = 1 + aa / *c;
+    if (fabs(*c) < tiny)
+        *c = tiny;
+    *d = 1 / *d;
+    return *d * *c;
+}
+
 /* The continued fraction of I_x(a, b) (modified Lentz), which converges
  * quickly for x < (a + 1) / (a + b + 2). */
 static double beta_fraction(double a, double b, double x)
@@ -49,24 +64,8 @@ static double beta_fraction(double a, double b, double x)
     double h = d;
     for (int m = 1; m <= 10000; m++) {
         double m2 = 2.0 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < tiny)
-            d = tiny;
-        c = 1 + aa / c;
-        if (fabs(c) < tiny)
-            c = tiny;
-        d = 1 / d;
-        double step = d * c;
+        h *= lentz_term(m * (b - m) * x / ((qam + m2) * (a + m2)), &c, &d);
+        double step = lentz_term(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)), &c, &d);
         h *= step;
         if (fabs(step - 1) < 1e-15)
             break;
