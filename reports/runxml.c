@@ -217,6 +217,26 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
         setnum(hl, "samples", (double)l->samples, 0);
         setnum(hl, "held-s", l->held_s, 1);
     }
+    /* per host: the images its pool gave this run, uploaded now or reused */
+    for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
+        const lg_host_load *l = &r->host_loads[h];
+        if (!l->n_images)
+            continue;
+        xmlNodePtr hi = xmlNewChild(run, NULL, (const xmlChar *)"host-images", NULL);
+        set(hi, "host", m->hosts[h].id);
+        set(hi, "uri", m->hosts[h].uri);
+        if (l->pool_target)
+            set(hi, "pool-target", l->pool_target);
+        for (size_t k = 0; k < l->n_images; k++) {
+            const lg_staged_image *img = &l->images[k];
+            xmlNodePtr e = xmlNewChild(hi, NULL, (const xmlChar *)"image", NULL);
+            set(e, "volume", img->volume);
+            set(e, "source", img->source);
+            set(e, "action", img->uploaded ? "uploaded" : "reused");
+            setnum(e, "size", (double)img->size, 0);
+            setnum(e, "seconds", img->seconds, 1);
+        }
+    }
     for (size_t i = 0; i < r->plan->n_jobs; i++)
         add_bound(lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]), &m->policy, &r->plan->jobs[i],
                   &r->results[i]);

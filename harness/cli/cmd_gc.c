@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -20,37 +21,34 @@
 #include "virt/hvlog.h"
 #include "virt/leftovers.h"
 #include "virt/overlay.h"
+#include "virt/pool.h"
+#include "run/imageuse.h"
+
+/* image volumes no run used for this long go */
+#define LG_GC_IMAGE_DAYS 14
 
 static const char help[] =
-    "usage: labgate gc [--dry-run] [--uri URI]\n"
+    "usage: labgate gc [--dry-run] [--uri URI] [--images-older-than DAYS]\n"
     "Removes what a killed labgate left behind: its domains (destroyed and undefined,\n"
     "with their UEFI varstore, TPM state, and libvirt's QEMU and swtpm logs), their\n"
-    "overlay disks, the console logs of a run killed before it wrote run.xml, and\n"
-    "stale run locks.\n"
+    "overlay volumes in the host's labgate storage pool, the console logs of a run\n"
+    "killed before it wrote run.xml, and stale run locks.  It also removes the guest\n"
+    "image volumes of that pool that no run used for DAYS days.\n"
     "A domain is labgate's only if it carries labgate's <metadata> element (never by\n"
     "name alone), and a leftover only if the run that made it no longer holds its run\n"
-    "lock in the state directory; a live run's domains are never touched.\n"
+    "lock in the state directory; a live run's domains and overlays are never touched,\n"
+    "nor any image while a live run has an overlay in the pool.\n"
     "\n"
-    "  --dry-run   list what would be removed, remove nothing\n"
-    "  --uri URI   the libvirt host (default qemu:///system)\n"
+    "  --dry-run                    list what would be removed, remove nothing\n"
+    "  --uri URI                    the libvirt host (default qemu:///system)\n"
+    "  --images-older-than DAYS     image volumes no run used for DAYS days\n"
+    "                               (default 14; 0: every image no live run uses)\n"
+    "\n"
+    "When an image was last used comes from the state directory's index of that\n"
+    "host (images-*.index, written by every run), else from the volume's upload time.\n"
     "\n"
     "Exits 0 when everything found was removed (or listed), 3 when something could\n"
     "not be, 2 on bad arguments.\n";
-
-/* "labgate-RUN-JOB.qcow2" (the names job.c gives overlays) -> RUN */
-static char *overlay_run_id(const char *file)
-{
-    static const char prefix[] = "labgate-", suffix[] = ".qcow2";
-    const size_t fixed = strlen(prefix) + 1 + LG_JOB_ID_LEN + strlen(suffix); /* all but RUN */
-    size_t len = strlen(file);
-    if (len <= fixed || strncmp(file, prefix, strlen(prefix)) != 0 ||
-        strcmp(file + len - strlen(suffix), suffix) != 0)
-        return NULL;
-    size_t run_len = len - fixed;
-    if (file[strlen(prefix) + run_len] != '-')
-        return NULL;
-    return lg_strndup(file + strlen(prefix), run_len);
-}
 
 /* libvirt's QEMU and swtpm logs of a removed domain (a finished job moves
  * them into its results; a killed one leaves them) */
@@ -100,22 +98,109 @@ static int clear_console_logs(const char *lock_path, bool dry_run, const char *v
     return rc;
 }
 
+/* The overlays of dead runs, and the images nobody used for images_days,
+ * in the host's labgate pool (none there: nothing to do).  Returns the
+ * number of failures. */
+static int clean_pool(lg_conn *conn, const char *uri, bool dry_run, const char *verb, int images_days,
+                      const lg_buf *reported, const lg_buf *live_overlays, const char *live_domain_run, size_t *found)
+{
+    LG_AUTO(lg_pool) pool = NULL;
+    int rc = lg_pool_lookup(conn, &pool);
+    if (rc == -ENOENT)
+        return 0;
+    lg_pool_volume *vols = NULL;
+    size_t n = 0;
+    if (rc < 0 || lg_pool_volumes(pool, &vols, &n) < 0) {
+        fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+        return 1;
+    }
+    int failures = 0;
+    /* a live run with an overlay here (by its domain, or by its lock in
+     * this state directory) */
+    LG_AUTOFREE char *live_run = lg_strdup(live_domain_run);
+    for (size_t i = 0; i < n; i++) {
+        LG_AUTOFREE char *run_id = lg_volume_overlay_run_id(vols[i].name);
+        LG_AUTOFREE char *lock_path = run_id ? lg_run_lock_path(run_id) : NULL;
+        if (!run_id)
+            continue;
+        LG_AUTOFREE char *line = lg_strdup_printf("\n%s\n", vols[i].path);
+        if (lg_run_lock_held(lock_path) || strstr(live_overlays->data, line)) {
+            if (!live_run)
+                live_run = lg_strdup(run_id);
+            continue;
+        }
+        if (strstr(reported->data, line))
+            continue;
+        (*found)++;
+        if (!dry_run && lg_pool_volume_delete(pool, vols[i].name) < 0) {
+            fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+            failures++;
+            continue;
+        }
+        printf("%s overlay volume %s (run %s)\n", verb, vols[i].path, run_id);
+    }
+    lg_image_use *uses = NULL;
+    size_t n_uses = 0;
+    if (lg_image_index_read(uri, &uses, &n_uses) < 0) {
+        fprintf(stderr, "labgate gc: image volumes kept: %s\n", lg_error_msg());
+        failures++;
+        images_days = -1;
+    }
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; images_days >= 0 && i < n; i++) {
+        if (!lg_volume_is_image(vols[i].name))
+            continue;
+        const lg_image_use *use = lg_image_use_find(uses, n_uses, vols[i].name);
+        LG_AUTOFREE char *lock_path = use ? lg_run_lock_path(use->run_id) : NULL;
+        bool live = (lock_path && lg_run_lock_held(lock_path)) || live_run;
+        if (!lg_image_gc_due(use, vols[i].mtime_s, now, images_days, live)) {
+            if (live && lg_image_gc_due(use, vols[i].mtime_s, now, images_days, false))
+                printf("kept image volume %s: run %s is live\n", vols[i].name,
+                       live_run ? live_run : use->run_id);
+            continue;
+        }
+        (*found)++;
+        if (!dry_run && lg_pool_volume_delete(pool, vols[i].name) < 0) {
+            fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+            failures++;
+            continue;
+        }
+        if (!dry_run && lg_image_index_forget(uri, vols[i].name) < 0)
+            fprintf(stderr, "labgate gc: %s\n", lg_error_msg()); /* a stale line: harmless */
+        int64_t last = use && use->last_used_s > vols[i].mtime_s ? use->last_used_s : vols[i].mtime_s;
+        printf("%s image volume %s (%s %.1f days ago)\n", verb, vols[i].path, use ? "last used" : "uploaded",
+               (double)(now - last) / 86400.0);
+    }
+    lg_image_uses_free(uses, n_uses);
+    lg_pool_volumes_free(vols, n);
+    return failures;
+}
+
 int lg_cmd_gc(int argc, char **argv)
 {
     static const struct option options[] = {
         { "dry-run", no_argument, NULL, 'n' },
         { "uri", required_argument, NULL, 'u' },
+        { "images-older-than", required_argument, NULL, 'i' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     bool dry_run = false;
     const char *uri = "qemu:///system";
+    int images_days = LG_GC_IMAGE_DAYS;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
         case 'n': dry_run = true; break;
         case 'u': uri = optarg; break;
+        case 'i':
+            if (lg_parse_int(optarg, &images_days) < 0 || images_days < 0) {
+                fprintf(stderr, "labgate gc: --images-older-than wants a number of days (0 or more), not '%s'\n",
+                        optarg);
+                return LG_EXIT_BAD_INPUT;
+            }
+            break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return LG_EXIT_BAD_INPUT;
         }
@@ -127,6 +212,9 @@ int lg_cmd_gc(int argc, char **argv)
     const char *verb = dry_run ? "would remove" : "removed";
     LG_AUTOBUF reported = LG_BUF_INIT; /* overlays listed with their domain */
     lg_buf_puts(&reported, "\n");
+    LG_AUTOBUF live_overlays = LG_BUF_INIT; /* of live runs' domains */
+    lg_buf_puts(&live_overlays, "\n");
+    LG_AUTOFREE char *live_run = NULL;
     int failures = 0;
     size_t found = 0;
 
@@ -150,8 +238,15 @@ int lg_cmd_gc(int argc, char **argv)
         const lg_labgate_domain *d = &doms[i];
         /* a live run's, by the lock its metadata names (a domain without one
          * comes from a labgate that predates it: its run is long gone) */
-        if (!d->run_id || (d->lock && lg_run_lock_held(d->lock)))
+        if (!d->run_id || (d->lock && lg_run_lock_held(d->lock))) {
+            /* its overlay (and the image under it) belong to a live run,
+             * whatever state directory that run uses */
+            if (d->overlay)
+                lg_buf_printf(&live_overlays, "%s\n", d->overlay);
+            if (!live_run && d->run_id)
+                live_run = lg_strdup(d->run_id);
             continue;
+        }
         found++;
         if (!dry_run && lg_labgate_domain_remove(conn, d->name) < 0) {
             fprintf(stderr, "labgate gc: domain %s: %s\n", d->name, lg_error_msg());
@@ -161,7 +256,16 @@ int lg_cmd_gc(int argc, char **argv)
         printf("%s domain %s (run %s, job %s, %s)\n", verb, d->name, d->run_id, d->job_id ? d->job_id : "?",
                d->active ? "was running" : "defined");
         failures += remove_hypervisor_logs(uri, d->name, dry_run, verb);
-        if (d->overlay && access(d->overlay, F_OK) == 0) {
+        if (d->overlay && lg_volume_at(conn, d->overlay)) {
+            if (!dry_run && lg_volume_delete_path(conn, d->overlay) < 0) {
+                fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+                failures++;
+            } else {
+                printf("%s overlay volume %s\n", verb, d->overlay);
+                lg_buf_printf(&reported, "%s\n", d->overlay);
+            }
+        } else if (d->overlay && access(d->overlay, F_OK) == 0) {
+            /* a local overlay file, from a labgate before storage pools */
             if (!dry_run && lg_overlay_remove(d->overlay) < 0) {
                 fprintf(stderr, "labgate gc: %s: %s\n", d->overlay, lg_error_msg());
                 failures++;
@@ -172,6 +276,7 @@ int lg_cmd_gc(int argc, char **argv)
         }
     }
     lg_labgate_domains_free(doms, n);
+    failures += clean_pool(conn, uri, dry_run, verb, images_days, &reported, &live_overlays, live_run, &found);
 
     /* overlays and locks in the state directory whose run is gone (a
      * harness killed between creating an overlay and defining its domain) */
@@ -189,7 +294,7 @@ int lg_cmd_gc(int argc, char **argv)
     }
     struct dirent *e;
     while (dir && (e = readdir(dir))) {
-        LG_AUTOFREE char *run_id = overlay_run_id(e->d_name);
+        LG_AUTOFREE char *run_id = lg_volume_overlay_run_id(e->d_name);
         bool lock = !run_id && strncmp(e->d_name, "run-", 4) == 0 && strlen(e->d_name) > 9 &&
                     strcmp(e->d_name + strlen(e->d_name) - 5, ".lock") == 0;
         if (lock)

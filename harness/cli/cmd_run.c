@@ -417,6 +417,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     for (size_t i = 0; i < plan->n_jobs; i++)
         lg_job_result_clear(&results[i]);
     free(results);
+    lg_host_loads_clear(host_loads, m->n_hosts);
     free(host_loads);
     lg_run_lock_release(run_id, run_lock);
     return exit_code;

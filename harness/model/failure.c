@@ -48,10 +48,12 @@ static const lg_failure_info failure_table[] = {
                               "guest refused the profile's ssh key %s: %s", false },
     [LG_FAIL_HOST_KEY_MISMATCH] = { "host-key-mismatch", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },
     [LG_FAIL_IMAGE_MISSING] = { "image-missing", V(INFRA_ERROR), S(HYPERVISOR), "%s is missing (%s)", false },
+    /* QEMU reads the copy labgate uploads into the host's storage pool:
+     * only labgate has to read the profile's files */
     [LG_FAIL_IMAGE_UNREADABLE] = { "image-unreadable", V(INFRA_ERROR), S(HYPERVISOR),
-                                   "QEMU runs unprivileged under qemu:///system and cannot read %s (%s is not "
-                                   "world-readable/searchable); move the checkout or chmod o+rx it",
-                                   false },
+                                   "labgate cannot read %s (blocked at %s)", false },
+    [LG_FAIL_IMAGE_STAGE] = { "image-stage", V(INFRA_ERROR), S(HYPERVISOR),
+                              "cannot put %s into the labgate storage pool of %s: %s", false },
     [LG_FAIL_LAUNCH] = { "launch", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },
     [LG_FAIL_QEMU_FAILED] = { "qemu-failed", V(INFRA_ERROR), S(HYPERVISOR),
                               "the QEMU process failed (see the libvirt log for %s)", false },

@@ -37,7 +37,8 @@ typedef enum {
     LG_FAIL_KEY_REFUSED,        /* the guest refused key (%s): why (%s) */
     LG_FAIL_HOST_KEY_MISMATCH,  /* not the profile's guest: detail (%s) */
     LG_FAIL_IMAGE_MISSING,      /* file (%s) missing: how to make it (%s) */
-    LG_FAIL_IMAGE_UNREADABLE,   /* QEMU cannot read (%s): blocking path (%s) */
+    LG_FAIL_IMAGE_UNREADABLE,   /* labgate cannot read (%s): blocking path (%s) */
+    LG_FAIL_IMAGE_STAGE,        /* image (%s) could not be put on host (%s): why (%s) */
     LG_FAIL_LAUNCH,             /* the domain could not be defined/started: why (%s) */
     LG_FAIL_QEMU_FAILED,        /* QEMU died: domain (%s) */
     LG_FAIL_STOPPED_OUTSIDE,    /* destroyed/stopped by someone else */

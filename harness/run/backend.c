@@ -1,16 +1,32 @@
 #include "backend.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "base/error.h"
+#include "base/log.h"
 #include "base/mem.h"
+#include "base/sha256.h"
 #include "base/util.h"
-#include "virt/overlay.h"
+#include "imageuse.h"
+#include "virt/pool.h"
+
+LG_LOG_INIT("backend");
 
 typedef struct libvirt_backend {
     lg_backend base;
     lg_conn *conn;
     bool system_uri;
+    /* the images staged on this host, each once per run; held while one
+     * is staged, so workers wanting the same image wait for its upload */
+    pthread_mutex_t stage_lock;
+    lg_pool *pool;
+    lg_staged_image *images;
+    size_t n_images;
 } libvirt_backend;
 
 static libvirt_backend *self(lg_backend *be)
@@ -29,25 +45,126 @@ static lg_transport *transport_of(lg_session *s)
     return (lg_transport *)(void *)s;
 }
 
+/* The local files are labgate's to read: QEMU reads the copies staged in
+ * the host's pool. */
 static int image_check(lg_backend *be, const char *path, char **blocking)
 {
+    (void)be;
     if (!lg_is_file(path))
         return -ENOENT;
-    if (self(be)->system_uri && !lg_path_world_readable(path, blocking))
+    if (access(path, R_OK) < 0) {
+        if (blocking)
+            *blocking = lg_strdup(path);
         return -EACCES;
+    }
     return 0;
 }
 
-static int overlay_create(lg_backend *be, const char *base, const char *overlay)
+static lg_staged_image *staged(libvirt_backend *b, const char *local_path)
 {
-    (void)be;
-    return lg_overlay_create(base, overlay);
+    for (size_t i = 0; i < b->n_images; i++)
+        if (strcmp(b->images[i].source, local_path) == 0)
+            return &b->images[i];
+    return NULL;
+}
+
+typedef struct stage_progress {
+    lg_stage_progress_fn fn;
+    void *opaque;
+    const char *image;
+} stage_progress;
+
+static void on_transfer(void *opaque, uint64_t done, uint64_t total)
+{
+    stage_progress *sp = opaque;
+    if (sp->fn)
+        sp->fn(sp->opaque, sp->image, done, total);
+}
+
+/* Time for an upload and its verification: a minute or two of set-up,
+ * then at least 1 MiB/s each way. */
+static int64_t transfer_timeout_ms(uint64_t size)
+{
+    return 120000 + (int64_t)(2 * size / 1024);
+}
+
+/* Digest, pool, upload (or reuse), usage noted; stage_lock held. */
+static int stage_locked(libvirt_backend *b, const char *local_path, const char *run_id, stage_progress *sp,
+                        lg_staged_image *out)
+{
+    const char *uri = lg_conn_uri(b->conn);
+    int rc = 0;
+    if (!b->pool && (rc = lg_pool_open(b->conn, &b->pool)) < 0)
+        return rc;
+    char hex[LG_SHA256_HEX_LEN + 1];
+    uint64_t size = 0;
+    if ((rc = lg_sha256_file_sized(local_path, hex, &size)) < 0)
+        return rc;
+    int64_t start = lg_now_ms();
+    /* another run from this state directory uploading the same image must
+     * not see it half-written and start over */
+    int lock = lg_image_upload_lock(uri, transfer_timeout_ms(size));
+    if (lock < 0)
+        return lock;
+    char *path = NULL;
+    bool uploaded = false;
+    rc = lg_pool_image(b->pool, local_path, hex, transfer_timeout_ms(size), on_transfer, sp, &path, &uploaded);
+    lg_image_upload_unlock(lock);
+    if (rc < 0)
+        return rc;
+    *out = (lg_staged_image){ .source = lg_strdup(local_path), .volume = lg_volume_image_name(hex), .path = path,
+                              .uploaded = uploaded, .size = size,
+                              .seconds = (double)(lg_now_ms() - start) / 1000.0 };
+    if (lg_image_index_touch(uri, out->volume, run_id, (int64_t)time(NULL)) < 0)
+        LG_DEBUG("%s: usage not recorded: %s", out->volume, lg_error_msg()); /* gc then goes by its age */
+    return 0;
+}
+
+static int image_stage(lg_backend *be, const char *local_path, const char *run_id, lg_stage_progress_fn progress,
+                       void *opaque, char **host_path)
+{
+    libvirt_backend *b = self(be);
+    stage_progress sp = { .fn = progress, .opaque = opaque, .image = local_path };
+    pthread_mutex_lock(&b->stage_lock);
+    lg_staged_image *have = staged(b, local_path);
+    int rc = 0;
+    if (!have) {
+        lg_staged_image img;
+        rc = stage_locked(b, local_path, run_id, &sp, &img);
+        if (rc == 0) {
+            b->images = lg_realloc_n(b->images, b->n_images + 1, sizeof(*b->images));
+            b->images[b->n_images] = img;
+            have = &b->images[b->n_images++];
+        }
+    }
+    if (rc == 0)
+        *host_path = lg_strdup(have->path);
+    pthread_mutex_unlock(&b->stage_lock);
+    return rc;
+}
+
+static int overlay_create(lg_backend *be, const char *base, const char *name, char **path)
+{
+    libvirt_backend *b = self(be);
+    pthread_mutex_lock(&b->stage_lock);
+    lg_staged_image *img = staged(b, base);
+    LG_AUTOFREE char *backing = img ? lg_strdup(img->path) : NULL;
+    pthread_mutex_unlock(&b->stage_lock);
+    if (!backing || !b->pool) {
+        lg_error_set("overlay %s: its base %s was never staged on %s", name, base, lg_conn_uri(b->conn));
+        return -EINVAL;
+    }
+    uint64_t capacity = 0;
+    int rc = lg_qcow2_virtual_size(base, &capacity);
+    if (rc < 0)
+        return rc;
+    return lg_pool_overlay_create(b->pool, name, backing, capacity, path);
 }
 
 static int overlay_remove(lg_backend *be, const char *overlay)
 {
-    (void)be;
-    return lg_overlay_remove(overlay);
+    int rc = lg_volume_delete_path(self(be)->conn, overlay);
+    return rc == -ENOENT ? 0 : rc;
 }
 
 static int launch(lg_backend *be, const char *xml, const lg_domain_handlers *handlers, lg_vm **out)
@@ -164,13 +281,27 @@ static void session_free(lg_session *s)
     lg_transport_free(transport_of(s));
 }
 
+void lg_staged_images_free(lg_staged_image *images, size_t n)
+{
+    for (size_t i = 0; images && i < n; i++) {
+        free(images[i].source);
+        free(images[i].volume);
+        free(images[i].path);
+    }
+    free(images);
+}
+
 static void backend_free(lg_backend *be)
 {
-    free(be);
+    libvirt_backend *b = self(be);
+    lg_staged_images_free(b->images, b->n_images);
+    lg_pool_free(b->pool);
+    pthread_mutex_destroy(&b->stage_lock);
+    free(b);
 }
 
 static const lg_backend_ops libvirt_ops = {
-    .image_check = image_check, .overlay_create = overlay_create, .overlay_remove = overlay_remove,
+    .image_check = image_check, .image_stage = image_stage, .overlay_create = overlay_create, .overlay_remove = overlay_remove,
     .launch = launch, .vm_name = vm_name, .vm_crashed = vm_crashed, .screenshot = screenshot,
     .memory_dump = memory_dump, .reset = reset, .power_off = power_off, .power_on = power_on, .destroy = destroy, .release = release, .take_log = take_log, .lost = lost,
     .epoch = epoch, .uri = uri, .connect = connect_guest, .ping = ping, .exec = exec_command, .upload_dir = upload_dir,
@@ -181,7 +312,19 @@ lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri)
 {
     libvirt_backend *be = LG_NEW0(libvirt_backend);
     *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn, .system_uri = system_uri };
+    pthread_mutex_init(&be->stage_lock, NULL);
     return &be->base;
+}
+
+void lg_backend_libvirt_images(lg_backend *be, lg_staged_image **out, size_t *n, char **pool_target)
+{
+    libvirt_backend *b = self(be);
+    pthread_mutex_lock(&b->stage_lock);
+    *out = LG_STEAL(b->images);
+    *n = b->n_images;
+    b->n_images = 0;
+    *pool_target = b->pool ? lg_strdup(lg_pool_target(b->pool)) : NULL;
+    pthread_mutex_unlock(&b->stage_lock);
 }
 
 void lg_backend_free(lg_backend *be)

@@ -19,11 +19,34 @@ typedef struct lg_backend lg_backend;
 typedef struct lg_vm lg_vm;
 typedef struct lg_session lg_session;
 
+/* An upload under way: image (its local path), bytes done of total. */
+typedef void (*lg_stage_progress_fn)(void *opaque, const char *image, uint64_t done, uint64_t total);
+
+/* An image a backend put on its host in this run. */
+typedef struct lg_staged_image {
+    char *source;  /* the local file */
+    char *volume;  /* its name on the host (sha256-HEX) */
+    char *path;    /* its path on the host */
+    bool uploaded; /* false: an earlier run's upload was reused */
+    uint64_t size;
+    double seconds; /* uploading and verifying it */
+} lg_staged_image;
+void lg_staged_images_free(lg_staged_image *images, size_t n);
+
 typedef struct lg_backend_ops {
     /* Can QEMU use this image?  -ENOENT missing; -EACCES unreadable, with
      * *blocking the path that stops it (the caller frees). */
     int (*image_check)(lg_backend *be, const char *path, char **blocking);
-    int (*overlay_create)(lg_backend *be, const char *base, const char *overlay);
+    /* The local image file put where the host's QEMU reads it (libvirt:
+     * the host's labgate storage pool, uploaded once per host and named by
+     * its digest) and its path there, *host_path.  progress (may be NULL)
+     * hears about an upload; run_id is recorded as its user (for gc). */
+    int (*image_stage)(lg_backend *be, const char *local_path, const char *run_id, lg_stage_progress_fn progress,
+                       void *opaque, char **host_path);
+    /* A copy-on-write overlay called name on base (a local disk image
+     * staged before); *path: where the host has it. */
+    int (*overlay_create)(lg_backend *be, const char *base, const char *name, char **path);
+    /* Removes the overlay at path (as overlay_create gave it). */
     int (*overlay_remove)(lg_backend *be, const char *overlay);
     /* Defines and starts the domain, events and console attached before
      * the guest runs.  -EADDRINUSE: a forwarded port was taken. */
@@ -77,6 +100,9 @@ struct lg_backend {
 /* libvirt through conn (borrowed); system_uri: QEMU runs unprivileged and
  * must be able to read the images. */
 lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri);
+/* The images the libvirt backend staged so far (handed over; the backend
+ * forgets them), and its pool's target directory on the host (or NULL). */
+void lg_backend_libvirt_images(lg_backend *be, lg_staged_image **out, size_t *n, char **pool_target);
 void lg_backend_free(lg_backend *be);
 
 #include "base/cleanup.h"

@@ -25,7 +25,7 @@
 #include "run/runlock.h"
 #include "stress.h"
 #include "virt/domxml.h"
-#include "virt/overlay.h"
+#include "virt/pool.h"
 #include "watch/monitor.h"
 #include "watch/panicinfo.h"
 
@@ -84,8 +84,10 @@ typedef struct job_ctx {
 
     char *job_dir;
     char *name;           /* the domain's */
-    char *overlay;
+    char *overlay;        /* its path on the host */
     bool overlay_made;
+    char *kernel_host;    /* the profile's kernel and initramfs where the host has them */
+    char *initrd_host;
 } job_ctx;
 
 static void progress(job_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -778,15 +780,41 @@ static int check_image(job_ctx *ctx, const char *path, const char *what)
     return rc;
 }
 
-/* The job's directory, its monitor, the guest's files checked, and the
- * overlay disk. */
+static void on_upload(void *opaque, const char *image, uint64_t done, uint64_t total)
+{
+    job_ctx *ctx = opaque;
+    progress(ctx, "uploading %s to %s: %llu MiB of %llu", image, ctx->ops->uri(ctx->env->backend),
+             (unsigned long long)(done >> 20), (unsigned long long)((total + (1u << 20) - 1) >> 20));
+}
+
+/* The profile's disk, kernel and initramfs where the host's QEMU reads
+ * them (uploaded into its pool by the first job that needs them). */
+static int stage_images(job_ctx *ctx)
+{
+    const lg_profile *p = ctx->profile;
+    const char *images[] = { p->disk, p->kernel, p->initrd };
+    LG_AUTOFREE char *disk_host = NULL;
+    char **host[] = { &disk_host, &ctx->kernel_host, &ctx->initrd_host };
+    for (size_t i = 0; i < LG_N_ELEMENTS(images); i++) {
+        if (!images[i])
+            continue;
+        int rc = ctx->ops->image_stage(ctx->env->backend, images[i], ctx->env->run_id, on_upload, ctx, host[i]);
+        if (rc < 0) {
+            lg_monitor_fail(ctx->mon, LG_FAIL_IMAGE_STAGE, images[i], ctx->ops->uri(ctx->env->backend),
+                            lg_error_msg());
+            return rc;
+        }
+    }
+    return 0;
+}
+
+/* The job's directory, its monitor, the guest's files checked and staged
+ * on the host, and the overlay disk. */
 static int prepare(job_ctx *ctx)
 {
     const lg_job_env *env = ctx->env;
     ctx->job_dir = lg_strdup_printf("%s/jobs/%s", env->out_dir, ctx->job->id);
     ctx->name = lg_strdup_printf("labgate-%s-%s", env->run_id, ctx->job->id);
-    LG_AUTOFREE char *state = lg_state_dir();
-    ctx->overlay = lg_strdup_printf("%s/%s.qcow2", state, ctx->name);
     LG_AUTOFREE char *console_path = lg_strdup_printf("%s/console.log", ctx->job_dir);
     int grace_ms = (int)scaled_ms(ctx, ctx->policy->crash_grace_s);
 
@@ -816,8 +844,11 @@ static int prepare(job_ctx *ctx)
         return -ENOENT;
     }
 
+    if ((rc = stage_images(ctx)) < 0)
+        return rc;
     progress(ctx, "creating overlay");
-    rc = ctx->ops->overlay_create(env->backend, p->disk, ctx->overlay);
+    LG_AUTOFREE char *overlay_name = lg_volume_overlay_name(env->run_id, ctx->job->id);
+    rc = ctx->ops->overlay_create(env->backend, p->disk, overlay_name, &ctx->overlay);
     if (rc < 0) {
         lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, lg_error_msg());
         return rc;
@@ -890,6 +921,7 @@ static int launch(job_ctx *ctx)
         }
         lg_domxml_params params = {
             .profile = ctx->profile, .name = ctx->name, .overlay_path = ctx->overlay, .ssh_host_port = ctx->port,
+            .kernel_path = ctx->kernel_host, .initrd_path = ctx->initrd_host,
             .kvm = env->kvm, .strict = ctx->policy->strict, .run_id = env->run_id, .job_id = ctx->job->id,
             .run_lock = run_lock,
             .probe_listen_port = ctx->netprobe ? lg_netprobe_listen_port(ctx->netprobe) : 0,
@@ -1059,6 +1091,8 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
     free(ctx->job_dir);
     free(ctx->name);
     free(ctx->overlay);
+    free(ctx->kernel_host);
+    free(ctx->initrd_host);
     result->duration_s = (double)(lg_now_ms() - ctx->start_ms) / 1000.0;
 }
 

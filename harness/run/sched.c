@@ -301,6 +301,9 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
 
 out:
     for (size_t h = 0; h < m->n_hosts; h++) {
+        if (backends[h])
+            lg_backend_libvirt_images(backends[h], &s.loads[h].images, &s.loads[h].n_images,
+                                      &s.loads[h].pool_target);
         lg_backend_free(backends[h]);
         lg_conn_free(conns[h]);
     }
@@ -310,8 +313,21 @@ out:
     free(kvm);
     free(workers);
     free(s.running);
-    if (s.loads != opts->host_loads)
+    if (s.loads != opts->host_loads) {
+        lg_host_loads_clear(s.loads, m->n_hosts);
         free(s.loads);
+    }
     lg_progress_free(s.progress);
     pthread_mutex_destroy(&s.lock);
+}
+
+void lg_host_loads_clear(lg_host_load *loads, size_t n)
+{
+    for (size_t h = 0; loads && h < n; h++) {
+        lg_staged_images_free(loads[h].images, loads[h].n_images);
+        free(loads[h].pool_target);
+        loads[h].images = NULL;
+        loads[h].n_images = 0;
+        loads[h].pool_target = NULL;
+    }
 }

@@ -15,7 +15,14 @@ typedef struct lg_host_load {
     double sum_per_cpu;
     size_t samples;
     double held_s;         /* new jobs waited this long for the load to drop */
+    /* the images put into the host's storage pool for this run (uploaded
+     * or reused), and the pool's directory on the host */
+    lg_staged_image *images;
+    size_t n_images;
+    char *pool_target;
 } lg_host_load;
+/* Frees what the entries own (not the array). */
+void lg_host_loads_clear(lg_host_load *loads, size_t n);
 
 typedef struct lg_sched_opts {
     int max_parallel;        /* 0 = sum of host slots */

@@ -76,9 +76,9 @@ char *lg_domxml_build(const lg_domxml_params *params)
         set(feature, "name", "enrolled-keys");
     }
     if (p->kernel) {
-        add(os, "kernel", p->kernel);
+        add(os, "kernel", params->kernel_path ? params->kernel_path : p->kernel);
         if (p->initrd)
-            add(os, "initrd", p->initrd);
+            add(os, "initrd", params->initrd_path ? params->initrd_path : p->initrd);
         LG_AUTOFREE char *cmdline = lg_strdup_printf("%s%s%s", p->cmdline,
                                                      params->strict && *p->cmdline ? " " : "",
                                                      params->strict ? LG_STRICT_CMDLINE : "");

@@ -6,6 +6,9 @@ typedef struct lg_domxml_params {
     const lg_profile *profile;
     const char *name;          /* labgate-<run>-<job> */
     const char *overlay_path;  /* the job's qcow2 overlay */
+    const char *kernel_path;   /* the profile's kernel and initramfs where the host has
+                                * them (its storage pool); NULL: the profile's paths */
+    const char *initrd_path;
     int ssh_host_port;         /* 127.0.0.1:port forwards to the guest's ssh port;
                                 * 0 writes LG_DOMXML_PORT_PLACEHOLDER */
     int probe_listen_port;     /* guestfwd: the guest's LG_NETPROBE_GUEST_ADDR:LG_NETPROBE_GUEST_PORT

@@ -57,11 +57,17 @@ domains_matching() {
 	virsh -c "$URI" list --all --name 2>/dev/null | grep -F -- "$1" || true
 }
 
+# The volumes of labgate's storage pool on $URI (none: no pool yet).
+pool_volumes() {
+	virsh -c "$URI" vol-list labgate 2>/dev/null | awk 'NR > 2 && $1 != "" { print $1 }'
+}
+
 # Asserts nothing of run $1 is left: no domain, no overlay.
 assert_no_leftovers() {
 	local run_id=$1
 	is "$(domains_matching "$run_id")" "" "no labgate domain of run $run_id is left defined or running"
 	is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2' | head -5)" "" "no overlay disk is left in the state directory"
+	is "$(pool_volumes | grep -F -- "labgate-$run_id-" | head -5)" "" "no overlay volume of run $run_id is left in the labgate pool"
 	is "$(find /var/log/libvirt/qemu /var/log/swtpm/libvirt/qemu -name "labgate-$run_id-*" 2>/dev/null | head -5)" "" \
 		"no libvirt log of run $run_id is left beside libvirt (jobs keep them)"
 }

@@ -26,6 +26,7 @@ typedef struct fake {
     /* what the fake does */
     int image_rc;          /* image_check's answer for every image */
     int overlay_rc;
+    int stage_rc;          /* image_stage's answer for every image */
     int launch_rc;         /* every launch attempt */
     bool event_in_launch;  /* fire STOPPED_FAILED before launch returns */
     int connect_rc;        /* every connect */
@@ -49,6 +50,8 @@ typedef struct fake {
     /* what happened */
     int boot;              /* the guest's boot counter */
     int launches, destroyed, released, overlays, overlays_removed, sessions, sessions_freed;
+    int staged, upload_reports;
+    char *launched_xml;    /* the last domain XML launched */
     lg_domain_handlers handlers;
     atomic_bool *interrupted;
     atomic_bool lost;
@@ -73,14 +76,37 @@ static int f_image_check(lg_backend *be, const char *path, char **blocking)
     return F(be)->image_rc;
 }
 
-static int f_overlay_create(lg_backend *be, const char *base, const char *overlay)
+/* The host has each image at /pool/<its file name>. */
+static int f_image_stage(lg_backend *be, const char *local_path, const char *run_id, lg_stage_progress_fn progress,
+                         void *opaque, char **host_path)
 {
-    (void)base; (void)overlay;
+    (void)run_id;
+    fake *f = F(be);
+    if (f->stage_rc < 0) {
+        lg_error_set("cannot create volume: pool is full");
+        return f->stage_rc;
+    }
+    if (progress) {
+        progress(opaque, local_path, 0, 3u << 20);
+        progress(opaque, local_path, 3u << 20, 3u << 20);
+        f->upload_reports += 2;
+    }
+    pthread_mutex_lock(&f->lock);
+    f->staged++;
+    pthread_mutex_unlock(&f->lock);
+    *host_path = lg_strdup_printf("/pool/%s", strrchr(local_path, '/') + 1);
+    return 0;
+}
+
+static int f_overlay_create(lg_backend *be, const char *base, const char *name, char **path)
+{
     if (F(be)->overlay_rc < 0) {
         lg_error_set("qemu-img: no space left on device");
         return F(be)->overlay_rc;
     }
     F(be)->overlays++;
+    *path = lg_strdup_printf("/pool/%s", name);
+    (void)base;
     return 0;
 }
 
@@ -107,6 +133,8 @@ static int f_launch(lg_backend *be, const char *xml, const lg_domain_handlers *h
     fake *f = F(be);
     assert_non_null(xml);
     f->handlers = *handlers;
+    free(f->launched_xml);
+    f->launched_xml = lg_strdup(xml);
     if (f->event_in_launch)
         fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_STOPPED_FAILED });
     if (f->launch_rc < 0) {
@@ -394,7 +422,7 @@ static void f_session_free(lg_session *s)
 static void f_free(lg_backend *be) { (void)be; }
 
 static const lg_backend_ops fake_ops = {
-    .image_check = f_image_check, .overlay_create = f_overlay_create, .overlay_remove = f_overlay_remove,
+    .image_check = f_image_check, .image_stage = f_image_stage, .overlay_create = f_overlay_create, .overlay_remove = f_overlay_remove,
     .launch = f_launch, .vm_name = f_vm_name, .vm_crashed = f_vm_crashed, .screenshot = f_screenshot,
     .memory_dump = f_memory_dump, .reset = f_reset, .power_off = f_power_off, .power_on = f_power_on,
     .destroy = f_destroy, .release = f_release, .take_log = f_take_log,
@@ -474,6 +502,7 @@ static void world_free(world *w)
     LG_AUTOFREE char *cmd = lg_strdup_printf("rm -rf '%s'", w->dir);
     assert_int_equal(system(cmd), 0);
     pthread_mutex_destroy(&w->f.lock);
+    free(w->f.launched_xml);
     free(w);
 }
 
@@ -529,6 +558,7 @@ typedef struct failure_case {
 static void image_missing(world *w) { w->f.image_rc = -ENOENT; }
 static void image_unreadable(world *w) { w->f.image_rc = -EACCES; }
 static void overlay_fails(world *w) { w->f.overlay_rc = -ENOSPC; }
+static void stage_fails(world *w) { w->f.stage_rc = -EIO; }
 static void launch_fails(world *w) { w->f.launch_rc = -EIO; }
 static void port_taken(world *w) { w->f.launch_rc = -EADDRINUSE; }
 static void key_refused(world *w) { w->f.connect_rc = -EACCES; }
@@ -566,7 +596,9 @@ static void guest_silent(world *w)
 
 static const failure_case failure_cases[] = {
     { "image missing", image_missing, LG_FAIL_IMAGE_MISSING, "guest image /images/root.qcow2 is missing" },
-    { "image unreadable", image_unreadable, LG_FAIL_IMAGE_UNREADABLE, "/srv/private is not world-readable" },
+    { "image unreadable", image_unreadable, LG_FAIL_IMAGE_UNREADABLE, "cannot read /images/root.qcow2 (blocked at /srv/private)" },
+    { "image not staged", stage_fails, LG_FAIL_IMAGE_STAGE,
+      "cannot put /images/root.qcow2 into the labgate storage pool of fake:///: cannot create volume: pool is full" },
     { "overlay fails", overlay_fails, LG_FAIL_LAUNCH, "no space left on device" },
     { "launch fails", launch_fails, LG_FAIL_LAUNCH, "fake refused" },
     { "port taken on every attempt", port_taken, LG_FAIL_LAUNCH, "fake refused" },
@@ -1294,6 +1326,32 @@ static void test_power_cut(void **state)
     world_free(w);
 }
 
+/* The guest's images go where the host has them before the domain is
+ * built: the domain boots the staged kernel from an overlay the backend
+ * made on the host, and the user sees the upload. */
+static void test_images_staged_on_the_host(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    progress_log log;
+    memset(&log, 0, sizeof(log));
+    pthread_mutex_init(&log.lock, NULL);
+    w->env.progress = log_progress;
+    w->env.progress_opaque = &log;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.staged, 2); /* disk and kernel: this profile has no initramfs */
+    assert_int_equal(w->f.overlays, 1);
+    assert_non_null(w->f.launched_xml);
+    assert_non_null(strstr(w->f.launched_xml, "<kernel>/pool/vmlinuz</kernel>"));
+    assert_non_null(strstr(w->f.launched_xml, "<source file=\"/pool/labgate-test-0123456789ab.qcow2\"/>"));
+    assert_null(strstr(w->f.launched_xml, "/images/"));
+    assert_non_null(strstr(log.lines.data, "uploading /images/vmlinuz to fake:///: 3 MiB of 3\n"));
+    lg_buf_free(&log.lines);
+    pthread_mutex_destroy(&log.lock);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1322,6 +1380,7 @@ int main(void)
         cmocka_unit_test(test_health_output_cleaned),
         cmocka_unit_test(test_content_reload),
         cmocka_unit_test(test_power_cut),
+        cmocka_unit_test(test_images_staged_on_the_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
