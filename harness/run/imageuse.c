@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/buf.h"
@@ -153,6 +154,9 @@ static int update(const char *uri, const char *volume, const char *run_id, int64
         if (run_id)
             lg_buf_printf(&text, "%s %lld %s\n", volume, (long long)now_s, run_id);
         rc = lg_write_file_durable(path, text.data, text.len);
+        /* the state directory's files are its owner's alone */
+        if (rc == 0 && chmod(path, 0600) < 0)
+            rc = -errno;
     }
     lg_image_uses_free(uses, n);
     flock(lock, LOCK_UN);

@@ -125,4 +125,5 @@ is "$?" 3 "Ctrl-C ends the run as incomplete (exit 3)"
 is "$(xpath "$scratch/long/run.xml" 'string(/run/job/@verdict)')" INFRA_ERROR "an interrupted job is INFRA_ERROR, not PASS"
 is "$(domains_matching "-$pid-")" "" "Ctrl-C left no domain defined or running"
 is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2' | head -5)" "" "Ctrl-C left no overlay disk"
+is "$(pool_volumes | grep -F -- "-$pid-")" "" "Ctrl-C left no overlay volume in the labgate pool"
 done_testing

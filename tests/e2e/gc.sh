@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # labgate gc: a harness killed with SIGKILL leaves its domain and overlay
-# behind; gc finds them by labgate's metadata and the run's dead lock, lists
+# volume behind; gc finds them by labgate's metadata and the run's dead lock, lists
 # them with --dry-run, removes them, and never touches a live run's domain.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -25,21 +25,24 @@ case "$out" in *"$name"*) ok 1 "a live run's domain is left alone" ;; *) ok 0 "a
 kill -KILL "$harness"
 wait "$harness" 2>/dev/null
 is "$(domains_matching "$name")" "$name" "SIGKILL left the domain behind"
-overlay=$(find "$LABGATE_STATE_DIR" -name "$name.qcow2")
-ok "$(test -n "$overlay"; echo $?)" "and its overlay"
-is "$(stat -c %a "$overlay")" 600 "the overlay is readable by nobody but its owner"
+overlay=$(virsh -c "$URI" vol-path --pool labgate "$name.qcow2" 2>/dev/null)
+ok "$(test -n "$overlay"; echo $?)" "and its overlay volume in the labgate pool"
+is "$(virsh -c "$URI" vol-dumpxml --pool labgate "$name.qcow2" 2>/dev/null | xmllint --xpath 'string(/volume/target/permissions/mode)' - 2>/dev/null)" \
+	0600 "the overlay is readable by nobody but its owner"
+is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2')" "" "no overlay file is in the local state directory"
 is "$(stat -c '%a %U' "$LABGATE_STATE_DIR")" "711 root" "labgate made the state directory root's, 0711"
 log=$(find "$scratch/out/jobs" -name console.log | head -n 1)
 ok "$(test -s "$log"; echo $?)" "and a partial console log (no run.xml was written)"
 
 out=$(timeout 60 "$LABGATE" gc --dry-run --uri "$URI"); ok $? "gc --dry-run exits 0"
 contains "$out" "would remove domain $name (run $run_id" "gc --dry-run lists the killed run's domain"
-contains "$out" "would remove overlay $overlay" "and its overlay"
+contains "$out" "would remove overlay volume $overlay" "and its overlay volume"
 contains "$out" "would remove console log $log" "and the killed run's console log"
 is "$(domains_matching "$name")" "$name" "--dry-run removes nothing"
 
 out=$(timeout 120 "$LABGATE" gc --uri "$URI"); ok $? "gc exits 0"
 contains "$out" "removed domain $name" "gc says it removed the domain"
+contains "$out" "removed overlay volume $overlay" "and its overlay volume"
 ok "$(test ! -e "$log"; echo $?)" "the console log is gone"
 assert_no_leftovers "$run_id"
 is "$(find "$LABGATE_STATE_DIR" -name 'run-*.lock')" "" "no stale run lock is left"

@@ -38,6 +38,7 @@ gc_out=$(timeout 120 "$LABGATE" gc --uri "$URI")
 contains "$gc_out" "removed domain $name" "labgate gc removes the kept VM"
 is "$(domains_matching "$name")" "" "nothing of it is left"
 is "$(find "$LABGATE_STATE_DIR" -name '*.qcow2' | head -1)" "" "nor its overlay"
+is "$(pool_volumes | grep -F -- "$name.qcow2")" "" "nor its overlay volume in the labgate pool"
 
 out=$("$LABGATE" repro "$scratch/run" "$faulty" --until-fail 5 --out "$scratch/uf" 2>/dev/null)
 is "$?" 0 "repro --until-fail exits 0 when the failure came"

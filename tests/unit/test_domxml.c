@@ -320,6 +320,20 @@ static void test_disk_is_the_overlay(void **state)
     built_free(&b);
 }
 
+/* The kernel and initramfs the host has (its pool's volumes), when the
+ * run staged them there; the profile's local paths otherwise. */
+static void test_kernel_from_the_host(void **state)
+{
+    suite *s = *state;
+    lg_domxml_params params = params_for(s->profile, false, false);
+    params.kernel_path = "/var/lib/libvirt/images/labgate/sha256-0123";
+    params.initrd_path = "/var/lib/libvirt/images/labgate/sha256-4567";
+    built b = build(&params);
+    assert_xstr(&b, "/domain/os/kernel", "/var/lib/libvirt/images/labgate/sha256-0123");
+    assert_xstr(&b, "/domain/os/initrd", "/var/lib/libvirt/images/labgate/sha256-4567");
+    built_free(&b);
+}
+
 static void test_port_placeholder_when_no_port(void **state)
 {
     suite *s = *state;
@@ -504,6 +518,7 @@ int main(void)
         cmocka_unit_test(test_windows_profile),
         cmocka_unit_test(test_port_placeholder_when_no_port),
         cmocka_unit_test(test_disk_is_the_overlay),
+        cmocka_unit_test(test_kernel_from_the_host),
         cmocka_unit_test(test_ssh_forward_on_qemu_command_line),
         cmocka_unit_test(test_probe_guestfwd),
         cmocka_unit_test(test_strict_kernel_arguments_only_when_strict),

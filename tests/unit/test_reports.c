@@ -167,6 +167,48 @@ static void test_runxml_evidence_and_timeline(void **state)
     free(f);
 }
 
+/* Per host, the images its pool gave the run: what a test checks to know
+ * that a second run uploaded nothing. */
+static void test_runxml_host_images(void **state)
+{
+    const tmpdir_suite *s = *state;
+    fixture *f = make_fixture();
+    lg_host hosts[2] = { { .id = (char *)"local", .uri = (char *)"qemu:///system" },
+                         { .id = (char *)"far", .uri = (char *)"qemu+ssh://lab@h/session" } };
+    f->matrix.hosts = hosts;
+    f->matrix.n_hosts = 2;
+    lg_staged_image images[] = {
+        { .source = (char *)"/img/rootfs.qcow2", .volume = (char *)"sha256-aa", .path = (char *)"/p/sha256-aa",
+          .uploaded = true, .size = 42729472, .seconds = 1.25 },
+        { .source = (char *)"/img/vmlinuz", .volume = (char *)"sha256-bb", .path = (char *)"/p/sha256-bb",
+          .uploaded = false, .size = 14190528 },
+    };
+    lg_host_load loads[2] = { { .images = images, .n_images = 2, .pool_target = (char *)"/p" }, { 0 } };
+    f->report.host_loads = loads;
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/run-images.xml", s->dir);
+    assert_int_equal(lg_report_write_runxml(&f->report, path), 0);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    struct { const char *expr, *want; } checks[] = {
+        { "count(/run/host-images)", "1" }, /* the host that staged nothing has none */
+        { "/run/host-images/@host", "local" },
+        { "/run/host-images/@uri", "qemu:///system" },
+        { "/run/host-images/@pool-target", "/p" },
+        { "count(/run/host-images/image[@action='uploaded'])", "1" },
+        { "/run/host-images/image[@action='uploaded']/@volume", "sha256-aa" },
+        { "/run/host-images/image[@action='uploaded']/@source", "/img/rootfs.qcow2" },
+        { "/run/host-images/image[@action='uploaded']/@size", "42729472" },
+        { "/run/host-images/image[@action='reused']/@volume", "sha256-bb" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(checks); i++) {
+        LG_AUTOFREE char *got = lg_test_xpath_string(doc, checks[i].expr);
+        if (strcmp(got, checks[i].want) != 0)
+            fail_msg("%s = \"%s\", expected \"%s\"", checks[i].expr, got, checks[i].want);
+    }
+    xmlFreeDoc(doc);
+    free(f);
+}
+
 /* What a hostile guest can put in a run's strings: escape sequences, a
  * carriage return that would redraw a row, C0 controls, a byte that is not
  * UTF-8. */
@@ -283,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_summary_groups_by_content),
         cmocka_unit_test(test_summary_without_versions_has_no_grouping),
         cmocka_unit_test(test_runxml_evidence_and_timeline),
+        cmocka_unit_test(test_runxml_host_images),
         cmocka_unit_test(test_hostile_strings_make_valid_xml),
         cmocka_unit_test(test_summary_escapes_hostile_title),
     };
