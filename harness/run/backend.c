@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/digestcache.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -98,7 +99,7 @@ static int stage_locked(libvirt_backend *b, const char *local_path, const char *
         return rc;
     char hex[LG_SHA256_HEX_LEN + 1];
     uint64_t size = 0;
-    if ((rc = lg_sha256_file_sized(local_path, hex, &size)) < 0)
+    if ((rc = lg_sha256_file_cached(local_path, NULL, hex, &size)) < 0)
         return rc;
     int64_t start = lg_now_ms();
     /* another run from this state directory uploading the same image must

@@ -723,6 +723,19 @@ bool lg_volume_at(lg_conn *conn, const char *path)
     return v != NULL;
 }
 
+/* libvirt's "SECONDS.NANOSECONDS"; 0 when it is not that */
+static int64_t timestamp_s(const char *text)
+{
+    if (!text)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long s = strtoll(text, &end, 10);
+    if (errno || end == text || (*end != '\0' && *end != '.') || s < 0)
+        return 0;
+    return s;
+}
+
 void lg_pool_volumes_free(lg_pool_volume *vols, size_t n)
 {
     for (size_t i = 0; vols && i < n; i++) {
@@ -759,7 +772,7 @@ int lg_pool_volumes(lg_pool *pool, lg_pool_volume **out, size_t *n)
             char *xml = virStorageVolGetXMLDesc(all[i], 0);
             LG_AUTOFREE char *mtime = xpath_string(xml, "string(/volume/target/timestamps/mtime)");
             free(xml);
-            vol->mtime_s = mtime ? strtoll(mtime, NULL, 10) : 0;
+            vol->mtime_s = timestamp_s(mtime);
         }
         virStorageVolFree(all[i]);
     }
