@@ -9,14 +9,17 @@
 #include "model/matrix.h"
 #include "model/verdict.h"
 #include "virt/domxml.h"
-#include "virt/overlay.h"
+#include "virt/pool.h"
 
 static const char help[] =
     "usage: labgate domxml PROFILE [--accel kvm|tcg] [--strict]\n"
     "Prints the libvirt domain XML labgate would define for a guest profile, so it\n"
     "can be read, diffed or tried by hand (virsh define).  What a run decides per\n"
     "job is shown as placeholders: RUN_ID and JOB_ID in the domain name and the\n"
-    "overlay disk's file name, and " LG_DOMXML_PORT_PLACEHOLDER " for the ssh port forwarded on 127.0.0.1.\n"
+    "overlay volume's name, and " LG_DOMXML_PORT_PLACEHOLDER " for the ssh port forwarded on 127.0.0.1.  The\n"
+    "overlay is shown in the labgate storage pool as qemu:///system has it; the\n"
+    "kernel and initramfs at the profile's paths (a run boots the copies it uploads\n"
+    "into the host's pool, named by their SHA-256).\n"
     "\n"
     "  --accel MODE   kvm or tcg (default tcg): the domain type, kvm or qemu\n"
     "  --strict       add the kernel arguments of the policy's strict mode\n"
@@ -63,8 +66,7 @@ int lg_cmd_domxml(int argc, char **argv)
     lg_diags_clear(&diags);
     if (rc < 0)
         return LG_EXIT_BAD_INPUT;
-    LG_AUTOFREE char *state = lg_state_dir();
-    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/labgate-RUN_ID-JOB_ID.qcow2", state);
+    LG_AUTOFREE char *overlay = lg_strdup_printf("%s/labgate-RUN_ID-JOB_ID.qcow2", LG_POOL_SYSTEM_TARGET);
     lg_domxml_params params = {
         .profile = profile,
         .name = "labgate-RUN_ID-JOB_ID",
