@@ -625,7 +625,9 @@ int lg_pool_image(lg_pool *pool, const char *local_path, const char *sha256, int
                    .total = size };
     if (progress)
         progress(opaque, 0, size);
+    int64_t start_ms = lg_now_ms();
     int rc = upload(v, local_path, size, &t);
+    int64_t sent_ms = lg_now_ms();
     char hex[LG_SHA256_HEX_LEN + 1] = "";
     uint64_t have = 0;
     if (rc == 0 && (rc = vol_physical(v, &have)) == 0 && have != size) {
@@ -634,12 +636,17 @@ int lg_pool_image(lg_pool *pool, const char *local_path, const char *sha256, int
         rc = -EIO;
     }
     /* what arrived, hashed: the file could have changed since its digest
-     * was taken, or the transfer broken it */
+     * was taken, or the transfer broken it (the progress line stays at
+     * "M MiB of M" meanwhile) */
+    t.progress = NULL;
     if (rc == 0 && (rc = download_digest(v, size, &t, hex)) == 0 && strcmp(hex, sha256) != 0) {
         lg_error_set("%s: what arrived has SHA-256 %s, not %s (the file changed while it was read?)", what, hex,
                      sha256);
         rc = -EIO;
     }
+    if (rc == 0)
+        LG_DEBUG("%s: %llu bytes sent in %.2f s, downloaded and hashed in %.2f s", what, (unsigned long long)size,
+                 (double)(sent_ms - start_ms) / 1000.0, (double)(lg_now_ms() - sent_ms) / 1000.0);
     char *p = rc == 0 ? vol_path(v, name) : NULL;
     if (rc == 0 && !p)
         rc = -EIO;

@@ -70,8 +70,8 @@ typedef void (*lg_pool_progress_fn)(void *opaque, uint64_t done, uint64_t total)
  * sparse stream) and verified by downloading it back and hashing it; a
  * mismatch deletes it.  The upload gives up past timeout_ms (checked
  * between chunks; each stream call is bounded by the connection's
- * keepalive).  progress (may be NULL) hears about the upload and the
- * verification.  *path: the volume's path on the host. */
+ * keepalive).  progress (may be NULL) hears about the upload.  *path:
+ * the volume's path on the host. */
 int lg_pool_image(lg_pool *pool, const char *local_path, const char *sha256, int64_t timeout_ms,
                   lg_pool_progress_fn progress, void *opaque, char **path, bool *uploaded);
 /* A qcow2 overlay volume backed by backing_path (a volume's path, qcow2),
