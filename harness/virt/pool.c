@@ -394,15 +394,28 @@ static char *vol_path(virStorageVolPtr v, const char *name)
     return path;
 }
 
-/* The volume's size on disk (for a dir pool: its file's size). */
+static int64_t leading_integer(const char *text);
+
+/* The volume's size on disk (for a dir pool: its file's size).  A driver
+ * without VIR_STORAGE_VOL_GET_PHYSICAL: the XML's <physical>, else (a
+ * driver older still) its <allocation>. */
 static int vol_physical(virStorageVolPtr v, uint64_t *size)
 {
     virStorageVolInfo info;
-    if (virStorageVolGetInfoFlags(v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) < 0) {
+    if (virStorageVolGetInfoFlags(v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) == 0) {
+        *size = info.allocation; /* the physical size, with that flag */
+        return 0;
+    }
+    char *xml = virStorageVolGetXMLDesc(v, 0);
+    LG_AUTOFREE char *physical = xpath_string(xml, "string(/volume/physical)");
+    LG_AUTOFREE char *allocation = physical ? NULL : xpath_string(xml, "string(/volume/allocation)");
+    free(xml);
+    int64_t bytes = leading_integer(physical ? physical : allocation);
+    if (!physical && !allocation) {
         lg_virt_error("cannot read the volume's size");
         return -EIO;
     }
-    *size = info.allocation; /* the physical size, with that flag */
+    *size = (uint64_t)bytes;
     return 0;
 }
 
@@ -730,8 +743,9 @@ bool lg_volume_at(lg_conn *conn, const char *path)
     return v != NULL;
 }
 
-/* libvirt's "SECONDS.NANOSECONDS"; 0 when it is not that */
-static int64_t timestamp_s(const char *text)
+/* The integer libvirt writes ("42729472" bytes, or the seconds of
+ * "SECONDS.NANOSECONDS"); 0 when it is not one */
+static int64_t leading_integer(const char *text)
 {
     if (!text)
         return 0;
@@ -779,7 +793,7 @@ int lg_pool_volumes(lg_pool *pool, lg_pool_volume **out, size_t *n)
             char *xml = virStorageVolGetXMLDesc(all[i], 0);
             LG_AUTOFREE char *mtime = xpath_string(xml, "string(/volume/target/timestamps/mtime)");
             free(xml);
-            vol->mtime_s = timestamp_s(mtime);
+            vol->mtime_s = leading_integer(mtime);
         }
         virStorageVolFree(all[i]);
     }

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/sha256.h"
+#include "virt/libvirt-priv.h"
 #include "virt/conn.h"
 #include "virt/pool.h"
 
@@ -228,6 +230,75 @@ static void test_pool_on_test_driver(void **state)
     lg_conn_free(conn);
 }
 
+/* A volume of a given size made behind labgate's back, as an earlier run
+ * (whole) or a killed one (short) left it. */
+static void plant_volume(lg_conn *conn, const char *pool_name, const char *name, unsigned long long size)
+{
+    virStoragePoolPtr p = virStoragePoolLookupByName(lg_conn_virt(conn), pool_name);
+    assert_non_null(p);
+    LG_AUTOFREE char *xml = lg_strdup_printf("<volume><name>%s</name><capacity unit='bytes'>%llu</capacity>"
+                                             "<allocation unit='bytes'>%llu</allocation></volume>",
+                                             name, size, size);
+    virStorageVolPtr v = virStorageVolCreateXML(p, xml, 0);
+    assert_non_null(v);
+    virStorageVolFree(v);
+    virStoragePoolFree(p);
+}
+
+static void on_progress(void *opaque, uint64_t done, uint64_t total)
+{
+    (void)done; (void)total;
+    (*(int *)opaque)++;
+}
+
+/* An image whose whole volume is there is reused, not sent again; a short
+ * one (an upload cut off) is replaced; an upload the host refuses leaves
+ * no volume behind and says why.  (test:/// has no upload at all.) */
+static void test_image_reuse_and_refused_upload(void **state)
+{
+    (void)state;
+    assert_int_equal(lg_virt_init(), 0);
+    lg_conn *conn = NULL;
+    assert_int_equal(lg_conn_open("test:///default", &conn), 0);
+    lg_pool *pool = NULL;
+    assert_int_equal(lg_pool_open_at(conn, "lgimages", "/lg/images", &pool), 0);
+    char file[] = "/tmp/lg-image-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "a guest image", 13), 13);
+    close(fd);
+    char hex[LG_SHA256_HEX_LEN + 1];
+    assert_int_equal(lg_sha256_file(file, hex), 0);
+    LG_AUTOFREE char *name = lg_volume_image_name(hex);
+
+    plant_volume(conn, "lgimages", name, 13);
+    char *path = NULL;
+    bool uploaded = true;
+    int reports = 0;
+    assert_int_equal(lg_pool_image(pool, file, hex, 10000, on_progress, &reports, &path, &uploaded), 0);
+    assert_false(uploaded);
+    assert_int_equal(reports, 0);
+    LG_AUTOFREE char *want = lg_strdup_printf("/lg/images/%s", name);
+    assert_string_equal(path, want);
+    free(path);
+    path = NULL;
+
+    /* short: cut off; uploading it again is what test:/// refuses */
+    assert_int_equal(lg_pool_volume_delete(pool, name), 0);
+    plant_volume(conn, "lgimages", name, 5);
+    assert_true(lg_pool_image(pool, file, hex, 10000, on_progress, &reports, &path, &uploaded) < 0);
+    assert_null(path);
+    assert_non_null(strstr(lg_error_msg(), "upload of"));
+    assert_non_null(strstr(lg_error_msg(), "not supported"));
+    assert_false(lg_volume_at(conn, want)); /* neither the short one nor a new one */
+
+    /* not a digest: refused before libvirt is asked */
+    assert_int_equal(lg_pool_image(pool, file, "beef", 10000, NULL, NULL, &path, &uploaded), -EINVAL);
+    unlink(file);
+    lg_pool_free(pool);
+    lg_conn_free(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +307,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_qcow2_virtual_size),
         cmocka_unit_test(test_pool_on_test_driver),
+        cmocka_unit_test(test_image_reuse_and_refused_upload),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
