@@ -672,6 +672,7 @@ void lg_matrix_free(lg_matrix *m)
     for (size_t i = 0; i < m->n_hosts; i++) {
         free(m->hosts[i].id);
         free(m->hosts[i].uri);
+        free(m->hosts[i].pool_dir);
     }
     for (size_t i = 0; i < m->n_guests; i++) {
         free(m->guests[i].id);
@@ -1053,6 +1054,13 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         h->uri = attr(c, "uri");
         h->slots = attr_int(c, "slots", 0); /* 0: from the host's CPUs and memory */
         h->line = line_of(c);
+        h->pool_dir = attr(c, "pool-dir");
+        if (h->pool_dir && (h->pool_dir[0] != '/' || strpbrk(h->pool_dir, "\n\r"))) {
+            lg_diags_add(diags, path, h->line, false,
+                         "host '%s': pool-dir must be an absolute path on the host, not '%s'", h->id, h->pool_dir);
+            free(h->pool_dir);
+            h->pool_dir = NULL;
+        }
     }
 
     sect = child(root, "guests");

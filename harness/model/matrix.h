@@ -63,6 +63,8 @@ typedef struct lg_host {
     char *id;
     char *uri;
     int slots;  /* jobs at once; 0 = auto (the host's CPUs and free memory) */
+    char *pool_dir; /* where the host's labgate storage pool goes when it has
+                     * none yet (a path on the host); NULL: labgate chooses */
     int line;
 } lg_host;
 

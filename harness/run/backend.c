@@ -26,6 +26,7 @@ typedef struct libvirt_backend {
      * is staged, so workers wanting the same image wait for its upload */
     pthread_mutex_t stage_lock;
     lg_pool *pool;
+    char *pool_dir;       /* the matrix's pool-dir for the host, or NULL */
     lg_staged_image *images;
     size_t n_images;
 } libvirt_backend;
@@ -95,7 +96,7 @@ static int stage_locked(libvirt_backend *b, const char *local_path, const char *
 {
     const char *uri = lg_conn_uri(b->conn);
     int rc = 0;
-    if (!b->pool && (rc = lg_pool_open(b->conn, &b->pool)) < 0)
+    if (!b->pool && (rc = lg_pool_open(b->conn, b->pool_dir, &b->pool)) < 0)
         return rc;
     char hex[LG_SHA256_HEX_LEN + 1];
     uint64_t size = 0;
@@ -297,6 +298,7 @@ static void backend_free(lg_backend *be)
     libvirt_backend *b = self(be);
     lg_staged_images_free(b->images, b->n_images);
     lg_pool_free(b->pool);
+    free(b->pool_dir);
     pthread_mutex_destroy(&b->stage_lock);
     free(b);
 }
@@ -315,6 +317,13 @@ lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri)
     *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn, .system_uri = system_uri };
     pthread_mutex_init(&be->stage_lock, NULL);
     return &be->base;
+}
+
+void lg_backend_libvirt_set_pool_dir(lg_backend *be, const char *pool_dir)
+{
+    libvirt_backend *b = self(be);
+    free(b->pool_dir);
+    b->pool_dir = pool_dir ? lg_strdup(pool_dir) : NULL;
 }
 
 void lg_backend_libvirt_images(lg_backend *be, lg_staged_image **out, size_t *n, char **pool_target)

@@ -100,6 +100,9 @@ struct lg_backend {
 /* libvirt through conn (borrowed); system_uri: QEMU runs unprivileged and
  * must be able to read the images. */
 lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri);
+/* Where the host's labgate pool goes if it has none (the matrix's
+ * pool-dir; NULL: labgate chooses).  Before the first job. */
+void lg_backend_libvirt_set_pool_dir(lg_backend *be, const char *pool_dir);
 /* The images the libvirt backend staged so far (handed over; the backend
  * forgets them), and its pool's target directory on the host (or NULL). */
 void lg_backend_libvirt_images(lg_backend *be, lg_staged_image **out, size_t *n, char **pool_target);

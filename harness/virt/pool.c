@@ -309,7 +309,7 @@ int lg_pool_open_at(lg_conn *conn, const char *name, const char *target, lg_pool
     return 0;
 }
 
-int lg_pool_open(lg_conn *conn, lg_pool **out)
+int lg_pool_open(lg_conn *conn, const char *pool_dir, lg_pool **out)
 {
     lg_error_clear();
     virConnectPtr c = lg_conn_virt(conn);
@@ -318,13 +318,16 @@ int lg_pool_open(lg_conn *conn, lg_pool **out)
         virStoragePoolFree(p);
         return lg_pool_open_at(conn, LG_POOL_NAME, NULL, out);
     }
+    if (pool_dir)
+        return lg_pool_open_at(conn, LG_POOL_NAME, pool_dir, out);
     virStoragePoolPtr def = virStoragePoolLookupByName(c, "default");
     LG_AUTOFREE char *default_target = def ? pool_target_path(def) : NULL;
     if (def)
         virStoragePoolFree(def);
     LG_AUTOFREE char *target = lg_pool_choose_target(lg_conn_uri(conn), default_target);
     if (!target) {
-        lg_error_set("%s has no storage pool '%s' and none named 'default' to put it beside: define one, e.g. "
+        lg_error_set("%s has no storage pool '%s' and none named 'default' to put it beside: give the host a "
+                     "pool-dir in the matrix, or define one, e.g. "
                      "virsh -c %s pool-define-as %s dir --target DIR && virsh -c %s pool-build %s",
                      lg_conn_uri(conn), LG_POOL_NAME, lg_conn_uri(conn), LG_POOL_NAME, lg_conn_uri(conn),
                      LG_POOL_NAME);

@@ -49,11 +49,12 @@ char *lg_volume_overlay_run_id(const char *name);
  * when it is not qcow2. */
 int lg_qcow2_virtual_size(const char *path, uint64_t *size);
 
-/* The labgate pool on conn's host, defined (dir type), built and started
- * when missing or inactive.  -EACCES/-EIO with a message naming the host,
+/* The labgate pool on conn's host, defined (dir type; at pool_dir when
+ * given, else where lg_pool_choose_target says), built and started when
+ * missing or inactive.  -EACCES/-EIO with a message naming the host,
  * the pool and what libvirt refused; -ENOENT when no target path can be
  * chosen (message says how to define the pool). */
-int lg_pool_open(lg_conn *conn, lg_pool **out);
+int lg_pool_open(lg_conn *conn, const char *pool_dir, lg_pool **out);
 /* The same with a given name and target (tests; NULL target: never define). */
 int lg_pool_open_at(lg_conn *conn, const char *name, const char *target, lg_pool **out);
 /* The pool if it exists (for gc, which never creates one): -ENOENT if not. */

@@ -155,6 +155,8 @@ static void test_valid_matrix_values(void **state)
     assert_string_equal(m->hosts[1].id, "lab-1");
     assert_string_equal(m->hosts[1].uri, "qemu+ssh://lab-1.example/system");
     assert_int_equal(m->hosts[1].slots, 0); /* default: auto, decided when connected */
+    assert_null(m->hosts[0].pool_dir); /* labgate chooses */
+    assert_string_equal(m->hosts[1].pool_dir, "/srv/labgate/pool");
 
     assert_int_equal(m->n_guests, 2);
     assert_string_equal(m->guests[0].id, "linux-x86_64");
@@ -675,6 +677,17 @@ static void test_schema_non_numeric_slots(void **state)
     lg_diags_clear(&diags);
 }
 
+static void test_schema_relative_pool_dir(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-pool-dir.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "pool-dir=\"images/labgate\""),
+                       "Invalid attribute pool-dir");
+    lg_diags_clear(&diags);
+}
+
 static void test_schema_bad_accel(void **state)
 {
     (void)state;
@@ -1051,6 +1064,7 @@ int main(void)
         cmocka_unit_test(test_bad_process_names),
         cmocka_unit_test(test_schema_cut_power_zero),
         cmocka_unit_test(test_schema_non_numeric_slots),
+        cmocka_unit_test(test_schema_relative_pool_dir),
         cmocka_unit_test(test_schema_bad_accel),
         cmocka_unit_test(test_schema_empty_scenario),
         cmocka_unit_test(test_several_schema_errors_all_reported),

@@ -187,8 +187,14 @@ static void test_pool_on_test_driver(void **state)
     assert_int_equal(lg_pool_lookup(conn, &missing), -ENOENT);
     assert_null(missing);
     /* test:/// has no "default" pool of that name and no system path */
-    assert_int_equal(lg_pool_open(conn, &missing), -ENOENT);
+    assert_int_equal(lg_pool_open(conn, NULL, &missing), -ENOENT);
     assert_non_null(strstr(lg_error_msg(), "pool-define-as labgate dir"));
+    assert_non_null(strstr(lg_error_msg(), "pool-dir"));
+    /* the matrix's pool-dir: defined there */
+    assert_int_equal(lg_pool_open(conn, "/srv/lab/pool", &missing), 0);
+    assert_string_equal(lg_pool_target(missing), "/srv/lab/pool");
+    assert_string_equal(lg_pool_name(missing), LG_POOL_NAME);
+    lg_pool_free(missing);
 
     lg_pool *pool = NULL;
     assert_int_equal(lg_pool_open_at(conn, "lgtest", "/lg/pool", &pool), 0);
