@@ -103,6 +103,22 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
             fprintf(out, "; new jobs waited %.0f s for it to drop", l->held_s);
         fprintf(out, "\n");
     }
+    /* what the hosts' storage pools cost this run */
+    for (size_t h = 0; r->host_loads && h < plan->matrix->n_hosts; h++) {
+        const lg_host_load *l = &r->host_loads[h];
+        size_t uploaded = 0;
+        uint64_t bytes = 0;
+        double seconds = 0;
+        for (size_t k = 0; k < l->n_images; k++)
+            if (l->images[k].uploaded) {
+                uploaded++;
+                bytes += l->images[k].size;
+                seconds += l->images[k].seconds;
+            }
+        if (l->n_images)
+            fprintf(out, "host %s: %zu image(s) uploaded (%.1f MiB in %.1f s), %zu reused from its storage pool\n",
+                    plan->matrix->hosts[h].id, uploaded, (double)bytes / (1 << 20), seconds, l->n_images - uploaded);
+    }
     fprintf(out, "\n");
     for (int v = 0; v < LG_VERDICT_MAX; v++)
         if (counts[v])

@@ -52,6 +52,8 @@ is $? 0 "run 2 passes" || diag_file "$scratch/run2.err"
 run2=$scratch/out2/run.xml
 is "$(xpath "$run2" "count(/run/host-images/image[@action='uploaded'])")" 0 "run 2 uploads nothing"
 is "$(xpath "$run2" "count(/run/host-images/image[@action='reused'])")" 3 "and reuses the three images"
+contains "$(cat "$scratch/run2.out")" "host local: 0 image(s) uploaded (0.0 MiB in 0.0 s), 3 reused from its storage pool" \
+	"the summary says so"
 assert_no_leftovers "$(xpath "$run2" 'string(/run/@id)')"
 
 out=$(timeout 120 "$LABGATE" gc --uri "$URI" --dry-run); ok $? "gc --dry-run exits 0"

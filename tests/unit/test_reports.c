@@ -206,6 +206,9 @@ static void test_runxml_host_images(void **state)
             fail_msg("%s = \"%s\", expected \"%s\"", checks[i].expr, got, checks[i].want);
     }
     xmlFreeDoc(doc);
+    LG_AUTOFREE char *summary = summary_of(f);
+    assert_non_null(strstr(summary, "host local: 1 image(s) uploaded (40.8 MiB in 1.2 s), 1 reused from its storage pool\n"));
+    assert_null(strstr(summary, "host far:"));
     free(f);
 }
 
