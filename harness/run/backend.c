@@ -21,7 +21,6 @@ LG_LOG_INIT("backend");
 typedef struct libvirt_backend {
     lg_backend base;
     lg_conn *conn;
-    bool system_uri;
     /* the images staged on this host, each once per run; held while one
      * is staged, so workers wanting the same image wait for its upload */
     pthread_mutex_t stage_lock;
@@ -311,10 +310,10 @@ static const lg_backend_ops libvirt_ops = {
     .fetch_file = fetch_file, .session_free = session_free, .free = backend_free,
 };
 
-lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri)
+lg_backend *lg_backend_libvirt_new(lg_conn *conn)
 {
     libvirt_backend *be = LG_NEW0(libvirt_backend);
-    *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn, .system_uri = system_uri };
+    *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn };
     pthread_mutex_init(&be->stage_lock, NULL);
     return &be->base;
 }

@@ -97,9 +97,9 @@ struct lg_backend {
     const lg_backend_ops *ops;
 };
 
-/* libvirt through conn (borrowed); system_uri: QEMU runs unprivileged and
- * must be able to read the images. */
-lg_backend *lg_backend_libvirt_new(lg_conn *conn, bool system_uri);
+/* libvirt through conn (borrowed).  QEMU reads the images' copies in the
+ * host's storage pool, never the profile's files. */
+lg_backend *lg_backend_libvirt_new(lg_conn *conn);
 /* Where the host's labgate pool goes if it has none (the matrix's
  * pool-dir; NULL: labgate chooses).  Before the first job. */
 void lg_backend_libvirt_set_pool_dir(lg_backend *be, const char *pool_dir);

@@ -263,7 +263,7 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     for (size_t h = 0; h < m->n_hosts && n_workers < cap; h++) {
         const lg_host *host = &m->hosts[h];
         if (conns[h]) {
-            backends[h] = lg_backend_libvirt_new(conns[h], strcmp(host->uri, "qemu:///system") == 0);
+            backends[h] = lg_backend_libvirt_new(conns[h]);
             lg_backend_libvirt_set_pool_dir(backends[h], host->pool_dir);
         }
         for (int k = 0; conns[h] && k < slots[h] && n_workers < cap; k++) {
