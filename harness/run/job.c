@@ -343,11 +343,12 @@ static int wait_ready(job_ctx *ctx, int after_boot)
                 boot_reached_ready(ctx);
                 lg_monitor_ready(ctx->mon, boot);
                 lg_heartbeat_set_ready(ctx->heartbeat, true);
-                if (ctx->netprobe) {
-                    /* a network still coming up is pending, not down, within the boot timeout */
+                /* A network still coming up is pending, not down, within
+                 * the boot timeout.  The first round is the heartbeat
+                 * thread's (due at once): run here it cost every boot a
+                 * guest command and two connections on the job's path. */
+                if (ctx->netprobe)
                     lg_netprobe_boot(ctx->netprobe, boot_start_ms);
-                    lg_netprobe_round(ctx->netprobe, ctx->guest);
-                }
                 return 0;
             }
             ctx->ops->session_free(guest);
