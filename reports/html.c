@@ -457,7 +457,7 @@ static void host_and_tries(html *h, const lg_job_result *res)
     if (res->n_attempts)
         emitf(h, "<dt>Tries</dt><dd>%zu: %zu earlier attempt%s, then the one that gave the verdict</dd>\n",
               res->n_attempts + 1, res->n_attempts, res->n_attempts == 1 ? "" : "s");
-    else
+    else if (res->host)
         emit(h, "<dt>Tries</dt><dd>1</dd>\n");
 }
 

@@ -137,6 +137,11 @@ static int merge(char **dirs, size_t n_dirs, const char *out_dir, const char *ma
                 matrix_arg ? "" : " (the path the shards' run.xml names: give --matrix)");
         return LG_EXIT_BAD_INPUT;
     }
+    if (!first->matrix_sha256) {
+        fprintf(stderr, "labgate merge: %s/run.xml records no matrix digest: the shards cannot be shown to have run "
+                        "%s\n", dirs[0], matrix_path);
+        return LG_EXIT_INCOMPLETE;
+    }
     if (strcmp(matrix_sha256, first->matrix_sha256) != 0) {
         fprintf(stderr, "labgate merge: %s is not the matrix the shards ran (SHA-256 %.12s..., they ran %.12s...)\n",
                 matrix_path, matrix_sha256, first->matrix_sha256);

@@ -240,6 +240,7 @@ static void test_hosts_tries_and_shards(void **state)
     f.results[html_fixture_index(1, 0, 0)].host = NULL;
     LG_AUTOFREE char *again = write_report(&f, s->dir);
     assert_has(again, "<dt>Host</dt><dd>none (the job never ran)</dd>");
+    assert_lacks(again, "<dt>Host</dt><dd>none (the job never ran)</dd>\n<dt>Tries");
     assert_lacks(again, "<dt>Shard");
 
     lg_report_shard shard = { .index = 2, .count = 4, .plan_jobs = 31 };
