@@ -102,4 +102,15 @@ contains "$err" "$scratch/nowhere: no such directory" "and names it"
 err=$("$LABGATE" merge "$scratch/shard1" "$scratch/shard2" --out "$scratch/merged" 2>&1 >/dev/null)
 is "$?" 2 "merging into results that exist exits 2"
 
+# the merge job's checkout is elsewhere: --matrix names it, its digest must match
+mkdir -p "$scratch/checkout"
+cp "$scratch/m.xml" "$scratch/checkout/m.xml"
+"$LABGATE" merge "$scratch/shard1" "$scratch/shard2" --matrix "$scratch/checkout/m.xml" --out "$scratch/m5" \
+	--quiet 2>/dev/null
+is "$?" 1 "merge --matrix with the same matrix at another path merges"
+echo '<!-- edited -->' >>"$scratch/checkout/m.xml"
+err=$("$LABGATE" merge "$scratch/shard1" "$scratch/shard2" --matrix "$scratch/checkout/m.xml" --out "$scratch/m6" 2>&1 >/dev/null)
+is "$?" 3 "merge --matrix with a changed matrix exits 3"
+contains "$err" "is not the matrix the shards ran" "and says so"
+
 done_testing
