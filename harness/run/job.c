@@ -1135,9 +1135,20 @@ void lg_job_result_clear(lg_job_result *result)
     for (size_t i = 0; i < result->n_attempts; i++) {
         free(result->attempts[i].title);
         free(result->attempts[i].dir);
+        free(result->attempts[i].host);
     }
     free(result->attempts);
+    free(result->host);
     lg_job_result_init(result);
+}
+
+void lg_job_result_set_host(lg_job_result *result, const char *host_id)
+{
+    free(result->host);
+    result->host = lg_strdup(host_id);
+    for (size_t i = 0; i < result->n_attempts; i++)
+        if (!result->attempts[i].host)
+            result->attempts[i].host = lg_strdup(host_id);
 }
 
 int lg_job_archive_attempt(const char *out_dir, const lg_job *job, lg_job_result *result, lg_attempt **earlier,

@@ -148,6 +148,7 @@ static void *work(void *opaque)
             pthread_mutex_unlock(&s->lock);
         }
         run_with_retries(w, job, res);
+        lg_job_result_set_host(res, s->plan->matrix->hosts[w->host].id);
         pthread_mutex_lock(&s->lock);
         s->running[w->host]--;
         pthread_mutex_unlock(&s->lock);
