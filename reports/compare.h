@@ -37,6 +37,9 @@ typedef struct lg_run_record {
     lg_run_job *jobs;       size_t n_jobs;
     lg_run_input *builds;   size_t n_builds;
     lg_run_input *contents; size_t n_contents;
+    /* id -> first input of that id, made by lg_run_record_load (a record
+     * put together by hand has none: lookups scan it then) */
+    void *builds_by_id, *contents_by_id;
 } lg_run_record;
 
 /* Reads path.  -EINVAL with FILE:LINE problems in diags when it is not a
