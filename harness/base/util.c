@@ -79,6 +79,20 @@ int lg_mkdir_p(const char *path, unsigned mode)
     return 0;
 }
 
+FILE *lg_fopen_write_nofollow(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        int err = errno;
+        close(fd);
+        errno = err;
+    }
+    return f;
+}
+
 int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
 {
     FILE *f = fopen(path, "rb");
