@@ -441,6 +441,44 @@ static void test_plan_check_many_jobs(void **state)
     free(f);
 }
 
+/* The journal's files are XML labgate reads back: a DOCTYPE (where entity
+ * declarations live) is refused in an entry and in run-meta.xml alike,
+ * with the line, and no entity is expanded. */
+static void test_doctype_refused_in_journal(void **state)
+{
+    const tmpdir_suite *s = *state;
+    fixture *f = make_fixture();
+    LG_AUTOFREE char *dir = lg_strdup_printf("%s/doctype", s->dir);
+    LG_AUTOFREE char *path = lg_journal_entry_path(dir, f->jobs[0].id);
+    LG_AUTOFREE char *job_dir = lg_path_dirname(path);
+    assert_int_equal(lg_mkdir_p(job_dir, 0755), 0);
+    LG_AUTOFREE char *entry = lg_strdup_printf(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE job [\n <!ENTITY a \"aaaaaaaaaaaaaaaa\">\n"
+        " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n]>\n"
+        "<job id=\"%s\" verdict=\"PASS\"><evidence signal=\"step\" title=\"&b;&b;&b;\"/></job>\n", f->jobs[0].id);
+    write_text(path, entry);
+    lg_job_result res = { .boots = 77 };
+    lg_diags diags = { 0 };
+    assert_int_equal(lg_journal_read_job(dir, &f->jobs[0], &res, &diags), -EINVAL);
+    assert_int_equal(res.boots, 77);
+    assert_int_equal(diags.n, 1);
+    assert_int_equal(diags.items[0].line, 2);
+    assert_string_equal(diags.items[0].message, "DOCTYPE/entity declarations are not accepted");
+    lg_diags_clear(&diags);
+
+    LG_AUTOFREE char *meta_path = lg_strdup_printf("%s/run-meta.xml", dir);
+    write_text(meta_path, "<?xml version=\"1.0\"?>\n\n<!DOCTYPE run-meta SYSTEM \"file:///etc/passwd\">\n"
+                          "<run-meta id=\"r\" matrix-sha256=\"00\" started=\"s\"/>\n");
+    lg_run_meta *meta = NULL;
+    assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), -EINVAL);
+    assert_null(meta);
+    assert_int_equal(diags.n, 1);
+    assert_int_equal(diags.items[0].line, 3);
+    assert_string_equal(diags.items[0].message, "DOCTYPE/entity declarations are not accepted");
+    lg_diags_clear(&diags);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +488,7 @@ int main(void)
         cmocka_unit_test(test_resume_selects_missing_jobs),
         cmocka_unit_test(test_meta_refuses_hostile_ids),
         cmocka_unit_test(test_plan_check_many_jobs),
+        cmocka_unit_test(test_doctype_refused_in_journal),
     };
     return cmocka_run_group_tests_name("journal", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }
