@@ -422,9 +422,14 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
     LG_AUTOFREE char *cut = lg_xml_prop(j, "power-cut-ms");
     if (cut)
         res.power_cut_ms = whole(&rd, j, "power-cut-ms");
+    bool evidence_seen = false;
     for (xmlNodePtr c = j->children; c; c = c->next) {
-        if (lg_xml_is_element(c, "evidence"))
+        if (lg_xml_is_element(c, "evidence") && evidence_seen)
+            bad(&rd, c, "a second <evidence> in the entry of job", job->id); /* labgate writes one */
+        else if (lg_xml_is_element(c, "evidence")) {
             read_evidence(&rd, c, &res);
+            evidence_seen = true;
+        }
         else if (lg_xml_is_element(c, "artifact"))
             read_artifact(&rd, c, &res);
         else if (lg_xml_is_element(c, "attempt"))

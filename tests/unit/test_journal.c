@@ -275,8 +275,19 @@ static void test_bad_entries_are_no_result(void **state)
     LG_AUTOFREE char *unknown = lg_strdup_printf("<job id=\"%s\" verdict=\"FINE\"/>", f->jobs[0].id);
     write_text(path, unknown);
     assert_int_equal(lg_journal_read_job(dir, &f->jobs[0], &res, &diags), -EINVAL);
+    /* two <evidence> (found by fuzz_journal: the second's strings replaced
+     * the first's, which leaked) */
+    size_t before = diags.n;
+    LG_AUTOFREE char *twice = lg_strdup_printf(
+        "<job id=\"%s\" verdict=\"CRASH\">\n<evidence signal=\"console\" title=\"a\" step=\"x\"/>\n"
+        "<evidence signal=\"console\" title=\"b\" step=\"y\"/>\n</job>", f->jobs[0].id);
+    write_text(path, twice);
+    assert_int_equal(lg_journal_read_job(dir, &f->jobs[0], &res, &diags), -EINVAL);
+    assert_int_equal(diags.n, before + 1);
+    assert_int_equal(diags.items[before].line, 3);
+    assert_non_null(strstr(diags.items[before].message, "a second <evidence> in the entry of job"));
     assert_int_equal(res.boots, 77);
-    assert_true(diags.n >= 4);
+    assert_true(diags.n >= 5);
     lg_diags_clear(&diags);
     free(f);
 }
