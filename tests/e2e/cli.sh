@@ -251,6 +251,13 @@ done
 is "$(xpath "$res/run.xml" 'string(/run/job/evidence/@title)')" "step exec failed: x$(printf '\r')PASS -$(printf '\302\233')[2J$(printf '\177')" \
 	"run.xml keeps the title as the journal had it"
 raw_controls "$(cat "$res/report.html")"; is $? 1 "report.html has no raw control byte"
+# --retry-infra runs the INFRA_ERROR jobs again, and only with --resume
+err=$("$LABGATE" run "$scratch/resume.xml" --resume "$res" --retry-infra 2>&1 >/dev/null)
+is $? 1 "run --resume --retry-infra with no INFRA_ERROR job exits with the run's gate"
+contains "$err" "0 of 1 job(s) to run" "and runs nothing (the journaled job is AGENT_FAILURE)"
+err=$("$LABGATE" run "$scratch/resume.xml" --retry-infra 2>&1 >/dev/null)
+is $? 2 "--retry-infra without --resume exits 2"
+contains "$err" "--retry-infra goes with --resume DIR" "and says so"
 # a run-meta.xml whose run id could name another directory is refused
 sed -i 's|id="20261124-000000-7"|id="../../x"|' "$res/run-meta.xml"
 err=$("$LABGATE" run "$scratch/resume.xml" --resume "$res" 2>&1 >/dev/null)
