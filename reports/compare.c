@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -56,6 +57,10 @@ void lg_run_record_free(lg_run_record *r)
     free(r->accel);
     free(r->host);
     free(r->matrix_sha256);
+    if (r->builds_by_id)
+        g_hash_table_destroy(r->builds_by_id);
+    if (r->contents_by_id)
+        g_hash_table_destroy(r->contents_by_id);
     free(r->jobs);
     free(r->builds);
     free(r->contents);
@@ -73,8 +78,11 @@ static bool parse_verdict(const char *name, lg_verdict *out)
 
 static void *grow(void *items, size_t n, size_t size)
 {
-    /* one more element at a time: runs have hundreds of jobs, not millions */
-    return lg_realloc_n(items, n + 1, size);
+    /* room doubles at each power of two: amortized linear, whatever a
+     * run.xml holds */
+    if ((n & (n - 1)) == 0) /* n is 0 or a power of two: full */
+        return lg_realloc_n(items, n ? 2 * n : 1, size);
+    return items;
 }
 
 /* Duplicate ids are found once every job is read (check_unique_ids). */
@@ -247,6 +255,16 @@ static void read_shard(lg_run_record *r, xmlNodePtr node, lg_diags *diags)
     }
 }
 
+/* id -> the first input of that id (as a scan finds it) */
+static GHashTable *index_inputs(lg_run_input *list, size_t n)
+{
+    GHashTable *by_id = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < n; i++)
+        if (!g_hash_table_contains(by_id, list[i].id))
+            g_hash_table_insert(by_id, list[i].id, &list[i]);
+    return by_id;
+}
+
 int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
 {
     size_t before = lg_diags_errors(diags);
@@ -306,6 +324,8 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
     }
     xmlFreeDoc(doc);
     check_unique_ids(r, diags);
+    r->builds_by_id = index_inputs(r->builds, r->n_builds);
+    r->contents_by_id = index_inputs(r->contents, r->n_contents);
     if (lg_diags_errors(diags) > before)
         return -EINVAL;
     *out = LG_STEAL(r);
@@ -322,9 +342,16 @@ bool lg_run_job_failed(const lg_run_job *job)
     return lg_run_job_has_result(job) && job->verdict != LG_VERDICT_PASS;
 }
 
-static const lg_run_input *find_input(const lg_run_input *list, size_t n, const char *id)
+/* By the record's index when it has one: verify-release looks up every
+ * job's build and content, compare every input of the new run, so a scan
+ * here made both quadratic in a run.xml with many inputs. */
+static const lg_run_input *find_input(const lg_run_input *list, size_t n, void *by_id, const char *id)
 {
-    for (size_t i = 0; id && i < n; i++)
+    if (!id)
+        return NULL;
+    if (by_id)
+        return g_hash_table_lookup(by_id, id);
+    for (size_t i = 0; i < n; i++)
         if (strcmp(list[i].id, id) == 0)
             return &list[i];
     return NULL;
@@ -332,12 +359,12 @@ static const lg_run_input *find_input(const lg_run_input *list, size_t n, const 
 
 const lg_run_input *lg_run_record_build(const lg_run_record *r, const char *id)
 {
-    return find_input(r->builds, r->n_builds, id);
+    return find_input(r->builds, r->n_builds, r->builds_by_id, id);
 }
 
 const lg_run_input *lg_run_record_content(const lg_run_record *r, const char *id)
 {
-    return find_input(r->contents, r->n_contents, id);
+    return find_input(r->contents, r->n_contents, r->contents_by_id, id);
 }
 
 /* --------------------------------------------------------- comparing */
@@ -399,10 +426,10 @@ void lg_comparison_free(lg_comparison *c)
 }
 
 static void compare_inputs(lg_comparison *c, const char *kind, const lg_run_input *old_list, size_t n_old,
-                           const lg_run_input *new_list, size_t n_new)
+                           void *old_by_id, const lg_run_input *new_list, size_t n_new)
 {
     for (size_t i = 0; i < n_new; i++) {
-        const lg_run_input *o = find_input(old_list, n_old, new_list[i].id);
+        const lg_run_input *o = find_input(old_list, n_old, old_by_id, new_list[i].id);
         if (!o || !o->sha256 || !new_list[i].sha256 || strcmp(o->sha256, new_list[i].sha256) == 0)
             continue;
         c->inputs[c->n_inputs++] = (lg_input_change){ .kind = kind, .old_input = o, .new_input = &new_list[i] };
@@ -431,8 +458,10 @@ lg_comparison *lg_compare_runs(const lg_run_record *old_run, const lg_run_record
     }
     for (size_t i = 0; i < c->n_jobs; i++)
         c->count[c->jobs[i].change]++;
-    compare_inputs(c, "build", old_run->builds, old_run->n_builds, new_run->builds, new_run->n_builds);
-    compare_inputs(c, "content", old_run->contents, old_run->n_contents, new_run->contents, new_run->n_contents);
+    compare_inputs(c, "build", old_run->builds, old_run->n_builds, old_run->builds_by_id, new_run->builds,
+                   new_run->n_builds);
+    compare_inputs(c, "content", old_run->contents, old_run->n_contents, old_run->contents_by_id, new_run->contents,
+                   new_run->n_contents);
     return c;
 }
 

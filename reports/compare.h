@@ -46,6 +46,9 @@ typedef struct lg_run_record {
     char *shard_plan_sha256;
     char **shard_job_ids;   size_t n_shard_job_ids;
     int shard_line;
+    /* id -> first input of that id, made by lg_run_record_load (a record
+     * put together by hand has none: lookups scan it then) */
+    void *builds_by_id, *contents_by_id;
 } lg_run_record;
 
 /* Reads path.  -EINVAL with FILE:LINE problems in diags when it is not a

@@ -44,17 +44,30 @@ static void emitf(html *h, const char *fmt, ...)
 /* Text from the run (ids, titles, console bytes) as HTML text or attribute
  * value.  A guest console is arbitrary bytes: base/clean.h makes it valid
  * UTF-8 as for XML (control characters and broken sequences become U+FFFD,
- * so the page shows that something was there); carriage returns go. */
+ * so the page shows that something was there), and so do DEL and the C1
+ * controls, which XML allows; carriage returns go. */
 static void text(html *h, const char *s)
 {
     LG_AUTOFREE char *clean = lg_clean_xml(s);
     if (!clean)
         return;
     for (const char *p = clean; *p;) {
-        size_t run = strcspn(p, "&<>\"'\r");
+        size_t run = strcspn(p, "&<>\"'\r\x7f\xc2");
         if (run) {
             lg_buf_append(&h->buf, p, run);
             p += run;
+            continue;
+        }
+        /* DEL and the C1 controls (U+0080..U+009F, "\xc2\x80".."\xc2\x9f"):
+         * XML allows them, HTML calls them parse errors */
+        if (*p == '\x7f' || (*p == '\xc2' && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f)) {
+            emit(h, "\xef\xbf\xbd"); /* U+FFFD */
+            p += *p == '\x7f' ? 1 : 2;
+            continue;
+        }
+        if (*p == '\xc2') { /* another character of that lead byte */
+            lg_buf_append(&h->buf, p, 2);
+            p += 2;
             continue;
         }
         switch (*p) {

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -95,6 +96,29 @@ int lg_journal_write_meta(const char *dir, const char *run_id, const char *start
     return rc;
 }
 
+/* A run id as lg_cli_run_matrix makes them ("20261124-000000-42", "-2" for
+ * a second run in one process).  A resumed run takes its id from
+ * run-meta.xml and puts it in file names in the state directory, domain
+ * names and the reports: an id from a file somebody edited must not be able
+ * to name another directory or carry terminal controls. */
+static bool run_id_ok(const char *id)
+{
+    size_t len = strlen(id);
+    if (len == 0 || len > 64 || !g_ascii_isalnum(id[0]))
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return false;
+    return true;
+}
+
+/* The plan's 12 lowercase hex digits (model/plan.h). */
+static bool job_id_ok(const char *id)
+{
+    size_t len = strlen(id);
+    return len == LG_JOB_ID_LEN && strspn(id, "0123456789abcdef") == len;
+}
+
 int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
 {
     LG_AUTOFREE char *path = lg_strdup_printf("%s/run-meta.xml", dir);
@@ -122,14 +146,28 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         xmlFreeDoc(doc);
         return -EINVAL;
     }
+    if (!run_id_ok(meta->run_id)) {
+        lg_diags_add(diags, path, (int)xmlGetLineNo(root), false,
+                     "run id '%s' is not one labgate makes (up to 64 letters, digits, '-', '_' and '.')",
+                     meta->run_id);
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    size_t before = lg_diags_errors(diags);
+    size_t capacity = 0;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (lg_xml_is_element(c, "job")) {
             char *id = lg_xml_prop(c, "id");
-            if (!id) {
-                lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "<job> without an id");
+            if (!id || !job_id_ok(id)) {
+                lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "<job> without a job id (12 hex digits)%s%s%s",
+                             id ? ": '" : "", id ? id : "", id ? "'" : "");
+                free(id);
                 continue;
             }
-            meta->job_ids = lg_realloc_n(meta->job_ids, meta->n_jobs + 1, sizeof(*meta->job_ids));
+            if (meta->n_jobs == capacity) {
+                capacity = capacity ? 2 * capacity : 64;
+                meta->job_ids = lg_realloc_n(meta->job_ids, capacity, sizeof(*meta->job_ids));
+            }
             meta->job_ids[meta->n_jobs++] = id;
         } else if (lg_xml_is_element(c, "inputs") && !meta->inputs) {
             xmlDocPtr inputs = xmlNewDoc((const xmlChar *)"1.0");
@@ -144,21 +182,10 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         }
     }
     xmlFreeDoc(doc);
+    if (lg_diags_errors(diags) > before)
+        return -EINVAL;
     *out = LG_STEAL(meta);
     return 0;
-}
-
-static bool has_id(char *const *ids, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return true;
-    return false;
-}
-
-static bool plan_has(const lg_plan *plan, const char *id)
-{
-    return lg_plan_find(plan, id) >= 0;
 }
 
 char *lg_journal_plan_mismatch(const lg_run_meta *meta, const lg_plan *plan, const char *matrix_sha256)
@@ -170,11 +197,19 @@ char *lg_journal_plan_mismatch(const lg_run_meta *meta, const lg_plan *plan, con
     size_t only_run = 0, only_plan = 0;
     LG_AUTOBUF run_ids = LG_BUF_INIT;
     LG_AUTOBUF plan_ids = LG_BUF_INIT;
+    /* each side's ids in a hash set: linear in jobs (a scan of the other
+     * side per job made a 50,000-job resume quadratic) */
+    g_autoptr(GHashTable) in_run = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) in_plan = g_hash_table_new(g_str_hash, g_str_equal);
     for (size_t i = 0; i < meta->n_jobs; i++)
-        if (!plan_has(plan, meta->job_ids[i]))
+        g_hash_table_add(in_run, meta->job_ids[i]);
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        g_hash_table_add(in_plan, (char *)plan->jobs[i].id);
+    for (size_t i = 0; i < meta->n_jobs; i++)
+        if (!g_hash_table_contains(in_plan, meta->job_ids[i]))
             lg_buf_printf(&run_ids, "%s%s", only_run++ ? ", " : "", meta->job_ids[i]);
     for (size_t i = 0; i < plan->n_jobs; i++)
-        if (!has_id(meta->job_ids, meta->n_jobs, plan->jobs[i].id))
+        if (!g_hash_table_contains(in_run, plan->jobs[i].id))
             lg_buf_printf(&plan_ids, "%s%s", only_plan++ ? ", " : "", plan->jobs[i].id);
     if (only_run)
         lg_buf_printf(&why, "%s%zu job(s) of the run are not in the plan: %s", why.len ? "; " : "", only_run,
@@ -390,9 +425,16 @@ static int read_job_element(const char *path, xmlNodePtr j, lg_job_result *out, 
     LG_AUTOFREE char *cut = lg_xml_prop(j, "power-cut-ms");
     if (cut)
         res.power_cut_ms = whole(&rd, j, "power-cut-ms");
+    bool evidence_seen = false;
     for (xmlNodePtr c = j->children; c; c = c->next) {
-        if (lg_xml_is_element(c, "evidence"))
+        if (lg_xml_is_element(c, "evidence") && evidence_seen) {
+            LG_AUTOFREE char *id = lg_xml_prop(j, "id");
+            bad(&rd, c, "a second <evidence> in the entry of job", id); /* labgate writes one */
+        }
+        else if (lg_xml_is_element(c, "evidence")) {
             read_evidence(&rd, c, &res);
+            evidence_seen = true;
+        }
         else if (lg_xml_is_element(c, "artifact"))
             read_artifact(&rd, c, &res);
         else if (lg_xml_is_element(c, "attempt"))

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clean.h"
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/sha256.h"
@@ -325,7 +326,9 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     if (meta) {
         LG_AUTOFREE char *why = lg_journal_plan_mismatch(meta, plan, matrix_sha256);
         if (why) {
-            fprintf(stderr, "labgate run: cannot resume run %s with %s: %s\n", meta->run_id, matrix_path, why);
+            /* why quotes run-meta.xml, a file in the results: for the terminal */
+            LG_AUTOFREE char *shown = lg_clean_term(why);
+            fprintf(stderr, "labgate run: cannot resume run %s with %s: %s\n", meta->run_id, matrix_path, shown);
             return LG_EXIT_BAD_INPUT;
         }
     }

@@ -791,6 +791,29 @@ static void test_fetch_cap(void **state)
     world_free(w);
 }
 
+/* A cap beyond the room left on the results' file system: the room is the
+ * cap (less labgate's reserve), and the title says which limit it was. */
+static void test_fetch_cap_is_the_room_left(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_FETCH, 0, "/dev/zero");
+    w->matrix.policy.fetch_max_mib = INT_MAX; /* 2 PiB: more than any disk here */
+    w->f.fetch_endless = true;
+    uint64_t room_before = 0;
+    assert_int_equal(lg_fs_room(w->dir, &room_before), 0);
+    run(w);
+    assert_true(w->f.fetch_max < (uint64_t)INT_MAX << 20);
+    /* what the file system had when the step ran (others write there too) */
+    uint64_t slack = 256ULL << 20;
+    assert_true(w->f.fetch_max + slack >= room_before && w->f.fetch_max <= room_before + slack);
+    LG_AUTOFREE char *title = lg_strdup_printf("fetch /dev/zero failed: file too large (over %llu MiB, the room left "
+                                               "on the results file system)",
+                                               (unsigned long long)(w->f.fetch_max >> 20));
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, title);
+    world_free(w);
+}
+
 /* libvirtd restarts while a step runs: the guest ran on, so does the job,
  * and the gap is in its timeline. */
 static void test_daemon_restart_mid_step(void **state)
@@ -1306,6 +1329,7 @@ int main(void)
         cmocka_unit_test(test_not_run_times_unknown),
         cmocka_unit_test(test_keep_failed),
         cmocka_unit_test(test_fetch_cap),
+        cmocka_unit_test(test_fetch_cap_is_the_room_left),
         cmocka_unit_test(test_daemon_restart_mid_step),
         cmocka_unit_test(test_daemon_back_after_steps),
         cmocka_unit_test(test_launch_waits_for_the_daemon),
