@@ -36,7 +36,9 @@ typedef struct lg_sched_opts {
     bool keep_failed;        /* leave failed jobs' VMs behind (repro --keep) */
     atomic_bool *interrupted;
     /* Called on the job's worker the moment a job that ran has ended, before
-     * its progress line (the run's journal); not for jobs that never ran. */
+     * its progress line (the run's journal); not for jobs that never ran,
+     * except those its profile's failed baseline kept from running (they
+     * have a verdict: INFRA_ERROR "baseline failed"). */
     void (*job_done)(void *opaque, const lg_job *job, const lg_job_result *result);
     void *job_done_opaque;
     lg_host_load *host_loads; /* matrix->n_hosts entries, filled in; or NULL */
