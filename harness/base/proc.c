@@ -182,13 +182,14 @@ int lg_cpu_share_between(const lg_cpu_times *before, const lg_cpu_times *after, 
  * much, not as a division by (nearly) zero */
 #define STEAL_CAP 0.9
 
-bool lg_host_saturated(double load_per_cpu, double steal, double busy, double max_load)
+bool lg_host_saturated(double load_per_cpu, double steal, double busy, double started_per_cpu, double max_load)
 {
     if (max_load <= 0)
         return false;
-    if (load_per_cpu >= 0) {
-        double usable = 1.0 - (steal > 0 ? (steal < STEAL_CAP ? steal : STEAL_CAP) : 0);
+    double usable = 1.0 - (steal > 0 ? (steal < STEAL_CAP ? steal : STEAL_CAP) : 0);
+    if (started_per_cpu >= 0 && started_per_cpu / usable > max_load)
+        return true;
+    if (load_per_cpu >= 0)
         return load_per_cpu / usable > max_load;
-    }
     return busy >= LG_REMOTE_BUSY_SATURATED;
 }

@@ -46,11 +46,15 @@ int lg_cpu_share_between(const lg_cpu_times *before, const lg_cpu_times *after, 
  * tasks wait beyond "none of the CPUs ever idles". */
 #define LG_REMOTE_BUSY_SATURATED 0.95
 /* The hold-back rule (README "Policy"): a host is saturated when
+ * - the vCPUs of the guests labgate itself started there within the last
+ *   minute, per CPU (started_per_cpu >= 0), counted against the CPU time
+ *   the host really has (1 - steal; steal < 0: unknown), are above
+ *   max_load: the load average has not seen them yet (it lags by about a
+ *   minute), so a dozen guests started at once would all start; or
  * - its load average per CPU (load_per_cpu >= 0: a local host), counted
- *   against the CPU time it really has (1 - steal, steal < 0: unknown),
- *   is above max_load: load / (1 - steal) > max_load; or
+ *   the same way, is above max_load: load / (1 - steal) > max_load; or
  * - its CPUs were busy (busy >= 0: sampled) at least
  *   LG_REMOTE_BUSY_SATURATED of the time and no load average is known (a
  *   remote host).
  * max_load <= 0: never. */
-bool lg_host_saturated(double load_per_cpu, double steal, double busy, double max_load);
+bool lg_host_saturated(double load_per_cpu, double steal, double busy, double started_per_cpu, double max_load);

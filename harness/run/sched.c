@@ -34,6 +34,9 @@ typedef struct sched {
     lg_baseline_gate *baselines; /* policy baseline="first", else NULL */
     lg_conn **conns;       /* per host, NULL where it could not be opened */
     struct cpu_sampler *cpu; /* per host */
+    int *cpus;             /* per host: its CPUs, 0 unknown */
+    struct worker *workers;
+    size_t n_workers;
 } sched;
 
 /* A host's CPU time, sampled as jobs start: the share between the last
@@ -54,7 +57,31 @@ typedef struct worker {
     bool local;            /* the host is this machine: its load can be read */
     pthread_t thread;
     bool running;
+    /* the job (or baseline) it runs now: when it started, its vCPUs (0: none) */
+    int64_t job_started_ms;
+    int job_vcpus;
 } worker;
+
+/* The load average lags by about a minute: guests started within it are
+ * counted on their own (lg_host_saturated). */
+#define LOAD_LAG_MS 60000
+
+/* vCPUs per CPU of the guests this run started on host h within the last
+ * LOAD_LAG_MS and still runs; -1 when the host's CPUs are unknown.  Under
+ * s->lock. */
+static double started_per_cpu(sched *s, size_t h)
+{
+    if (s->cpus[h] <= 0)
+        return -1;
+    int vcpus = 0;
+    int64_t now = lg_now_ms();
+    for (size_t i = 0; i < s->n_workers; i++) {
+        const worker *o = &s->workers[i];
+        if (o->host == h && o->job_vcpus > 0 && now - o->job_started_ms < LOAD_LAG_MS)
+            vcpus += o->job_vcpus;
+    }
+    return (double)vcpus / s->cpus[h];
+}
 
 static void print_progress(void *opaque, const lg_job *job, int boot, const char *what)
 {
@@ -148,24 +175,30 @@ static void wait_for_headroom(worker *w, const lg_job *job)
         if (have_share && !said)
             note_cpu_share(l, &share, !w->local);
         double steal = have_share && w->local ? share.steal : -1;
-        bool hold = lg_host_saturated(load, steal, share.busy, max_load) && busy &&
+        double started = started_per_cpu(s, w->host);
+        bool hold = lg_host_saturated(load, steal, share.busy, started, max_load) && busy &&
                     lg_now_ms() - start < HOLD_MAX_MS && !atomic_load(s->opts->interrupted);
         if (!hold) {
             l->held_s += (double)(lg_now_ms() - start) / 1000.0;
             s->running[w->host]++;
+            w->job_started_ms = lg_now_ms();
+            w->job_vcpus = job->guest->profile->vcpus > 0 ? job->guest->profile->vcpus : 1;
             pthread_mutex_unlock(&s->lock);
             return;
         }
         pthread_mutex_unlock(&s->lock);
         if (!said) {
             LG_AUTOFREE char *note =
-                w->local ? lg_strdup_printf("labgate: host %s is loaded (%.2f per CPU, %.0f %% stolen by its own "
-                                            "hypervisor, above max-host-load %.2f): %s waits for it to drop",
-                                            s->plan->matrix->hosts[w->host].id, load, steal > 0 ? steal * 100 : 0,
-                                            max_load, job->id)
-                         : lg_strdup_printf("labgate: host %s is saturated (its CPUs busy %.0f %% of the time): %s "
+                w->local ? lg_strdup_printf("labgate: host %s is loaded (%.2f per CPU, %.2f vCPUs per CPU started "
+                                            "in the last minute, %.0f %% stolen by its own hypervisor; "
+                                            "max-host-load %.2f): %s waits for it to drop",
+                                            s->plan->matrix->hosts[w->host].id, load, started > 0 ? started : 0,
+                                            steal > 0 ? steal * 100 : 0, max_load, job->id)
+                         : lg_strdup_printf("labgate: host %s is saturated (its CPUs busy %.0f %% of the time, %.2f "
+                                            "vCPUs per CPU started in the last minute; max-host-load %.2f): %s "
                                             "waits for it to drop",
-                                            s->plan->matrix->hosts[w->host].id, share.busy * 100, job->id);
+                                            s->plan->matrix->hosts[w->host].id, share.busy * 100,
+                                            started > 0 ? started : 0, max_load, job->id);
             lg_progress_note(s->progress, note);
             said = true;
         }
@@ -229,6 +262,7 @@ static void run_baseline(void *caller, const lg_job *job, size_t host, lg_baseli
     lg_baseline_run(&env, s->plan, profile, host, out);
     pthread_mutex_lock(&s->lock);
     s->running[w->host]--;
+    w->job_vcpus = 0;
     pthread_mutex_unlock(&s->lock);
     const lg_evidence *ev = &out->result.evidence;
     LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
@@ -278,6 +312,7 @@ static void *work(void *opaque)
         run_with_retries(w, job, res);
         pthread_mutex_lock(&s->lock);
         s->running[w->host]--;
+        w->job_vcpus = 0;
         pthread_mutex_unlock(&s->lock);
         if (s->opts->job_done)
             s->opts->job_done(s->opts->job_done_opaque, job, res);
@@ -386,12 +421,20 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
         }
         total_slots += (size_t)slots[h];
     }
-    /* the first CPU-time sample of each host: shares are measured from here */
+    /* the first CPU-time sample of each host: shares are measured from
+     * here; and its CPUs, for the guests the load average has not seen */
     s.conns = conns;
+    s.cpus = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.cpus));
     for (size_t h = 0; h < m->n_hosts; h++) {
         lg_cpu_share ignored;
-        if (conns[h])
-            sample_cpu(&s, h, &ignored);
+        long long ignored_mib = 0;
+        if (!conns[h])
+            continue;
+        sample_cpu(&s, h, &ignored);
+        if (local_uri(m->hosts[h].uri))
+            s.cpus[h] = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        else if (lg_conn_node_capacity(conns[h], &s.cpus[h], &ignored_mib) < 0)
+            s.cpus[h] = 0;
     }
     size_t cap = opts->max_parallel > 0 ? (size_t)opts->max_parallel : total_slots;
     if (cap > plan->n_jobs)
@@ -416,6 +459,8 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
             };
         }
     }
+    s.workers = workers;
+    s.n_workers = n_workers;
     if (n_workers == 0) {
         fail_host_jobs(&s, errors.data ? errors.data : "no host could run jobs");
         goto out;
@@ -449,6 +494,7 @@ out:
     free(workers);
     free(s.running);
     free(s.cpu);
+    free(s.cpus);
     if (s.loads != opts->host_loads)
         free(s.loads);
     lg_baseline_gate_free(s.baselines, opts->baselines);

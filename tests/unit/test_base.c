@@ -638,22 +638,28 @@ static void test_cpu_share_between(void **state)
 static void test_host_saturated(void **state)
 {
     (void)state;
-    assert_false(lg_host_saturated(1.5, -1, -1, 2.0));
-    assert_true(lg_host_saturated(2.5, -1, -1, 2.0));
+    assert_false(lg_host_saturated(1.5, -1, -1, -1, 2.0));
+    assert_true(lg_host_saturated(2.5, -1, -1, -1, 2.0));
     /* half the CPU stolen: 1.5 runnable per CPU is 3 per CPU it has */
-    assert_true(lg_host_saturated(1.5, 0.5, -1, 2.0));
-    assert_false(lg_host_saturated(1.5, 0.1, -1, 2.0));
+    assert_true(lg_host_saturated(1.5, 0.5, -1, -1, 2.0));
+    assert_false(lg_host_saturated(1.5, 0.1, -1, -1, 2.0));
     /* all of it stolen counts as 90 %, not a division by zero */
-    assert_true(lg_host_saturated(0.3, 1.0, -1, 2.0));
-    assert_false(lg_host_saturated(0.1, 1.0, -1, 2.0));
+    assert_true(lg_host_saturated(0.3, 1.0, -1, -1, 2.0));
+    assert_false(lg_host_saturated(0.1, 1.0, -1, -1, 2.0));
     /* a local host's load decides, whatever the busy fraction */
-    assert_false(lg_host_saturated(0.5, 0, 1.0, 2.0));
-    /* remote: no load average, the CPUs never idle */
-    assert_true(lg_host_saturated(-1, -1, 0.99, 2.0));
-    assert_false(lg_host_saturated(-1, -1, 0.80, 2.0));
-    assert_false(lg_host_saturated(-1, -1, -1, 2.0));
+    assert_false(lg_host_saturated(0.5, 0, 1.0, -1, 2.0));
+    /* guests just started count before the load average sees them: five
+     * one-vCPU guests on two CPUs, the average still low */
+    assert_true(lg_host_saturated(0.2, 0, -1, 2.5, 2.0));
+    assert_false(lg_host_saturated(0.2, 0, -1, 2.0, 2.0));
+    assert_true(lg_host_saturated(0.2, 0.5, -1, 1.5, 2.0));
+    /* remote: no load average, the CPUs never idle; or guests just started */
+    assert_true(lg_host_saturated(-1, -1, 0.99, -1, 2.0));
+    assert_false(lg_host_saturated(-1, -1, 0.80, -1, 2.0));
+    assert_true(lg_host_saturated(-1, -1, 0.10, 3.0, 2.0));
+    assert_false(lg_host_saturated(-1, -1, -1, -1, 2.0));
     /* max-host-load 0: never */
-    assert_false(lg_host_saturated(50, 0.5, 1.0, 0));
+    assert_false(lg_host_saturated(50, 0.5, 1.0, 50, 0));
 }
 
 int main(void)
