@@ -88,7 +88,8 @@ int lg_cmd_plan(int argc, char **argv)
                   "of its <repeat>s (\"auto\": those of the failure-rate bound) and the boots it\n"
                   "goes through when every step passes.  Job ids and seeds depend only on the\n"
                   "names in the matrix, so they are the same on every run; so does the moment of\n"
-                  "each <apply-content cut-power-within-ms> power cut.\n",
+                  "each <apply-content cut-power-within-ms> power cut.  With policy baseline=\"first\",\n"
+                  "also each profile's baseline boot: the boots it goes through before its jobs.\n",
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
