@@ -132,13 +132,6 @@ static bool sample_cpu(sched *s, size_t h, lg_cpu_share *out)
 #define HOLD_POLL_MS 2000
 #define HOLD_MAX_MS (5 * 60 * 1000)
 
-/* Before a job starts on a host: its load, noted; while the host is
- * saturated (lg_host_saturated: a local host's load average per CPU, less
- * what its own hypervisor steals, above the policy's max-host-load; a
- * remote host's CPUs never idle) and one of our jobs runs there, the job
- * waits (up to HOLD_MAX_MS): guests starved of CPU fail by themselves
- * (crypto self-tests, lockup detectors), and that must not be blamed on
- * the candidate. */
 static void note_cpu_share(lg_host_load *l, const lg_cpu_share *share, bool remote)
 {
     l->cpu_watched = true;
@@ -152,6 +145,14 @@ static void note_cpu_share(lg_host_load *l, const lg_cpu_share *share, bool remo
         l->max_steal = share->steal;
 }
 
+/* Before a job starts on a host: its load, noted; while the host is
+ * saturated (lg_host_saturated: the guests we started there within the
+ * last minute, or a local host's load average, per CPU less what its own
+ * hypervisor steals, above the policy's max-host-load; a remote host's
+ * CPUs never idle) and one of our jobs runs there, the job waits (up to
+ * HOLD_MAX_MS): guests starved of CPU fail by themselves (crypto
+ * self-tests, lockup detectors), and that must not be blamed on the
+ * candidate. */
 static void wait_for_headroom(worker *w, const lg_job *job)
 {
     sched *s = w->s;
