@@ -40,6 +40,22 @@ void lg_run_record_free(lg_run_record *r)
             free(lists[l][i].sha256);
             free(lists[l][i].error);
         }
+    for (size_t i = 0; i < r->n_images; i++) {
+        free(r->images[i].id);
+        free(r->images[i].dir);
+        free(r->images[i].sha256);
+        free(r->images[i].error);
+    }
+    free(r->images);
+    for (size_t i = 0; i < r->n_shard_job_ids; i++)
+        free(r->shard_job_ids[i]);
+    free(r->shard_job_ids);
+    free(r->shard_plan_sha256);
+    free(r->started);
+    free(r->finished);
+    free(r->accel);
+    free(r->host);
+    free(r->matrix_sha256);
     free(r->jobs);
     free(r->builds);
     free(r->contents);
@@ -167,6 +183,70 @@ static void read_input(lg_run_record *r, xmlNodePtr node, lg_run_input **list, s
     (*list)[(*n)++] = in;
 }
 
+/* <image guest="G" kind="K" path sha256/>: an input named "G/K" */
+static void read_image(lg_run_record *r, xmlNodePtr node, lg_diags *diags)
+{
+    LG_AUTOFREE char *guest = lg_xml_prop(node, "guest");
+    LG_AUTOFREE char *kind = lg_xml_prop(node, "kind");
+    int line = (int)xmlGetLineNo(node);
+    if (!guest || !kind) {
+        lg_diags_add(diags, r->path, line, false, "<image> in <inputs> without guest and kind");
+        return;
+    }
+    lg_run_input in = {
+        .line = line, .id = lg_strdup_printf("%s/%s", guest, kind), .dir = lg_xml_prop(node, "path"),
+        .sha256 = lg_xml_prop(node, "sha256"), .error = lg_xml_prop(node, "error"),
+    };
+    r->images = grow(r->images, r->n_images, sizeof(*r->images));
+    r->images[r->n_images++] = in;
+}
+
+static int shard_number(lg_run_record *r, xmlNodePtr node, const char *name, int max, lg_diags *diags)
+{
+    LG_AUTOFREE char *v = lg_xml_prop(node, name);
+    int n = 0;
+    if (!v || lg_parse_int(v, &n) < 0 || n < 1 || n > max) {
+        lg_diags_add(diags, r->path, (int)xmlGetLineNo(node), false, "<shard> %s='%s' is not a number from 1 to %d",
+                     name, v ? v : "", max);
+        return 0;
+    }
+    return n;
+}
+
+/* <shard index count plan-jobs plan-sha256> <job id/>... </shard> */
+static void read_shard(lg_run_record *r, xmlNodePtr node, lg_diags *diags)
+{
+    if (r->shard_count) {
+        lg_diags_add(diags, r->path, (int)xmlGetLineNo(node), false, "a second <shard> (first on line %d)",
+                     r->shard_line);
+        return;
+    }
+    r->shard_line = (int)xmlGetLineNo(node);
+    int count = shard_number(r, node, "count", 1000000, diags);
+    int index = shard_number(r, node, "index", count ? count : 1, diags);
+    int plan_jobs = shard_number(r, node, "plan-jobs", 100000000, diags);
+    r->shard_plan_sha256 = lg_xml_prop(node, "plan-sha256");
+    if (!r->shard_plan_sha256 || strlen(r->shard_plan_sha256) != 64)
+        lg_diags_add(diags, r->path, r->shard_line, false, "<shard> without a plan-sha256 of 64 hex digits");
+    if (!count || !index || !plan_jobs)
+        return;
+    r->shard_count = count;
+    r->shard_index = index;
+    r->shard_plan_jobs = (size_t)plan_jobs;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (!lg_xml_is_element(c, "job"))
+            continue;
+        char *id = lg_xml_prop(c, "id");
+        if (!id || !*id) {
+            lg_diags_add(diags, r->path, (int)xmlGetLineNo(c), false, "<shard><job> without an id");
+            free(id);
+            continue;
+        }
+        r->shard_job_ids = grow(r->shard_job_ids, r->n_shard_job_ids, sizeof(*r->shard_job_ids));
+        r->shard_job_ids[r->n_shard_job_ids++] = id;
+    }
+}
+
 int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
 {
     size_t before = lg_diags_errors(diags);
@@ -200,10 +280,16 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
     r->id = lg_xml_prop(root, "id");
     r->outcome = lg_xml_prop(root, "outcome");
     r->matrix = lg_xml_prop(root, "matrix");
+    r->started = lg_xml_prop(root, "started");
+    r->finished = lg_xml_prop(root, "finished");
+    r->accel = lg_xml_prop(root, "accel");
+    r->host = lg_xml_prop(root, "host");
     size_t jobs_capacity = 0;
     for (xmlNodePtr n = root->children; n; n = n->next) {
         if (lg_xml_is_element(n, "job"))
             read_job(r, &jobs_capacity, n, diags);
+        if (lg_xml_is_element(n, "shard"))
+            read_shard(r, n, diags);
         if (!lg_xml_is_element(n, "inputs"))
             continue;
         r->has_inputs = true;
@@ -212,6 +298,10 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
                 read_input(r, i, &r->builds, &r->n_builds, diags);
             else if (lg_xml_is_element(i, "content"))
                 read_input(r, i, &r->contents, &r->n_contents, diags);
+            else if (lg_xml_is_element(i, "image"))
+                read_image(r, i, diags);
+            else if (lg_xml_is_element(i, "matrix") && !r->matrix_sha256)
+                r->matrix_sha256 = lg_xml_prop(i, "sha256");
         }
     }
     xmlFreeDoc(doc);

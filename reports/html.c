@@ -221,6 +221,17 @@ static void header(html *h, const lg_run_report *r)
     meta_row(h, "Finished", r->finished);
     meta_row(h, "Accelerator", r->accel);
     meta_row(h, "Host", host);
+    LG_AUTOFREE char *shard = lg_report_shard_line(r);
+    if (shard)
+        meta_row(h, r->merged ? "Shards" : "Shard", shard);
+    for (int k = 0; r->merged && k < r->merged->count; k++) {
+        const lg_report_merged_shard *ms = &r->merged->shards[k];
+        LG_AUTOFREE char *label = lg_strdup_printf("Shard %d of %d", ms->index, r->merged->count);
+        LG_AUTOFREE char *what = lg_strdup_printf("%zu job%s, run %s on %s, from %s", ms->jobs,
+                                                  ms->jobs == 1 ? "" : "s", ms->run_id ? ms->run_id : "-",
+                                                  ms->host && *ms->host ? ms->host : "-", ms->dir ? ms->dir : "-");
+        meta_row(h, label, what);
+    }
     for (size_t k = 0; r->host_loads && k < m->n_hosts; k++) {
         const lg_host_load *l = &r->host_loads[k];
         if ((!l->watched || !l->samples) && !l->cpu_watched)
@@ -449,6 +460,20 @@ static void cycles_row(html *h, const lg_run_report *r, const lg_job *job, const
     emit(h, "</dd>\n");
 }
 
+/* Where the job ran and how many times it was run: the earlier tries are
+ * listed after this (Attempt N), the last one is the verdict above. */
+static void host_and_tries(html *h, const lg_job_result *res)
+{
+    emit(h, "<dt>Host</dt><dd>");
+    text(h, res->host ? res->host : "none (the job never ran)");
+    emit(h, "</dd>\n");
+    if (res->n_attempts)
+        emitf(h, "<dt>Tries</dt><dd>%zu: %zu earlier attempt%s, then the one that gave the verdict</dd>\n",
+              res->n_attempts + 1, res->n_attempts, res->n_attempts == 1 ? "" : "s");
+    else if (res->host)
+        emit(h, "<dt>Tries</dt><dd>1</dd>\n");
+}
+
 static void job_section(html *h, const lg_run_report *r, const char *out_dir, size_t i)
 {
     const lg_job *job = &r->plan->jobs[i];
@@ -458,7 +483,8 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
 
     /* a pass has nothing to show but where it ran: one block of two lines,
      * so a large matrix's passes do not bury its failures */
-    if (pass && !ev->n_signals && !ev->console_excerpt && !res->screenshot && !res->memory_dump) {
+    if (pass && !ev->n_signals && !ev->console_excerpt && !res->screenshot && !res->memory_dump &&
+        !res->n_attempts) {
         emit(h, "<section class=\"job j-pass compact\" id=\"job-");
         text(h, job->id);
         emit(h, "\">\n<h3>");
@@ -468,6 +494,11 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
         text(h, job->id);
         emitf(h, "</span> &middot; %.1f s, %d boot%s &middot; seed %llu", res->duration_s, res->boots,
               res->boots == 1 ? "" : "s", (unsigned long long)job->seed);
+        if (res->host) {
+            emit(h, " &middot; host <span class=\"nw\">");
+            text(h, res->host);
+            emit(h, "</span>");
+        }
         bound_claim(h, r, job, res);
         if (res->console_log) {
             emit(h, " &middot; console log <a href=\"");
@@ -507,8 +538,15 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
             emitf(h, "<dt>Baseline</dt><dd>the guest failed (%s) before the candidate was put on it: "
                      "the image or the host, not the candidate</dd>\n", lg_verdict_name(ev->baseline_verdict));
     }
+    host_and_tries(h, res);
     for (size_t k = 0; k < res->n_attempts; k++) {
-        emitf(h, "<dt>Attempt %zu</dt><dd>%s: ", k + 1, lg_verdict_name(res->attempts[k].verdict));
+        emitf(h, "<dt>Attempt %zu</dt><dd>", k + 1);
+        if (res->attempts[k].host) {
+            emit(h, "on host ");
+            text(h, res->attempts[k].host);
+            emit(h, ": ");
+        }
+        emitf(h, "%s: ", lg_verdict_name(res->attempts[k].verdict));
         text(h, res->attempts[k].title);
         emit(h, " (evidence in <a href=\"");
         href(h, res->attempts[k].dir);

@@ -61,7 +61,7 @@ static int load_doc(const char *path, size_t max_len, xmlDocPtr *doc, lg_diags *
 /* ---------------------------------------------------------- run meta */
 
 int lg_journal_write_meta(const char *dir, const char *run_id, const char *started, const lg_plan *plan,
-                          const char *matrix_sha256, const void *inputs)
+                          const char *matrix_sha256, const void *inputs, const lg_shard *shard)
 {
     xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
     xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"run-meta");
@@ -72,6 +72,11 @@ int lg_journal_write_meta(const char *dir, const char *run_id, const char *start
     lg_xmlout_set(root, "started", started);
     LG_AUTOFREE char *n = lg_strdup_printf("%zu", plan->n_jobs);
     lg_xmlout_set(root, "jobs", n);
+    if (shard && shard->count > 0) {
+        /* a resumed shard goes on as the same shard */
+        LG_AUTOFREE char *which = lg_strdup_printf("%d/%d", shard->index, shard->count);
+        lg_xmlout_set(root, "shard", which);
+    }
     if (inputs) {
         xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement((xmlDocPtr)inputs), doc, 1);
         if (!copy || !xmlAddChild(root, copy)) {
@@ -104,6 +109,12 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         meta->matrix = lg_xml_prop(root, "matrix");
         meta->matrix_sha256 = lg_xml_prop(root, "matrix-sha256");
         meta->started = lg_xml_prop(root, "started");
+        LG_AUTOFREE char *shard = lg_xml_prop(root, "shard");
+        if (shard && lg_shard_parse(shard, &meta->shard) < 0) {
+            lg_diags_add(diags, path, (int)xmlGetLineNo(root), false, "shard=\"%s\": %s", shard, lg_error_msg());
+            xmlFreeDoc(doc);
+            return -EINVAL;
+        }
     }
     if (!meta->run_id || !*meta->run_id || !meta->matrix_sha256 || !meta->started) {
         lg_diags_add(diags, path, root ? (int)xmlGetLineNo(root) : 0, false,
@@ -356,27 +367,19 @@ static void read_attempt(reader *rd, xmlNodePtr a, lg_job_result *res)
         .verdict = verdict_of(rd, a, "verdict"),
         .title = lg_xml_prop(a, "title"),
         .dir = dir,
+        .host = lg_xml_prop(a, "host"),
     };
 }
 
-int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, lg_diags *diags)
+/* A <job> element (a journal entry's root or one of run.xml's) read into
+ * *out; -EINVAL with the problems in diags, *out untouched. */
+static int read_job_element(const char *path, xmlNodePtr j, lg_job_result *out, lg_diags *diags)
 {
-    LG_AUTOFREE char *path = lg_journal_entry_path(dir, job->id);
-    xmlDocPtr doc = NULL;
-    int rc = load_doc(path, MAX_ENTRY_BYTES, &doc, diags);
-    if (rc < 0)
-        return rc;
     reader rd = { .path = path, .diags = diags };
-    xmlNodePtr j = xmlDocGetRootElement(doc);
-    LG_AUTOFREE char *id = j && lg_xml_is_element(j, "job") ? lg_xml_prop(j, "id") : NULL;
-    if (!id || strcmp(id, job->id) != 0) {
-        bad(&rd, j, "expected the <job> entry of job " , job->id);
-        xmlFreeDoc(doc);
-        return -EINVAL;
-    }
     lg_job_result res;
     lg_job_result_init(&res);
     res.evidence.verdict = verdict_of(&rd, j, "verdict");
+    res.host = lg_xml_prop(j, "host");
     res.duration_s = num(&rd, j, "duration-s", 0);
     res.boots = whole(&rd, j, "boots");
     /* 0 in an entry from before they were counted: such a job claims no bound */
@@ -397,13 +400,86 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
         else if (lg_xml_is_element(c, "finding"))
             read_finding(&rd, c, &res.evidence);
     }
-    xmlFreeDoc(doc);
     if (rd.bad) {
         lg_job_result_clear(&res);
         return -EINVAL;
     }
     *out = res;
     return 0;
+}
+
+int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, lg_diags *diags)
+{
+    LG_AUTOFREE char *path = lg_journal_entry_path(dir, job->id);
+    xmlDocPtr doc = NULL;
+    int rc = load_doc(path, MAX_ENTRY_BYTES, &doc, diags);
+    if (rc < 0)
+        return rc;
+    xmlNodePtr j = xmlDocGetRootElement(doc);
+    LG_AUTOFREE char *id = j && lg_xml_is_element(j, "job") ? lg_xml_prop(j, "id") : NULL;
+    if (!id || strcmp(id, job->id) != 0) {
+        reader rd = { .path = path, .diags = diags };
+        bad(&rd, j, "expected the <job> entry of job " , job->id);
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    rc = read_job_element(path, j, out, diags);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+int lg_journal_read_runxml_jobs(const char *path, const lg_plan *plan, lg_job_result *results, bool *found,
+                                void **inputs, lg_diags *diags)
+{
+    xmlDocPtr doc = NULL;
+    int rc = load_doc(path, MAX_META_BYTES, &doc, diags);
+    if (rc == -ENOENT)
+        lg_diags_add(diags, path, 0, false, "cannot read: %s", strerror(ENOENT));
+    if (rc < 0)
+        return rc;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root || !lg_xml_is_element(root, "run")) {
+        lg_diags_add(diags, path, root ? (int)xmlGetLineNo(root) : 0, false,
+                     "expected a <run> document (labgate's run.xml)");
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    rc = 0;
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (inputs && !*inputs && lg_xml_is_element(c, "inputs")) {
+            xmlDocPtr copy_doc = xmlNewDoc((const xmlChar *)"1.0");
+            xmlNodePtr copy = xmlDocCopyNode(c, copy_doc, 1);
+            if (!copy) {
+                xmlFreeDoc(copy_doc);
+                xmlFreeDoc(doc);
+                return -ENOMEM;
+            }
+            xmlDocSetRootElement(copy_doc, copy);
+            *inputs = copy_doc;
+        }
+        if (!lg_xml_is_element(c, "job"))
+            continue;
+        LG_AUTOFREE char *id = lg_xml_prop(c, "id");
+        long i = id ? lg_plan_find(plan, id) : -1;
+        if (i < 0) {
+            lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "job '%s' is not in the plan",
+                         id ? id : "(no id)");
+            rc = -EINVAL;
+            continue;
+        }
+        if (found[i]) {
+            lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "job '%s' has a result already", id);
+            rc = -EINVAL;
+            continue;
+        }
+        if (read_job_element(path, c, &results[i], diags) < 0) {
+            rc = -EINVAL;
+            continue;
+        }
+        found[i] = true;
+    }
+    xmlFreeDoc(doc);
+    return rc;
 }
 
 size_t lg_journal_select_resume(const bool *has_result, const lg_verdict *verdicts, size_t n, bool retry_infra,

@@ -3,8 +3,32 @@
 #pragma once
 #include <stdio.h>
 
+#include "base/sha256.h"
 #include "run/job.h"
 #include "run/sched.h"
+
+/* A shard's run (labgate run --shard I/N): which shard, and the whole plan
+ * it is a part of (what `labgate merge` checks the shards against). */
+typedef struct lg_report_shard {
+    int index, count;
+    size_t plan_jobs;                        /* jobs of the whole, unsharded plan */
+    char plan_sha256[LG_SHA256_HEX_LEN + 1]; /* lg_plan_digest of the whole plan */
+} lg_report_shard;
+
+/* One shard of a merged run: where its results came from. */
+typedef struct lg_report_merged_shard {
+    int index;
+    const char *run_id;
+    const char *dir;      /* the shard's results directory as given to merge */
+    const char *host;     /* the machine that ran it (its run.xml's host) */
+    size_t jobs;
+} lg_report_merged_shard;
+
+typedef struct lg_report_merge {
+    int count;
+    const lg_report_merged_shard *shards; /* count, by index */
+    char plan_sha256[LG_SHA256_HEX_LEN + 1];
+} lg_report_merge;
 
 typedef struct lg_run_report {
     const lg_plan *plan;
@@ -21,6 +45,10 @@ typedef struct lg_run_report {
     const lg_host_load *host_loads;
     /* policy baseline="first": the baseline boots that ran; or NULL */
     const lg_baselines *baselines;
+    /* a shard's run, or NULL */
+    const lg_report_shard *shard;
+    /* a run merged from shards (labgate merge), or NULL */
+    const lg_report_merge *merged;
 } lg_run_report;
 
 /* Digests the plan's inputs now; free with lg_report_inputs_free.  NULL
@@ -29,6 +57,9 @@ void *lg_report_inputs_snapshot(const lg_plan *plan);
 void lg_report_inputs_free(void *snapshot);
 
 const char *lg_report_outcome(int exit_code);
+/* "shard 1 of 4 (3 of 11 jobs)" for a shard's run, "merged from 4 shards
+ * (11 jobs)" for a merged one, else NULL.  A new string. */
+char *lg_report_shard_line(const lg_run_report *r);
 int lg_report_write_runxml(const lg_run_report *r, const char *path);
 int lg_report_write_junit(const lg_run_report *r, const char *path);
 /* The self-contained sign-off page.  Artifact paths in results are relative

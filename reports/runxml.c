@@ -5,6 +5,7 @@
 
 #include <libxml/tree.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/util.h"
@@ -100,6 +101,9 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
     set(j, "build", job->build->id);
     set(j, "content", job->content->id);
     set(j, "scenario", job->scenario->id);
+    /* where it ran: the matrix's host id (none for a job that never ran) */
+    if (res->host)
+        set(j, "host", res->host);
     setnum(j, "seed", (double)job->seed, 0);
     set(j, "verdict", lg_verdict_name(ev->verdict));
     set(j, "blocks", lg_verdict_blocks(ev->verdict) ? "true" : "false");
@@ -152,6 +156,8 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         set(a, "verdict", lg_verdict_name(res->attempts[k].verdict));
         set(a, "title", res->attempts[k].title);
         set(a, "path", res->attempts[k].dir);
+        if (res->attempts[k].host)
+            set(a, "host", res->attempts[k].host);
     }
     /* the network probes, and why a profile turned them off */
     const lg_profile *profile = job->guest->profile;
@@ -211,6 +217,54 @@ static void add_baseline(xmlNodePtr run, const lg_baseline *b)
     }
 }
 
+char *lg_report_shard_line(const lg_run_report *r)
+{
+    if (r->shard)
+        return lg_strdup_printf("shard %d of %d (%zu of %zu jobs)", r->shard->index, r->shard->count,
+                                r->plan->n_jobs, r->shard->plan_jobs);
+    if (r->merged)
+        return lg_strdup_printf("merged from %d shard%s (%zu jobs)", r->merged->count,
+                                r->merged->count == 1 ? "" : "s", r->plan->n_jobs);
+    return NULL;
+}
+
+/* A shard's run:
+ *   <shard index="1" count="2" plan-jobs="5" plan-sha256="HEX" jobs="3">
+ *     <job id="ID"/>...                the shard's jobs, in plan order
+ *   </shard>
+ * a merged run:
+ *   <merged shards="2" plan-jobs="5" plan-sha256="HEX">
+ *     <shard index="1" run="RUN_ID" dir="DIR" host="MACHINE" jobs="3"/>...
+ *   </merged> */
+static void add_shard(xmlNodePtr run, const lg_run_report *r)
+{
+    if (r->shard) {
+        xmlNodePtr s = xmlNewChild(run, NULL, (const xmlChar *)"shard", NULL);
+        setnum(s, "index", r->shard->index, 0);
+        setnum(s, "count", r->shard->count, 0);
+        setnum(s, "plan-jobs", (double)r->shard->plan_jobs, 0);
+        set(s, "plan-sha256", r->shard->plan_sha256);
+        setnum(s, "jobs", (double)r->plan->n_jobs, 0);
+        for (size_t i = 0; i < r->plan->n_jobs; i++)
+            set(xmlNewChild(s, NULL, (const xmlChar *)"job", NULL), "id", r->plan->jobs[i].id);
+    }
+    if (r->merged) {
+        xmlNodePtr mg = xmlNewChild(run, NULL, (const xmlChar *)"merged", NULL);
+        setnum(mg, "shards", r->merged->count, 0);
+        setnum(mg, "plan-jobs", (double)r->plan->n_jobs, 0);
+        set(mg, "plan-sha256", r->merged->plan_sha256);
+        for (int k = 0; k < r->merged->count; k++) {
+            const lg_report_merged_shard *ms = &r->merged->shards[k];
+            xmlNodePtr s = xmlNewChild(mg, NULL, (const xmlChar *)"shard", NULL);
+            setnum(s, "index", ms->index, 0);
+            set(s, "run", ms->run_id);
+            set(s, "dir", ms->dir);
+            set(s, "host", ms->host);
+            setnum(s, "jobs", (double)ms->jobs, 0);
+        }
+    }
+}
+
 int lg_report_write_runxml(const lg_run_report *r, const char *path)
 {
     const lg_matrix *m = r->plan->matrix;
@@ -241,6 +295,7 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
         return -ENOMEM;
     }
 
+    add_shard(run, r);
     for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
         const lg_host_load *l = &r->host_loads[h];
         if (!l->watched && !l->cpu_watched)

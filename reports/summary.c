@@ -138,6 +138,11 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         fprintf(out, "\n");
     }
     fprintf(out, "\n");
+    LG_AUTOFREE char *shard = lg_report_shard_line(r);
+    if (shard && r->shard)
+        fprintf(out, "%s: this shard's gate; `labgate merge` the shards' results for the release's\n", shard);
+    else if (shard)
+        fprintf(out, "%s\n", shard);
     for (int v = 0; v < LG_VERDICT_MAX; v++)
         if (counts[v])
             fprintf(out, "%zu %s  ", counts[v], lg_verdict_name((lg_verdict)v));

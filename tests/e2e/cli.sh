@@ -57,6 +57,27 @@ p2=$("$LABGATE" plan "$LG_SOURCE_DIR/matrix/demo.xml")
 is "$p1" "$p2" "plan is the same on every invocation"
 is "$(echo "$p1" | tail -n +2 | wc -l)" 2 "the demo plans two jobs"
 contains "$p1" "faulty" "the plan lists the faulty content job"
+# CI shards: every job of the plan in exactly one of N shards; bad values exit 2
+demo=$LG_SOURCE_DIR/matrix/demo.xml
+for n in 1 2 3; do
+	all=
+	for i in $(seq 1 "$n"); do
+		all="$all$("$LABGATE" plan "$demo" --shard "$i/$n" | awk 'NR > 2 { print $1 }')"$'\n'
+	done
+	is "$(printf '%s' "$all" | sed '/^$/d' | sort)" "$(echo "$p1" | awk 'NR > 1 { print $1 }' | sort)" \
+		"plan --shard I/$n over I = 1..$n lists every job of the plan exactly once"
+done
+for bad in 0/2 3/2 1/0 x; do
+	err=$("$LABGATE" plan "$demo" --shard "$bad" 2>&1 >/dev/null); is $? 2 "plan --shard $bad exits 2"
+	"$LABGATE" run "$demo" --shard "$bad" --out "$scratch/never" >/dev/null 2>&1; is $? 2 "run --shard $bad exits 2"
+done
+contains "$err" "--shard wants I/N (shard I of N, e.g. 1/4), not 'x'" "a bad --shard says what it wants"
+ok "$(test ! -e "$scratch/never"; echo $?)" "and starts nothing"
+out=$("$LABGATE" merge --help); ok $? "merge --help exits 0"
+contains "$out" "hard-linked" "merge --help says how the artifacts get into OUT"
+"$LABGATE" merge "$scratch" >/dev/null 2>&1; is $? 2 "merge without --out exits 2"
+err=$("$LABGATE" merge "$scratch/none" --out "$scratch/merged" 2>&1 >/dev/null); is $? 2 "merge of a missing directory exits 2"
+contains "$err" "$scratch/none: no such directory" "and names it"
 # domxml: what a run would define, for every shipped profile, valid for libvirt
 for profile in "$LG_SOURCE_DIR"/guests/profiles/*.xml "$LG_SOURCE_DIR"/bench/profiles/*.xml; do
 	name=${profile#"$LG_SOURCE_DIR"/}

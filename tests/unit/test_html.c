@@ -246,6 +246,67 @@ static void test_ppm_screenshot_is_linked(void **state)
     assert_has(html, link);
 }
 
+/* Where each job ran and how many tries it took (issue 13: hosts that
+ * fail), and which shard of a CI run the page is, or that it was merged. */
+static void test_hosts_tries_and_shards(void **state)
+{
+    const tmpdir_suite *s = *state;
+    static html_fixture f;
+    assert_int_equal(html_fixture_make(&f, s->dir), 0);
+    f.results[html_fixture_index(0, 0, 0)].host = (char *)"lab-a";
+    lg_job_result *infra = &f.results[html_fixture_index(1, 1, 1)];
+    infra->host = (char *)"lab-b<i>";
+    lg_attempt earlier[1] = { { LG_VERDICT_INFRA_ERROR, (char *)"baseline: BOOT_TIMEOUT", (char *)"jobs/x/attempt-1",
+                                (char *)"lab-c" } };
+    infra->attempts = earlier;
+    infra->n_attempts = 1;
+    /* a pass on a host, and a pass after an earlier try: not folded away */
+    lg_job_result *pass = &f.results[html_fixture_index(0, 1, 1)];
+    pass->host = (char *)"lab-a";
+    LG_AUTOFREE char *html = write_report(&f, s->dir);
+    assert_has(html, "<dt>Host</dt><dd>lab-a</dd>");
+    assert_has(html, "<dt>Host</dt><dd>lab-b&lt;i&gt;</dd>");
+    assert_has(html, "<dt>Tries</dt><dd>2: 1 earlier attempt, then the one that gave the verdict</dd>");
+    assert_has(html, "<dt>Attempt 1</dt><dd>on host lab-c: INFRA_ERROR: baseline: BOOT_TIMEOUT");
+    assert_has(html, "<dt>Tries</dt><dd>1</dd>");
+    assert_has(html, " &middot; host <span class=\"nw\">lab-a</span>");
+    /* a job that never ran says so */
+    f.results[html_fixture_index(1, 0, 0)].host = NULL;
+    LG_AUTOFREE char *again = write_report(&f, s->dir);
+    assert_has(again, "<dt>Host</dt><dd>none (the job never ran)</dd>");
+    assert_lacks(again, "<dt>Host</dt><dd>none (the job never ran)</dd>\n<dt>Tries");
+    assert_lacks(again, "<dt>Shard");
+
+    lg_report_shard shard = { .index = 2, .count = 4, .plan_jobs = 31 };
+    f.report.shard = &shard;
+    LG_AUTOFREE char *sharded = write_report(&f, s->dir);
+    assert_has(sharded, "<dt>Shard</dt><dd>shard 2 of 4 (8 of 31 jobs)</dd>");
+    f.report.shard = NULL;
+    lg_report_merged_shard from[2] = {
+        { .index = 1, .run_id = "r1", .dir = "results/shard-1", .host = "ci-7", .jobs = 5 },
+        { .index = 2, .run_id = "r2", .dir = "results/shard-2", .host = "ci-9", .jobs = 3 },
+    };
+    lg_report_merge merged = { .count = 2, .shards = from };
+    f.report.merged = &merged;
+    LG_AUTOFREE char *joined = write_report(&f, s->dir);
+    assert_has(joined, "<dt>Shards</dt><dd>merged from 2 shards (8 jobs)</dd>");
+    assert_has(joined, "<dt>Shard 2 of 2</dt><dd>3 jobs, run r2 on ci-9, from results/shard-2</dd>");
+
+    /* the terminal summary says it too */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    f.report.merged = NULL;
+    f.report.shard = &shard;
+    lg_report_print_summary(&f.report, out);
+    fclose(out);
+    assert_non_null(strstr(text, "shard 2 of 4 (8 of 31 jobs)"));
+    assert_non_null(strstr(text, "this shard's gate; `labgate merge` the shards' results for the release's"));
+    free(text);
+    f.report.shard = NULL;
+}
+
 static void test_unwritable_path_fails(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -265,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_hostile_text),
         cmocka_unit_test(test_ppm_screenshot_is_linked),
         cmocka_unit_test(test_unwritable_path_fails),
+        cmocka_unit_test(test_hosts_tries_and_shards),
     };
     return cmocka_run_group_tests_name("html", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

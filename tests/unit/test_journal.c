@@ -64,6 +64,7 @@ static fixture *make_fixture(void)
         .last_answer_s = 11.75,
     };
     crash->duration_s = 41.5;
+    crash->host = (char *)"lab-a";
     crash->boots = 2;
     crash->power_cut_ms = 1234;
     crash->step = (char *)"apply-content";
@@ -88,9 +89,10 @@ static fixture *make_fixture(void)
     infra->evidence.baseline = true;
     infra->evidence.baseline_verdict = LG_VERDICT_CRASH;
     infra->duration_s = 3.5;
+    infra->host = (char *)"local";
     /* a baseline failure run again: the first attempt's record */
     f->attempts[0] = (lg_attempt){ LG_VERDICT_INFRA_ERROR, (char *)"baseline: ... BOOT_TIMEOUT y",
-                                   (char *)"jobs/c/attempt-1" };
+                                   (char *)"jobs/c/attempt-1", (char *)"local" };
     infra->attempts = f->attempts;
     infra->n_attempts = 1;
     infra->power_cut_ms = -1;
@@ -127,7 +129,10 @@ static void assert_same_result(const lg_job_result *want, const lg_job_result *g
         assert_int_equal(got->attempts[k].verdict, want->attempts[k].verdict);
         assert_string_equal(got->attempts[k].title, want->attempts[k].title);
         assert_string_equal(got->attempts[k].dir, want->attempts[k].dir);
+        assert_same_string(got->attempts[k].host, want->attempts[k].host);
     }
+    /* where it ran: run.xml's host= on the job */
+    assert_same_string(got->host, want->host);
     if (w->verdict == LG_VERDICT_PASS) {
         /* run.xml holds no evidence for a pass, only its findings */
         assert_int_equal(g->n_signals, w->n_signals);
@@ -291,7 +296,7 @@ static void test_meta_round_trip_and_plan_check(void **state)
     assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), -ENOENT);
     const char *digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     assert_int_equal(lg_journal_write_meta(dir, "20261124-000000-42", "2026-11-24T00:00:00Z", &f->plan, digest,
-                                           NULL), 0);
+                                           NULL, NULL), 0);
     assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), 0);
     assert_int_equal(diags.n, 0);
     assert_string_equal(meta->run_id, "20261124-000000-42");
