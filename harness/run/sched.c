@@ -278,11 +278,10 @@ static void run_baseline(void *caller, const lg_job *job, size_t host, lg_baseli
 
 /* A job that never ran because its profile's baseline failed: reported
  * like any ended job (the journal, the progress). */
-static void job_not_run(sched *s, size_t host, const lg_job *job, lg_job_result *res)
+static void job_not_run(sched *s, const lg_job *job, lg_job_result *res)
 {
-    /* the baseline that failed ran there */
-    if (res->evidence.baseline)
-        lg_job_result_set_host(res, s->plan->matrix->hosts[host].id);
+    /* no host: the job ran nowhere (its baseline's <baseline host> says
+     * where that failed) */
     if (s->opts->job_done)
         s->opts->job_done(s->opts->job_done_opaque, job, res);
     pthread_mutex_lock(&s->lock);
@@ -309,7 +308,7 @@ static void *work(void *opaque)
             continue;
         }
         if (s->baselines && !lg_baseline_gate_pass(s->baselines, job, w->host, w, s->opts->interrupted, res)) {
-            job_not_run(s, w->host, job, res);
+            job_not_run(s, job, res);
             continue;
         }
         wait_for_headroom(w, job);
