@@ -247,16 +247,29 @@ static void header(html *h, const lg_run_report *r)
     }
     for (size_t k = 0; r->host_loads && k < m->n_hosts; k++) {
         const lg_host_load *l = &r->host_loads[k];
-        if (!l->watched || !l->samples)
+        if ((!l->watched || !l->samples) && !l->cpu_watched)
             continue;
-        LG_AUTOFREE char *load = lg_strdup_printf(
-            "%.2f per CPU at most as jobs started, %.2f on average; new jobs waited %.0f s for it to drop",
-            l->max_per_cpu, l->sum_per_cpu / (double)l->samples, l->held_s);
+        LG_AUTOFREE char *words = lg_report_host_load_text(l);
+        LG_AUTOFREE char *load = lg_strdup_printf("%s; new jobs waited %.0f s for it to drop", words, l->held_s);
         LG_AUTOFREE char *label = lg_strdup_printf("Load of host %s", m->hosts[k].id);
         emit(h, "<dt>");
         text(h, label);
         emit(h, "</dt><dd>");
         text(h, load);
+        emit(h, "</dd>\n");
+    }
+    for (size_t k = 0; r->baselines && k < r->baselines->n; k++) {
+        const lg_baseline *b = &r->baselines->items[k];
+        LG_AUTOFREE char *line = lg_report_baseline_line(b);
+        emit(h, "<dt>Baseline</dt><dd>");
+        text(h, line);
+        if (b->result.console_log) {
+            emit(h, " &middot; console log <a href=\"");
+            href(h, b->result.console_log);
+            emit(h, "\">");
+            text(h, b->result.console_log);
+            emit(h, "</a>");
+        }
         emit(h, "</dd>\n");
     }
     emitf(h, "<dt>Exit code</dt><dd>%d (%s)</dd>\n", r->exit_code, lg_report_outcome(r->exit_code));

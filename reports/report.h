@@ -43,6 +43,8 @@ typedef struct lg_run_report {
     const void *inputs;
     /* per matrix host, how loaded it was as jobs started; or NULL */
     const lg_host_load *host_loads;
+    /* policy baseline="first": the baseline boots that ran; or NULL */
+    const lg_baselines *baselines;
     /* a shard's run, or NULL */
     const lg_report_shard *shard;
     /* a run merged from shards (labgate merge), or NULL */
@@ -69,4 +71,13 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out);
  * cycle under a policy with a bound: "0 failures in 29 boots: failure rate
  * < 0.1 at confidence 0.95" (boots when each cycle booted the guest, else
  * cycles).  NULL for any other job.  A new string. */
+/* One line about a baseline boot for the summary and report.html:
+ * "profile P on host H: PASS in 41.2 s (2 boots)" or "... CRASH TITLE"
+ * (the title cleaned for a terminal).  A new string. */
+char *lg_report_baseline_line(const lg_baseline *b);
+/* How loaded a host was, in words: "load 1.20 per CPU at most as jobs
+ * started (0.80 on average), CPUs busy 97 % at most (60 % on average),
+ * steal 0.0 % at most (0.0 % on average)"; remote hosts have no load
+ * average and no steal.  A new string. */
+char *lg_report_host_load_text(const lg_host_load *l);
 char *lg_report_bound_claim(const lg_policy *policy, const lg_job *job, const lg_job_result *res);

@@ -182,6 +182,41 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
     return j;
 }
 
+/* <baseline profile host verdict seconds boots planned-boots path>: a
+ * profile's boot with nothing installed (policy baseline="first"), with
+ * its evidence when it failed and its artifacts. */
+static void add_baseline(xmlNodePtr run, const lg_baseline *b)
+{
+    const lg_job_result *res = &b->result;
+    const lg_evidence *ev = &res->evidence;
+    xmlNodePtr e = xmlNewChild(run, NULL, (const xmlChar *)"baseline", NULL);
+    set(e, "profile", b->profile);
+    set(e, "host", b->host);
+    set(e, "verdict", lg_verdict_name(ev->verdict));
+    setnum(e, "seconds", res->duration_s, 1);
+    setnum(e, "boots", res->ready_boots, 0);
+    setnum(e, "planned-boots", b->planned_boots, 0);
+    set(e, "path", b->dir);
+    if (ev->verdict != LG_VERDICT_PASS) {
+        xmlNodePtr x = xmlNewChild(e, NULL, (const xmlChar *)"evidence", NULL);
+        set(x, "signal", lg_signal_name(ev->signal));
+        set(x, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
+        setnum(x, "time-s", ev->time_s, 3);
+        setnum(x, "boot", ev->boot, 0);
+        if (res->step)
+            set(x, "step", res->step);
+        if (ev->console_excerpt && *ev->console_excerpt)
+            lg_xmlout_text_child(x, "console", ev->console_excerpt);
+    }
+    lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
+    size_t n_artifacts = lg_job_artifacts(res, artifacts);
+    for (size_t k = 0; k < n_artifacts; k++) {
+        xmlNodePtr a = xmlNewChild(e, NULL, (const xmlChar *)"artifact", NULL);
+        set(a, "kind", artifacts[k].kind);
+        set(a, "path", artifacts[k].path);
+    }
+}
+
 char *lg_report_shard_line(const lg_run_report *r)
 {
     if (r->shard)
@@ -263,15 +298,31 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
     add_shard(run, r);
     for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
         const lg_host_load *l = &r->host_loads[h];
-        if (!l->watched)
+        if (!l->watched && !l->cpu_watched)
             continue;
         xmlNodePtr hl = xmlNewChild(run, NULL, (const xmlChar *)"host-load", NULL);
         set(hl, "host", m->hosts[h].id);
-        setnum(hl, "max-per-cpu", l->max_per_cpu, 2);
-        setnum(hl, "mean-per-cpu", l->samples ? l->sum_per_cpu / (double)l->samples : 0, 2);
-        setnum(hl, "samples", (double)l->samples, 0);
+        if (l->watched) {
+            setnum(hl, "max-per-cpu", l->max_per_cpu, 2);
+            setnum(hl, "mean-per-cpu", l->samples ? l->sum_per_cpu / (double)l->samples : 0, 2);
+            setnum(hl, "samples", (double)l->samples, 0);
+        }
         setnum(hl, "held-s", l->held_s, 1);
+        /* CPU time between samples: busy on every host (a remote host's
+         * only measure), steal where the host is itself a VM (local) */
+        if (l->cpu_watched) {
+            double n = (double)l->cpu_samples;
+            setnum(hl, "max-busy", l->max_busy, 3);
+            setnum(hl, "mean-busy", l->sum_busy / n, 3);
+            if (!l->remote) {
+                setnum(hl, "max-steal", l->max_steal, 3);
+                setnum(hl, "mean-steal", l->sum_steal / n, 3);
+            }
+            setnum(hl, "cpu-samples", n, 0);
+        }
     }
+    for (size_t k = 0; r->baselines && k < r->baselines->n; k++)
+        add_baseline(run, &r->baselines->items[k]);
     for (size_t i = 0; i < r->plan->n_jobs; i++)
         add_bound(lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]), &m->policy, &r->plan->jobs[i],
                   &r->results[i]);

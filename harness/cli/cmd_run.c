@@ -414,10 +414,12 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         }
     lg_job_result *part_results = lg_calloc(n_to_run ? n_to_run : 1, sizeof(*part_results));
     lg_host_load *host_loads = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*host_loads));
+    lg_baselines baselines = { 0 };
     lg_sched_opts sopts = {
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
         .job_done = journal_job, .job_done_opaque = (void *)out_dir, .host_loads = host_loads,
+        .baselines = &baselines,
     };
     const char *accel_used = "none";
     if (part.n_jobs)
@@ -440,6 +442,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     lg_run_report report = {
         .plan = plan, .results = results, .run_id = run_id, .started = started, .finished = finished,
         .accel = accel_used, .exit_code = exit_code, .inputs = inputs, .host_loads = host_loads,
+        .baselines = &baselines,
         .shard = shard.count ? &shard_report : NULL,
     };
     LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", out_dir);
@@ -475,6 +478,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         lg_job_result_clear(&results[i]);
     free(results);
     free(host_loads);
+    lg_baselines_clear(&baselines);
     lg_run_lock_release(run_id, run_lock);
     return exit_code;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "model/baseline.h"
 #include "model/plan.h"
 #include "model/shard.h"
 #include "model/verdict.h"
@@ -54,6 +55,31 @@ int lg_cmd_validate(int argc, char **argv)
     return 0;
 }
 
+/* baseline="first": what each profile boots before its jobs */
+static void print_baselines(const lg_plan *plan)
+{
+    size_t n = 0;
+    LG_AUTOFREE const lg_profile **profiles = lg_plan_profiles(plan, &n);
+    printf("\nbaseline=\"first\": before its jobs, each profile boots once on each host with nothing installed:\n");
+    for (size_t i = 0; i < n; i++) {
+        LG_AUTO(lg_scenario) sc = lg_baseline_scenario(plan, profiles[i]);
+        lg_scenario_counts counts;
+        lg_scenario_count(sc, &counts);
+        /* how often each restart kind comes, in the order they first come */
+        static const lg_step_kind kinds[] = { LG_STEP_REBOOT, LG_STEP_POWER_CYCLE, LG_STEP_COLD_BOOT };
+        printf("  baseline %-20s  %d boot%s: ready", profiles[i]->id, counts.boots, counts.boots == 1 ? "" : "s");
+        for (size_t k = 0; k < LG_N_ELEMENTS(kinds); k++) {
+            int times = 0;
+            for (size_t j = 0; j < sc->n_steps; j++)
+                if (sc->steps[j].kind == kinds[k])
+                    times += lg_step_boots(&sc->steps[j]);
+            if (times)
+                printf(", %s x%d", lg_step_kind_name(kinds[k]), times);
+        }
+        printf("\n");
+    }
+}
+
 int lg_cmd_plan(int argc, char **argv)
 {
     /* --shard I/N (anywhere): the shard's jobs only, as `run --shard` runs them */
@@ -83,7 +109,9 @@ int lg_cmd_plan(int argc, char **argv)
                   "goes through when every step passes.  Job ids and seeds depend only on the\n"
                   "names in the matrix, so they are the same on every run; so does the moment of\n"
                   "each <apply-content cut-power-within-ms> power cut.  --shard I/N lists only\n"
-                  "the jobs of shard I of N (a hash of the job id mod N), as run --shard runs them.\n",
+                  "the jobs of shard I of N (a hash of the job id mod N), as run --shard runs them.\n"
+                  "With policy baseline=\"first\", also each profile's baseline boot: the boots it\n"
+                  "goes through before its jobs.\n",
                   &m);
     if (rc != 0)
         return rc < 0 ? 0 : rc;
@@ -119,6 +147,8 @@ int lg_cmd_plan(int argc, char **argv)
         printf("\n");
     }
     const lg_policy *pol = &m->policy;
+    if (pol->baseline_first)
+        print_baselines(plan);
     if (pol->bound_cycles)
         printf("\nfailure-rate bound: count=\"auto\" runs %ld cycles: 0 failures in %ld cycles show a failure rate "
                "< %g at confidence %g\n",

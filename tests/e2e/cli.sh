@@ -21,6 +21,20 @@ sed -i 's|strict="true"|strict="true" overcommit="allow"|' "$over"
 err=$("$LABGATE" validate "$over" 2>&1 >/dev/null); is $? 0 "accepted with overcommit=\"allow\""
 contains "$err" "warning: host local: slots=\"64\"" "with a warning"
 
+# baseline="first": plan shows the baseline boot (the first boot and the
+# scenario's reboots); a value labgate does not know is refused with its line
+first=$scratch/first.xml
+make_matrix "$first" '<wait-ready/><install/><apply-content/><reboot count="2"/><power-cycle/>'
+sed -i 's|strict="true"|strict="true" baseline="first"|' "$first"
+out=$("$LABGATE" plan "$first"); ok $? "plan with baseline=\"first\" exits 0"
+contains "$out" "baseline linux-x86_64" "plan shows the profile's baseline boot"
+contains "$out" "4 boots: ready, reboot x2, power-cycle x1" "with its boots: the first, the reboots and the power-cycle"
+out=$("$LABGATE" plan "$over"); contains "$out" "JOB" "plan without baseline=\"first\" works as before"
+ok "$(echo "$out" | grep -q "baseline"; test $? -ne 0; echo $?)" "and shows no baseline boot"
+sed -i 's|baseline="first"|baseline="always"|' "$first"
+err=$("$LABGATE" validate "$first" 2>&1 >/dev/null); is $? 2 "baseline=\"always\" is refused (exit 2)"
+contains "$err" "$first:$(grep -n 'baseline="always"' "$first" | cut -d: -f1):" "naming its line"
+
 bad=$scratch/bad.xml
 make_matrix "$bad" '<wait-ready/><install/>'
 sed -i 's|</scenarios>|</scenarios>\n  <exclude content="nope"/>|; s|<install/>|<install timeout-s="soon"/>|' "$bad"

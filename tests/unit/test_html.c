@@ -162,6 +162,40 @@ static void test_banners(void **state)
     }
 }
 
+/* baseline="first" and the hosts' load: in the run's facts at the top,
+ * the baseline with a link to its console log, a hostile title escaped. */
+static void test_baseline_and_load(void **state)
+{
+    const tmpdir_suite *s = *state;
+    static html_fixture f;
+    assert_int_equal(html_fixture_make(&f, s->dir), 0);
+    lg_baseline b = { .profile = (char *)"linux-x86_64", .host = (char *)"local",
+                      .dir = (char *)"baseline/linux-x86_64", .planned_boots = 1 };
+    lg_job_result_init(&b.result);
+    b.result.evidence.verdict = LG_VERDICT_CRASH;
+    b.result.evidence.title = (char *)"Kernel panic <script>x</script>";
+    b.result.duration_s = 9;
+    b.result.console_log = (char *)"baseline/linux-x86_64/console.log";
+    lg_baselines list = { &b, 1 };
+    f.report.baselines = &list;
+    lg_host_load load = { .watched = true, .max_per_cpu = 3, .sum_per_cpu = 3, .samples = 1, .cpu_watched = true,
+                          .max_steal = 0.2, .sum_steal = 0.2, .max_busy = 0.9, .sum_busy = 0.9, .cpu_samples = 1 };
+    f.report.host_loads = &load;
+    lg_host host = { .id = (char *)"local", .uri = (char *)"qemu:///system" };
+    f.matrix.hosts = &host;
+    f.matrix.n_hosts = 1;
+    LG_AUTOFREE char *html = write_report(&f, s->dir);
+    assert_has(html, "<dt>Baseline</dt><dd>profile linux-x86_64 on host local: CRASH Kernel panic &lt;script&gt;");
+    assert_has(html, "<a href=\"baseline/linux-x86_64/console.log\">");
+    assert_lacks(html, "<script>x");
+    assert_has(html, "steal 20.0 % at most");
+    assert_has(html, "<dt>Load of host local</dt>");
+    f.report.baselines = NULL;
+    f.report.host_loads = NULL;
+    f.matrix.hosts = NULL;
+    f.matrix.n_hosts = 0;
+}
+
 /* Ids come from a matrix file and titles and console text from a guest:
  * neither may inject markup, a script or a link target. */
 static void test_hostile_text(void **state)
@@ -291,6 +325,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocked_run),
         cmocka_unit_test(test_banners),
+        cmocka_unit_test(test_baseline_and_load),
         cmocka_unit_test(test_hostile_text),
         cmocka_unit_test(test_ppm_screenshot_is_linked),
         cmocka_unit_test(test_unwritable_path_fails),
