@@ -8,6 +8,8 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "run/runlock.h"
+
 #include "base/buf.h"
 #include "base/error.h"
 #include "base/mem.h"
@@ -96,22 +98,6 @@ int lg_journal_write_meta(const char *dir, const char *run_id, const char *start
     return rc;
 }
 
-/* A run id as lg_cli_run_matrix makes them ("20261124-000000-42", "-2" for
- * a second run in one process).  A resumed run takes its id from
- * run-meta.xml and puts it in file names in the state directory, domain
- * names and the reports: an id from a file somebody edited must not be able
- * to name another directory or carry terminal controls. */
-static bool run_id_ok(const char *id)
-{
-    size_t len = strlen(id);
-    if (len == 0 || len > 64 || !g_ascii_isalnum(id[0]))
-        return false;
-    for (const char *p = id; *p; p++)
-        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
-            return false;
-    return true;
-}
-
 /* The plan's 12 lowercase hex digits (model/plan.h). */
 static bool job_id_ok(const char *id)
 {
@@ -146,7 +132,7 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         xmlFreeDoc(doc);
         return -EINVAL;
     }
-    if (!run_id_ok(meta->run_id)) {
+    if (!lg_run_id_ok(meta->run_id)) {
         lg_diags_add(diags, path, (int)xmlGetLineNo(root), false,
                      "run id '%s' is not one labgate makes (up to 64 letters, digits, '-', '_' and '.')",
                      meta->run_id);

@@ -154,7 +154,18 @@ int lg_cmd_gc(int argc, char **argv)
         const lg_labgate_domain *d = &doms[i];
         /* a live run's, by the lock its metadata names (a domain without one
          * comes from a labgate that predates it: its run is long gone) */
-        if (!d->run_id || (d->lock && lg_run_lock_held(d->lock)))
+        if (!d->run_id)
+            continue;
+        /* the lock is in a state directory, not wherever the metadata says
+         * (whoever can define a domain writes that); an id that could name
+         * another directory is not one of ours */
+        if (!lg_run_id_ok(d->run_id)) {
+            LG_AUTOFREE char *shown = lg_clean_term(d->name);
+            fprintf(stderr, "labgate gc: domain %s: its run id is not one labgate makes: left alone\n", shown);
+            continue;
+        }
+        LG_AUTOFREE char *lock_path = lg_run_lock_path_claimed(d->run_id, d->lock);
+        if (lg_run_lock_held(lock_path))
             continue;
         found++;
         /* names and metadata are whoever defined the domain's: for the terminal */

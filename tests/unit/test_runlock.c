@@ -322,6 +322,54 @@ static void test_gc_overlay_from_metadata_is_checked(void **state)
     assert_file_is(precious, "root:x\n");
 }
 
+/* A run id read back from a file is believed only in the shape labgate
+ * makes; the lock a domain's metadata names only when it is that run's
+ * lock in a safe state directory (a run with its own state directory):
+ * anything else is looked up in ours. */
+static void test_gc_lock_from_metadata_is_checked(void **state)
+{
+    const tmpdir_suite *s = *state;
+    assert_true(lg_run_id_ok("20261124-000000-42"));
+    assert_true(lg_run_id_ok("20261124-000000-42-2"));
+    assert_false(lg_run_id_ok(""));
+    assert_false(lg_run_id_ok(NULL));
+    assert_false(lg_run_id_ok("../../etc"));
+    assert_false(lg_run_id_ok("a/b"));
+    assert_false(lg_run_id_ok(".hidden"));
+    assert_false(lg_run_id_ok("run\x1b[2J"));
+    assert_false(lg_run_id_ok("0123456789012345678901234567890123456789012345678901234567890123456789"));
+
+    LG_AUTOFREE char *dir = use_state_dir(s, "state-claimed");
+    assert_int_equal(mkdir(dir, 0711), 0);
+    LG_AUTOFREE char *ours = lg_run_lock_path("R9");
+    LG_AUTOFREE char *expect = lg_strdup_printf("%s/run-R9.lock", dir);
+    assert_string_equal(ours, expect);
+    /* no claim, a host file, another run's lock name: ours */
+    LG_AUTOFREE char *none = lg_run_lock_path_claimed("R9", NULL);
+    assert_string_equal(none, ours);
+    LG_AUTOFREE char *host = lg_run_lock_path_claimed("R9", "/etc/shadow");
+    assert_string_equal(host, ours);
+    LG_AUTOFREE char *other_dir = path_in(s, "other-state");
+    assert_int_equal(mkdir(other_dir, 0711), 0);
+    LG_AUTOFREE char *wrong_name = lg_strdup_printf("%s/run-R8.lock", other_dir);
+    LG_AUTOFREE char *got = lg_run_lock_path_claimed("R9", wrong_name);
+    assert_string_equal(got, ours);
+    /* another safe state directory's lock of that run: believed */
+    LG_AUTOFREE char *theirs = lg_strdup_printf("%s/run-R9.lock", other_dir);
+    LG_AUTOFREE char *believed = lg_run_lock_path_claimed("R9", theirs);
+    assert_string_equal(believed, theirs);
+    /* the same in a directory others may write, or one that is missing
+     * (and is not made by asking) */
+    assert_int_equal(chmod(other_dir, 0777), 0);
+    LG_AUTOFREE char *open_dir = lg_run_lock_path_claimed("R9", theirs);
+    assert_string_equal(open_dir, ours);
+    LG_AUTOFREE char *missing = path_in(s, "no-such-dir/run-R9.lock");
+    LG_AUTOFREE char *not_made = lg_run_lock_path_claimed("R9", missing);
+    assert_string_equal(not_made, ours);
+    LG_AUTOFREE char *missing_dir = path_in(s, "no-such-dir");
+    assert_int_equal(access(missing_dir, F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -336,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_gc_follows_no_symlink),
         cmocka_unit_test(test_lock_held_is_cautious),
         cmocka_unit_test(test_gc_overlay_from_metadata_is_checked),
+        cmocka_unit_test(test_gc_lock_from_metadata_is_checked),
     };
     return cmocka_run_group_tests_name("runlock", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }
