@@ -204,6 +204,10 @@ typedef struct lg_policy {
     /* a local host whose load average per CPU is above this takes no new
      * job while one of ours runs on it (0: never hold back) */
     double max_host_load;
+    /* baseline="first": each guest profile boots once on each host, with
+     * nothing installed and its jobs' reboots, before any of its jobs
+     * (model/baseline.h); a failure there marks them all INFRA_ERROR */
+    bool baseline_first;
     /* The failure-rate bound (both or neither; 0 = none): count="auto"
      * runs bound_cycles cycles (model/bound.h). */
     double max_failure_rate;

@@ -738,6 +738,27 @@ int lg_volume_delete_path(lg_conn *conn, const char *path)
     return rc;
 }
 
+int lg_pool_overlay_leftover(lg_pool *pool, const char *path, const char *run_id)
+{
+    lg_error_clear();
+    virStorageVolPtr v = virStorageVolLookupByPath(lg_conn_virt(pool->conn), path);
+    if (!v)
+        return -ENOENT;
+    virStoragePoolPtr p = virStoragePoolLookupByVolume(v);
+    const char *pool_name = p ? virStoragePoolGetName(p) : NULL;
+    bool ours = pool_name && strcmp(pool_name, pool->name) == 0;
+    LG_AUTOFREE char *volume_run = lg_volume_overlay_run_id(virStorageVolGetName(v));
+    if (p)
+        virStoragePoolFree(p);
+    virStorageVolFree(v);
+    if (!ours || !volume_run || strcmp(volume_run, run_id) != 0) {
+        lg_error_set("%s is not an overlay volume of run %s in storage pool '%s': left alone", path, run_id,
+                     pool->name);
+        return -EPERM;
+    }
+    return 0;
+}
+
 bool lg_volume_at(lg_conn *conn, const char *path)
 {
     virStorageVolPtr v = virStorageVolLookupByPath(lg_conn_virt(conn), path);

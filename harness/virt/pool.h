@@ -84,6 +84,11 @@ int lg_pool_volume_delete(lg_pool *pool, const char *name);
 /* Deletes the volume at path on conn's host: -ENOENT when no pool holds a
  * volume there (nothing is touched). */
 int lg_volume_delete_path(lg_conn *conn, const char *path);
+/* What gc may remove for a leftover domain whose metadata names path (which
+ * whoever defined the domain wrote): 0 when it is an overlay volume of
+ * run_id in this pool; -ENOENT when no volume is at path; -EPERM (message
+ * says why) for any other volume. */
+int lg_pool_overlay_leftover(lg_pool *pool, const char *path, const char *run_id);
 /* Whether a storage volume is at path on conn's host. */
 bool lg_volume_at(lg_conn *conn, const char *path);
 

@@ -211,6 +211,20 @@ static void test_pool_on_test_driver(void **state)
                      0);
     assert_string_equal(path, "/lg/pool/labgate-r9-0123456789ab.qcow2");
     assert_true(lg_volume_at(conn, path));
+    /* what gc may take for a leftover domain's metadata: only that run's
+     * overlay in this pool */
+    assert_int_equal(lg_pool_overlay_leftover(pool, path, "r9"), 0);
+    assert_int_equal(lg_pool_overlay_leftover(pool, path, "r8"), -EPERM);
+    assert_non_null(strstr(lg_error_msg(), "left alone"));
+    assert_int_equal(lg_pool_overlay_leftover(pool, "/lg/pool/nothing.qcow2", "r9"), -ENOENT);
+    lg_pool *other = NULL;
+    assert_int_equal(lg_pool_open_at(conn, "lgother", "/lg/other", &other), 0);
+    char *elsewhere = NULL;
+    assert_int_equal(lg_pool_overlay_create(other, "labgate-r9-0123456789ab.qcow2", "/x", 1 << 20, &elsewhere), 0);
+    assert_int_equal(lg_pool_overlay_leftover(pool, elsewhere, "r9"), -EPERM); /* someone else's pool */
+    assert_int_equal(lg_volume_delete_path(conn, elsewhere), 0);
+    free(elsewhere);
+    lg_pool_free(other);
     lg_pool_volume *vols = NULL;
     size_t n = 0;
     assert_int_equal(lg_pool_volumes(pool, &vols, &n), 0);
