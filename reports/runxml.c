@@ -127,6 +127,9 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
             setnum(e, "report-time-s", ev->report_time_s, 3);
         if (ev->last_answer_s >= 0)
             setnum(e, "last-answer-s", ev->last_answer_s, 3);
+        /* the guest's vCPUs stopped at the decision: the evidence is of that moment */
+        if (ev->frozen_time_s >= 0)
+            setnum(e, "frozen-at-s", ev->frozen_time_s, 3);
         for (size_t k = 0; k < ev->n_signals; k++) {
             xmlNodePtr sig = xmlNewChild(e, NULL, (const xmlChar *)"signal", NULL);
             set(sig, "name", lg_signal_name(ev->signals[k].signal));

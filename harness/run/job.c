@@ -20,6 +20,7 @@
 #include "base/statedir.h"
 #include "base/util.h"
 #include "guest/oscmd.h"
+#include "freeze.h"
 #include "heartbeat.h"
 #include "netprobe.h"
 #include "run/runlock.h"
@@ -55,6 +56,7 @@ typedef struct job_ctx {
     const lg_backend_ops *ops;
     lg_monitor *mon;
     lg_heartbeat *heartbeat;
+    lg_freezer *freezer;  /* stops the guest at the decision (run/freeze.h) */
     lg_netprobe *netprobe; /* NULL: the profile turned the network probes off */
     lg_vm *vm;
     int port;
@@ -914,6 +916,7 @@ static int launch(job_ctx *ctx)
         .health_command = health, .job_id = ctx->job->id, .netprobe = ctx->netprobe,
     };
     ctx->heartbeat = lg_heartbeat_start(&hb);
+    ctx->freezer = lg_freezer_start(ctx->mon, env->backend, ctx->vm);
     return 0;
 }
 
@@ -950,6 +953,23 @@ static void run_steps(job_ctx *ctx)
     }
 }
 
+/* The freeze at the decision done (wait: a decision exists whose freeze may
+ * still be due, at the latest at the end of the grace time) or called off. */
+static void finish_freeze(job_ctx *ctx, bool wait)
+{
+    if (!ctx->freezer)
+        return;
+    int64_t until_ms = wait ? lg_now_ms() + scaled_ms(ctx, ctx->policy->crash_grace_s) + LG_FREEZE_SUSPEND_MS
+                            : lg_now_ms();
+    LG_AUTOFREE char *why = NULL;
+    int rc = lg_freezer_finish(ctx->freezer, until_ms, &why);
+    ctx->freezer = NULL;
+    if (rc > 0)
+        progress(ctx, "guest frozen at the decision");
+    else if (rc < 0)
+        LG_WARN("%s: the guest was not frozen at the decision: %s", ctx->job->id, why);
+}
+
 /* The decision's evidence, taken while the domain still exists (a panicked
  * guest is kept paused for this): the rest of the report, the screen and,
  * on a crash when the policy asks, guest memory. */
@@ -962,6 +982,7 @@ static void collect_evidence(job_ctx *ctx, lg_job_result *result)
         else
             check_state(ctx);
     }
+    finish_freeze(ctx, lg_monitor_decided(ctx->mon) && !interrupted);
     if (lg_monitor_decided(ctx->mon) && !interrupted) {
         progress(ctx, "collecting evidence");
         lg_monitor_wait_evidence(ctx->mon);
@@ -1012,6 +1033,7 @@ static void take_hypervisor_logs(job_ctx *ctx, lg_job_result *result)
  * the monitor's decision written into result. */
 static void teardown(job_ctx *ctx, lg_job_result *result)
 {
+    finish_freeze(ctx, false);
     lg_heartbeat_stop(ctx->heartbeat);
     ctx->heartbeat = NULL;
     lg_netprobe_free(ctx->netprobe);
