@@ -195,6 +195,13 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
     set(run, "host", host);
     set(run, "labgate-version", LG_VERSION);
     set(run, "accel", r->accel);
+    /* the guests' kernels ran with heap checks: what they were */
+    if (m->policy.hardening != LG_HARDENING_NONE) {
+        set(run, "hardening", lg_hardening_name(m->policy.hardening));
+        set(run, "hardening-cmdline", lg_hardening_info_of(m->policy.hardening)->linux_cmdline);
+    }
+    if (m->policy.driver_verifier != LG_VERIFIER_NONE)
+        set(run, "driver-verifier", lg_driver_verifier_name(m->policy.driver_verifier));
     set(run, "outcome", lg_report_outcome(r->exit_code));
     setnum(run, "exit-code", r->exit_code, 0);
     if (r->inputs) {

@@ -747,6 +747,37 @@ static double attr_probability(xmlNodePtr node, const char *name)
     return end != v && !*end && d != 0 ? d : -1;
 }
 
+/* <policy hardening driver-verifier>: each for the guests of one OS
+ * (model/hardening.h); asked of a guest of another OS, refused by name. */
+static void parse_guest_policies(xmlNodePtr node, lg_matrix *m, const char *path, lg_diags *diags)
+{
+    if (!node)
+        return;
+    int line = (int)xmlGetLineNo(node);
+    LG_AUTOFREE char *hardening = attr(node, "hardening");
+    if (hardening && lg_hardening_parse(hardening, &m->policy.hardening) < 0)
+        lg_diags_add(diags, path, line, false, "<policy> hardening=\"%s\": expected none or slub", hardening);
+    LG_AUTOFREE char *verifier = attr(node, "driver-verifier");
+    if (verifier && lg_driver_verifier_parse(verifier, &m->policy.driver_verifier) < 0)
+        lg_diags_add(diags, path, line, false,
+                     "<policy> driver-verifier=\"%s\": expected none, standard or special-pool", verifier);
+    for (size_t i = 0; i < m->n_guests; i++) {
+        const lg_guest *g = &m->guests[i];
+        if (!g->profile)
+            continue;
+        if (m->policy.hardening != LG_HARDENING_NONE && g->profile->os != LG_OS_LINUX)
+            lg_diags_add(diags, path, g->line, false,
+                         "guest '%s' runs %s: <policy> hardening=\"%s\" is for Linux guests (their kernel's "
+                         "command line); run Windows guests with driver-verifier in a matrix of their own",
+                         g->id, lg_os_name(g->profile->os), lg_hardening_name(m->policy.hardening));
+        if (m->policy.driver_verifier != LG_VERIFIER_NONE && g->profile->os != LG_OS_WINDOWS)
+            lg_diags_add(diags, path, g->line, false,
+                         "guest '%s' runs %s: <policy> driver-verifier=\"%s\" is Windows' Driver Verifier "
+                         "(for a Linux guest's heap checks use hardening=\"slub\") in a matrix of its own",
+                         g->id, lg_os_name(g->profile->os), lg_driver_verifier_name(m->policy.driver_verifier));
+    }
+}
+
 static void parse_policy(xmlNodePtr node, lg_policy *pol)
 {
     *pol = (lg_policy){
@@ -1157,6 +1188,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     parse_policy(child(root, "policy"), &m->policy);
+    parse_guest_policies(child(root, "policy"), m, path, diags);
     if (m->policy.strict && m->policy.warnings_report)
         lg_diags_add(diags, path, (int)xmlGetLineNo(child(root, "policy")), false,
                      "<policy> warnings=\"report\" contradicts strict=\"true\": a strict guest panics on "

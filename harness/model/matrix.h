@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "hardening.h"
 #include "kinds.h"
 
 typedef enum { LG_ACCEL_AUTO, LG_ACCEL_KVM, LG_ACCEL_TCG } lg_accel;
@@ -202,6 +203,11 @@ typedef struct lg_policy {
     /* a local host whose load average per CPU is above this takes no new
      * job while one of ours runs on it (0: never hold back) */
     double max_host_load;
+    /* hardening="slub": Linux guests boot with the stock kernel's heap
+     * checks (model/hardening.h); driver-verifier: Windows guests run the
+     * build's drivers under Driver Verifier */
+    lg_hardening hardening;
+    lg_driver_verifier driver_verifier;
     /* The failure-rate bound (both or neither; 0 = none): count="auto"
      * runs bound_cycles cycles (model/bound.h). */
     double max_failure_rate;

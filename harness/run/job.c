@@ -892,7 +892,7 @@ static int launch(job_ctx *ctx)
         }
         lg_domxml_params params = {
             .profile = ctx->profile, .name = ctx->name, .overlay_path = ctx->overlay, .ssh_host_port = ctx->port,
-            .kvm = env->kvm, .strict = ctx->policy->strict, .run_id = env->run_id, .job_id = ctx->job->id,
+            .kvm = env->kvm, .strict = ctx->policy->strict, .hardening = ctx->policy->hardening, .run_id = env->run_id, .job_id = ctx->job->id,
             .run_lock = run_lock,
             .probe_listen_port = ctx->netprobe ? lg_netprobe_listen_port(ctx->netprobe) : 0,
         };

@@ -701,6 +701,47 @@ static void test_strict_warnings_report(void **state)
     lg_diags_clear(&diags);
 }
 
+/* hardening="slub": parsed; a value no kernel here supports is refused by
+ * the schema, on its line */
+static void test_hardening(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_matrix *m = load_valid(FIXTURE("matrix/hardening.xml"), &diags);
+    assert_int_equal(m->policy.hardening, LG_HARDENING_SLUB);
+    assert_int_equal(m->policy.driver_verifier, LG_VERIFIER_NONE);
+    assert_non_null(strstr(lg_hardening_info_of(m->policy.hardening)->linux_cmdline, "slub_debug=FZPU"));
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+
+    m = load_valid(FIXTURE("matrix/minimal.xml"), &diags);
+    assert_int_equal(m->policy.hardening, LG_HARDENING_NONE);
+    assert_string_equal(lg_hardening_info_of(m->policy.hardening)->linux_cmdline, "");
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+
+    const char *path = INVALID("bad-hardening.xml");
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "hardening=\"kasan\""), "Invalid attribute hardening");
+    lg_diags_clear(&diags);
+}
+
+/* Each OS's policy asked of a guest of the other OS: refused, naming the
+ * guest on its line and the policy. */
+static void test_guest_policies_wrong_os(void **state)
+{
+    (void)state;
+    const char *path = INVALID("guest-policies-wrong-os.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_error(&diags, path, line_containing(path, "<guest id=\"windows-x86_64\""),
+                 "guest 'windows-x86_64' runs windows: <policy> hardening=\"slub\" is for Linux guests");
+    expect_error(&diags, path, line_containing(path, "<guest id=\"linux-x86_64\""),
+                 "guest 'linux-x86_64' runs linux: <policy> driver-verifier=\"special-pool\" is Windows'");
+    expect_error_count(&diags, 2);
+    lg_diags_clear(&diags);
+}
+
 static void test_schema_fetch_max_zero(void **state)
 {
     (void)state;
@@ -1032,6 +1073,8 @@ int main(void)
         cmocka_unit_test(test_minimal_matrix_defaults),
         cmocka_unit_test(test_schema_fetch_max_zero),
         cmocka_unit_test(test_strict_warnings_report),
+        cmocka_unit_test(test_hardening),
+        cmocka_unit_test(test_guest_policies_wrong_os),
         cmocka_unit_test(test_build_with_outside_link_warned),
         cmocka_unit_test(test_relative_path_resolves_to_absolute),
         cmocka_unit_test(test_profile_values_and_warnings),
