@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -683,6 +684,9 @@ void lg_matrix_free(lg_matrix *m)
         for (size_t k = 0; k < b->n_processes; k++)
             free(b->processes[k]);
         free(b->processes);
+        for (size_t k = 0; k < b->n_drivers; k++)
+            free(b->drivers[k]);
+        free(b->drivers);
     }
     for (size_t i = 0; i < m->n_contents; i++) {
         free(m->contents[i].id);
@@ -761,6 +765,12 @@ static void parse_guest_policies(xmlNodePtr node, lg_matrix *m, const char *path
     if (verifier && lg_driver_verifier_parse(verifier, &m->policy.driver_verifier) < 0)
         lg_diags_add(diags, path, line, false,
                      "<policy> driver-verifier=\"%s\": expected none, standard or special-pool", verifier);
+    for (size_t i = 0; m->policy.driver_verifier != LG_VERIFIER_NONE && i < m->n_builds; i++)
+        if (!m->builds[i].n_drivers)
+            lg_diags_add(diags, path, m->builds[i].line, false,
+                         "build '%s' names no drivers (drivers=\"NAME.sys ...\"): <policy> driver-verifier=\"%s\" "
+                         "verifies the build's drivers",
+                         m->builds[i].id, lg_driver_verifier_name(m->policy.driver_verifier));
     for (size_t i = 0; i < m->n_guests; i++) {
         const lg_guest *g = &m->guests[i];
         if (!g->profile)
@@ -1041,6 +1051,33 @@ static void parse_processes(xmlNodePtr node, lg_build *b, const char *file, lg_d
         lg_diags_add(diags, file, b->line, false, "build '%s': processes names no process", b->id);
 }
 
+/* drivers="NAME.sys ...": the file names verifier.exe takes (/driver),
+ * 1..64 bytes of [A-Za-z0-9._-] ending in .sys. */
+static void parse_drivers(xmlNodePtr node, lg_build *b, const char *file, lg_diags *diags)
+{
+    LG_AUTOFREE char *list = attr(node, "drivers");
+    if (!list)
+        return;
+    char *save = NULL;
+    for (char *name = strtok_r(list, " \t\n,", &save); name; name = strtok_r(NULL, " \t\n,", &save)) {
+        size_t len = strlen(name);
+        bool ok = len > 4 && len <= 64 && strcasecmp(name + len - 4, ".sys") == 0 && name[0] != '.';
+        for (size_t i = 0; ok && i < len; i++)
+            ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                 (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i]);
+        if (!ok) {
+            lg_diags_add(diags, file, b->line, false,
+                         "build '%s': drivers: '%s' is not a driver's file name (NAME.sys, 1..64 of A-Z a-z 0-9 . _ -)",
+                         b->id, name);
+            continue;
+        }
+        b->drivers = lg_realloc_n(b->drivers, b->n_drivers + 1, sizeof(*b->drivers));
+        b->drivers[b->n_drivers++] = lg_strdup(name);
+    }
+    if (!b->n_drivers)
+        lg_diags_add(diags, file, b->line, false, "build '%s': drivers names no driver", b->id);
+}
+
 /* What a job would refuse to upload (base/tree.h: a link out of the tree,
  * a fifo, a loop), said up front.  A warning: the tree can still change
  * before the run, where the job's own check decides (UPLOAD_REFUSED). */
@@ -1117,6 +1154,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         b->content_hook = attr(c, "content-hook");
         b->health = attr(c, "health");
         parse_processes(c, b, path, diags);
+        parse_drivers(c, b, path, diags);
         if (!lg_is_dir(b->dir)) {
             lg_diags_add(diags, path, b->line, false,
                          "build '%s': directory %s not found (build the sample agent: guests/sample-agent/build.sh)",

@@ -87,6 +87,10 @@ typedef struct lg_build {
      * 15 bytes), so that console reports of a process crash name the agent */
     char **processes;
     size_t n_processes;
+    /* drivers="a.sys b.sys": the agent's Windows kernel drivers, what
+     * <policy driver-verifier> verifies */
+    char **drivers;
+    size_t n_drivers;
     int line;
 } lg_build;
 

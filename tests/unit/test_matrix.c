@@ -742,6 +742,29 @@ static void test_guest_policies_wrong_os(void **state)
     lg_diags_clear(&diags);
 }
 
+/* driver-verifier on a Windows guest: the build's drivers=, as given */
+static void test_driver_verifier(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_matrix *m = load_valid(FIXTURE("matrix/driver-verifier.xml"), &diags);
+    assert_int_equal(m->policy.driver_verifier, LG_VERIFIER_SPECIAL_POOL);
+    assert_int_equal(m->builds[0].n_drivers, 2);
+    assert_string_equal(m->builds[0].drivers[0], "SampleDrv.sys");
+    assert_string_equal(m->builds[0].drivers[1], "netfilter.sys");
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+
+    /* a build without drivers has nothing to verify; a path is no driver's name */
+    const char *path = INVALID("verifier-without-drivers.xml");
+    load_invalid(path, &diags);
+    expect_error(&diags, path, line_containing(path, "<build id=\"agent-1.0\""),
+                 "build 'agent-1.0' names no drivers (drivers=\"NAME.sys ...\"): <policy> driver-verifier=\"standard\"");
+    expect_error(&diags, path, line_containing(path, "<build id=\"agent-2.0\""),
+                 "build 'agent-2.0': drivers: 'C:\\drivers\\x.sys' is not a driver's file name");
+    lg_diags_clear(&diags);
+}
+
 static void test_schema_fetch_max_zero(void **state)
 {
     (void)state;
@@ -1075,6 +1098,7 @@ int main(void)
         cmocka_unit_test(test_strict_warnings_report),
         cmocka_unit_test(test_hardening),
         cmocka_unit_test(test_guest_policies_wrong_os),
+        cmocka_unit_test(test_driver_verifier),
         cmocka_unit_test(test_build_with_outside_link_warned),
         cmocka_unit_test(test_relative_path_resolves_to_absolute),
         cmocka_unit_test(test_profile_values_and_warnings),
