@@ -507,6 +507,55 @@ static int reboot(job_ctx *ctx, int count)
     return 0;
 }
 
+/* <policy driver-verifier> on a Windows guest, after the install: Driver
+ * Verifier for the build's drivers, the reboot it takes effect at, and its
+ * settings confirmed (verifier /querysettings) before any content comes.
+ * verifier.exe's own exit status is not trusted either way (it asks for the
+ * reboot); the settings after the reboot are.  Not confirmed: the table's
+ * COMMAND_FAILED (AGENT_FAILURE), saying what is missing. */
+static int driver_verifier(job_ctx *ctx, int timeout_s)
+{
+    const lg_build *build = ctx->job->build;
+    lg_driver_verifier mode = ctx->policy->driver_verifier;
+    LG_AUTOFREE char *what = lg_strdup_printf("Driver Verifier (%s) for build %s", lg_driver_verifier_name(mode),
+                                              build->id);
+    LG_AUTOFREE char *cmd = lg_win_verifier_command(mode, build->drivers, build->n_drivers);
+    if (!cmd)
+        return guest_command(ctx, NULL, what, timeout_s, lg_deadline_in_ms((int64_t)timeout_s * 1000));
+    progress(ctx, "%s: %zu driver(s)", what, build->n_drivers);
+    LG_AUTOBUF out = LG_BUF_INIT;
+    int status = -1;
+    int rc = ctx->ops->exec(ctx->guest, cmd, NULL, 0, lg_deadline_in_ms((int64_t)timeout_s * 1000), &out, &status);
+    if (rc < 0)
+        return transport_failed(ctx, rc, timeout_s);
+    LG_DEBUG("%s: %s exited %d: %s", ctx->job->id, cmd, status, out.data ? out.data : "");
+    if ((rc = reboot(ctx, 1)) < 0)
+        return rc;
+    lg_buf_clear(&out);
+    rc = ctx->ops->exec(ctx->guest, LG_WIN_VERIFIER_QUERY_COMMAND, NULL, 0,
+                        lg_deadline_in_ms((int64_t)timeout_s * 1000), &out, &status);
+    if (rc < 0)
+        return transport_failed(ctx, rc, timeout_s);
+    lg_win_verifier_settings settings;
+    LG_AUTOFREE char *problem = NULL;
+    if (lg_win_verifier_settings_parse(out.data, &settings) < 0) {
+        /* from the guest: one line, bounded, no control bytes */
+        const char *last = lg_buf_last_line(&out);
+        LG_AUTOFREE char *bounded = lg_strndup(last, strlen(last) > HEALTH_OUTPUT_MAX ? HEALTH_OUTPUT_MAX : strlen(last));
+        LG_AUTOFREE char *clean = lg_clean_term(bounded);
+        problem = lg_strdup_printf("no settings in its answer: %s", *clean ? clean : "no output");
+    } else {
+        problem = lg_win_verifier_problem(&settings, mode, build->drivers, build->n_drivers);
+        lg_win_verifier_settings_clear(&settings);
+    }
+    if (problem) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_COMMAND_FAILED, what, status, ": ", problem);
+        return -EIO;
+    }
+    progress(ctx, "%s: on (boot %d)", what, ctx->boot);
+    return 0;
+}
+
 /* The build's health command, once the agent is installed: after every
  * boot that reached ready and before the job can pass.  A failure twice in
  * a row (a daemon still starting gets a second chance) is the table's
@@ -734,6 +783,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
             lg_heartbeat_agent_installed(ctx->heartbeat);
             ctx->agent_installed = true;
         }
+        if (rc == 0 && ctx->policy->driver_verifier != LG_VERIFIER_NONE && os == LG_OS_WINDOWS)
+            rc = driver_verifier(ctx, timeout_s);
         return rc;
     }
     case LG_STEP_APPLY_CONTENT:

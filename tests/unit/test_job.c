@@ -63,6 +63,10 @@ typedef struct fake {
     atomic_int seq;
     int suspend_seq, screenshot_seq;
     bool loops_after_reboot; /* the boot after a reboot resets, and every boot after it */
+    /* Driver Verifier: the command the guest got, and its settings after the reboot */
+    char verifier_command[160];
+    int verifier_boot;     /* the boot it was set in */
+    bool verifier_ignored; /* the settings never take */
     pthread_t looper;
     bool looper_started;
     pthread_mutex_t lock;
@@ -286,7 +290,23 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
         *exit_status = 0;
         return 0;
     }
-    if (strcmp(command, lg_os_reboot_command(LG_OS_LINUX, false)) == 0) {
+    if (strncmp(command, "verifier /querysettings", 23) == 0) {
+        /* on from the boot after the one it was set in */
+        bool on = f->verifier_command[0] && f->boot > f->verifier_boot && !f->verifier_ignored;
+        if (output)
+            lg_buf_printf(output, "Special pool: %s\r\nPool tracking: Enabled\r\n\r\nVerified drivers:\r\n\r\n%s\r\n",
+                          on ? "Enabled" : "Disabled", on ? "SampleDrv.sys" : "None");
+        *exit_status = 0;
+        return 0;
+    }
+    if (strncmp(command, "verifier /", 10) == 0) {
+        snprintf(f->verifier_command, sizeof(f->verifier_command), "%s", command);
+        f->verifier_boot = f->boot;
+        *exit_status = 2; /* it asks for a reboot */
+        return 0;
+    }
+    if (strcmp(command, lg_os_reboot_command(LG_OS_LINUX, false)) == 0 ||
+        strcmp(command, lg_os_reboot_command(LG_OS_WINDOWS, false)) == 0) {
         f->boot++;
         fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_REBOOTED });
         if (f->loops_after_reboot && !f->looper_started) {
@@ -569,6 +589,41 @@ static void test_pass_counts_reboots(void **state)
     assert_int_equal(atomic_load(&w->f.suspends), 0);
     assert_true(w->result.evidence.frozen_time_s < 0);
     world_free(w);
+}
+
+/* driver-verifier on a Windows guest: after the install, verifier for the
+ * build's drivers, a reboot, the settings confirmed; settings that never
+ * took are the agent's failure, saying which driver is not verified. */
+static void test_driver_verifier(void **state)
+{
+    (void)state;
+    for (int ignored = 0; ignored < 2; ignored++) {
+        world *w = world_new();
+        w->profile.os = LG_OS_WINDOWS;
+        char *drivers[] = { (char *)"sampledrv.sys" };
+        w->build.drivers = drivers;
+        w->build.n_drivers = 1;
+        w->matrix.policy.driver_verifier = LG_VERIFIER_SPECIAL_POOL;
+        w->f.verifier_ignored = ignored;
+        add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+        add_step(w, LG_STEP_INSTALL, 0, NULL);
+        add_step(w, LG_STEP_APPLY_CONTENT, 0, NULL);
+        run(w);
+        assert_string_equal(w->f.verifier_command, "verifier /flags 0x1 /driver sampledrv.sys");
+        assert_int_equal(w->f.verifier_boot, 1);
+        if (!ignored) {
+            assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+            assert_int_equal(w->result.boots, 2); /* the reboot it takes effect at */
+            assert_int_equal(w->f.hooks, 1);
+        } else {
+            assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP,
+                           "Driver Verifier (special-pool) for build agent-1 failed (exit 0): sampledrv.sys is not "
+                           "among the verified drivers");
+            assert_string_equal(w->result.step, "install");
+            assert_int_equal(w->f.hooks, 0); /* no content without the verifier */
+        }
+        world_free(w);
+    }
 }
 
 /* A boot loop is frozen at its deciding reset: the boot count and the
@@ -1390,6 +1445,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pass_counts_reboots),
         cmocka_unit_test(test_boot_loop_frozen_at_the_deciding_reset),
+        cmocka_unit_test(test_driver_verifier),
         cmocka_unit_test(test_each_failure_kind),
         cmocka_unit_test(test_crash_during_each_step),
         cmocka_unit_test(test_one_reboot),
