@@ -873,9 +873,12 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
         out->signals[i].title = lg_strdup(mon->notes[mon->note_order[i]].title);
     }
     out->n_signals = mon->n_notes;
-    /* frozen: the guest never got past the boot it was in at the decision,
-     * however far behind the console was then */
-    out->boot = mon->decided ? (mon->frozen_us ? mon->boot : mon->decided_boot) : mon->boot;
+    /* frozen at once: the guest never got past the boot it was in at the
+     * decision, however far behind the console was then.  A console report
+     * is frozen only once the console is quiet: a guest that rebooted
+     * meanwhile has printed a later boot's number, so its decision's counts */
+    bool frozen_at_once = mon->frozen_us && mon->finding.signal != LG_SIGNAL_CONSOLE;
+    out->boot = mon->decided ? (frozen_at_once ? mon->boot : mon->decided_boot) : mon->boot;
     out->frozen_time_s = mon->frozen_us ? (double)(mon->frozen_us - mon->start_us) / 1e6 : -1;
     if (mon->decided) {
         if (mon->excerpt.len) {
