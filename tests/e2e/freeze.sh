@@ -18,6 +18,7 @@ is "$(xpath "$run" "string($job/@verdict)")" BOOT_LOOP "boot-loop content: BOOT_
 frozen=$(xpath "$run" "string($job/evidence/@frozen-at-s)")
 ok "$(test -n "$frozen"; echo $?)" "run.xml says when the guest was frozen ($frozen s)"
 is "$(xpath "$run" "$job/evidence/@frozen-at-s >= $job/evidence/@time-s")" true "frozen at or after the decision"
+echo "# decided at $(xpath "$run" "string($job/evidence/@time-s)") s, frozen at $frozen s"
 is "$(xpath "$run" "$job/evidence/@frozen-at-s - $job/evidence/@time-s < 5")" true "within moments of the decision"
 boots=$(xpath "$run" "string($job/@boots)")
 is "$(xpath "$run" "string($job/evidence/@boot)")" "$boots" "the evidence's boot is the job's last boot ($boots)"
