@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
@@ -40,6 +41,26 @@ void lg_run_record_free(lg_run_record *r)
             free(lists[l][i].sha256);
             free(lists[l][i].error);
         }
+    for (size_t i = 0; i < r->n_images; i++) {
+        free(r->images[i].id);
+        free(r->images[i].dir);
+        free(r->images[i].sha256);
+        free(r->images[i].error);
+    }
+    free(r->images);
+    for (size_t i = 0; i < r->n_shard_job_ids; i++)
+        free(r->shard_job_ids[i]);
+    free(r->shard_job_ids);
+    free(r->shard_plan_sha256);
+    free(r->started);
+    free(r->finished);
+    free(r->accel);
+    free(r->host);
+    free(r->matrix_sha256);
+    if (r->builds_by_id)
+        g_hash_table_destroy(r->builds_by_id);
+    if (r->contents_by_id)
+        g_hash_table_destroy(r->contents_by_id);
     free(r->jobs);
     free(r->builds);
     free(r->contents);
@@ -57,8 +78,11 @@ static bool parse_verdict(const char *name, lg_verdict *out)
 
 static void *grow(void *items, size_t n, size_t size)
 {
-    /* one more element at a time: runs have hundreds of jobs, not millions */
-    return lg_realloc_n(items, n + 1, size);
+    /* room doubles at each power of two: amortized linear, whatever a
+     * run.xml holds */
+    if ((n & (n - 1)) == 0) /* n is 0 or a power of two: full */
+        return lg_realloc_n(items, n ? 2 * n : 1, size);
+    return items;
 }
 
 /* Duplicate ids are found once every job is read (check_unique_ids). */
@@ -167,6 +191,80 @@ static void read_input(lg_run_record *r, xmlNodePtr node, lg_run_input **list, s
     (*list)[(*n)++] = in;
 }
 
+/* <image guest="G" kind="K" path sha256/>: an input named "G/K" */
+static void read_image(lg_run_record *r, xmlNodePtr node, lg_diags *diags)
+{
+    LG_AUTOFREE char *guest = lg_xml_prop(node, "guest");
+    LG_AUTOFREE char *kind = lg_xml_prop(node, "kind");
+    int line = (int)xmlGetLineNo(node);
+    if (!guest || !kind) {
+        lg_diags_add(diags, r->path, line, false, "<image> in <inputs> without guest and kind");
+        return;
+    }
+    lg_run_input in = {
+        .line = line, .id = lg_strdup_printf("%s/%s", guest, kind), .dir = lg_xml_prop(node, "path"),
+        .sha256 = lg_xml_prop(node, "sha256"), .error = lg_xml_prop(node, "error"),
+    };
+    r->images = grow(r->images, r->n_images, sizeof(*r->images));
+    r->images[r->n_images++] = in;
+}
+
+static int shard_number(lg_run_record *r, xmlNodePtr node, const char *name, int max, lg_diags *diags)
+{
+    LG_AUTOFREE char *v = lg_xml_prop(node, name);
+    int n = 0;
+    if (!v || lg_parse_int(v, &n) < 0 || n < 1 || n > max) {
+        lg_diags_add(diags, r->path, (int)xmlGetLineNo(node), false, "<shard> %s='%s' is not a number from 1 to %d",
+                     name, v ? v : "", max);
+        return 0;
+    }
+    return n;
+}
+
+/* <shard index count plan-jobs plan-sha256> <job id/>... </shard> */
+static void read_shard(lg_run_record *r, xmlNodePtr node, lg_diags *diags)
+{
+    if (r->shard_count) {
+        lg_diags_add(diags, r->path, (int)xmlGetLineNo(node), false, "a second <shard> (first on line %d)",
+                     r->shard_line);
+        return;
+    }
+    r->shard_line = (int)xmlGetLineNo(node);
+    int count = shard_number(r, node, "count", 1000000, diags);
+    int index = shard_number(r, node, "index", count ? count : 1, diags);
+    int plan_jobs = shard_number(r, node, "plan-jobs", 100000000, diags);
+    r->shard_plan_sha256 = lg_xml_prop(node, "plan-sha256");
+    if (!r->shard_plan_sha256 || strlen(r->shard_plan_sha256) != 64)
+        lg_diags_add(diags, r->path, r->shard_line, false, "<shard> without a plan-sha256 of 64 hex digits");
+    if (!count || !index || !plan_jobs)
+        return;
+    r->shard_count = count;
+    r->shard_index = index;
+    r->shard_plan_jobs = (size_t)plan_jobs;
+    for (xmlNodePtr c = node->children; c; c = c->next) {
+        if (!lg_xml_is_element(c, "job"))
+            continue;
+        char *id = lg_xml_prop(c, "id");
+        if (!id || !*id) {
+            lg_diags_add(diags, r->path, (int)xmlGetLineNo(c), false, "<shard><job> without an id");
+            free(id);
+            continue;
+        }
+        r->shard_job_ids = grow(r->shard_job_ids, r->n_shard_job_ids, sizeof(*r->shard_job_ids));
+        r->shard_job_ids[r->n_shard_job_ids++] = id;
+    }
+}
+
+/* id -> the first input of that id (as a scan finds it) */
+static GHashTable *index_inputs(lg_run_input *list, size_t n)
+{
+    GHashTable *by_id = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < n; i++)
+        if (!g_hash_table_contains(by_id, list[i].id))
+            g_hash_table_insert(by_id, list[i].id, &list[i]);
+    return by_id;
+}
+
 int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
 {
     size_t before = lg_diags_errors(diags);
@@ -200,10 +298,16 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
     r->id = lg_xml_prop(root, "id");
     r->outcome = lg_xml_prop(root, "outcome");
     r->matrix = lg_xml_prop(root, "matrix");
+    r->started = lg_xml_prop(root, "started");
+    r->finished = lg_xml_prop(root, "finished");
+    r->accel = lg_xml_prop(root, "accel");
+    r->host = lg_xml_prop(root, "host");
     size_t jobs_capacity = 0;
     for (xmlNodePtr n = root->children; n; n = n->next) {
         if (lg_xml_is_element(n, "job"))
             read_job(r, &jobs_capacity, n, diags);
+        if (lg_xml_is_element(n, "shard"))
+            read_shard(r, n, diags);
         if (!lg_xml_is_element(n, "inputs"))
             continue;
         r->has_inputs = true;
@@ -212,10 +316,16 @@ int lg_run_record_load(const char *path, lg_run_record **out, lg_diags *diags)
                 read_input(r, i, &r->builds, &r->n_builds, diags);
             else if (lg_xml_is_element(i, "content"))
                 read_input(r, i, &r->contents, &r->n_contents, diags);
+            else if (lg_xml_is_element(i, "image"))
+                read_image(r, i, diags);
+            else if (lg_xml_is_element(i, "matrix") && !r->matrix_sha256)
+                r->matrix_sha256 = lg_xml_prop(i, "sha256");
         }
     }
     xmlFreeDoc(doc);
     check_unique_ids(r, diags);
+    r->builds_by_id = index_inputs(r->builds, r->n_builds);
+    r->contents_by_id = index_inputs(r->contents, r->n_contents);
     if (lg_diags_errors(diags) > before)
         return -EINVAL;
     *out = LG_STEAL(r);
@@ -232,9 +342,16 @@ bool lg_run_job_failed(const lg_run_job *job)
     return lg_run_job_has_result(job) && job->verdict != LG_VERDICT_PASS;
 }
 
-static const lg_run_input *find_input(const lg_run_input *list, size_t n, const char *id)
+/* By the record's index when it has one: verify-release looks up every
+ * job's build and content, compare every input of the new run, so a scan
+ * here made both quadratic in a run.xml with many inputs. */
+static const lg_run_input *find_input(const lg_run_input *list, size_t n, void *by_id, const char *id)
 {
-    for (size_t i = 0; id && i < n; i++)
+    if (!id)
+        return NULL;
+    if (by_id)
+        return g_hash_table_lookup(by_id, id);
+    for (size_t i = 0; i < n; i++)
         if (strcmp(list[i].id, id) == 0)
             return &list[i];
     return NULL;
@@ -242,12 +359,12 @@ static const lg_run_input *find_input(const lg_run_input *list, size_t n, const 
 
 const lg_run_input *lg_run_record_build(const lg_run_record *r, const char *id)
 {
-    return find_input(r->builds, r->n_builds, id);
+    return find_input(r->builds, r->n_builds, r->builds_by_id, id);
 }
 
 const lg_run_input *lg_run_record_content(const lg_run_record *r, const char *id)
 {
-    return find_input(r->contents, r->n_contents, id);
+    return find_input(r->contents, r->n_contents, r->contents_by_id, id);
 }
 
 /* --------------------------------------------------------- comparing */
@@ -309,10 +426,10 @@ void lg_comparison_free(lg_comparison *c)
 }
 
 static void compare_inputs(lg_comparison *c, const char *kind, const lg_run_input *old_list, size_t n_old,
-                           const lg_run_input *new_list, size_t n_new)
+                           void *old_by_id, const lg_run_input *new_list, size_t n_new)
 {
     for (size_t i = 0; i < n_new; i++) {
-        const lg_run_input *o = find_input(old_list, n_old, new_list[i].id);
+        const lg_run_input *o = find_input(old_list, n_old, old_by_id, new_list[i].id);
         if (!o || !o->sha256 || !new_list[i].sha256 || strcmp(o->sha256, new_list[i].sha256) == 0)
             continue;
         c->inputs[c->n_inputs++] = (lg_input_change){ .kind = kind, .old_input = o, .new_input = &new_list[i] };
@@ -341,8 +458,10 @@ lg_comparison *lg_compare_runs(const lg_run_record *old_run, const lg_run_record
     }
     for (size_t i = 0; i < c->n_jobs; i++)
         c->count[c->jobs[i].change]++;
-    compare_inputs(c, "build", old_run->builds, old_run->n_builds, new_run->builds, new_run->n_builds);
-    compare_inputs(c, "content", old_run->contents, old_run->n_contents, new_run->contents, new_run->n_contents);
+    compare_inputs(c, "build", old_run->builds, old_run->n_builds, old_run->builds_by_id, new_run->builds,
+                   new_run->n_builds);
+    compare_inputs(c, "content", old_run->contents, old_run->n_contents, old_run->contents_by_id, new_run->contents,
+                   new_run->n_contents);
     return c;
 }
 

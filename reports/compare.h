@@ -37,6 +37,18 @@ typedef struct lg_run_record {
     lg_run_job *jobs;       size_t n_jobs;
     lg_run_input *builds;   size_t n_builds;
     lg_run_input *contents; size_t n_contents;
+    /* what `labgate merge` checks (all NULL / 0 when run.xml has none) */
+    char *started, *finished, *accel, *host; /* the run's times, accelerator, machine */
+    char *matrix_sha256;    /* <inputs><matrix sha256> */
+    lg_run_input *images;   size_t n_images; /* id "GUEST/KIND" (disk, kernel, initrd) */
+    int shard_index, shard_count;            /* <shard index count>; 0 when not a shard's run */
+    size_t shard_plan_jobs;
+    char *shard_plan_sha256;
+    char **shard_job_ids;   size_t n_shard_job_ids;
+    int shard_line;
+    /* id -> first input of that id, made by lg_run_record_load (a record
+     * put together by hand has none: lookups scan it then) */
+    void *builds_by_id, *contents_by_id;
 } lg_run_record;
 
 /* Reads path.  -EINVAL with FILE:LINE problems in diags when it is not a

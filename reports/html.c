@@ -44,17 +44,30 @@ static void emitf(html *h, const char *fmt, ...)
 /* Text from the run (ids, titles, console bytes) as HTML text or attribute
  * value.  A guest console is arbitrary bytes: base/clean.h makes it valid
  * UTF-8 as for XML (control characters and broken sequences become U+FFFD,
- * so the page shows that something was there); carriage returns go. */
+ * so the page shows that something was there), and so do DEL and the C1
+ * controls, which XML allows; carriage returns go. */
 static void text(html *h, const char *s)
 {
     LG_AUTOFREE char *clean = lg_clean_xml(s);
     if (!clean)
         return;
     for (const char *p = clean; *p;) {
-        size_t run = strcspn(p, "&<>\"'\r");
+        size_t run = strcspn(p, "&<>\"'\r\x7f\xc2");
         if (run) {
             lg_buf_append(&h->buf, p, run);
             p += run;
+            continue;
+        }
+        /* DEL and the C1 controls (U+0080..U+009F, "\xc2\x80".."\xc2\x9f"):
+         * XML allows them, HTML calls them parse errors */
+        if (*p == '\x7f' || (*p == '\xc2' && (unsigned char)p[1] >= 0x80 && (unsigned char)p[1] <= 0x9f)) {
+            emit(h, "\xef\xbf\xbd"); /* U+FFFD */
+            p += *p == '\x7f' ? 1 : 2;
+            continue;
+        }
+        if (*p == '\xc2') { /* another character of that lead byte */
+            lg_buf_append(&h->buf, p, 2);
+            p += 2;
             continue;
         }
         switch (*p) {
@@ -221,18 +234,42 @@ static void header(html *h, const lg_run_report *r)
     meta_row(h, "Finished", r->finished);
     meta_row(h, "Accelerator", r->accel);
     meta_row(h, "Host", host);
+    LG_AUTOFREE char *shard = lg_report_shard_line(r);
+    if (shard)
+        meta_row(h, r->merged ? "Shards" : "Shard", shard);
+    for (int k = 0; r->merged && k < r->merged->count; k++) {
+        const lg_report_merged_shard *ms = &r->merged->shards[k];
+        LG_AUTOFREE char *label = lg_strdup_printf("Shard %d of %d", ms->index, r->merged->count);
+        LG_AUTOFREE char *what = lg_strdup_printf("%zu job%s, run %s on %s, from %s", ms->jobs,
+                                                  ms->jobs == 1 ? "" : "s", ms->run_id ? ms->run_id : "-",
+                                                  ms->host && *ms->host ? ms->host : "-", ms->dir ? ms->dir : "-");
+        meta_row(h, label, what);
+    }
     for (size_t k = 0; r->host_loads && k < m->n_hosts; k++) {
         const lg_host_load *l = &r->host_loads[k];
-        if (!l->watched || !l->samples)
+        if ((!l->watched || !l->samples) && !l->cpu_watched)
             continue;
-        LG_AUTOFREE char *load = lg_strdup_printf(
-            "%.2f per CPU at most as jobs started, %.2f on average; new jobs waited %.0f s for it to drop",
-            l->max_per_cpu, l->sum_per_cpu / (double)l->samples, l->held_s);
+        LG_AUTOFREE char *words = lg_report_host_load_text(l);
+        LG_AUTOFREE char *load = lg_strdup_printf("%s; new jobs waited %.0f s for it to drop", words, l->held_s);
         LG_AUTOFREE char *label = lg_strdup_printf("Load of host %s", m->hosts[k].id);
         emit(h, "<dt>");
         text(h, label);
         emit(h, "</dt><dd>");
         text(h, load);
+        emit(h, "</dd>\n");
+    }
+    for (size_t k = 0; r->baselines && k < r->baselines->n; k++) {
+        const lg_baseline *b = &r->baselines->items[k];
+        LG_AUTOFREE char *line = lg_report_baseline_line(b);
+        emit(h, "<dt>Baseline</dt><dd>");
+        text(h, line);
+        if (b->result.console_log) {
+            emit(h, " &middot; console log <a href=\"");
+            href(h, b->result.console_log);
+            emit(h, "\">");
+            text(h, b->result.console_log);
+            emit(h, "</a>");
+        }
         emit(h, "</dd>\n");
     }
     emitf(h, "<dt>Exit code</dt><dd>%d (%s)</dd>\n", r->exit_code, lg_report_outcome(r->exit_code));
@@ -436,6 +473,20 @@ static void cycles_row(html *h, const lg_run_report *r, const lg_job *job, const
     emit(h, "</dd>\n");
 }
 
+/* Where the job ran and how many times it was run: the earlier tries are
+ * listed after this (Attempt N), the last one is the verdict above. */
+static void host_and_tries(html *h, const lg_job_result *res)
+{
+    emit(h, "<dt>Host</dt><dd>");
+    text(h, res->host ? res->host : "none (the job never ran)");
+    emit(h, "</dd>\n");
+    if (res->n_attempts)
+        emitf(h, "<dt>Tries</dt><dd>%zu: %zu earlier attempt%s, then the one that gave the verdict</dd>\n",
+              res->n_attempts + 1, res->n_attempts, res->n_attempts == 1 ? "" : "s");
+    else if (res->host)
+        emit(h, "<dt>Tries</dt><dd>1</dd>\n");
+}
+
 static void job_section(html *h, const lg_run_report *r, const char *out_dir, size_t i)
 {
     const lg_job *job = &r->plan->jobs[i];
@@ -445,7 +496,8 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
 
     /* a pass has nothing to show but where it ran: one block of two lines,
      * so a large matrix's passes do not bury its failures */
-    if (pass && !ev->n_signals && !ev->console_excerpt && !res->screenshot && !res->memory_dump) {
+    if (pass && !ev->n_signals && !ev->console_excerpt && !res->screenshot && !res->memory_dump &&
+        !res->n_attempts) {
         emit(h, "<section class=\"job j-pass compact\" id=\"job-");
         text(h, job->id);
         emit(h, "\">\n<h3>");
@@ -455,6 +507,11 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
         text(h, job->id);
         emitf(h, "</span> &middot; %.1f s, %d boot%s &middot; seed %llu", res->duration_s, res->boots,
               res->boots == 1 ? "" : "s", (unsigned long long)job->seed);
+        if (res->host) {
+            emit(h, " &middot; host <span class=\"nw\">");
+            text(h, res->host);
+            emit(h, "</span>");
+        }
         bound_claim(h, r, job, res);
         if (res->console_log) {
             emit(h, " &middot; console log <a href=\"");
@@ -497,8 +554,15 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
             emitf(h, "<dt>Baseline</dt><dd>the guest failed (%s) before the candidate was put on it: "
                      "the image or the host, not the candidate</dd>\n", lg_verdict_name(ev->baseline_verdict));
     }
+    host_and_tries(h, res);
     for (size_t k = 0; k < res->n_attempts; k++) {
-        emitf(h, "<dt>Attempt %zu</dt><dd>%s: ", k + 1, lg_verdict_name(res->attempts[k].verdict));
+        emitf(h, "<dt>Attempt %zu</dt><dd>", k + 1);
+        if (res->attempts[k].host) {
+            emit(h, "on host ");
+            text(h, res->attempts[k].host);
+            emit(h, ": ");
+        }
+        emitf(h, "%s: ", lg_verdict_name(res->attempts[k].verdict));
         text(h, res->attempts[k].title);
         emit(h, " (evidence in <a href=\"");
         href(h, res->attempts[k].dir);

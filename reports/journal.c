@@ -4,8 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <glib.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+
+#include "run/runlock.h"
 
 #include "base/buf.h"
 #include "base/error.h"
@@ -61,7 +64,7 @@ static int load_doc(const char *path, size_t max_len, xmlDocPtr *doc, lg_diags *
 /* ---------------------------------------------------------- run meta */
 
 int lg_journal_write_meta(const char *dir, const char *run_id, const char *started, const lg_plan *plan,
-                          const char *matrix_sha256, const void *inputs)
+                          const char *matrix_sha256, const void *inputs, const lg_shard *shard)
 {
     xmlDocPtr doc = xmlNewDoc((const xmlChar *)"1.0");
     xmlNodePtr root = xmlNewNode(NULL, (const xmlChar *)"run-meta");
@@ -72,6 +75,11 @@ int lg_journal_write_meta(const char *dir, const char *run_id, const char *start
     lg_xmlout_set(root, "started", started);
     LG_AUTOFREE char *n = lg_strdup_printf("%zu", plan->n_jobs);
     lg_xmlout_set(root, "jobs", n);
+    if (shard && shard->count > 0) {
+        /* a resumed shard goes on as the same shard */
+        LG_AUTOFREE char *which = lg_strdup_printf("%d/%d", shard->index, shard->count);
+        lg_xmlout_set(root, "shard", which);
+    }
     if (inputs) {
         xmlNodePtr copy = xmlDocCopyNode(xmlDocGetRootElement((xmlDocPtr)inputs), doc, 1);
         if (!copy || !xmlAddChild(root, copy)) {
@@ -90,6 +98,13 @@ int lg_journal_write_meta(const char *dir, const char *run_id, const char *start
     return rc;
 }
 
+/* The plan's 12 lowercase hex digits (model/plan.h). */
+static bool job_id_ok(const char *id)
+{
+    size_t len = strlen(id);
+    return len == LG_JOB_ID_LEN && strspn(id, "0123456789abcdef") == len;
+}
+
 int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
 {
     LG_AUTOFREE char *path = lg_strdup_printf("%s/run-meta.xml", dir);
@@ -104,6 +119,12 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         meta->matrix = lg_xml_prop(root, "matrix");
         meta->matrix_sha256 = lg_xml_prop(root, "matrix-sha256");
         meta->started = lg_xml_prop(root, "started");
+        LG_AUTOFREE char *shard = lg_xml_prop(root, "shard");
+        if (shard && lg_shard_parse(shard, &meta->shard) < 0) {
+            lg_diags_add(diags, path, (int)xmlGetLineNo(root), false, "shard=\"%s\": %s", shard, lg_error_msg());
+            xmlFreeDoc(doc);
+            return -EINVAL;
+        }
     }
     if (!meta->run_id || !*meta->run_id || !meta->matrix_sha256 || !meta->started) {
         lg_diags_add(diags, path, root ? (int)xmlGetLineNo(root) : 0, false,
@@ -111,14 +132,28 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         xmlFreeDoc(doc);
         return -EINVAL;
     }
+    if (!lg_run_id_ok(meta->run_id)) {
+        lg_diags_add(diags, path, (int)xmlGetLineNo(root), false,
+                     "run id '%s' is not one labgate makes (up to 64 letters, digits, '-', '_' and '.')",
+                     meta->run_id);
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    size_t before = lg_diags_errors(diags);
+    size_t capacity = 0;
     for (xmlNodePtr c = root->children; c; c = c->next) {
         if (lg_xml_is_element(c, "job")) {
             char *id = lg_xml_prop(c, "id");
-            if (!id) {
-                lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "<job> without an id");
+            if (!id || !job_id_ok(id)) {
+                lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "<job> without a job id (12 hex digits)%s%s%s",
+                             id ? ": '" : "", id ? id : "", id ? "'" : "");
+                free(id);
                 continue;
             }
-            meta->job_ids = lg_realloc_n(meta->job_ids, meta->n_jobs + 1, sizeof(*meta->job_ids));
+            if (meta->n_jobs == capacity) {
+                capacity = capacity ? 2 * capacity : 64;
+                meta->job_ids = lg_realloc_n(meta->job_ids, capacity, sizeof(*meta->job_ids));
+            }
             meta->job_ids[meta->n_jobs++] = id;
         } else if (lg_xml_is_element(c, "inputs") && !meta->inputs) {
             xmlDocPtr inputs = xmlNewDoc((const xmlChar *)"1.0");
@@ -133,21 +168,10 @@ int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags)
         }
     }
     xmlFreeDoc(doc);
+    if (lg_diags_errors(diags) > before)
+        return -EINVAL;
     *out = LG_STEAL(meta);
     return 0;
-}
-
-static bool has_id(char *const *ids, size_t n, const char *id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(ids[i], id) == 0)
-            return true;
-    return false;
-}
-
-static bool plan_has(const lg_plan *plan, const char *id)
-{
-    return lg_plan_find(plan, id) >= 0;
 }
 
 char *lg_journal_plan_mismatch(const lg_run_meta *meta, const lg_plan *plan, const char *matrix_sha256)
@@ -159,11 +183,19 @@ char *lg_journal_plan_mismatch(const lg_run_meta *meta, const lg_plan *plan, con
     size_t only_run = 0, only_plan = 0;
     LG_AUTOBUF run_ids = LG_BUF_INIT;
     LG_AUTOBUF plan_ids = LG_BUF_INIT;
+    /* each side's ids in a hash set: linear in jobs (a scan of the other
+     * side per job made a 50,000-job resume quadratic) */
+    g_autoptr(GHashTable) in_run = g_hash_table_new(g_str_hash, g_str_equal);
+    g_autoptr(GHashTable) in_plan = g_hash_table_new(g_str_hash, g_str_equal);
     for (size_t i = 0; i < meta->n_jobs; i++)
-        if (!plan_has(plan, meta->job_ids[i]))
+        g_hash_table_add(in_run, meta->job_ids[i]);
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        g_hash_table_add(in_plan, (char *)plan->jobs[i].id);
+    for (size_t i = 0; i < meta->n_jobs; i++)
+        if (!g_hash_table_contains(in_plan, meta->job_ids[i]))
             lg_buf_printf(&run_ids, "%s%s", only_run++ ? ", " : "", meta->job_ids[i]);
     for (size_t i = 0; i < plan->n_jobs; i++)
-        if (!has_id(meta->job_ids, meta->n_jobs, plan->jobs[i].id))
+        if (!g_hash_table_contains(in_run, plan->jobs[i].id))
             lg_buf_printf(&plan_ids, "%s%s", only_plan++ ? ", " : "", plan->jobs[i].id);
     if (only_run)
         lg_buf_printf(&why, "%s%zu job(s) of the run are not in the plan: %s", why.len ? "; " : "", only_run,
@@ -357,27 +389,19 @@ static void read_attempt(reader *rd, xmlNodePtr a, lg_job_result *res)
         .verdict = verdict_of(rd, a, "verdict"),
         .title = lg_xml_prop(a, "title"),
         .dir = dir,
+        .host = lg_xml_prop(a, "host"),
     };
 }
 
-int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, lg_diags *diags)
+/* A <job> element (a journal entry's root or one of run.xml's) read into
+ * *out; -EINVAL with the problems in diags, *out untouched. */
+static int read_job_element(const char *path, xmlNodePtr j, lg_job_result *out, lg_diags *diags)
 {
-    LG_AUTOFREE char *path = lg_journal_entry_path(dir, job->id);
-    xmlDocPtr doc = NULL;
-    int rc = load_doc(path, MAX_ENTRY_BYTES, &doc, diags);
-    if (rc < 0)
-        return rc;
     reader rd = { .path = path, .diags = diags };
-    xmlNodePtr j = xmlDocGetRootElement(doc);
-    LG_AUTOFREE char *id = j && lg_xml_is_element(j, "job") ? lg_xml_prop(j, "id") : NULL;
-    if (!id || strcmp(id, job->id) != 0) {
-        bad(&rd, j, "expected the <job> entry of job " , job->id);
-        xmlFreeDoc(doc);
-        return -EINVAL;
-    }
     lg_job_result res;
     lg_job_result_init(&res);
     res.evidence.verdict = verdict_of(&rd, j, "verdict");
+    res.host = lg_xml_prop(j, "host");
     res.duration_s = num(&rd, j, "duration-s", 0);
     res.boots = whole(&rd, j, "boots");
     /* 0 in an entry from before they were counted: such a job claims no bound */
@@ -388,9 +412,16 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
     LG_AUTOFREE char *cut = lg_xml_prop(j, "power-cut-ms");
     if (cut)
         res.power_cut_ms = whole(&rd, j, "power-cut-ms");
+    bool evidence_seen = false;
     for (xmlNodePtr c = j->children; c; c = c->next) {
-        if (lg_xml_is_element(c, "evidence"))
+        if (lg_xml_is_element(c, "evidence") && evidence_seen) {
+            LG_AUTOFREE char *id = lg_xml_prop(j, "id");
+            bad(&rd, c, "a second <evidence> in the entry of job", id); /* labgate writes one */
+        }
+        else if (lg_xml_is_element(c, "evidence")) {
             read_evidence(&rd, c, &res);
+            evidence_seen = true;
+        }
         else if (lg_xml_is_element(c, "artifact"))
             read_artifact(&rd, c, &res);
         else if (lg_xml_is_element(c, "attempt"))
@@ -398,13 +429,86 @@ int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, 
         else if (lg_xml_is_element(c, "finding"))
             read_finding(&rd, c, &res.evidence);
     }
-    xmlFreeDoc(doc);
     if (rd.bad) {
         lg_job_result_clear(&res);
         return -EINVAL;
     }
     *out = res;
     return 0;
+}
+
+int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *out, lg_diags *diags)
+{
+    LG_AUTOFREE char *path = lg_journal_entry_path(dir, job->id);
+    xmlDocPtr doc = NULL;
+    int rc = load_doc(path, MAX_ENTRY_BYTES, &doc, diags);
+    if (rc < 0)
+        return rc;
+    xmlNodePtr j = xmlDocGetRootElement(doc);
+    LG_AUTOFREE char *id = j && lg_xml_is_element(j, "job") ? lg_xml_prop(j, "id") : NULL;
+    if (!id || strcmp(id, job->id) != 0) {
+        reader rd = { .path = path, .diags = diags };
+        bad(&rd, j, "expected the <job> entry of job " , job->id);
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    rc = read_job_element(path, j, out, diags);
+    xmlFreeDoc(doc);
+    return rc;
+}
+
+int lg_journal_read_runxml_jobs(const char *path, const lg_plan *plan, lg_job_result *results, bool *found,
+                                void **inputs, lg_diags *diags)
+{
+    xmlDocPtr doc = NULL;
+    int rc = load_doc(path, MAX_META_BYTES, &doc, diags);
+    if (rc == -ENOENT)
+        lg_diags_add(diags, path, 0, false, "cannot read: %s", strerror(ENOENT));
+    if (rc < 0)
+        return rc;
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    if (!root || !lg_xml_is_element(root, "run")) {
+        lg_diags_add(diags, path, root ? (int)xmlGetLineNo(root) : 0, false,
+                     "expected a <run> document (labgate's run.xml)");
+        xmlFreeDoc(doc);
+        return -EINVAL;
+    }
+    rc = 0;
+    for (xmlNodePtr c = root->children; c; c = c->next) {
+        if (inputs && !*inputs && lg_xml_is_element(c, "inputs")) {
+            xmlDocPtr copy_doc = xmlNewDoc((const xmlChar *)"1.0");
+            xmlNodePtr copy = xmlDocCopyNode(c, copy_doc, 1);
+            if (!copy) {
+                xmlFreeDoc(copy_doc);
+                xmlFreeDoc(doc);
+                return -ENOMEM;
+            }
+            xmlDocSetRootElement(copy_doc, copy);
+            *inputs = copy_doc;
+        }
+        if (!lg_xml_is_element(c, "job"))
+            continue;
+        LG_AUTOFREE char *id = lg_xml_prop(c, "id");
+        long i = id ? lg_plan_find(plan, id) : -1;
+        if (i < 0) {
+            lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "job '%s' is not in the plan",
+                         id ? id : "(no id)");
+            rc = -EINVAL;
+            continue;
+        }
+        if (found[i]) {
+            lg_diags_add(diags, path, (int)xmlGetLineNo(c), false, "job '%s' has a result already", id);
+            rc = -EINVAL;
+            continue;
+        }
+        if (read_job_element(path, c, &results[i], diags) < 0) {
+            rc = -EINVAL;
+            continue;
+        }
+        found[i] = true;
+    }
+    xmlFreeDoc(doc);
+    return rc;
 }
 
 size_t lg_journal_select_resume(const bool *has_result, const lg_verdict *verdicts, size_t n, bool retry_infra,

@@ -19,6 +19,7 @@
 #include "base/cleanup.h"
 #include "model/diag.h"
 #include "model/plan.h"
+#include "model/shard.h"
 #include "run/job.h"
 
 typedef struct lg_run_meta {
@@ -29,14 +30,16 @@ typedef struct lg_run_meta {
     char **job_ids;        /* the plan's, in order */
     size_t n_jobs;
     void *inputs;          /* <inputs> as lg_report_inputs_snapshot makes it, or NULL */
+    lg_shard shard;        /* shard="I/N" of a sharded run; count 0 otherwise */
 } lg_run_meta;
 
 void lg_run_meta_free(lg_run_meta *meta);
 LG_DEFINE_AUTOPTR(lg_run_meta, lg_run_meta_free)
 
-/* Writes DIR/run-meta.xml for a run of plan; inputs may be NULL. */
+/* Writes DIR/run-meta.xml for a run of plan (the shard's jobs, for a
+ * sharded run, recorded as shard="I/N"); inputs and shard may be NULL. */
 int lg_journal_write_meta(const char *dir, const char *run_id, const char *started, const lg_plan *plan,
-                          const char *matrix_sha256, const void *inputs);
+                          const char *matrix_sha256, const void *inputs, const lg_shard *shard);
 /* Reads DIR/run-meta.xml: -ENOENT when there is none, -EINVAL with the
  * problems in diags when it is not one labgate wrote. */
 int lg_journal_read_meta(const char *dir, lg_run_meta **out, lg_diags *diags);
@@ -57,6 +60,17 @@ int lg_journal_write_job(const char *dir, const lg_job *job, const lg_job_result
  * verdict or signal, an artifact path outside DIR).  *res untouched on
  * failure. */
 int lg_journal_read_job(const char *dir, const lg_job *job, lg_job_result *res, lg_diags *diags);
+
+/* Reads the <job> elements of the run.xml at path with the same reader:
+ * each plan job found there into results[i] (found[i] set; clear it with
+ * lg_job_result_clear).  -EINVAL with the problems in diags when an
+ * element is unreadable, names a job not in plan or one already found
+ * (found[] carries over between calls: one plan, several run.xml files);
+ * the other jobs are still read.  The errno when path cannot be read.
+ * inputs (optional): when *inputs is NULL, set to run.xml's <inputs> as
+ * lg_report_inputs_snapshot makes it (lg_report_inputs_free frees it). */
+int lg_journal_read_runxml_jobs(const char *path, const lg_plan *plan, lg_job_result *results, bool *found,
+                                void **inputs, lg_diags *diags);
 
 /* Which jobs a resumed run runs: those without a result in the journal
  * (has_result[i] false), and with retry_infra those whose result is

@@ -5,6 +5,7 @@
 
 #include <libxml/tree.h>
 
+#include "base/buf.h"
 #include "base/cleanup.h"
 #include "base/error.h"
 #include "base/util.h"
@@ -100,6 +101,9 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
     set(j, "build", job->build->id);
     set(j, "content", job->content->id);
     set(j, "scenario", job->scenario->id);
+    /* where it ran: the matrix's host id (none for a job that never ran) */
+    if (res->host)
+        set(j, "host", res->host);
     setnum(j, "seed", (double)job->seed, 0);
     set(j, "verdict", lg_verdict_name(ev->verdict));
     set(j, "blocks", lg_verdict_blocks(ev->verdict) ? "true" : "false");
@@ -155,6 +159,8 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         set(a, "verdict", lg_verdict_name(res->attempts[k].verdict));
         set(a, "title", res->attempts[k].title);
         set(a, "path", res->attempts[k].dir);
+        if (res->attempts[k].host)
+            set(a, "host", res->attempts[k].host);
     }
     /* the network probes, and why a profile turned them off */
     const lg_profile *profile = job->guest->profile;
@@ -177,6 +183,89 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         set(a, "path", artifacts[k].path);
     }
     return j;
+}
+
+/* <baseline profile host verdict seconds boots planned-boots path>: a
+ * profile's boot with nothing installed (policy baseline="first"), with
+ * its evidence when it failed and its artifacts. */
+static void add_baseline(xmlNodePtr run, const lg_baseline *b)
+{
+    const lg_job_result *res = &b->result;
+    const lg_evidence *ev = &res->evidence;
+    xmlNodePtr e = xmlNewChild(run, NULL, (const xmlChar *)"baseline", NULL);
+    set(e, "profile", b->profile);
+    set(e, "host", b->host);
+    set(e, "verdict", lg_verdict_name(ev->verdict));
+    setnum(e, "seconds", res->duration_s, 1);
+    setnum(e, "boots", res->ready_boots, 0);
+    setnum(e, "planned-boots", b->planned_boots, 0);
+    set(e, "path", b->dir);
+    if (ev->verdict != LG_VERDICT_PASS) {
+        xmlNodePtr x = xmlNewChild(e, NULL, (const xmlChar *)"evidence", NULL);
+        set(x, "signal", lg_signal_name(ev->signal));
+        set(x, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
+        setnum(x, "time-s", ev->time_s, 3);
+        setnum(x, "boot", ev->boot, 0);
+        if (res->step)
+            set(x, "step", res->step);
+        if (ev->console_excerpt && *ev->console_excerpt)
+            lg_xmlout_text_child(x, "console", ev->console_excerpt);
+    }
+    lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
+    size_t n_artifacts = lg_job_artifacts(res, artifacts);
+    for (size_t k = 0; k < n_artifacts; k++) {
+        xmlNodePtr a = xmlNewChild(e, NULL, (const xmlChar *)"artifact", NULL);
+        set(a, "kind", artifacts[k].kind);
+        set(a, "path", artifacts[k].path);
+    }
+}
+
+char *lg_report_shard_line(const lg_run_report *r)
+{
+    if (r->shard)
+        return lg_strdup_printf("shard %d of %d (%zu of %zu jobs)", r->shard->index, r->shard->count,
+                                r->plan->n_jobs, r->shard->plan_jobs);
+    if (r->merged)
+        return lg_strdup_printf("merged from %d shard%s (%zu jobs)", r->merged->count,
+                                r->merged->count == 1 ? "" : "s", r->plan->n_jobs);
+    return NULL;
+}
+
+/* A shard's run:
+ *   <shard index="1" count="2" plan-jobs="5" plan-sha256="HEX" jobs="3">
+ *     <job id="ID"/>...                the shard's jobs, in plan order
+ *   </shard>
+ * a merged run:
+ *   <merged shards="2" plan-jobs="5" plan-sha256="HEX">
+ *     <shard index="1" run="RUN_ID" dir="DIR" host="MACHINE" jobs="3"/>...
+ *   </merged> */
+static void add_shard(xmlNodePtr run, const lg_run_report *r)
+{
+    if (r->shard) {
+        xmlNodePtr s = xmlNewChild(run, NULL, (const xmlChar *)"shard", NULL);
+        setnum(s, "index", r->shard->index, 0);
+        setnum(s, "count", r->shard->count, 0);
+        setnum(s, "plan-jobs", (double)r->shard->plan_jobs, 0);
+        set(s, "plan-sha256", r->shard->plan_sha256);
+        setnum(s, "jobs", (double)r->plan->n_jobs, 0);
+        for (size_t i = 0; i < r->plan->n_jobs; i++)
+            set(xmlNewChild(s, NULL, (const xmlChar *)"job", NULL), "id", r->plan->jobs[i].id);
+    }
+    if (r->merged) {
+        xmlNodePtr mg = xmlNewChild(run, NULL, (const xmlChar *)"merged", NULL);
+        setnum(mg, "shards", r->merged->count, 0);
+        setnum(mg, "plan-jobs", (double)r->plan->n_jobs, 0);
+        set(mg, "plan-sha256", r->merged->plan_sha256);
+        for (int k = 0; k < r->merged->count; k++) {
+            const lg_report_merged_shard *ms = &r->merged->shards[k];
+            xmlNodePtr s = xmlNewChild(mg, NULL, (const xmlChar *)"shard", NULL);
+            setnum(s, "index", ms->index, 0);
+            set(s, "run", ms->run_id);
+            set(s, "dir", ms->dir);
+            set(s, "host", ms->host);
+            setnum(s, "jobs", (double)ms->jobs, 0);
+        }
+    }
 }
 
 int lg_report_write_runxml(const lg_run_report *r, const char *path)
@@ -216,17 +305,34 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
         return -ENOMEM;
     }
 
+    add_shard(run, r);
     for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
         const lg_host_load *l = &r->host_loads[h];
-        if (!l->watched)
+        if (!l->watched && !l->cpu_watched)
             continue;
         xmlNodePtr hl = xmlNewChild(run, NULL, (const xmlChar *)"host-load", NULL);
         set(hl, "host", m->hosts[h].id);
-        setnum(hl, "max-per-cpu", l->max_per_cpu, 2);
-        setnum(hl, "mean-per-cpu", l->samples ? l->sum_per_cpu / (double)l->samples : 0, 2);
-        setnum(hl, "samples", (double)l->samples, 0);
+        if (l->watched) {
+            setnum(hl, "max-per-cpu", l->max_per_cpu, 2);
+            setnum(hl, "mean-per-cpu", l->samples ? l->sum_per_cpu / (double)l->samples : 0, 2);
+            setnum(hl, "samples", (double)l->samples, 0);
+        }
         setnum(hl, "held-s", l->held_s, 1);
+        /* CPU time between samples: busy on every host (a remote host's
+         * only measure), steal where the host is itself a VM (local) */
+        if (l->cpu_watched) {
+            double n = (double)l->cpu_samples;
+            setnum(hl, "max-busy", l->max_busy, 3);
+            setnum(hl, "mean-busy", l->sum_busy / n, 3);
+            if (!l->remote) {
+                setnum(hl, "max-steal", l->max_steal, 3);
+                setnum(hl, "mean-steal", l->sum_steal / n, 3);
+            }
+            setnum(hl, "cpu-samples", n, 0);
+        }
     }
+    for (size_t k = 0; r->baselines && k < r->baselines->n; k++)
+        add_baseline(run, &r->baselines->items[k]);
     for (size_t i = 0; i < r->plan->n_jobs; i++)
         add_bound(lg_report_job_element(run, &r->plan->jobs[i], &r->results[i]), &m->policy, &r->plan->jobs[i],
                   &r->results[i]);

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "base/buf.h"
 #include "base/clean.h"
 #include "base/cleanup.h"
 #include "report.h"
@@ -59,6 +60,35 @@ static void print_by_content(const lg_run_report *r, FILE *out, int wb)
     }
 }
 
+char *lg_report_host_load_text(const lg_host_load *l)
+{
+    lg_buf text = LG_BUF_INIT;
+    if (l->watched && l->samples)
+        lg_buf_printf(&text, "load %.2f per CPU at most as jobs started (%.2f on average)", l->max_per_cpu,
+                      l->sum_per_cpu / (double)l->samples);
+    if (l->cpu_watched && l->cpu_samples) {
+        double n = (double)l->cpu_samples;
+        lg_buf_printf(&text, "%sCPUs busy %.0f %% at most (%.0f %% on average)", text.len ? ", " : "",
+                      l->max_busy * 100, l->sum_busy / n * 100);
+        if (!l->remote)
+            lg_buf_printf(&text, ", steal %.1f %% at most (%.1f %% on average)", l->max_steal * 100,
+                          l->sum_steal / n * 100);
+    }
+    return lg_buf_steal(&text);
+}
+
+char *lg_report_baseline_line(const lg_baseline *b)
+{
+    const lg_evidence *ev = &b->result.evidence;
+    if (ev->verdict == LG_VERDICT_PASS)
+        return lg_strdup_printf("profile %s on host %s: PASS in %.1f s (%d boot%s, nothing installed)", b->profile,
+                                b->host, b->result.duration_s, b->result.ready_boots,
+                                b->result.ready_boots == 1 ? "" : "s");
+    LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
+    return lg_strdup_printf("profile %s on host %s: %s %s after %.1f s (evidence in %s/); its jobs were not run",
+                            b->profile, b->host, lg_verdict_name(ev->verdict), title, b->result.duration_s, b->dir);
+}
+
 void lg_report_print_summary(const lg_run_report *r, FILE *out)
 {
     const lg_plan *plan = r->plan;
@@ -93,17 +123,26 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         }
     }
     print_by_content(r, out, wb);
+    for (size_t k = 0; r->baselines && k < r->baselines->n; k++) {
+        LG_AUTOFREE char *line = lg_report_baseline_line(&r->baselines->items[k]);
+        fprintf(out, "%sbaseline of %s\n", k ? "" : "\n", line);
+    }
     for (size_t h = 0; r->host_loads && h < plan->matrix->n_hosts; h++) {
         const lg_host_load *l = &r->host_loads[h];
-        if (!l->watched || !l->samples)
+        if ((!l->watched || !l->samples) && !l->cpu_watched)
             continue;
-        fprintf(out, "host %s: load %.2f per CPU at most as jobs started (%.2f on average)",
-                plan->matrix->hosts[h].id, l->max_per_cpu, l->sum_per_cpu / (double)l->samples);
+        LG_AUTOFREE char *load = lg_report_host_load_text(l);
+        fprintf(out, "host %s: %s", plan->matrix->hosts[h].id, load);
         if (l->held_s >= 1)
             fprintf(out, "; new jobs waited %.0f s for it to drop", l->held_s);
         fprintf(out, "\n");
     }
     fprintf(out, "\n");
+    LG_AUTOFREE char *shard = lg_report_shard_line(r);
+    if (shard && r->shard)
+        fprintf(out, "%s: this shard's gate; `labgate merge` the shards' results for the release's\n", shard);
+    else if (shard)
+        fprintf(out, "%s\n", shard);
     for (int v = 0; v < LG_VERDICT_MAX; v++)
         if (counts[v])
             fprintf(out, "%zu %s  ", counts[v], lg_verdict_name((lg_verdict)v));

@@ -8,6 +8,7 @@
 #include <spawn.h>
 #include <string.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,4 +102,94 @@ double lg_load_per_cpu(void)
     if (end == text || cpus < 1)
         return -1;
     return load / (double)cpus;
+}
+
+int lg_cpu_times_parse(const char *proc_stat, lg_cpu_times *out)
+{
+    const char *line = proc_stat;
+    while (line && strncmp(line, "cpu ", 4) != 0) {
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    if (!line)
+        return -EINVAL;
+    /* user nice system idle iowait irq softirq steal guest guest_nice */
+    unsigned long long v[8] = { 0 };
+    const char *p = line + 4;
+    int n = 0;
+    while (n < 8) {
+        while (*p == ' ')
+            p++;
+        if (*p < '0' || *p > '9')
+            break;
+        char *end = NULL;
+        errno = 0;
+        v[n] = strtoull(p, &end, 10);
+        if (errno || end == p)
+            return -EINVAL;
+        n++;
+        p = end;
+    }
+    if (n < 4)
+        return -EINVAL;
+    *out = (lg_cpu_times){
+        .user = v[0] + v[1], .system = v[2] + v[5] + v[6], .idle = v[3], .iowait = v[4], .steal = v[7],
+    };
+    return 0;
+}
+
+int lg_cpu_times_read(lg_cpu_times *out)
+{
+    char text[4096];
+    FILE *f = fopen("/proc/stat", "re");
+    if (!f) {
+        int err = errno;
+        lg_error_set("cannot read /proc/stat: %s", strerror(err));
+        return -err;
+    }
+    /* the aggregate line comes first */
+    size_t n = fread(text, 1, sizeof(text) - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    if (lg_cpu_times_parse(text, out) < 0) {
+        lg_error_set("/proc/stat has no cpu line");
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static uint64_t total_of(const lg_cpu_times *t)
+{
+    return t->user + t->system + t->idle + t->iowait + t->steal;
+}
+
+int lg_cpu_share_between(const lg_cpu_times *before, const lg_cpu_times *after, lg_cpu_share *out)
+{
+    uint64_t t0 = total_of(before), t1 = total_of(after);
+    if (t1 <= t0 || after->idle < before->idle || after->iowait < before->iowait || after->steal < before->steal)
+        return -ENODATA;
+    double total = (double)(t1 - t0);
+    double waiting = (double)((after->idle - before->idle) + (after->iowait - before->iowait));
+    *out = (lg_cpu_share){
+        .busy = 1.0 - waiting / total,
+        .steal = (double)(after->steal - before->steal) / total,
+    };
+    return 0;
+}
+
+/* steal beyond this says the host has almost nothing: count it as this
+ * much, not as a division by (nearly) zero */
+#define STEAL_CAP 0.9
+
+bool lg_host_saturated(double load_per_cpu, double steal, double busy, double started_per_cpu, double max_load)
+{
+    if (max_load <= 0)
+        return false;
+    double usable = 1.0 - (steal > 0 ? (steal < STEAL_CAP ? steal : STEAL_CAP) : 0);
+    if (started_per_cpu >= 0 && started_per_cpu / usable > max_load)
+        return true;
+    if (load_per_cpu >= 0)
+        return load_per_cpu / usable > max_load;
+    return busy >= LG_REMOTE_BUSY_SATURATED;
 }

@@ -79,6 +79,20 @@ int lg_mkdir_p(const char *path, unsigned mode)
     return 0;
 }
 
+FILE *lg_fopen_write_nofollow(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        int err = errno;
+        close(fd);
+        errno = err;
+    }
+    return f;
+}
+
 int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
 {
     FILE *f = fopen(path, "rb");
@@ -114,43 +128,40 @@ int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len)
     return 0;
 }
 
+static int file_error_to_errno(const GError *err)
+{
+    if (err->domain != G_FILE_ERROR)
+        return EIO;
+    switch (err->code) {
+    case G_FILE_ERROR_NOENT: return ENOENT;
+    case G_FILE_ERROR_ACCES: return EACCES;
+    case G_FILE_ERROR_PERM: return EPERM;
+    case G_FILE_ERROR_NOSPC: return ENOSPC;
+    case G_FILE_ERROR_NOTDIR: return ENOTDIR;
+    case G_FILE_ERROR_ISDIR: return EISDIR;
+    case G_FILE_ERROR_ROFS: return EROFS;
+    case G_FILE_ERROR_LOOP: return ELOOP;
+    case G_FILE_ERROR_NAMETOOLONG: return ENAMETOOLONG;
+    default: return EIO;
+    }
+}
+
 static int write_file(const char *path, const char *data, size_t len, bool durable)
 {
-    /* a name nobody can guess or plant a symlink at: mkstemp opens it
-     * O_CREAT|O_EXCL, and the rename replaces whatever path is, link or not,
-     * without following it */
-    LG_AUTOFREE char *tmp = lg_strdup_printf("%s.tmp.XXXXXX", path);
-    int fd = mkostemp(tmp, O_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        lg_error_set("cannot write %s: %s", path, strerror(err));
-        return -err;
-    }
-    fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        lg_error_set("cannot write %s", path);
-        return -EIO;
-    }
-    size_t wrote = fwrite(data, 1, len, f);
-    /* durable: the data is on disk before the name points at it, so a power
-     * loss leaves the old file or the whole new one */
-    bool synced = !durable || (fflush(f) == 0 && fsync(fileno(f)) == 0);
-    if (fclose(f) != 0 || wrote != len || !synced) {
-        unlink(tmp);
-        lg_error_set("cannot write %s", path);
-        return -EIO;
-    }
-    if (rename(tmp, path) < 0) {
-        int err = errno;
-        unlink(tmp);
-        lg_error_set("cannot rename %s to %s: %s", tmp, path, strerror(err));
-        return -err;
+    /* GLib's atomic write: a private temporary name opened O_CREAT|O_EXCL
+     * (nobody can plant a symlink at it), renamed over path, which replaces
+     * whatever path is, link or not, without following it.  Durable: the
+     * data is fsync'd before the rename, so a power loss leaves the old
+     * file or the whole new one */
+    g_autoptr(GError) err = NULL;
+    GFileSetContentsFlags flags = G_FILE_SET_CONTENTS_CONSISTENT | (durable ? G_FILE_SET_CONTENTS_DURABLE : 0);
+    if (!g_file_set_contents_full(path, data, (gssize)len, flags, 0644, &err)) {
+        lg_error_set("cannot write %s: %s", path, err->message);
+        return -file_error_to_errno(err);
     }
     if (durable) {
-        /* and the rename itself survives */
+        /* and the rename itself survives (GLib syncs the file, not its
+         * directory) */
         LG_AUTOFREE char *dir = lg_path_dirname(path);
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int rc = dfd < 0 || fsync(dfd) < 0 ? -errno : 0;

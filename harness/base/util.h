@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* FNV-1a 64: stable ids and seeds derived from names, identical on every machine. */
 uint64_t lg_hash64(const void *data, size_t len, uint64_t seed);
@@ -11,6 +12,10 @@ uint64_t lg_hash64_str(const char *s, uint64_t seed);
 /* mkdir -p with mode for created components; -ENOTDIR when a file is in
  * the way. */
 int lg_mkdir_p(const char *path, unsigned mode);
+/* fopen(path, "wb") that follows no symlink at path (O_NOFOLLOW): for the
+ * files a run streams into its results directory (console logs, fetched
+ * files), whose names are predictable.  NULL with errno set. */
+FILE *lg_fopen_write_nofollow(const char *path);
 /* Reads a whole file (NUL-terminated); caps at max_len. */
 int lg_read_file(const char *path, size_t max_len, char **out, size_t *out_len);
 /* Atomically, through a private temporary file (never a predictable name). */

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "model/kinds.h"
+#include "model/shard.h"
 #include "model/verdict.h"
 #include "reports/compare.h"
 #include "virt/conn.h"
@@ -16,6 +17,7 @@ int lg_cmd_gc(int argc, char **argv);
 int lg_cmd_repro(int argc, char **argv);
 int lg_cmd_verify_release(int argc, char **argv);
 int lg_cmd_compare(int argc, char **argv);
+int lg_cmd_merge(int argc, char **argv);
 
 /* A run's results directory read back (DIR/run.xml), for compare,
  * verify-release and repro: 0, or LG_EXIT_BAD_INPUT with the problems
@@ -33,7 +35,12 @@ typedef struct lg_cli_run_args {
     bool keep_failed;       /* leave a failed job's VM behind */
     const char *resume_dir; /* run only the jobs this run's journal has no result for */
     bool retry_infra;       /* and, resuming, those that ended INFRA_ERROR */
+    lg_shard shard;         /* run only this shard's jobs; count 0: all (a resumed shard: its own) */
 } lg_cli_run_args;
+
+/* --shard I/N of run and plan: 0, or LG_EXIT_BAD_INPUT with the problem
+ * printed under "labgate CMD". */
+int lg_cli_parse_shard(const char *cmd, const char *arg, lg_shard *out);
 
 /* The first job's result (repro runs one). */
 typedef struct lg_cli_run_outcome {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/error.h"
 #include "base/mem.h"
 #include "base/statedir.h"
@@ -61,12 +62,14 @@ static int remove_hypervisor_logs(const char *uri, const char *name, bool dry_ru
         LG_AUTOFREE char *path = lg_hvlog_path(uri, name, kind);
         if (!path || access(path, F_OK) < 0)
             continue;
+        LG_AUTOFREE char *shown = lg_clean_term(path);
         if (!dry_run && lg_hvlog_remove(uri, name, kind) < 0) {
-            fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+            LG_AUTOFREE char *why = lg_clean_term(lg_error_msg());
+            fprintf(stderr, "labgate gc: %s\n", why);
             failures++;
             continue;
         }
-        printf("%s libvirt log %s\n", verb, path);
+        printf("%s libvirt log %s\n", verb, shown);
     }
     return failures;
 }
@@ -79,10 +82,11 @@ typedef struct log_report {
 static void report_console_log(const char *log, int rc, void *opaque)
 {
     log_report *r = opaque;
+    LG_AUTOFREE char *shown = lg_clean_term(log);
     if (rc < 0)
-        fprintf(stderr, "labgate gc: cannot remove %s: %s\n", log, strerror(-rc));
+        fprintf(stderr, "labgate gc: cannot remove %s: %s\n", shown, strerror(-rc));
     else
-        printf("%s console log %s (of a run killed before it wrote run.xml)\n", r->verb, log);
+        printf("%s console log %s (of a run killed before it wrote run.xml)\n", r->verb, shown);
 }
 
 /* A killed run wrote console logs but never its run.xml: they are partial
@@ -150,23 +154,42 @@ int lg_cmd_gc(int argc, char **argv)
         const lg_labgate_domain *d = &doms[i];
         /* a live run's, by the lock its metadata names (a domain without one
          * comes from a labgate that predates it: its run is long gone) */
-        if (!d->run_id || (d->lock && lg_run_lock_held(d->lock)))
+        if (!d->run_id)
+            continue;
+        /* the lock is in a state directory, not wherever the metadata says
+         * (whoever can define a domain writes that); an id that could name
+         * another directory is not one of ours */
+        if (!lg_run_id_ok(d->run_id)) {
+            LG_AUTOFREE char *shown = lg_clean_term(d->name);
+            fprintf(stderr, "labgate gc: domain %s: its run id is not one labgate makes: left alone\n", shown);
+            continue;
+        }
+        LG_AUTOFREE char *lock_path = lg_run_lock_path_claimed(d->run_id, d->lock);
+        if (lg_run_lock_held(lock_path))
             continue;
         found++;
+        /* names and metadata are whoever defined the domain's: for the terminal */
+        LG_AUTOFREE char *name = lg_clean_term(d->name);
+        LG_AUTOFREE char *run_id = lg_clean_term(d->run_id);
+        LG_AUTOFREE char *job_id = lg_clean_term(d->job_id ? d->job_id : "?");
         if (!dry_run && lg_labgate_domain_remove(conn, d->name) < 0) {
-            fprintf(stderr, "labgate gc: domain %s: %s\n", d->name, lg_error_msg());
+            fprintf(stderr, "labgate gc: domain %s: %s\n", name, lg_error_msg());
             failures++;
             continue;
         }
-        printf("%s domain %s (run %s, job %s, %s)\n", verb, d->name, d->run_id, d->job_id ? d->job_id : "?",
+        printf("%s domain %s (run %s, job %s, %s)\n", verb, name, run_id, job_id,
                d->active ? "was running" : "defined");
         failures += remove_hypervisor_logs(uri, d->name, dry_run, verb);
-        if (d->overlay && access(d->overlay, F_OK) == 0) {
-            if (!dry_run && lg_overlay_remove(d->overlay) < 0) {
-                fprintf(stderr, "labgate gc: %s: %s\n", d->overlay, lg_error_msg());
+        /* only an overlay of that run in a state directory, ours */
+        int overlay_rc = d->overlay ? lg_overlay_check_leftover(d->overlay, d->run_id) : -ENOENT;
+        if (overlay_rc != -ENOENT) {
+            LG_AUTOFREE char *overlay = lg_clean_term(d->overlay);
+            if (overlay_rc < 0 || (!dry_run && lg_overlay_remove(d->overlay) < 0)) {
+                LG_AUTOFREE char *why = lg_clean_term(lg_error_msg());
+                fprintf(stderr, "labgate gc: domain %s: %s\n", name, why);
                 failures++;
             } else {
-                printf("%s overlay %s\n", verb, d->overlay);
+                printf("%s overlay %s\n", verb, overlay);
                 lg_buf_printf(&reported, "%s\n", d->overlay);
             }
         }

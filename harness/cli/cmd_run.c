@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clean.h"
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/sha256.h"
@@ -18,6 +19,7 @@
 #include "run/runlock.h"
 #include "guest/ssh.h"
 #include "model/plan.h"
+#include "model/shard.h"
 #include "model/verdict.h"
 #include "reports/journal.h"
 #include "reports/report.h"
@@ -39,6 +41,7 @@ static void on_signal(int sig)
 static const char usage_text[] =
     "usage: labgate run MATRIX [--out DIR] [--jobs N] [--accel auto|kvm|tcg] [--quiet] [--verbose]\n"
     "       labgate run MATRIX --resume DIR [--retry-infra] [--jobs N] [--accel ...] [--quiet] [--verbose]\n"
+    "       labgate run MATRIX --shard I/N [--out DIR] ...     (CI: one of N machines; then labgate merge)\n"
     "\n"
     "Runs every job of MATRIX and writes DIR/run.xml, DIR/junit.xml, DIR/report.html\n"
     "and DIR/jobs/JOB_ID/console.log.  Prints progress on stderr and a summary on stdout.\n"
@@ -51,6 +54,11 @@ static const char usage_text[] =
     "                   and rebuild the reports over the whole run.  Refused (exit 2)\n"
     "                   when MATRIX changed since the run started or its plan differs\n"
     "  --retry-infra    with --resume: also run again the jobs that ended INFRA_ERROR\n"
+    "  --shard I/N      run only shard I of N (1-based) of the plan: a job's shard is a\n"
+    "                   hash of its id mod N, so it never moves when other jobs come or\n"
+    "                   go.  run.xml records the shard, its jobs and the digest of the\n"
+    "                   whole plan; `labgate merge` joins the N results.  With --resume\n"
+    "                   the run's own shard is resumed (giving another one is refused)\n"
     "  --jobs N         at most N jobs at once (default: the hosts' slots; a host\n"
     "                   without slots= takes as many guests as its CPUs and free\n"
     "                   memory carry, the largest guest of the matrix the measure)\n"
@@ -72,12 +80,14 @@ int lg_cmd_run(int argc, char **argv)
         { "verbose", no_argument, NULL, 'v' },
         { "resume", required_argument, NULL, 'r' },
         { "retry-infra", no_argument, NULL, 'R' },
+        { "shard", required_argument, NULL, 's' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *out_dir = NULL, *accel_arg = NULL, *resume_dir = NULL;
     int max_parallel = 0;
     bool quiet = false, verbose = false, retry_infra = false;
+    lg_shard shard = { 0 };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:j:a:qvh", opts, NULL)) != -1) {
@@ -98,6 +108,10 @@ int lg_cmd_run(int argc, char **argv)
         case 'v': verbose = true; break;
         case 'r': resume_dir = optarg; break;
         case 'R': retry_infra = true; break;
+        case 's':
+            if (lg_cli_parse_shard("run", optarg, &shard) != 0)
+                return LG_EXIT_BAD_INPUT;
+            break;
         case 'h': fputs(usage_text, stdout); return 0;
         default: fputs(usage_text, stderr); return LG_EXIT_BAD_INPUT;
         }
@@ -118,10 +132,20 @@ int lg_cmd_run(int argc, char **argv)
     lg_cli_run_args args = {
         .matrix_path = argv[optind], .out_dir = out_dir, .max_parallel = max_parallel,
         .accel_arg = accel_arg, .quiet = quiet, .resume_dir = resume_dir, .retry_infra = retry_infra,
+        .shard = shard,
     };
     int rc = lg_cli_run_matrix(&args, NULL);
     lg_cli_run_shutdown();
     return rc;
+}
+
+int lg_cli_parse_shard(const char *cmd, const char *arg, lg_shard *out)
+{
+    if (lg_shard_parse(arg, out) < 0) {
+        fprintf(stderr, "labgate %s: --shard %s\n", cmd, lg_error_msg());
+        return LG_EXIT_BAD_INPUT;
+    }
+    return 0;
 }
 
 void lg_cli_virt_notice(lg_virt_notice notice, const char *message)
@@ -209,6 +233,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     const char *accel_arg = args->accel_arg;
     int max_parallel = args->max_parallel;
     bool quiet = args->quiet;
+    lg_shard shard = args->shard;
 
     lg_diags diags = { 0 };
     LG_AUTO(lg_matrix) m = NULL;
@@ -270,9 +295,40 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         }
         if (rc < 0)
             return LG_EXIT_BAD_INPUT;
+        /* a shard goes on as the shard it was */
+        if (!shard.count)
+            shard = meta->shard;
+        if (shard.count != meta->shard.count || shard.index != meta->shard.index) {
+            if (meta->shard.count)
+                fprintf(stderr, "labgate run: run %s is shard %d/%d: resume it as that shard, not %d/%d\n",
+                        meta->run_id, meta->shard.index, meta->shard.count, shard.index, shard.count);
+            else
+                fprintf(stderr, "labgate run: run %s was not sharded: resume it without --shard\n", meta->run_id);
+            return LG_EXIT_BAD_INPUT;
+        }
+    }
+
+    /* the whole plan, before this shard is cut from it: its digest ties the
+     * shards of one run together, and every shard digests the inputs of the
+     * whole plan, so that merge can check they were given the same files */
+    lg_report_shard shard_report = { .index = shard.index, .count = shard.count, .plan_jobs = plan->n_jobs };
+    lg_plan_digest(plan, shard_report.plan_sha256);
+    LG_AUTOFREE lg_job *whole_jobs = lg_calloc(plan->n_jobs, sizeof(*whole_jobs));
+    memcpy(whole_jobs, plan->jobs, plan->n_jobs * sizeof(*whole_jobs));
+    lg_plan whole = *plan;
+    whole.jobs = whole_jobs;
+    if (shard.count) {
+        lg_plan_keep_shard(plan, shard);
+        if (!quiet)
+            fprintf(stderr, "labgate: shard %d of %d: %zu of the plan's %zu job(s)%s\n", shard.index, shard.count,
+                    plan->n_jobs, whole.n_jobs, plan->n_jobs ? "" : "; nothing to run");
+    }
+    if (meta) {
         LG_AUTOFREE char *why = lg_journal_plan_mismatch(meta, plan, matrix_sha256);
         if (why) {
-            fprintf(stderr, "labgate run: cannot resume run %s with %s: %s\n", meta->run_id, matrix_path, why);
+            /* why quotes run-meta.xml, a file in the results: for the terminal */
+            LG_AUTOFREE char *shown = lg_clean_term(why);
+            fprintf(stderr, "labgate run: cannot resume run %s with %s: %s\n", meta->run_id, matrix_path, shown);
             return LG_EXIT_BAD_INPUT;
         }
     }
@@ -312,9 +368,9 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     /* what the guests are given, before any job starts: a file changed
      * during the run does not change what run.xml says was tested; a
      * resumed run reports what its first part was given */
-    void *own_inputs = meta ? NULL : lg_report_inputs_snapshot(plan);
+    void *own_inputs = meta ? NULL : lg_report_inputs_snapshot(&whole);
     const void *inputs = meta ? meta->inputs : own_inputs;
-    if (!meta && lg_journal_write_meta(out_dir, run_id, started, plan, matrix_sha256, inputs) < 0) {
+    if (!meta && lg_journal_write_meta(out_dir, run_id, started, plan, matrix_sha256, inputs, &shard) < 0) {
         fprintf(stderr, "labgate run: %s\n", lg_error_msg());
         lg_report_inputs_free(own_inputs);
         lg_run_lock_release(run_id, run_lock);
@@ -358,10 +414,12 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         }
     lg_job_result *part_results = lg_calloc(n_to_run ? n_to_run : 1, sizeof(*part_results));
     lg_host_load *host_loads = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*host_loads));
+    lg_baselines baselines = { 0 };
     lg_sched_opts sopts = {
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
         .job_done = journal_job, .job_done_opaque = (void *)out_dir, .host_loads = host_loads,
+        .baselines = &baselines,
     };
     const char *accel_used = "none";
     if (part.n_jobs)
@@ -384,6 +442,8 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     lg_run_report report = {
         .plan = plan, .results = results, .run_id = run_id, .started = started, .finished = finished,
         .accel = accel_used, .exit_code = exit_code, .inputs = inputs, .host_loads = host_loads,
+        .baselines = &baselines,
+        .shard = shard.count ? &shard_report : NULL,
     };
     LG_AUTOFREE char *run_xml = lg_strdup_printf("%s/run.xml", out_dir);
     LG_AUTOFREE char *junit_xml = lg_strdup_printf("%s/junit.xml", out_dir);
@@ -418,6 +478,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         lg_job_result_clear(&results[i]);
     free(results);
     free(host_loads);
+    lg_baselines_clear(&baselines);
     lg_run_lock_release(run_id, run_lock);
     return exit_code;
 }

@@ -20,7 +20,7 @@ static void usage(FILE *out)
             "commands:\n"
             "  validate MATRIX          check a matrix file and its guest profiles\n"
             "  plan MATRIX              list the jobs a run would execute\n"
-            "  run MATRIX [--out DIR]   run the matrix; exit code is the gate\n"
+            "  run MATRIX [--out DIR]   run the matrix; exit code is the gate (--shard I/N: one CI shard)\n"
             "  triage FILE              title of the first kernel crash in a saved console log\n"
             "  domxml PROFILE           the libvirt domain XML a run would define for a profile\n"
             "  gc [--dry-run]           remove domains and overlays a killed labgate left behind\n"
@@ -28,6 +28,7 @@ static void usage(FILE *out)
             "  verify-release DIR --build PATH --content PATH\n"
             "                           did run DIR test exactly these files, and pass?\n"
             "  compare OLD_DIR NEW_DIR  new failures, fixes and changes between two runs\n"
+            "  merge DIR... --out DIR   join the results of a run's CI shards into one run\n"
             "\n"
             "exit codes of run: 0 release may ship, 1 release blocked, 2 bad input,\n"
             "3 run incomplete (harness or hypervisor failure)\n"
@@ -75,6 +76,8 @@ int main(int argc, char **argv)
         rc = lg_cmd_verify_release(argc - 1, argv + 1);
     else if (strcmp(cmd, "compare") == 0)
         rc = lg_cmd_compare(argc - 1, argv + 1);
+    else if (strcmp(cmd, "merge") == 0)
+        rc = lg_cmd_merge(argc - 1, argv + 1);
     else {
         fprintf(stderr, "labgate: unknown command '%s'\n\n", cmd);
         usage(stderr);

@@ -315,7 +315,7 @@ int lg_qga_read_file(lg_qga *qga, const char *path, const char *local_path, uint
     if (rc < 0)
         return rc;
     char *reply = NULL;
-    FILE *out = fopen(local_path, "wb");
+    FILE *out = lg_fopen_write_nofollow(local_path);
     if (!out) {
         rc = -errno;
         lg_error_set("cannot write %s: %s", local_path, strerror(-rc));

@@ -240,7 +240,7 @@ int lg_transport_fetch_file(lg_transport *t, const char *remote_path, const char
         return -ENOTSUP;
     }
     /* the file as the stdout of `cat`, streamed to disk */
-    FILE *out = fopen(local_path, "wb");
+    FILE *out = lg_fopen_write_nofollow(local_path);
     if (!out) {
         int err = errno;
         lg_error_set("cannot write %s: %s", local_path, strerror(err));

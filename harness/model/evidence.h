@@ -56,5 +56,7 @@ void lg_evidence_init(lg_evidence *ev);
  * into INFRA_ERROR "baseline: ...": the image (or the host) failed, not the
  * candidate.  Evidence that does not block is left as it is. */
 void lg_evidence_mark_baseline(lg_evidence *ev);
+/* dst becomes a deep copy of src (dst owns nothing before). */
+void lg_evidence_copy(lg_evidence *dst, const lg_evidence *src);
 /* Frees what ev owns and leaves it as lg_evidence_init does. */
 void lg_evidence_clear(lg_evidence *ev);

@@ -63,6 +63,9 @@ static const lg_failure_info failure_table[] = {
     [LG_FAIL_OUT_OF_RESOURCES] = { "out-of-resources", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },
     [LG_FAIL_HARNESS] = { "harness", V(INFRA_ERROR), S(STEP), "%s", false },
     [LG_FAIL_NOT_RUN] = { "not-run", V(INFRA_ERROR), S(HYPERVISOR), "%s", false },
+    /* the guest image (or its host) failed with nothing of the candidate on
+     * it: no verdict on the candidate, and its jobs were not run */
+    [LG_FAIL_BASELINE_FAILED] = { "baseline-failed", V(INFRA_ERROR), S(HYPERVISOR), "baseline failed: %s %s", true },
 };
 #undef V
 #undef S

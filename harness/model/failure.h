@@ -46,6 +46,8 @@ typedef enum {
     LG_FAIL_OUT_OF_RESOURCES,   /* no port, no directory, no disk: why (%s) */
     LG_FAIL_HARNESS,            /* labgate itself failed at something (%s) */
     LG_FAIL_NOT_RUN,            /* the job never started: why (%s) */
+    LG_FAIL_BASELINE_FAILED,    /* the profile's baseline boot (policy baseline="first") ended (%s: verdict) (%s: title);
+                                 * the job never started.  The evidence's signal is the baseline's own. */
     LG_FAIL_MAX
 } lg_failure;
 

@@ -818,6 +818,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->warnings_report = warnings && strcmp(warnings, "report") == 0;
     LG_AUTOFREE char *overcommit = attr(node, "overcommit");
     pol->overcommit = overcommit && strcmp(overcommit, "allow") == 0;
+    LG_AUTOFREE char *baseline = attr(node, "baseline");
+    pol->baseline_first = baseline && strcmp(baseline, "first") == 0;
     LG_AUTOFREE char *max_load = attr(node, "max-host-load");
     if (max_load) {
         char *end = NULL;
@@ -841,6 +843,15 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     }
     pol->max_failure_rate = attr_probability(node, "max-failure-rate");
     pol->confidence = attr_probability(node, "confidence");
+}
+
+/* baseline="none|first": the schema checks it too; this names the value */
+static void check_baseline_attr(xmlNodePtr policy, const char *file, lg_diags *diags)
+{
+    LG_AUTOFREE char *baseline = policy ? attr(policy, "baseline") : NULL;
+    if (baseline && strcmp(baseline, "none") != 0 && strcmp(baseline, "first") != 0)
+        lg_diags_add(diags, file, (int)xmlGetLineNo(policy), false,
+                     "<policy> baseline '%s' is unknown (none or first)", baseline);
 }
 
 /* <stress kind seconds [workers]>: the schema checks these too; this says
@@ -1231,6 +1242,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         lg_diags_add(diags, path, (int)xmlGetLineNo(child(root, "policy")), false,
                      "<policy> warnings=\"report\" contradicts strict=\"true\": a strict guest panics on "
                      "every WARNING (use warnings=\"block\" or strict=\"false\")");
+    check_baseline_attr(child(root, "policy"), path, diags);
     expand_scenarios(child(root, "policy"), m, path, diags);
     xmlFreeDoc(doc);
 

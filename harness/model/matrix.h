@@ -212,6 +212,10 @@ typedef struct lg_policy {
      * build's drivers under Driver Verifier */
     lg_hardening hardening;
     lg_driver_verifier driver_verifier;
+    /* baseline="first": each guest profile boots once on each host, with
+     * nothing installed and its jobs' reboots, before any of its jobs
+     * (model/baseline.h); a failure there marks them all INFRA_ERROR */
+    bool baseline_first;
     /* The failure-rate bound (both or neither; 0 = none): count="auto"
      * runs bound_cycles cycles (model/bound.h). */
     double max_failure_rate;

@@ -345,11 +345,12 @@ static int wait_ready(job_ctx *ctx, int after_boot)
                 boot_reached_ready(ctx);
                 lg_monitor_ready(ctx->mon, boot);
                 lg_heartbeat_set_ready(ctx->heartbeat, true);
-                if (ctx->netprobe) {
-                    /* a network still coming up is pending, not down, within the boot timeout */
+                /* A network still coming up is pending, not down, within
+                 * the boot timeout.  The first round is the heartbeat
+                 * thread's (due at once): run here it cost every boot a
+                 * guest command and two connections on the job's path. */
+                if (ctx->netprobe)
                     lg_netprobe_boot(ctx->netprobe, boot_start_ms);
-                    lg_netprobe_round(ctx->netprobe, ctx->guest);
-                }
                 return 0;
             }
             ctx->ops->session_free(guest);
@@ -1207,9 +1208,20 @@ void lg_job_result_clear(lg_job_result *result)
     for (size_t i = 0; i < result->n_attempts; i++) {
         free(result->attempts[i].title);
         free(result->attempts[i].dir);
+        free(result->attempts[i].host);
     }
     free(result->attempts);
+    free(result->host);
     lg_job_result_init(result);
+}
+
+void lg_job_result_set_host(lg_job_result *result, const char *host_id)
+{
+    free(result->host);
+    result->host = lg_strdup(host_id);
+    for (size_t i = 0; i < result->n_attempts; i++)
+        if (!result->attempts[i].host)
+            result->attempts[i].host = lg_strdup(host_id);
 }
 
 int lg_job_archive_attempt(const char *out_dir, const lg_job *job, lg_job_result *result, lg_attempt **earlier,

@@ -32,6 +32,7 @@ typedef struct lg_attempt {
     lg_verdict verdict;
     char *title;
     char *dir;             /* relative to out_dir */
+    char *host;            /* the matrix host it ran on, or NULL */
 } lg_attempt;
 
 typedef struct lg_job_result {
@@ -58,6 +59,7 @@ typedef struct lg_job_result {
     /* earlier attempts (baseline failures run again), oldest first */
     lg_attempt *attempts;
     size_t n_attempts;
+    char *host;            /* the matrix host (its id) the job ran on; NULL: never ran */
 } lg_job_result;
 
 /* A job's artifacts other than fetched files: run.xml's <artifact kind>,
@@ -79,6 +81,9 @@ void lg_job_result_init(lg_job_result *result);
  * table's NOT_RUN, with why as its title. */
 void lg_job_result_not_run(lg_job_result *result, const char *why);
 void lg_job_result_clear(lg_job_result *result);
+/* Records the matrix host (its id) the job ran on, and on each earlier
+ * attempt that has none recorded yet (they ran where the job did). */
+void lg_job_result_set_host(lg_job_result *result, const char *host_id);
 /* A baseline failure is run again (policy baseline-retries): moves what
  * the attempt left in jobs/ID/ into jobs/ID/attempt-N/ (N = the attempt's
  * number, from 1), and returns its record with paths pointing there.

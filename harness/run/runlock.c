@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <glib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,10 +20,36 @@
 
 LG_LOG_INIT("run");
 
+bool lg_run_id_ok(const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+    if (len == 0 || len > 64 || !g_ascii_isalnum(id[0]))
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return false;
+    return true;
+}
+
 char *lg_run_lock_path(const char *run_id)
 {
     LG_AUTOFREE char *dir = lg_state_dir();
     return lg_strdup_printf("%s/run-%s.lock", dir, run_id);
+}
+
+char *lg_run_lock_path_claimed(const char *run_id, const char *claimed)
+{
+    if (claimed) {
+        LG_AUTOFREE char *dir = lg_path_dirname(claimed);
+        LG_AUTOFREE char *expected = lg_strdup_printf("%s/run-%s.lock", dir, run_id);
+        struct stat st;
+        /* checked only when it exists: the check would create it */
+        if (strcmp(expected, claimed) == 0 && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+            lg_state_dir_check(dir) == 0)
+            return lg_strdup(claimed);
+        LG_DEBUG("run %s: lock %s is not in a state directory: using ours", run_id, claimed);
+    }
+    return lg_run_lock_path(run_id);
 }
 
 int lg_run_lock_take(const char *run_id, const char *results_dir)

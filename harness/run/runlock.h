@@ -30,6 +30,17 @@ int lg_run_lock_clear_partial_logs(const char *lock_path, bool dry_run, lg_run_l
 void lg_run_lock_release(const char *run_id, int fd);
 /* The lock file of run_id (in the state directory of this process). */
 char *lg_run_lock_path(const char *run_id);
+/* A run id as labgate makes them: up to 64 letters, digits, '-', '_' and
+ * '.', starting with a letter or digit.  Ids read back from files
+ * (run-meta.xml, a domain's metadata) name files in the state directory,
+ * domains and reports: one that could name another directory or carry
+ * terminal controls is refused. */
+bool lg_run_id_ok(const char *id);
+/* The lock of run_id (lg_run_id_ok) to believe for a domain whose metadata
+ * claims claimed (or NULL): claimed when it is that run's lock file in an
+ * existing directory that passes the state-directory check (a run with
+ * another state directory), this user's state directory's otherwise. */
+char *lg_run_lock_path_claimed(const char *run_id, const char *claimed);
 /* Whether a live process holds the lock at path (the path a domain's
  * metadata names, whatever this process's state directory is). */
 bool lg_run_lock_held(const char *path);

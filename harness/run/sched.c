@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/buf.h"
+#include "base/clean.h"
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -30,7 +31,24 @@ typedef struct sched {
     lg_progress *progress;
     int *running;          /* per host: jobs running now */
     lg_host_load *loads;   /* per host */
+    lg_baseline_gate *baselines; /* policy baseline="first", else NULL */
+    lg_conn **conns;       /* per host, NULL where it could not be opened */
+    struct cpu_sampler *cpu; /* per host */
+    int *cpus;             /* per host: its CPUs, 0 unknown */
+    struct worker *workers;
+    size_t n_workers;
 } sched;
+
+/* A host's CPU time, sampled as jobs start: the share between the last
+ * two samples at least CPU_SAMPLE_MIN_MS apart. */
+typedef struct cpu_sampler {
+    lg_cpu_times prev;
+    int64_t prev_ms;
+    bool have_prev;
+    lg_cpu_share last;
+    bool have_last;
+} cpu_sampler;
+#define CPU_SAMPLE_MIN_MS 1000
 
 typedef struct worker {
     sched *s;
@@ -39,7 +57,31 @@ typedef struct worker {
     bool local;            /* the host is this machine: its load can be read */
     pthread_t thread;
     bool running;
+    /* the job (or baseline) it runs now: when it started, its vCPUs (0: none) */
+    int64_t job_started_ms;
+    int job_vcpus;
 } worker;
+
+/* The load average lags by about a minute: guests started within it are
+ * counted on their own (lg_host_saturated). */
+#define LOAD_LAG_MS 60000
+
+/* vCPUs per CPU of the guests this run started on host h within the last
+ * LOAD_LAG_MS and still runs; -1 when the host's CPUs are unknown.  Under
+ * s->lock. */
+static double started_per_cpu(sched *s, size_t h)
+{
+    if (s->cpus[h] <= 0)
+        return -1;
+    int vcpus = 0;
+    int64_t now = lg_now_ms();
+    for (size_t i = 0; i < s->n_workers; i++) {
+        const worker *o = &s->workers[i];
+        if (o->host == h && o->job_vcpus > 0 && now - o->job_started_ms < LOAD_LAG_MS)
+            vcpus += o->job_vcpus;
+    }
+    return (double)vcpus / s->cpus[h];
+}
 
 static void print_progress(void *opaque, const lg_job *job, int boot, const char *what)
 {
@@ -51,12 +93,64 @@ static void print_progress_until(void *opaque, const lg_job *job, int boot, cons
     lg_progress_event_until(((sched *)opaque)->progress, job, boot, what, until_ms);
 }
 
+static bool local_uri(const char *uri)
+{
+    return strcmp(uri, "qemu:///system") == 0 || strcmp(uri, "qemu:///session") == 0;
+}
+
+/* Samples host h's CPU time (a local host's /proc/stat, with steal; a
+ * remote one's through libvirt); true with *out when a share between two
+ * samples is known. */
+static bool sample_cpu(sched *s, size_t h, lg_cpu_share *out)
+{
+    lg_cpu_times now;
+    int rc = local_uri(s->plan->matrix->hosts[h].uri) ? lg_cpu_times_read(&now)
+             : s->conns && s->conns[h]                ? lg_conn_cpu_times(s->conns[h], &now)
+                                                      : -ENOTCONN;
+    if (rc < 0)
+        LG_DEBUG("host %s: no CPU time: %s", s->plan->matrix->hosts[h].id, lg_error_msg());
+    int64_t now_ms = lg_now_ms();
+    pthread_mutex_lock(&s->lock);
+    cpu_sampler *c = &s->cpu[h];
+    lg_cpu_share share;
+    if (rc == 0 && (!c->have_prev || now_ms - c->prev_ms >= CPU_SAMPLE_MIN_MS)) {
+        if (c->have_prev && lg_cpu_share_between(&c->prev, &now, &share) == 0) {
+            c->last = share;
+            c->have_last = true;
+        }
+        c->prev = now;
+        c->prev_ms = now_ms;
+        c->have_prev = true;
+    }
+    bool have = c->have_last;
+    if (have)
+        *out = c->last;
+    pthread_mutex_unlock(&s->lock);
+    return have;
+}
+
 #define HOLD_POLL_MS 2000
 #define HOLD_MAX_MS (5 * 60 * 1000)
 
-/* Before a job starts on a local host: its load, noted; while it is above
- * the policy's max-host-load and one of our jobs runs there, the job waits
- * (up to HOLD_MAX_MS): guests starved of CPU fail by themselves (crypto
+static void note_cpu_share(lg_host_load *l, const lg_cpu_share *share, bool remote)
+{
+    l->cpu_watched = true;
+    l->remote = remote;
+    l->cpu_samples++;
+    l->sum_busy += share->busy;
+    l->sum_steal += share->steal;
+    if (share->busy > l->max_busy)
+        l->max_busy = share->busy;
+    if (share->steal > l->max_steal)
+        l->max_steal = share->steal;
+}
+
+/* Before a job starts on a host: its load, noted; while the host is
+ * saturated (lg_host_saturated: the guests we started there within the
+ * last minute, or a local host's load average, per CPU less what its own
+ * hypervisor steals, above the policy's max-host-load; a remote host's
+ * CPUs never idle) and one of our jobs runs there, the job waits (up to
+ * HOLD_MAX_MS): guests starved of CPU fail by themselves (crypto
  * self-tests, lockup detectors), and that must not be blamed on the
  * candidate. */
 static void wait_for_headroom(worker *w, const lg_job *job)
@@ -66,7 +160,9 @@ static void wait_for_headroom(worker *w, const lg_job *job)
     int64_t start = lg_now_ms();
     bool said = false;
     for (;;) {
-        double load = lg_load_per_cpu();
+        double load = w->local ? lg_load_per_cpu() : -1;
+        lg_cpu_share share = { .busy = -1, .steal = -1 };
+        bool have_share = sample_cpu(s, w->host, &share);
         pthread_mutex_lock(&s->lock);
         lg_host_load *l = &s->loads[w->host];
         bool busy = s->running[w->host] > 0;
@@ -77,19 +173,33 @@ static void wait_for_headroom(worker *w, const lg_job *job)
             if (load > l->max_per_cpu)
                 l->max_per_cpu = load;
         }
-        bool hold = load > max_load && max_load > 0 && busy && lg_now_ms() - start < HOLD_MAX_MS &&
-                    !atomic_load(s->opts->interrupted);
+        if (have_share && !said)
+            note_cpu_share(l, &share, !w->local);
+        double steal = have_share && w->local ? share.steal : -1;
+        double started = started_per_cpu(s, w->host);
+        bool hold = lg_host_saturated(load, steal, share.busy, started, max_load) && busy &&
+                    lg_now_ms() - start < HOLD_MAX_MS && !atomic_load(s->opts->interrupted);
         if (!hold) {
             l->held_s += (double)(lg_now_ms() - start) / 1000.0;
             s->running[w->host]++;
+            w->job_started_ms = lg_now_ms();
+            w->job_vcpus = job->guest->profile->vcpus > 0 ? job->guest->profile->vcpus : 1;
             pthread_mutex_unlock(&s->lock);
             return;
         }
         pthread_mutex_unlock(&s->lock);
         if (!said) {
-            LG_AUTOFREE char *note = lg_strdup_printf(
-                "labgate: host %s is loaded (%.2f per CPU, above max-host-load %.2f): %s waits for it to drop",
-                s->plan->matrix->hosts[w->host].id, load, max_load, job->id);
+            LG_AUTOFREE char *note =
+                w->local ? lg_strdup_printf("labgate: host %s is loaded (%.2f per CPU, %.2f vCPUs per CPU started "
+                                            "in the last minute, %.0f %% stolen by its own hypervisor; "
+                                            "max-host-load %.2f): %s waits for it to drop",
+                                            s->plan->matrix->hosts[w->host].id, load, started > 0 ? started : 0,
+                                            steal > 0 ? steal * 100 : 0, max_load, job->id)
+                         : lg_strdup_printf("labgate: host %s is saturated (its CPUs busy %.0f %% of the time, %.2f "
+                                            "vCPUs per CPU started in the last minute; max-host-load %.2f): %s "
+                                            "waits for it to drop",
+                                            s->plan->matrix->hosts[w->host].id, share.busy * 100,
+                                            started > 0 ? started : 0, max_load, job->id);
             lg_progress_note(s->progress, note);
             said = true;
         }
@@ -124,6 +234,63 @@ static void run_with_retries(worker *w, const lg_job *job, lg_job_result *res)
     res->n_attempts = n_earlier;
 }
 
+/* A baseline's progress: it is no job of the plan, so its lines go above
+ * the table. */
+static void baseline_progress(void *opaque, const lg_job *job, int boot, const char *what)
+{
+    LG_AUTOFREE char *line = lg_strdup_printf("labgate: baseline of %s (%s): boot %d: %s", job->guest->profile->id,
+                                              job->id, boot, what);
+    lg_progress_note(((sched *)opaque)->progress, line);
+}
+
+/* The baseline of job's profile on this worker's host, counted as one of
+ * the host's jobs (it waits for headroom like them). */
+static void run_baseline(void *caller, const lg_job *job, size_t host, lg_baseline *out)
+{
+    worker *w = caller;
+    sched *s = w->s;
+    const lg_profile *profile = job->guest->profile;
+    const lg_host *h = &s->plan->matrix->hosts[host];
+    wait_for_headroom(w, job);
+    LG_AUTOFREE char *start = lg_strdup_printf(
+        "labgate: baseline of profile %s on host %s: booting it with nothing installed before its jobs", profile->id,
+        h->id);
+    lg_progress_note(s->progress, start);
+    lg_job_env env = w->env;
+    env.progress = baseline_progress;
+    env.progress_until = NULL;
+    env.progress_opaque = s;
+    lg_baseline_run(&env, s->plan, profile, host, out);
+    pthread_mutex_lock(&s->lock);
+    s->running[w->host]--;
+    w->job_vcpus = 0;
+    pthread_mutex_unlock(&s->lock);
+    const lg_evidence *ev = &out->result.evidence;
+    LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
+    LG_AUTOFREE char *end =
+        ev->verdict == LG_VERDICT_PASS
+            ? lg_strdup_printf("labgate: baseline of profile %s on host %s: PASS in %.1f s (%d boot(s)); its jobs run",
+                               profile->id, h->id, out->result.duration_s, out->result.ready_boots)
+            : lg_strdup_printf("labgate: baseline of profile %s on host %s: %s %s (%s/): its jobs are not run",
+                               profile->id, h->id, lg_verdict_name(ev->verdict), title, out->dir);
+    lg_progress_note(s->progress, end);
+}
+
+/* A job that never ran because its profile's baseline failed: reported
+ * like any ended job (the journal, the progress). */
+static void job_not_run(sched *s, const lg_job *job, lg_job_result *res)
+{
+    /* no host: the job ran nowhere (its baseline's <baseline host> says
+     * where that failed) */
+    if (s->opts->job_done)
+        s->opts->job_done(s->opts->job_done_opaque, job, res);
+    pthread_mutex_lock(&s->lock);
+    s->done++;
+    size_t done = s->done;
+    pthread_mutex_unlock(&s->lock);
+    lg_progress_done(s->progress, job, res, done);
+}
+
 static void *work(void *opaque)
 {
     worker *w = opaque;
@@ -140,16 +307,16 @@ static void *work(void *opaque)
             lg_job_result_not_run(res, "not run: interrupted (Ctrl-C)");
             continue;
         }
-        if (w->local)
-            wait_for_headroom(w, job);
-        else {
-            pthread_mutex_lock(&s->lock);
-            s->running[w->host]++;
-            pthread_mutex_unlock(&s->lock);
+        if (s->baselines && !lg_baseline_gate_pass(s->baselines, job, w->host, w, s->opts->interrupted, res)) {
+            job_not_run(s, job, res);
+            continue;
         }
+        wait_for_headroom(w, job);
         run_with_retries(w, job, res);
+        lg_job_result_set_host(res, s->plan->matrix->hosts[w->host].id);
         pthread_mutex_lock(&s->lock);
         s->running[w->host]--;
+        w->job_vcpus = 0;
         pthread_mutex_unlock(&s->lock);
         if (s->opts->job_done)
             s->opts->job_done(s->opts->job_done_opaque, job, res);
@@ -209,8 +376,11 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     const lg_matrix *m = plan->matrix;
     sched s = { .plan = plan, .opts = opts, .results = results };
     s.running = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.running));
+    s.cpu = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.cpu));
     s.loads = opts->host_loads ? opts->host_loads : lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.loads));
     pthread_mutex_init(&s.lock, NULL);
+    if (m->policy.baseline_first)
+        s.baselines = lg_baseline_gate_new(run_baseline);
     s.progress = lg_progress_new(plan, stderr, isatty(STDERR_FILENO) == 1, opts->quiet);
     *accel_used = "none";
     /* a job that never runs (Ctrl-C, a dead host) reads as such, with no
@@ -255,6 +425,21 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
         }
         total_slots += (size_t)slots[h];
     }
+    /* the first CPU-time sample of each host: shares are measured from
+     * here; and its CPUs, for the guests the load average has not seen */
+    s.conns = conns;
+    s.cpus = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.cpus));
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        lg_cpu_share ignored;
+        long long ignored_mib = 0;
+        if (!conns[h])
+            continue;
+        sample_cpu(&s, h, &ignored);
+        if (local_uri(m->hosts[h].uri))
+            s.cpus[h] = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        else if (lg_conn_node_capacity(conns[h], &s.cpus[h], &ignored_mib) < 0)
+            s.cpus[h] = 0;
+    }
     size_t cap = opts->max_parallel > 0 ? (size_t)opts->max_parallel : total_slots;
     if (cap > plan->n_jobs)
         cap = plan->n_jobs;
@@ -278,6 +463,8 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
             };
         }
     }
+    s.workers = workers;
+    s.n_workers = n_workers;
     if (n_workers == 0) {
         fail_host_jobs(&s, errors.data ? errors.data : "no host could run jobs");
         goto out;
@@ -310,8 +497,11 @@ out:
     free(kvm);
     free(workers);
     free(s.running);
+    free(s.cpu);
+    free(s.cpus);
     if (s.loads != opts->host_loads)
         free(s.loads);
+    lg_baseline_gate_free(s.baselines, opts->baselines);
     lg_progress_free(s.progress);
     pthread_mutex_destroy(&s.lock);
 }

@@ -5,16 +5,26 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "baseline.h"
 #include "job.h"
 
 /* How loaded a host was while the run started its jobs (local hosts: the
- * load average per CPU, sampled as each job was about to start). */
+ * load average per CPU, sampled as each job was about to start; every
+ * host: its CPU time, see below). */
 typedef struct lg_host_load {
     bool watched;          /* a local host: its load was read */
     double max_per_cpu;
     double sum_per_cpu;
     size_t samples;
     double held_s;         /* new jobs waited this long for the load to drop */
+    /* CPU time between samples (the first at the run's start): steal
+     * (local hosts, from /proc/stat; the host itself a VM) and the busy
+     * fraction (every host; a remote one's only measure, from libvirt) */
+    bool cpu_watched;
+    bool remote;
+    double max_steal, sum_steal;
+    double max_busy, sum_busy;
+    size_t cpu_samples;
 } lg_host_load;
 
 typedef struct lg_sched_opts {
@@ -26,10 +36,14 @@ typedef struct lg_sched_opts {
     bool keep_failed;        /* leave failed jobs' VMs behind (repro --keep) */
     atomic_bool *interrupted;
     /* Called on the job's worker the moment a job that ran has ended, before
-     * its progress line (the run's journal); not for jobs that never ran. */
+     * its progress line (the run's journal); not for jobs that never ran,
+     * except those its profile's failed baseline kept from running (they
+     * have a verdict: INFRA_ERROR "baseline failed"). */
     void (*job_done)(void *opaque, const lg_job *job, const lg_job_result *result);
     void *job_done_opaque;
     lg_host_load *host_loads; /* matrix->n_hosts entries, filled in; or NULL */
+    /* policy baseline="first": the baseline boots that ran, appended; or NULL */
+    lg_baselines *baselines;
 } lg_sched_opts;
 
 /* Each host with explicit slots against what it can run (its CPUs and

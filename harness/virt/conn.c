@@ -481,3 +481,35 @@ int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib)
     *available_mib = (long long)(kib / 1024);
     return 0;
 }
+
+int lg_conn_cpu_times(lg_conn *conn, lg_cpu_times *out)
+{
+    lg_error_clear();
+    int n = 0;
+    virConnectPtr virt = lg_conn_virt(conn);
+    if (virNodeGetCPUStats(virt, VIR_NODE_CPU_STATS_ALL_CPUS, NULL, &n, 0) < 0 || n <= 0) {
+        lg_virt_error("cannot read the host's CPU time");
+        return -EIO;
+    }
+    virNodeCPUStatsPtr stats = lg_calloc((size_t)n, sizeof(*stats));
+    if (virNodeGetCPUStats(virt, VIR_NODE_CPU_STATS_ALL_CPUS, stats, &n, 0) < 0) {
+        free(stats);
+        lg_virt_error("cannot read the host's CPU time");
+        return -EIO;
+    }
+    lg_cpu_times t = { 0 };
+    for (int i = 0; i < n; i++) {
+        unsigned long long v = stats[i].value;
+        if (strcmp(stats[i].field, VIR_NODE_CPU_STATS_KERNEL) == 0)
+            t.system = v;
+        else if (strcmp(stats[i].field, VIR_NODE_CPU_STATS_USER) == 0)
+            t.user = v;
+        else if (strcmp(stats[i].field, VIR_NODE_CPU_STATS_IDLE) == 0)
+            t.idle = v;
+        else if (strcmp(stats[i].field, VIR_NODE_CPU_STATS_IOWAIT) == 0)
+            t.iowait = v;
+    }
+    free(stats);
+    *out = t;
+    return 0;
+}

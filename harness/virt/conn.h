@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/proc.h"
+
 typedef struct lg_conn lg_conn;
 
 /* Registers libvirt's default event loop and runs it on a thread.  Must be
@@ -75,6 +77,10 @@ int lg_virt_event_barrier(int timeout_ms);
 /* The host's CPUs and the memory it could give guests (free + buffers +
  * page cache), in MiB.  Returns 0 or a negative errno (message set). */
 int lg_conn_node_capacity(lg_conn *conn, int *cpus, long long *available_mib);
+/* The host's CPU time so far, all CPUs (virNodeGetCPUStats: kernel,
+ * user, idle, iowait in ns; no steal, no load average).  0 or a negative
+ * errno (message set). */
+int lg_conn_cpu_times(lg_conn *conn, lg_cpu_times *out);
 
 #include "base/cleanup.h"
 LG_DEFINE_AUTOPTR(lg_conn, lg_conn_free)

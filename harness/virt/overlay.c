@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/error.h"
@@ -48,4 +49,35 @@ int lg_overlay_remove(const char *path)
         return -errno;
     }
     return 0;
+}
+
+int lg_overlay_check_leftover(const char *path, const char *run_id)
+{
+    lg_error_clear(); /* a stale message never names a later failure */
+    const char *slash = strrchr(path, '/');
+    const char *name = slash ? slash + 1 : path;
+    LG_AUTOFREE char *prefix = lg_strdup_printf("labgate-%s-", run_id ? run_id : "");
+    size_t len = strlen(name), plen = strlen(prefix), slen = strlen(".qcow2");
+    if (!run_id || !*run_id || path[0] != '/' || len <= plen + slen || strncmp(name, prefix, plen) != 0 ||
+        strcmp(name + len - slen, ".qcow2") != 0) {
+        lg_error_set("%s is not an overlay name of run %s (labgate-%s-JOB.qcow2); not removing it", path,
+                     run_id ? run_id : "?", run_id ? run_id : "?");
+        return -EPERM;
+    }
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        int err = errno;
+        if (err == ENOENT)
+            return -ENOENT;
+        lg_error_set("overlay %s: %s", path, strerror(err));
+        return -err;
+    }
+    /* (its owner says nothing: while the domain runs, libvirt has handed it
+     * to QEMU's user; the directory check says who could have put it there) */
+    if (!S_ISREG(st.st_mode)) {
+        lg_error_set("overlay %s is not a regular file (a link?); not removing it", path);
+        return -EPERM;
+    }
+    LG_AUTOFREE char *dir = lg_path_dirname(path);
+    return lg_state_dir_check(dir);
 }

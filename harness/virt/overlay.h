@@ -10,3 +10,12 @@
 int lg_overlay_create(const char *base, const char *path);
 /* Removes it; missing is fine. */
 int lg_overlay_remove(const char *path);
+/* Whether gc may remove path, an overlay named in the metadata of a
+ * leftover domain of run run_id: it must be "labgate-RUN_ID-NAME.qcow2" in a
+ * directory that passes the state-directory check (only this user or root
+ * could have put it there), and a regular file, not a link (its owner is
+ * QEMU's user while the domain runs).  Domain metadata is not a state-directory
+ * listing: without this, a domain defined by anyone with access to libvirt
+ * could make root's gc delete any file.  0; -ENOENT when nothing is there;
+ * -EPERM (or the check's error) with a message saying why not. */
+int lg_overlay_check_leftover(const char *path, const char *run_id);

@@ -241,7 +241,7 @@ int lg_monitor_new(const char *console_log_path, int grace_ms, lg_monitor **out)
     mon->grace_ms = grace_ms;
     mon->scanner = lg_scanner_new();
     if (console_log_path) {
-        mon->console_log = fopen(console_log_path, "wb");
+        mon->console_log = lg_fopen_write_nofollow(console_log_path);
         if (!mon->console_log) {
             int err = errno;
             lg_monitor_free(mon);

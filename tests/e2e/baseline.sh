@@ -4,7 +4,9 @@
 # root device that does not exist, so the kernel panics at boot) gives
 # INFRA_ERROR "baseline: ...", exit 3 (run incomplete, never "blocked"),
 # and the job runs once more (policy baseline-retries, default 1) with the
-# first attempt's evidence kept in jobs/ID/attempt-1/.
+# first attempt's evidence kept in jobs/ID/attempt-1/.  With
+# baseline="first" the profile boots once before its jobs, and its panic
+# marks them INFRA_ERROR "baseline failed" without running them.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 export LABGATE_ACCEL=${LABGATE_ACCEL:-tcg}
@@ -48,4 +50,30 @@ sed -i 's|strict="true"|strict="true" baseline-retries="0"|' "$scratch/m.xml"
 is "$?" 3 "with baseline-retries=0 it exits 3 too"
 is "$(xpath "$scratch/out0/run.xml" 'count(/run/job/attempt)')" 0 "and runs the job once"
 assert_no_leftovers "$(xpath "$scratch/out0/run.xml" 'string(/run/@id)')"
+
+# baseline="first": the profile boots once with nothing installed before
+# its jobs; it panics, so both jobs are INFRA_ERROR "baseline failed" and
+# never run (no boot of their own), with the baseline's evidence
+sed -i -e 's|strict="true" baseline-retries="0"|strict="true" baseline="first"|' \
+	-e 's|<contents>|<contents><content id="good-too" dir="'"$LG_SOURCE_DIR"'/guests/sample-agent/content/good"/>|' \
+	"$scratch/m.xml"
+"$LABGATE" plan "$scratch/m.xml" >"$scratch/planf.out" 2>&1
+contains "$(cat "$scratch/planf.out")" "baseline linux-x86_64" "plan shows the baseline boot"
+"$LABGATE" run "$scratch/m.xml" --out "$scratch/outf" >"$scratch/runf.out" 2>&1
+is "$?" 3 "a baseline that panics exits 3"
+run=$scratch/outf/run.xml
+is "$(xpath "$run" 'count(/run/job)')" 2 "two jobs in run.xml"
+is "$(xpath "$run" 'count(/run/job[@verdict="INFRA_ERROR"])')" 2 "both INFRA_ERROR"
+is "$(xpath "$run" 'count(/run/job[starts-with(evidence/@title, "baseline failed: CRASH")])')" 2 \
+	"both titled \"baseline failed: CRASH ...\""
+is "$(xpath "$run" 'count(/run/job[@boots="0"])')" 2 "neither job booted a guest of its own"
+is "$(xpath "$run" 'count(/run/job/attempt)')" 0 "and neither was retried"
+is "$(xpath "$run" 'string(/run/baseline/@verdict)')" CRASH "run.xml's <baseline> says the baseline crashed"
+console=$(xpath "$run" 'string(/run/job[1]/artifact[@kind="console"]/@path)')
+is "$console" "baseline/linux-x86_64/console.log" "each job links the baseline's console log"
+contains "$(cat "$scratch/outf/$console" 2>/dev/null)" "Unable to mount root fs" "which holds the guest's own crash"
+is "$(find "$scratch/outf/jobs" -name console.log 2>/dev/null | wc -l)" 0 "no job has a console log of its own"
+contains "$(cat "$scratch/runf.out")" "baseline of profile linux-x86_64 on host local: CRASH" "the summary shows the baseline"
+contains "$(cat "$scratch/outf/report.html")" "Baseline" "report.html shows the baseline"
+assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 done_testing

@@ -21,6 +21,20 @@ sed -i 's|strict="true"|strict="true" overcommit="allow"|' "$over"
 err=$("$LABGATE" validate "$over" 2>&1 >/dev/null); is $? 0 "accepted with overcommit=\"allow\""
 contains "$err" "warning: host local: slots=\"64\"" "with a warning"
 
+# baseline="first": plan shows the baseline boot (the first boot and the
+# scenario's reboots); a value labgate does not know is refused with its line
+first=$scratch/first.xml
+make_matrix "$first" '<wait-ready/><install/><apply-content/><reboot count="2"/><power-cycle/>'
+sed -i 's|strict="true"|strict="true" baseline="first"|' "$first"
+out=$("$LABGATE" plan "$first"); ok $? "plan with baseline=\"first\" exits 0"
+contains "$out" "baseline linux-x86_64" "plan shows the profile's baseline boot"
+contains "$out" "4 boots: ready, reboot x2, power-cycle x1" "with its boots: the first, the reboots and the power-cycle"
+out=$("$LABGATE" plan "$over"); contains "$out" "JOB" "plan without baseline=\"first\" works as before"
+ok "$(echo "$out" | grep -q "baseline"; test $? -ne 0; echo $?)" "and shows no baseline boot"
+sed -i 's|baseline="first"|baseline="always"|' "$first"
+err=$("$LABGATE" validate "$first" 2>&1 >/dev/null); is $? 2 "baseline=\"always\" is refused (exit 2)"
+contains "$err" "$first:$(grep -n 'baseline="always"' "$first" | cut -d: -f1):" "naming its line"
+
 bad=$scratch/bad.xml
 make_matrix "$bad" '<wait-ready/><install/>'
 sed -i 's|</scenarios>|</scenarios>\n  <exclude content="nope"/>|; s|<install/>|<install timeout-s="soon"/>|' "$bad"
@@ -43,6 +57,27 @@ p2=$("$LABGATE" plan "$LG_SOURCE_DIR/matrix/demo.xml")
 is "$p1" "$p2" "plan is the same on every invocation"
 is "$(echo "$p1" | tail -n +2 | wc -l)" 2 "the demo plans two jobs"
 contains "$p1" "faulty" "the plan lists the faulty content job"
+# CI shards: every job of the plan in exactly one of N shards; bad values exit 2
+demo=$LG_SOURCE_DIR/matrix/demo.xml
+for n in 1 2 3; do
+	all=
+	for i in $(seq 1 "$n"); do
+		all="$all$("$LABGATE" plan "$demo" --shard "$i/$n" | awk 'NR > 2 { print $1 }')"$'\n'
+	done
+	is "$(printf '%s' "$all" | sed '/^$/d' | sort)" "$(echo "$p1" | awk 'NR > 1 { print $1 }' | sort)" \
+		"plan --shard I/$n over I = 1..$n lists every job of the plan exactly once"
+done
+for bad in 0/2 3/2 1/0 x; do
+	err=$("$LABGATE" plan "$demo" --shard "$bad" 2>&1 >/dev/null); is $? 2 "plan --shard $bad exits 2"
+	"$LABGATE" run "$demo" --shard "$bad" --out "$scratch/never" >/dev/null 2>&1; is $? 2 "run --shard $bad exits 2"
+done
+contains "$err" "--shard wants I/N (shard I of N, e.g. 1/4), not 'x'" "a bad --shard says what it wants"
+ok "$(test ! -e "$scratch/never"; echo $?)" "and starts nothing"
+out=$("$LABGATE" merge --help); ok $? "merge --help exits 0"
+contains "$out" "hard-linked" "merge --help says how the artifacts get into OUT"
+"$LABGATE" merge "$scratch" >/dev/null 2>&1; is $? 2 "merge without --out exits 2"
+err=$("$LABGATE" merge "$scratch/none" --out "$scratch/merged" 2>&1 >/dev/null); is $? 2 "merge of a missing directory exits 2"
+contains "$err" "$scratch/none: no such directory" "and names it"
 # domxml: what a run would define, for every shipped profile, valid for libvirt
 for profile in "$LG_SOURCE_DIR"/guests/profiles/*.xml "$LG_SOURCE_DIR"/bench/profiles/*.xml; do
 	name=${profile#"$LG_SOURCE_DIR"/}
@@ -193,4 +228,74 @@ sed '1a<!DOCTYPE run [ <!ENTITY t "CRASH"> ]>' "$runs/release/run.xml" >"$scratc
 err=$("$LABGATE" verify-release "$scratch/doctype" --build "$runs/builds/agent-7.12" --content "$runs/content/c-291" 2>&1 >/dev/null)
 is $? 2 "verify-release: a run.xml with a DOCTYPE exits 2"
 contains "$err" "$scratch/doctype/run.xml:2: DOCTYPE/entity declarations are not accepted" "with FILE:LINE"
+# --- Every command that reads a run, on runs with hostile strings (issue 10):
+# the terminal gets control characters escaped, the reports stay XML.
+raw_controls() { # raw_controls TEXT: 0 when TEXT holds a raw CR, ESC, DEL, C1 CSI or U+009B
+	printf '%s' "$1" | LC_ALL=C grep -q "$(printf '[\r\033\177\233]')"
+}
+shown='x\rPASS -\u009b[2J\x7f'
+# verify-release: the hostile run's crashed job is on the build and content asked about
+out=$("$LABGATE" verify-release "$scratch/hostile" --build "$runs/builds/agent-7.11" --content "$runs/content/c-291")
+is $? 1 "verify-release: the hostile run's crash blocks (exit 1)"
+contains "$out" "failed: CRASH: BUG: $shown" "verify-release shows the title's control characters escaped"
+raw_controls "$out"; is $? 1 "verify-release prints no raw control byte"
+# repro prints the original verdict and title before it runs anything (the
+# matrix named here does not exist, so it stops there)
+sed 's|matrix="[^"]*"|matrix="'"$scratch"'/no-such-matrix.xml"|' "$scratch/hostile/run.xml" >"$scratch/hostile/run.xml.new" &&
+	mv "$scratch/hostile/run.xml.new" "$scratch/hostile/run.xml"
+out=$("$LABGATE" repro "$scratch/hostile" "$(job_id linux-x86_64 agent-7.11 c-291)" 2>"$scratch/repro.err")
+is $? 2 "repro: a run whose matrix is gone exits 2"
+contains "$out" "originally CRASH: BUG: $shown" "repro shows the original title escaped"
+raw_controls "$out$(cat "$scratch/repro.err")"; is $? 1 "repro prints no raw control byte"
+# triage: escape sequences inside the report's lines never reach the title
+printf 'BUG: kernel NULL pointer dereference, address: 0000000000000000\033]0;pwned\007\r\nRIP: 0010:sampledrv_\033[2Jparse_record+0x2f/0xd0 [sampledrv]\n\233[2J\377 Kernel panic - not syncing: Fatal exception\033[31m\n' \
+	>"$scratch/hostile-console.log"
+out=$("$LABGATE" triage "$scratch/hostile-console.log"); is $? 1 "triage of a console log with escape sequences exits 1"
+is "$out" "BUG: kernel NULL pointer dereference in sampledrv_parse_record" "triage's title holds none of them"
+# run --resume with every job journaled runs nothing and rebuilds the
+# reports from the journal: here an entry with a hostile title, signal
+# title and console excerpt (what a guest's step output becomes)
+res=$scratch/hostile-resume
+mkdir -p "$res"
+make_matrix "$scratch/resume.xml" '<wait-ready/><exec command="true"/>'
+rid=$("$LABGATE" plan "$scratch/resume.xml" | awk 'NR == 2 { print $1 }')
+cat >"$res/run-meta.xml" <<XML
+<?xml version="1.0"?>
+<run-meta id="20261124-000000-7" matrix="$scratch/resume.xml" matrix-sha256="$(sha256sum <"$scratch/resume.xml" | cut -d' ' -f1)" started="2026-11-24T00:00:00Z" jobs="1">
+  <job id="$rid"/>
+</run-meta>
+XML
+mkdir -p "$res/jobs/$rid"
+cat >"$res/jobs/$rid/result.xml" <<XML
+<?xml version="1.0"?>
+<job id="$rid" guest="linux-x86_64" build="agent" content="good" scenario="s" seed="1" verdict="AGENT_FAILURE" blocks="true" duration-s="3.5" boots="1">
+  <evidence signal="step" title="step exec failed: x&#13;PASS -&#155;[2J&#127;" time-s="3.25" boot="1" step="exec">
+    <signal name="step" verdict="AGENT_FAILURE" time-s="3.25" title="&#155;[1A&#13;PASS"/>
+    <console>console &#155;[31m&#13;line &#127;</console>
+  </evidence>
+</job>
+XML
+out=$("$LABGATE" run "$scratch/resume.xml" --resume "$res" 2>"$scratch/resume.err")
+is $? 1 "run --resume of a fully journaled run with a hostile entry exits with its gate (1)"
+contains "$(cat "$scratch/resume.err")" "resuming run 20261124-000000-7: 0 of 1 job(s) to run" "and runs no job"
+contains "$out" "$shown" "the summary shows the journaled title escaped"
+raw_controls "$out$(cat "$scratch/resume.err")"; is $? 1 "run --resume prints no raw control byte"
+for f in run.xml junit.xml; do
+	xmllint --noout "$res/$f" 2>/dev/null; ok $? "the rebuilt $f is well-formed XML"
+done
+is "$(xpath "$res/run.xml" 'string(/run/job/evidence/@title)')" "step exec failed: x$(printf '\r')PASS -$(printf '\302\233')[2J$(printf '\177')" \
+	"run.xml keeps the title as the journal had it"
+raw_controls "$(cat "$res/report.html")"; is $? 1 "report.html has no raw control byte"
+# --retry-infra runs the INFRA_ERROR jobs again, and only with --resume
+err=$("$LABGATE" run "$scratch/resume.xml" --resume "$res" --retry-infra 2>&1 >/dev/null)
+is $? 1 "run --resume --retry-infra with no INFRA_ERROR job exits with the run's gate"
+contains "$err" "0 of 1 job(s) to run" "and runs nothing (the journaled job is AGENT_FAILURE)"
+err=$("$LABGATE" run "$scratch/resume.xml" --retry-infra 2>&1 >/dev/null)
+is $? 2 "--retry-infra without --resume exits 2"
+contains "$err" "--retry-infra goes with --resume DIR" "and says so"
+# a run-meta.xml whose run id could name another directory is refused
+sed -i 's|id="20261124-000000-7"|id="../../x"|' "$res/run-meta.xml"
+err=$("$LABGATE" run "$scratch/resume.xml" --resume "$res" 2>&1 >/dev/null)
+is $? 2 "run --resume refuses a run-meta.xml with a run id that is a path (exit 2)"
+contains "$err" "$res/run-meta.xml:2: run id '../../x' is not one labgate makes" "naming the file, line and id"
 done_testing

@@ -37,7 +37,9 @@ wait "$harness" 2>/dev/null
 [ -n "$first" ] || diag_file "$scratch/run.err"
 ok "$(test -n "$run_id"; echo $?)" "run-meta.xml names the run ($run_id)"
 ok "$(test ! -e "$out/run.xml"; echo $?)" "SIGKILL left no run.xml"
-is "$(find "$out" -name '*.tmp*' | head -n 3)" "" "and no half-written file"
+# (an atomic write's temporary file is GLib's: NAME.XXXXXX beside NAME)
+is "$(find "$out" -regextype posix-extended -regex '.*\.(xml|html|png|log)\.[A-Za-z0-9]{6}' | head -n 3)" "" \
+	"and no half-written file"
 first_id=$(xpath "$first" 'string(/job/@id)')
 is "$(xpath "$first" 'string(/job/@content)')" "good" "the journaled job is the first of the plan"
 is "$(xpath "$first" 'string(/job/@verdict)')" "PASS" "with its verdict"

@@ -314,7 +314,7 @@ static void test_write_file_durable(void **state)
     static const char old[] = "<job id=\"old\"/>\n";
     assert_int_equal(lg_write_file_durable(path, old, strlen(old)), 0);
     assert_file_is(path, old, strlen(old));
-    assert_int_equal(count_prefixed(dir, "result.xml.tmp"), 0);
+    assert_int_equal(count_prefixed(dir, "result.xml."), 0);
 
     /* replaced whole, no temporary file left */
     size_t big_len = 64 * 1024;
@@ -332,7 +332,7 @@ static void test_write_file_durable(void **state)
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 1);
     assert_file_is(path, old, strlen(old));
-    assert_int_equal(count_prefixed(dir, "result.xml.tmp"), 0);
+    assert_int_equal(count_prefixed(dir, "result.xml."), 0);
 
     /* killed mid-write: the name still holds the old file, complete; what
      * was written went to a temporary name no reader looks at */
@@ -581,11 +581,95 @@ static void test_load_per_cpu(void **state)
     assert_true(load < 10000);
 }
 
+/* /proc/stat's aggregate line: nice in user, irq and softirq in system,
+ * steal read; a line cut short or missing refused */
+static void test_cpu_times_parse(void **state)
+{
+    (void)state;
+    const char *stat = "cpu  100 5 40 800 20 3 2 30 0 0\n"
+                       "cpu0 50 2 20 400 10 1 1 15 0 0\n"
+                       "intr 12345 0 0\n";
+    lg_cpu_times t;
+    assert_int_equal(lg_cpu_times_parse(stat, &t), 0);
+    assert_int_equal(t.user, 105);
+    assert_int_equal(t.system, 45);
+    assert_int_equal(t.idle, 800);
+    assert_int_equal(t.iowait, 20);
+    assert_int_equal(t.steal, 30);
+    /* an old kernel's four fields: no iowait, no steal */
+    assert_int_equal(lg_cpu_times_parse("cpu 1 2 3 4\n", &t), 0);
+    assert_int_equal(t.user, 3);
+    assert_int_equal(t.steal, 0);
+    /* the aggregate line found after another */
+    assert_int_equal(lg_cpu_times_parse("btime 1\ncpu 1 2 3 4 5 6 7 8\n", &t), 0);
+    assert_int_equal(t.steal, 8);
+    assert_int_equal(lg_cpu_times_parse("cpu 1 2 3\n", &t), -EINVAL);
+    assert_int_equal(lg_cpu_times_parse("cpu0 1 2 3 4\n", &t), -EINVAL);
+    assert_int_equal(lg_cpu_times_parse("", &t), -EINVAL);
+    /* this machine's */
+    assert_int_equal(lg_cpu_times_read(&t), 0);
+    assert_true(t.idle > 0);
+}
+
+/* The share of CPU time between two samples */
+static void test_cpu_share_between(void **state)
+{
+    (void)state;
+    lg_cpu_times a = { .user = 100, .system = 50, .idle = 800, .iowait = 20, .steal = 30 };
+    /* 200 ticks later: 100 user, 20 system, 40 idle, 10 iowait, 30 steal */
+    lg_cpu_times b = { .user = 200, .system = 70, .idle = 840, .iowait = 30, .steal = 60 };
+    lg_cpu_share share;
+    assert_int_equal(lg_cpu_share_between(&a, &b, &share), 0);
+    assert_float_equal(share.busy, 1.0 - 50.0 / 200.0, 1e-9);
+    assert_float_equal(share.steal, 30.0 / 200.0, 1e-9);
+    /* libvirt's remote numbers: no steal field at all */
+    lg_cpu_times r0 = { .user = 1000, .system = 1000, .idle = 8000 };
+    lg_cpu_times r1 = { .user = 5000, .system = 1000, .idle = 8000 };
+    assert_int_equal(lg_cpu_share_between(&r0, &r1, &share), 0);
+    assert_float_equal(share.busy, 1.0, 1e-9);
+    assert_float_equal(share.steal, 0.0, 1e-9);
+    /* no time passed, or counters that went back (the host rebooted) */
+    assert_int_equal(lg_cpu_share_between(&a, &a, &share), -ENODATA);
+    assert_int_equal(lg_cpu_share_between(&b, &a, &share), -ENODATA);
+}
+
+/* The hold-back rule: load per CPU against the CPU the host really has;
+ * a busy fraction where no load average is known */
+static void test_host_saturated(void **state)
+{
+    (void)state;
+    assert_false(lg_host_saturated(1.5, -1, -1, -1, 2.0));
+    assert_true(lg_host_saturated(2.5, -1, -1, -1, 2.0));
+    /* half the CPU stolen: 1.5 runnable per CPU is 3 per CPU it has */
+    assert_true(lg_host_saturated(1.5, 0.5, -1, -1, 2.0));
+    assert_false(lg_host_saturated(1.5, 0.1, -1, -1, 2.0));
+    /* all of it stolen counts as 90 %, not a division by zero */
+    assert_true(lg_host_saturated(0.3, 1.0, -1, -1, 2.0));
+    assert_false(lg_host_saturated(0.1, 1.0, -1, -1, 2.0));
+    /* a local host's load decides, whatever the busy fraction */
+    assert_false(lg_host_saturated(0.5, 0, 1.0, -1, 2.0));
+    /* guests just started count before the load average sees them: five
+     * one-vCPU guests on two CPUs, the average still low */
+    assert_true(lg_host_saturated(0.2, 0, -1, 2.5, 2.0));
+    assert_false(lg_host_saturated(0.2, 0, -1, 2.0, 2.0));
+    assert_true(lg_host_saturated(0.2, 0.5, -1, 1.5, 2.0));
+    /* remote: no load average, the CPUs never idle; or guests just started */
+    assert_true(lg_host_saturated(-1, -1, 0.99, -1, 2.0));
+    assert_false(lg_host_saturated(-1, -1, 0.80, -1, 2.0));
+    assert_true(lg_host_saturated(-1, -1, 0.10, 3.0, 2.0));
+    assert_false(lg_host_saturated(-1, -1, -1, -1, 2.0));
+    /* max-host-load 0: never */
+    assert_false(lg_host_saturated(50, 0.5, 1.0, 50, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_backoff_retry),
         cmocka_unit_test(test_load_per_cpu),
+        cmocka_unit_test(test_cpu_times_parse),
+        cmocka_unit_test(test_cpu_share_between),
+        cmocka_unit_test(test_host_saturated),
         cmocka_unit_test(test_buf_printf),
         cmocka_unit_test(test_buf_append_binary_clear_steal),
         cmocka_unit_test(test_buf_keep_tail),

@@ -460,6 +460,68 @@ static void test_load_many_jobs(void **state)
     lg_diags_clear(&diags);
 }
 
+
+/* Many inputs read from run.xml: each job's build and content found by id
+ * (the first of a repeated id, as before), and compare names exactly the
+ * inputs whose digest changed.  The lookups go through the record's hash
+ * index; this checks the answers, not the time. */
+#define MANY_INPUTS 20000
+static void test_load_many_inputs(void **state)
+{
+    const tmpdir_suite *s = *state;
+    LG_AUTOBUF old_xml = LG_BUF_INIT;
+    LG_AUTOBUF new_xml = LG_BUF_INIT;
+    lg_buf *both[] = { &old_xml, &new_xml };
+    for (int k = 0; k < 2; k++) {
+        lg_buf_puts(both[k], "<run id=\"r\" outcome=\"clear\">\n <inputs>\n");
+        for (size_t i = 0; i < MANY_INPUTS; i++) {
+            /* the new run's b-777 and c-4242 changed */
+            unsigned d = k == 1 && (i == 777) ? 0xe : 0xa;
+            unsigned e = k == 1 && (i == 4242) ? 0xf : 0xb;
+            lg_buf_printf(both[k], "  <build id=\"b-%zu\" sha256=\"%064x\"/>\n", i, d);
+            lg_buf_printf(both[k], "  <content id=\"c-%zu\" sha256=\"%064x\"/>\n", i, e);
+        }
+        /* a repeated id: the first one counts */
+        lg_buf_printf(both[k], "  <build id=\"b-5\" sha256=\"%064x\"/>\n", 0xdu);
+        lg_buf_puts(both[k], " </inputs>\n");
+        for (size_t i = 0; i < MANY_INPUTS; i += 1000)
+            lg_buf_printf(both[k], " <job id=\"j-%zu\" build=\"b-%zu\" content=\"c-%zu\" verdict=\"PASS\"/>\n", i,
+                          i, MANY_INPUTS - 1 - i);
+        lg_buf_puts(both[k], "</run>\n");
+    }
+    LG_AUTOFREE char *old_path = write_tmp(s, "inputs-old.xml", old_xml.data);
+    LG_AUTOFREE char *new_path = write_tmp(s, "inputs-new.xml", new_xml.data);
+    lg_diags diags = { 0 };
+    LG_AUTO(lg_run_record) old_run = NULL;
+    LG_AUTO(lg_run_record) new_run = NULL;
+    assert_int_equal(lg_run_record_load(old_path, &old_run, &diags), 0);
+    assert_int_equal(lg_run_record_load(new_path, &new_run, &diags), 0);
+    assert_int_equal(diags.n, 0);
+    assert_int_equal(new_run->n_builds, MANY_INPUTS + 1);
+    for (size_t i = 0; i < new_run->n_jobs; i++) {
+        const lg_run_job *j = &new_run->jobs[i];
+        const lg_run_input *b = lg_run_record_build(new_run, j->build);
+        const lg_run_input *c = lg_run_record_content(new_run, j->content);
+        assert_non_null(b);
+        assert_non_null(c);
+        assert_string_equal(b->id, j->build);
+        assert_string_equal(c->id, j->content);
+    }
+    assert_ptr_equal(lg_run_record_build(new_run, "b-5"), &new_run->builds[5]);
+    assert_null(lg_run_record_build(new_run, "b-none"));
+    assert_null(lg_run_record_content(new_run, NULL));
+    LG_AUTO(lg_comparison) c = lg_compare_runs(old_run, new_run);
+    /* (the repeated b-5 differs from the old run's first b-5: listed too) */
+    assert_int_equal(c->n_inputs, 3);
+    assert_string_equal(c->inputs[0].kind, "build");
+    assert_string_equal(c->inputs[0].new_input->id, "b-777");
+    assert_ptr_equal(c->inputs[0].old_input, &old_run->builds[777]);
+    assert_ptr_equal(c->inputs[1].new_input, &new_run->builds[MANY_INPUTS]);
+    assert_ptr_equal(c->inputs[1].old_input, &old_run->builds[5]);
+    assert_string_equal(c->inputs[2].kind, "content");
+    assert_string_equal(c->inputs[2].new_input->id, "c-4242");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_load_without_inputs_or_verdict),
         cmocka_unit_test(test_many_jobs),
         cmocka_unit_test(test_load_many_jobs),
+        cmocka_unit_test(test_load_many_inputs),
     };
     return cmocka_run_group_tests(tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

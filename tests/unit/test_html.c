@@ -142,7 +142,7 @@ static void test_blocked_run(void **state)
     DIR *d = opendir(s->dir);
     assert_non_null(d);
     for (struct dirent *e; (e = readdir(d));)
-        if (strstr(e->d_name, ".tmp"))
+        if (strncmp(e->d_name, "report.html.", 12) == 0) /* GLib's temporary name */
             fail_msg("%s left in %s", e->d_name, s->dir);
     closedir(d);
 }
@@ -165,6 +165,40 @@ static void test_banners(void **state)
     }
 }
 
+/* baseline="first" and the hosts' load: in the run's facts at the top,
+ * the baseline with a link to its console log, a hostile title escaped. */
+static void test_baseline_and_load(void **state)
+{
+    const tmpdir_suite *s = *state;
+    static html_fixture f;
+    assert_int_equal(html_fixture_make(&f, s->dir), 0);
+    lg_baseline b = { .profile = (char *)"linux-x86_64", .host = (char *)"local",
+                      .dir = (char *)"baseline/linux-x86_64", .planned_boots = 1 };
+    lg_job_result_init(&b.result);
+    b.result.evidence.verdict = LG_VERDICT_CRASH;
+    b.result.evidence.title = (char *)"Kernel panic <script>x</script>";
+    b.result.duration_s = 9;
+    b.result.console_log = (char *)"baseline/linux-x86_64/console.log";
+    lg_baselines list = { &b, 1 };
+    f.report.baselines = &list;
+    lg_host_load load = { .watched = true, .max_per_cpu = 3, .sum_per_cpu = 3, .samples = 1, .cpu_watched = true,
+                          .max_steal = 0.2, .sum_steal = 0.2, .max_busy = 0.9, .sum_busy = 0.9, .cpu_samples = 1 };
+    f.report.host_loads = &load;
+    lg_host host = { .id = (char *)"local", .uri = (char *)"qemu:///system" };
+    f.matrix.hosts = &host;
+    f.matrix.n_hosts = 1;
+    LG_AUTOFREE char *html = write_report(&f, s->dir);
+    assert_has(html, "<dt>Baseline</dt><dd>profile linux-x86_64 on host local: CRASH Kernel panic &lt;script&gt;");
+    assert_has(html, "<a href=\"baseline/linux-x86_64/console.log\">");
+    assert_lacks(html, "<script>x");
+    assert_has(html, "steal 20.0 % at most");
+    assert_has(html, "<dt>Load of host local</dt>");
+    f.report.baselines = NULL;
+    f.report.host_loads = NULL;
+    f.matrix.hosts = NULL;
+    f.matrix.n_hosts = 0;
+}
+
 /* Ids come from a matrix file and titles and console text from a guest:
  * neither may inject markup, a script or a link target. */
 static void test_hostile_text(void **state)
@@ -175,7 +209,7 @@ static void test_hostile_text(void **state)
     f.guests[0].id = (char *)"<script>alert(1)</script>";
     f.matrix.name = (char *)"n\"ightly<b>";
     lg_evidence *ev = &f.results[0].evidence;
-    ev->title = (char *)"\"><img src=x onerror=alert(1)>";
+    ev->title = (char *)"\"><img src=x onerror=alert(1)>\x7f\xc2\x9b[2J \xc2\xa9";
     ev->console_excerpt = (char *)"\x1b[31mred\x1b[0m\r\nbad byte \xff, fine \xc3\xa9 \xe2\x82\xac\n</pre><h1>x</h1>";
     f.results[0].screenshot = (char *)"javascript:alert(1)";
     f.results[0].memory_dump = (char *)"jobs/a b/\"dump\".kdump";
@@ -186,6 +220,9 @@ static void test_hostile_text(void **state)
     assert_lacks(html, "\x1b");
     assert_lacks(html, "\r");
     assert_lacks(html, "\xff");
+    assert_lacks(html, "\x7f");     /* DEL */
+    assert_lacks(html, "\xc2\x9b"); /* U+009B, the C1 CSI */
+    assert_has(html, "onerror=alert(1)&gt;\xef\xbf\xbd\xef\xbf\xbd[2J \xc2\xa9"); /* (c) kept */
     assert_lacks(html, "href=\"javascript:");
     assert_int_equal(count(html, "<h1>"), 1);
     assert_int_equal(count(html, "</pre>"), 1);
@@ -215,6 +252,67 @@ static void test_ppm_screenshot_is_linked(void **state)
     assert_has(html, link);
 }
 
+/* Where each job ran and how many tries it took (issue 13: hosts that
+ * fail), and which shard of a CI run the page is, or that it was merged. */
+static void test_hosts_tries_and_shards(void **state)
+{
+    const tmpdir_suite *s = *state;
+    static html_fixture f;
+    assert_int_equal(html_fixture_make(&f, s->dir), 0);
+    f.results[html_fixture_index(0, 0, 0)].host = (char *)"lab-a";
+    lg_job_result *infra = &f.results[html_fixture_index(1, 1, 1)];
+    infra->host = (char *)"lab-b<i>";
+    lg_attempt earlier[1] = { { LG_VERDICT_INFRA_ERROR, (char *)"baseline: BOOT_TIMEOUT", (char *)"jobs/x/attempt-1",
+                                (char *)"lab-c" } };
+    infra->attempts = earlier;
+    infra->n_attempts = 1;
+    /* a pass on a host, and a pass after an earlier try: not folded away */
+    lg_job_result *pass = &f.results[html_fixture_index(0, 1, 1)];
+    pass->host = (char *)"lab-a";
+    LG_AUTOFREE char *html = write_report(&f, s->dir);
+    assert_has(html, "<dt>Host</dt><dd>lab-a</dd>");
+    assert_has(html, "<dt>Host</dt><dd>lab-b&lt;i&gt;</dd>");
+    assert_has(html, "<dt>Tries</dt><dd>2: 1 earlier attempt, then the one that gave the verdict</dd>");
+    assert_has(html, "<dt>Attempt 1</dt><dd>on host lab-c: INFRA_ERROR: baseline: BOOT_TIMEOUT");
+    assert_has(html, "<dt>Tries</dt><dd>1</dd>");
+    assert_has(html, " &middot; host <span class=\"nw\">lab-a</span>");
+    /* a job that never ran says so */
+    f.results[html_fixture_index(1, 0, 0)].host = NULL;
+    LG_AUTOFREE char *again = write_report(&f, s->dir);
+    assert_has(again, "<dt>Host</dt><dd>none (the job never ran)</dd>");
+    assert_lacks(again, "<dt>Host</dt><dd>none (the job never ran)</dd>\n<dt>Tries");
+    assert_lacks(again, "<dt>Shard");
+
+    lg_report_shard shard = { .index = 2, .count = 4, .plan_jobs = 31 };
+    f.report.shard = &shard;
+    LG_AUTOFREE char *sharded = write_report(&f, s->dir);
+    assert_has(sharded, "<dt>Shard</dt><dd>shard 2 of 4 (8 of 31 jobs)</dd>");
+    f.report.shard = NULL;
+    lg_report_merged_shard from[2] = {
+        { .index = 1, .run_id = "r1", .dir = "results/shard-1", .host = "ci-7", .jobs = 5 },
+        { .index = 2, .run_id = "r2", .dir = "results/shard-2", .host = "ci-9", .jobs = 3 },
+    };
+    lg_report_merge merged = { .count = 2, .shards = from };
+    f.report.merged = &merged;
+    LG_AUTOFREE char *joined = write_report(&f, s->dir);
+    assert_has(joined, "<dt>Shards</dt><dd>merged from 2 shards (8 jobs)</dd>");
+    assert_has(joined, "<dt>Shard 2 of 2</dt><dd>3 jobs, run r2 on ci-9, from results/shard-2</dd>");
+
+    /* the terminal summary says it too */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    assert_non_null(out);
+    f.report.merged = NULL;
+    f.report.shard = &shard;
+    lg_report_print_summary(&f.report, out);
+    fclose(out);
+    assert_non_null(strstr(text, "shard 2 of 4 (8 of 31 jobs)"));
+    assert_non_null(strstr(text, "this shard's gate; `labgate merge` the shards' results for the release's"));
+    free(text);
+    f.report.shard = NULL;
+}
+
 static void test_unwritable_path_fails(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -230,9 +328,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blocked_run),
         cmocka_unit_test(test_banners),
+        cmocka_unit_test(test_baseline_and_load),
         cmocka_unit_test(test_hostile_text),
         cmocka_unit_test(test_ppm_screenshot_is_linked),
         cmocka_unit_test(test_unwritable_path_fails),
+        cmocka_unit_test(test_hosts_tries_and_shards),
     };
     return cmocka_run_group_tests_name("html", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

@@ -13,6 +13,8 @@
 #include "base/mem.h"
 #include "guest/oscmd.h"
 #include "model/failure.h"
+#include "model/baseline.h"
+#include "run/baseline.h"
 #include "run/job.h"
 
 /* ---------------------------------------------------------------- the fake */
@@ -937,6 +939,29 @@ static void test_fetch_cap(void **state)
     world_free(w);
 }
 
+/* A cap beyond the room left on the results' file system: the room is the
+ * cap (less labgate's reserve), and the title says which limit it was. */
+static void test_fetch_cap_is_the_room_left(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_FETCH, 0, "/dev/zero");
+    w->matrix.policy.fetch_max_mib = INT_MAX; /* 2 PiB: more than any disk here */
+    w->f.fetch_endless = true;
+    uint64_t room_before = 0;
+    assert_int_equal(lg_fs_room(w->dir, &room_before), 0);
+    run(w);
+    assert_true(w->f.fetch_max < (uint64_t)INT_MAX << 20);
+    /* what the file system had when the step ran (others write there too) */
+    uint64_t slack = 256ULL << 20;
+    assert_true(w->f.fetch_max + slack >= room_before && w->f.fetch_max <= room_before + slack);
+    LG_AUTOFREE char *title = lg_strdup_printf("fetch /dev/zero failed: file too large (over %llu MiB, the room left "
+                                               "on the results file system)",
+                                               (unsigned long long)(w->f.fetch_max >> 20));
+    assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP, title);
+    world_free(w);
+}
+
 /* libvirtd restarts while a step runs: the guest ran on, so does the job,
  * and the gap is in its timeline. */
 static void test_daemon_restart_mid_step(void **state)
@@ -1440,6 +1465,201 @@ static void test_power_cut(void **state)
     world_free(w);
 }
 
+/* ------------------------------------------------- baseline="first" */
+
+static lg_host the_host = { .id = "local", .uri = "fake:///" };
+
+/* the world's job as a plan of one host, with a second job of the same
+ * profile */
+typedef struct baseline_world {
+    world *w;
+    lg_job jobs[2];
+    lg_plan plan;
+    int baseline_runs;
+    pthread_mutex_t lock;
+} baseline_world;
+
+static void baseline_world_init(baseline_world *bw)
+{
+    *bw = (baseline_world){ .w = world_new() };
+    full_scenario(bw->w);
+    bw->w->matrix.hosts = &the_host;
+    bw->w->matrix.n_hosts = 1;
+    bw->jobs[0] = bw->w->job;
+    bw->jobs[1] = bw->w->job;
+    memcpy(bw->jobs[1].id, "0123456789cd", LG_JOB_ID_LEN + 1);
+    bw->plan = (lg_plan){ .matrix = &bw->w->matrix, .jobs = bw->jobs, .n_jobs = 2 };
+    pthread_mutex_init(&bw->lock, NULL);
+}
+
+static void run_baseline_fn(void *caller, const lg_job *job, size_t host, lg_baseline *out)
+{
+    baseline_world *bw = caller;
+    pthread_mutex_lock(&bw->lock);
+    bw->baseline_runs++;
+    pthread_mutex_unlock(&bw->lock);
+    lg_sleep_ms(50); /* long enough for the other workers to arrive and wait */
+    lg_baseline_run(&bw->w->env, &bw->plan, job->guest->profile, host, out);
+}
+
+/* The baseline boots the profile with nothing installed: its first boot and
+ * the scenario's reboots, no install, no content hook, no exec. */
+static void test_baseline_scenario(void **state)
+{
+    (void)state;
+    baseline_world bw;
+    baseline_world_init(&bw);
+    LG_AUTO(lg_scenario) sc = lg_baseline_scenario(&bw.plan, &bw.w->profile);
+    assert_non_null(sc);
+    assert_int_equal(sc->n_steps, 2);
+    assert_int_equal(sc->steps[0].kind, LG_STEP_WAIT_READY);
+    assert_int_equal(sc->steps[1].kind, LG_STEP_REBOOT);
+    assert_int_equal(sc->steps[1].count, 2);
+    for (size_t i = 0; i < sc->n_steps; i++)
+        assert_false(lg_step_puts_candidate(sc->steps[i].kind));
+    lg_profile other = bw.w->profile;
+    other.id = "other";
+    assert_null(lg_baseline_scenario(&bw.plan, &other));
+    LG_AUTOFREE char *dir = lg_baseline_dir(&bw.w->matrix, &bw.w->profile, &the_host);
+    assert_string_equal(dir, "baseline/fake-linux");
+    pthread_mutex_destroy(&bw.lock);
+    world_free(bw.w);
+}
+
+/* A baseline that passes: recorded with its boots, its files under
+ * baseline/PROFILE/, and the profile's jobs run. */
+static void test_baseline_passes(void **state)
+{
+    (void)state;
+    baseline_world bw;
+    baseline_world_init(&bw);
+    world *w = bw.w;
+    lg_baseline_gate *gate = lg_baseline_gate_new(run_baseline_fn);
+    lg_job_result res;
+    lg_job_result_init(&res);
+    assert_true(lg_baseline_gate_pass(gate, &bw.jobs[0], 0, &bw, &w->interrupted, &res));
+    assert_int_equal(w->f.installs, 0);
+    assert_int_equal(w->f.hooks, 0);
+    assert_true(lg_baseline_gate_pass(gate, &bw.jobs[1], 0, &bw, &w->interrupted, &res));
+    assert_int_equal(bw.baseline_runs, 1); /* once per profile and host */
+    assert_null(res.evidence.title);
+    /* the job then runs as ever */
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->f.installs, 1);
+    lg_baselines list = { 0 };
+    lg_baseline_gate_free(gate, &list);
+    assert_int_equal(list.n, 1);
+    const lg_baseline *b = &list.items[0];
+    assert_string_equal(b->profile, "fake-linux");
+    assert_string_equal(b->host, "local");
+    assert_int_equal(b->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(b->result.ready_boots, 3); /* the first boot and two reboots */
+    assert_int_equal(b->planned_boots, 3);
+    assert_string_equal(b->result.console_log, "baseline/fake-linux/console.log");
+    LG_AUTOFREE char *console = lg_strdup_printf("%s/baseline/fake-linux/console.log", w->dir);
+    assert_int_equal(access(console, F_OK), 0);
+    LG_AUTOFREE char *jobs = lg_strdup_printf("%s/baseline/jobs", w->dir);
+    assert_int_not_equal(access(jobs, F_OK), 0);
+    lg_baselines_clear(&list);
+    lg_job_result_clear(&res);
+    pthread_mutex_destroy(&bw.lock);
+    world_free(w);
+}
+
+typedef struct gate_caller {
+    baseline_world *bw;
+    lg_baseline_gate *gate;
+    const lg_job *job;
+    lg_job_result res;
+    bool go;
+} gate_caller;
+
+static void *pass_gate(void *opaque)
+{
+    gate_caller *c = opaque;
+    c->go = lg_baseline_gate_pass(c->gate, c->job, 0, c->bw, &c->bw->w->interrupted, &c->res);
+    return NULL;
+}
+
+/* A baseline that crashes (in its second boot, nothing of the candidate on
+ * the guest): every job of the profile, on every worker, is INFRA_ERROR
+ * "baseline failed: CRASH ..." with the baseline's evidence and console
+ * log, and none of them runs. */
+static void test_baseline_fails(void **state)
+{
+    (void)state;
+    baseline_world bw;
+    baseline_world_init(&bw);
+    world *w = bw.w;
+    w->f.trigger = "boot-count";
+    w->f.trigger_skip = 1; /* the first boot comes up; the one after the first reboot crashes */
+    w->f.act = ACT_CRASH;
+    lg_baseline_gate *gate = lg_baseline_gate_new(run_baseline_fn);
+    gate_caller callers[3];
+    pthread_t threads[3];
+    for (size_t i = 0; i < 3; i++) {
+        callers[i] = (gate_caller){ .bw = &bw, .gate = gate, .job = &bw.jobs[i % 2] };
+        lg_job_result_init(&callers[i].res);
+        assert_int_equal(pthread_create(&threads[i], NULL, pass_gate, &callers[i]), 0);
+    }
+    for (size_t i = 0; i < 3; i++)
+        pthread_join(threads[i], NULL);
+    assert_int_equal(bw.baseline_runs, 1);
+    assert_int_equal(w->f.installs, 0);
+    assert_int_equal(w->f.hooks, 0);
+    for (size_t i = 0; i < 3; i++) {
+        lg_job_result *res = &callers[i].res;
+        assert_false(callers[i].go);
+        assert_int_equal(res->evidence.verdict, lg_failure_info_of(LG_FAIL_BASELINE_FAILED)->verdict);
+        assert_false(lg_verdict_blocks(res->evidence.verdict));
+        assert_non_null(strstr(res->evidence.title, "baseline failed: CRASH BUG: kernel NULL pointer dereference"));
+        assert_int_equal(res->evidence.signal, LG_SIGNAL_CONSOLE);
+        assert_true(res->evidence.baseline);
+        assert_int_equal(res->evidence.baseline_verdict, LG_VERDICT_CRASH);
+        assert_non_null(res->evidence.console_excerpt);
+        assert_string_equal(res->console_log, "baseline/fake-linux/console.log");
+        assert_string_equal(res->step, "baseline reboot");
+        assert_int_equal(res->boots, 0);
+        lg_job_result_clear(res);
+    }
+    LG_AUTOFREE char *console = lg_strdup_printf("%s/baseline/fake-linux/console.log", w->dir);
+    assert_int_equal(access(console, F_OK), 0);
+    /* the jobs never ran: no directory of their own */
+    LG_AUTOFREE char *job_dir = lg_strdup_printf("%s/jobs/0123456789ab", w->dir);
+    assert_int_not_equal(access(job_dir, F_OK), 0);
+    lg_baselines list = { 0 };
+    lg_baseline_gate_free(gate, &list);
+    assert_int_equal(list.n, 1);
+    assert_int_equal(list.items[0].result.evidence.verdict, LG_VERDICT_CRASH);
+    assert_string_equal(list.items[0].result.step, "reboot");
+    lg_baselines_clear(&list);
+    pthread_mutex_destroy(&bw.lock);
+    world_free(w);
+}
+
+/* Ctrl-C during the baseline: its jobs are not run, and not blamed on the
+ * image either. */
+static void test_baseline_interrupted(void **state)
+{
+    (void)state;
+    baseline_world bw;
+    baseline_world_init(&bw);
+    world *w = bw.w;
+    atomic_store(&w->interrupted, true);
+    lg_baseline_gate *gate = lg_baseline_gate_new(run_baseline_fn);
+    lg_job_result res;
+    lg_job_result_init(&res);
+    assert_false(lg_baseline_gate_pass(gate, &bw.jobs[0], 0, &bw, &w->interrupted, &res));
+    assert_int_equal(res.evidence.verdict, LG_VERDICT_INFRA_ERROR);
+    assert_string_equal(res.evidence.title, "not run: interrupted (Ctrl-C)");
+    assert_false(res.evidence.baseline);
+    lg_job_result_clear(&res);
+    lg_baseline_gate_free(gate, NULL);
+    pthread_mutex_destroy(&bw.lock);
+    world_free(w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1454,6 +1674,7 @@ int main(void)
         cmocka_unit_test(test_not_run_times_unknown),
         cmocka_unit_test(test_keep_failed),
         cmocka_unit_test(test_fetch_cap),
+        cmocka_unit_test(test_fetch_cap_is_the_room_left),
         cmocka_unit_test(test_daemon_restart_mid_step),
         cmocka_unit_test(test_daemon_back_after_steps),
         cmocka_unit_test(test_launch_waits_for_the_daemon),
@@ -1470,6 +1691,10 @@ int main(void)
         cmocka_unit_test(test_health_output_cleaned),
         cmocka_unit_test(test_content_reload),
         cmocka_unit_test(test_power_cut),
+        cmocka_unit_test(test_baseline_scenario),
+        cmocka_unit_test(test_baseline_passes),
+        cmocka_unit_test(test_baseline_fails),
+        cmocka_unit_test(test_baseline_interrupted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

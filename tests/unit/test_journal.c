@@ -5,6 +5,7 @@
 
 #include "lg_test.h"
 
+#include "base/mem.h"
 #include "model/plan.h"
 #include "reports/journal.h"
 #include "reports/report.h"
@@ -64,6 +65,7 @@ static fixture *make_fixture(void)
         .last_answer_s = 11.75, .frozen_time_s = 12.75,
     };
     crash->duration_s = 41.5;
+    crash->host = (char *)"lab-a";
     crash->boots = 2;
     crash->power_cut_ms = 1234;
     crash->step = (char *)"apply-content";
@@ -88,9 +90,10 @@ static fixture *make_fixture(void)
     infra->evidence.baseline = true;
     infra->evidence.baseline_verdict = LG_VERDICT_CRASH;
     infra->duration_s = 3.5;
+    infra->host = (char *)"local";
     /* a baseline failure run again: the first attempt's record */
     f->attempts[0] = (lg_attempt){ LG_VERDICT_INFRA_ERROR, (char *)"baseline: ... BOOT_TIMEOUT y",
-                                   (char *)"jobs/c/attempt-1" };
+                                   (char *)"jobs/c/attempt-1", (char *)"local" };
     infra->attempts = f->attempts;
     infra->n_attempts = 1;
     infra->power_cut_ms = -1;
@@ -127,7 +130,10 @@ static void assert_same_result(const lg_job_result *want, const lg_job_result *g
         assert_int_equal(got->attempts[k].verdict, want->attempts[k].verdict);
         assert_string_equal(got->attempts[k].title, want->attempts[k].title);
         assert_string_equal(got->attempts[k].dir, want->attempts[k].dir);
+        assert_same_string(got->attempts[k].host, want->attempts[k].host);
     }
+    /* where it ran: run.xml's host= on the job */
+    assert_same_string(got->host, want->host);
     if (w->verdict == LG_VERDICT_PASS) {
         /* run.xml holds no evidence for a pass, only its findings */
         assert_int_equal(g->n_signals, w->n_signals);
@@ -275,8 +281,19 @@ static void test_bad_entries_are_no_result(void **state)
     LG_AUTOFREE char *unknown = lg_strdup_printf("<job id=\"%s\" verdict=\"FINE\"/>", f->jobs[0].id);
     write_text(path, unknown);
     assert_int_equal(lg_journal_read_job(dir, &f->jobs[0], &res, &diags), -EINVAL);
+    /* two <evidence> (found by fuzz_journal: the second's strings replaced
+     * the first's, which leaked) */
+    size_t before = diags.n;
+    LG_AUTOFREE char *twice = lg_strdup_printf(
+        "<job id=\"%s\" verdict=\"CRASH\">\n<evidence signal=\"console\" title=\"a\" step=\"x\"/>\n"
+        "<evidence signal=\"console\" title=\"b\" step=\"y\"/>\n</job>", f->jobs[0].id);
+    write_text(path, twice);
+    assert_int_equal(lg_journal_read_job(dir, &f->jobs[0], &res, &diags), -EINVAL);
+    assert_int_equal(diags.n, before + 1);
+    assert_int_equal(diags.items[before].line, 3);
+    assert_non_null(strstr(diags.items[before].message, "a second <evidence> in the entry of job"));
     assert_int_equal(res.boots, 77);
-    assert_true(diags.n >= 4);
+    assert_true(diags.n >= 5);
     lg_diags_clear(&diags);
     free(f);
 }
@@ -292,7 +309,7 @@ static void test_meta_round_trip_and_plan_check(void **state)
     assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), -ENOENT);
     const char *digest = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     assert_int_equal(lg_journal_write_meta(dir, "20261124-000000-42", "2026-11-24T00:00:00Z", &f->plan, digest,
-                                           NULL), 0);
+                                           NULL, NULL), 0);
     assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), 0);
     assert_int_equal(diags.n, 0);
     assert_string_equal(meta->run_id, "20261124-000000-42");
@@ -360,6 +377,125 @@ static void test_resume_selects_missing_jobs(void **state)
     assert_int_equal(lg_journal_select_resume(all, verdicts, 3, false, run), 0);
 }
 
+
+/* run-meta.xml is a file in the results: a resumed run takes its run id
+ * from it (for lock and overlay file names, domain names, the reports), so
+ * an id that could name another directory or carry a terminal control is
+ * refused, and so is a job id that is not one of the plan's form. */
+static void test_meta_refuses_hostile_ids(void **state)
+{
+    const tmpdir_suite *s = *state;
+    LG_AUTOFREE char *dir = lg_strdup_printf("%s/hostile-meta", s->dir);
+    assert_int_equal(lg_mkdir_p(dir, 0755), 0);
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/run-meta.xml", dir);
+    static const char *const bad_ids[] = { "../../etc/x", "a/b", ".hidden", "x&#155;[2J", "x&#13;y", "" };
+    for (size_t i = 0; i < sizeof(bad_ids) / sizeof(*bad_ids); i++) {
+        LG_AUTOFREE char *xml = lg_strdup_printf("<run-meta id=\"%s\" matrix=\"/m.xml\" matrix-sha256=\"00\" "
+                                                 "started=\"2026-11-24T00:00:00Z\" jobs=\"0\"/>\n", bad_ids[i]);
+        write_text(path, xml);
+        lg_run_meta *meta = NULL;
+        lg_diags diags = { 0 };
+        assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), -EINVAL);
+        assert_null(meta);
+        assert_int_equal(diags.n, 1);
+        assert_int_equal(diags.items[0].line, 1);
+        lg_diags_clear(&diags);
+    }
+    /* a job id that is not 12 hex digits: named with its line */
+    write_text(path, "<run-meta id=\"20261124-000000-42\" matrix=\"/m.xml\" matrix-sha256=\"00\"\n"
+                     "  started=\"2026-11-24T00:00:00Z\" jobs=\"2\">\n"
+                     "  <job id=\"0123456789ab\"/>\n  <job id=\"../0123456789\"/>\n</run-meta>\n");
+    lg_run_meta *meta = NULL;
+    lg_diags diags = { 0 };
+    assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), -EINVAL);
+    assert_null(meta);
+    assert_int_equal(diags.n, 1);
+    assert_int_equal(diags.items[0].line, 4);
+    assert_string_equal(diags.items[0].message, "<job> without a job id (12 hex digits): '../0123456789'");
+    lg_diags_clear(&diags);
+    /* the ids labgate makes, a repro's "-2" included, are read */
+    write_text(path, "<run-meta id=\"20261124-000000-42-2\" matrix=\"/m.xml\" matrix-sha256=\"00\" "
+                     "started=\"2026-11-24T00:00:00Z\" jobs=\"1\"><job id=\"0123456789ab\"/></run-meta>\n");
+    assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), 0);
+    assert_string_equal(meta->run_id, "20261124-000000-42-2");
+    assert_int_equal(meta->n_jobs, 1);
+    lg_run_meta_free(meta);
+}
+
+/* The plan check over a large plan: every job of either side missing from
+ * the other is named, in order.  (The check uses hash sets of ids, so it is
+ * linear in jobs; this test checks the answer, not the time.) */
+#define MANY_JOBS 20000
+static void test_plan_check_many_jobs(void **state)
+{
+    (void)state;
+    fixture *f = make_fixture();
+    lg_job *jobs = lg_calloc(MANY_JOBS, sizeof(*jobs));
+    lg_run_meta meta = { .run_id = (char *)"r", .matrix_sha256 = (char *)"d", .started = (char *)"s" };
+    meta.job_ids = lg_calloc(MANY_JOBS, sizeof(*meta.job_ids));
+    /* the run has ids 0..N-1 but 17; the plan has them in reverse, but 4711 */
+    for (size_t i = 0; i < MANY_JOBS; i++) {
+        jobs[i] = f->jobs[0];
+        snprintf(jobs[i].id, sizeof(jobs[i].id), "%012zx", (size_t)(MANY_JOBS - 1 - i));
+        if (i != 17)
+            meta.job_ids[meta.n_jobs++] = lg_strdup_printf("%012zx", i);
+    }
+    lg_plan plan = f->plan;
+    plan.jobs = jobs;
+    plan.n_jobs = MANY_JOBS;
+    LG_AUTOFREE char *why = lg_journal_plan_mismatch(&meta, &plan, "d");
+    assert_non_null(why);
+    assert_string_equal(why, "1 job(s) of the plan are not in the run: 000000000011");
+    memmove(&jobs[MANY_JOBS - 1 - 4711], &jobs[MANY_JOBS - 4711], 4711 * sizeof(*jobs));
+    plan.n_jobs--;
+    LG_AUTOFREE char *why2 = lg_journal_plan_mismatch(&meta, &plan, "d");
+    assert_string_equal(why2, "1 job(s) of the run are not in the plan: 000000001267; "
+                              "1 job(s) of the plan are not in the run: 000000000011");
+    for (size_t i = 0; i < meta.n_jobs; i++)
+        free(meta.job_ids[i]);
+    free(meta.job_ids);
+    free(jobs);
+    free(f);
+}
+
+/* The journal's files are XML labgate reads back: a DOCTYPE (where entity
+ * declarations live) is refused in an entry and in run-meta.xml alike,
+ * with the line, and no entity is expanded. */
+static void test_doctype_refused_in_journal(void **state)
+{
+    const tmpdir_suite *s = *state;
+    fixture *f = make_fixture();
+    LG_AUTOFREE char *dir = lg_strdup_printf("%s/doctype", s->dir);
+    LG_AUTOFREE char *path = lg_journal_entry_path(dir, f->jobs[0].id);
+    LG_AUTOFREE char *job_dir = lg_path_dirname(path);
+    assert_int_equal(lg_mkdir_p(job_dir, 0755), 0);
+    LG_AUTOFREE char *entry = lg_strdup_printf(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE job [\n <!ENTITY a \"aaaaaaaaaaaaaaaa\">\n"
+        " <!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">\n]>\n"
+        "<job id=\"%s\" verdict=\"PASS\"><evidence signal=\"step\" title=\"&b;&b;&b;\"/></job>\n", f->jobs[0].id);
+    write_text(path, entry);
+    lg_job_result res = { .boots = 77 };
+    lg_diags diags = { 0 };
+    assert_int_equal(lg_journal_read_job(dir, &f->jobs[0], &res, &diags), -EINVAL);
+    assert_int_equal(res.boots, 77);
+    assert_int_equal(diags.n, 1);
+    assert_int_equal(diags.items[0].line, 2);
+    assert_string_equal(diags.items[0].message, "DOCTYPE/entity declarations are not accepted");
+    lg_diags_clear(&diags);
+
+    LG_AUTOFREE char *meta_path = lg_strdup_printf("%s/run-meta.xml", dir);
+    write_text(meta_path, "<?xml version=\"1.0\"?>\n\n<!DOCTYPE run-meta SYSTEM \"file:///etc/passwd\">\n"
+                          "<run-meta id=\"r\" matrix-sha256=\"00\" started=\"s\"/>\n");
+    lg_run_meta *meta = NULL;
+    assert_int_equal(lg_journal_read_meta(dir, &meta, &diags), -EINVAL);
+    assert_null(meta);
+    assert_int_equal(diags.n, 1);
+    assert_int_equal(diags.items[0].line, 3);
+    assert_string_equal(diags.items[0].message, "DOCTYPE/entity declarations are not accepted");
+    lg_diags_clear(&diags);
+    free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +503,9 @@ int main(void)
         cmocka_unit_test(test_bad_entries_are_no_result),
         cmocka_unit_test(test_meta_round_trip_and_plan_check),
         cmocka_unit_test(test_resume_selects_missing_jobs),
+        cmocka_unit_test(test_meta_refuses_hostile_ids),
+        cmocka_unit_test(test_plan_check_many_jobs),
+        cmocka_unit_test(test_doctype_refused_in_journal),
     };
     return cmocka_run_group_tests_name("journal", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

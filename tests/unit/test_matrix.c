@@ -227,6 +227,7 @@ static void test_valid_matrix_values(void **state)
     assert_true(m->policy.strict);
     assert_true(m->policy.seed == 42);
     assert_int_equal(m->policy.fetch_max_mib, 8);
+    assert_true(m->policy.baseline_first);
 
     lg_matrix_free(m);
     lg_diags_clear(&diags);
@@ -370,6 +371,7 @@ static void test_minimal_matrix_defaults(void **state)
     assert_int_equal(m->policy.fetch_max_mib, 1024);
     assert_int_equal(m->policy.baseline_retries, 1);
     assert_false(m->policy.warnings_report);
+    assert_false(m->policy.baseline_first); /* no baseline boot unless asked */
     assert_true(m->builds[0].candidate);
     assert_string_equal(m->builds[0].install, "sh ./install.sh");
     assert_string_equal(m->builds[0].content_hook, "sh ./apply-content.sh");
@@ -686,6 +688,17 @@ static void test_schema_bad_accel(void **state)
     /* libxml2's follow-up errors land on the same line, none without one */
     for (size_t i = 0; i < diags.n; i++)
         assert_int_equal(diags.items[i].line, line);
+    lg_diags_clear(&diags);
+}
+
+/* baseline= takes none or first */
+static void test_schema_bad_baseline(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-baseline.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "baseline=\"always\""), "Invalid attribute baseline");
     lg_diags_clear(&diags);
 }
 
@@ -1099,6 +1112,7 @@ int main(void)
         cmocka_unit_test(test_hardening),
         cmocka_unit_test(test_guest_policies_wrong_os),
         cmocka_unit_test(test_driver_verifier),
+        cmocka_unit_test(test_schema_bad_baseline),
         cmocka_unit_test(test_build_with_outside_link_warned),
         cmocka_unit_test(test_relative_path_resolves_to_absolute),
         cmocka_unit_test(test_profile_values_and_warnings),

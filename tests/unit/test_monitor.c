@@ -858,6 +858,25 @@ static void test_console_log_path_must_be_writable(void **state)
     assert_ptr_equal(mon, (lg_monitor *)&sentinel);
 }
 
+/* Job ids are predictable, so a results directory others could write may
+ * hold a link at jobs/ID/console.log: it is not followed (the log would
+ * have truncated and overwritten the link's target). */
+static void test_console_log_follows_no_symlink(void **state)
+{
+    const tmpdir_suite *s = *state;
+    LG_AUTOFREE char *target = lg_strdup_printf("%s/precious", s->dir);
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/planted-console.log", s->dir);
+    assert_int_equal(lg_write_file(target, "keep\n", 5), 0);
+    assert_int_equal(symlink(target, path), 0);
+    lg_monitor *mon = NULL;
+    assert_int_equal(lg_monitor_new(path, GRACE_TINY_MS, &mon), -ELOOP);
+    assert_null(mon);
+    char *data = NULL;
+    assert_int_equal(lg_read_file(target, 64, &data, NULL), 0);
+    assert_string_equal(data, "keep\n");
+    free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -891,6 +910,7 @@ int main(void)
         cmocka_unit_test(test_oom_kill),
         cmocka_unit_test(test_warnings_policy),
         cmocka_unit_test(test_console_log_path_must_be_writable),
+        cmocka_unit_test(test_console_log_follows_no_symlink),
     };
     return cmocka_run_group_tests_name("monitor", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

@@ -170,6 +170,86 @@ static void test_runxml_evidence_and_timeline(void **state)
     free(f);
 }
 
+/* baseline="first" and the hosts' load: a passing baseline and a failed
+ * one in run.xml and the summary; a local host with its load average and
+ * steal, a remote one with only its busy fraction. */
+static void test_baselines_and_host_load(void **state)
+{
+    const tmpdir_suite *s = *state;
+    fixture *f = make_fixture();
+    lg_host hosts[2] = { { .id = (char *)"local", .uri = (char *)"qemu:///system" },
+                         { .id = (char *)"far", .uri = (char *)"qemu+ssh://far/system" } };
+    f->matrix.hosts = hosts;
+    f->matrix.n_hosts = 2;
+    lg_host_load loads[2] = {
+        { .watched = true, .max_per_cpu = 2.5, .sum_per_cpu = 3.0, .samples = 2, .held_s = 12,
+          .cpu_watched = true, .max_steal = 0.25, .sum_steal = 0.3, .max_busy = 0.97, .sum_busy = 1.5,
+          .cpu_samples = 2 },
+        { .cpu_watched = true, .remote = true, .max_busy = 0.99, .sum_busy = 0.8, .cpu_samples = 1 },
+    };
+    f->report.host_loads = loads;
+    lg_baseline items[2] = {
+        { .profile = (char *)"linux-x86_64", .host = (char *)"local", .dir = (char *)"baseline/linux-x86_64/local",
+          .planned_boots = 2 },
+        { .profile = (char *)"linux-aarch64", .host = (char *)"far", .dir = (char *)"baseline/linux-aarch64/far",
+          .planned_boots = 1 },
+    };
+    lg_job_result_init(&items[0].result);
+    items[0].result.duration_s = 41.25;
+    items[0].result.ready_boots = 2;
+    items[0].result.console_log = (char *)"baseline/linux-x86_64/local/console.log";
+    lg_job_result_init(&items[1].result);
+    items[1].result.evidence.verdict = LG_VERDICT_CRASH;
+    items[1].result.evidence.signal = LG_SIGNAL_CONSOLE;
+    items[1].result.evidence.title = (char *)"Kernel panic - not syncing: VFS: Unable to mount root fs";
+    items[1].result.duration_s = 9;
+    items[1].result.step = (char *)"wait-ready";
+    items[1].result.console_log = (char *)"baseline/linux-aarch64/far/console.log";
+    lg_baselines list = { items, 2 };
+    f->report.baselines = &list;
+
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/run-baseline.xml", s->dir);
+    assert_int_equal(lg_report_write_runxml(&f->report, path), 0);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    struct { const char *expr, *want; } checks[] = {
+        { "count(/run/baseline)", "2" },
+        { "/run/baseline[1]/@profile", "linux-x86_64" },
+        { "/run/baseline[1]/@verdict", "PASS" },
+        { "/run/baseline[1]/@seconds", "41.2" },
+        { "/run/baseline[1]/@boots", "2" },
+        { "/run/baseline[1]/@planned-boots", "2" },
+        { "count(/run/baseline[1]/evidence)", "0" },
+        { "/run/baseline[1]/artifact[@kind='console']/@path", "baseline/linux-x86_64/local/console.log" },
+        { "/run/baseline[2]/@verdict", "CRASH" },
+        { "/run/baseline[2]/@host", "far" },
+        { "/run/baseline[2]/evidence/@title", "Kernel panic - not syncing: VFS: Unable to mount root fs" },
+        { "/run/baseline[2]/evidence/@step", "wait-ready" },
+        { "/run/host-load[@host='local']/@max-per-cpu", "2.50" },
+        { "/run/host-load[@host='local']/@max-steal", "0.250" },
+        { "/run/host-load[@host='local']/@mean-steal", "0.150" },
+        { "/run/host-load[@host='local']/@mean-busy", "0.750" },
+        { "/run/host-load[@host='far']/@max-busy", "0.990" },
+        { "count(/run/host-load[@host='far']/@max-per-cpu)", "0" },
+        { "count(/run/host-load[@host='far']/@max-steal)", "0" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(checks); i++) {
+        LG_AUTOFREE char *got = lg_test_xpath_string(doc, checks[i].expr);
+        if (strcmp(got, checks[i].want) != 0)
+            fail_msg("%s = \"%s\", expected \"%s\"", checks[i].expr, got, checks[i].want);
+    }
+    xmlFreeDoc(doc);
+
+    LG_AUTOFREE char *text = summary_of(f);
+    assert_line(text, "baseline of profile linux-x86_64 on host local: PASS in 41.2 s (2 boots, nothing installed)");
+    assert_line(text, "baseline of profile linux-aarch64 on host far: CRASH Kernel panic - not syncing: VFS: Unable to "
+                      "mount root fs after 9.0 s (evidence in baseline/linux-aarch64/far/); its jobs were not run");
+    assert_line(text, "host local: load 2.50 per CPU at most as jobs started (1.50 on average), CPUs busy 97 % at most "
+                      "(75 % on average), steal 25.0 % at most (15.0 % on average); new jobs waited 12 s for it to drop");
+    assert_line(text, "host far: CPUs busy 99 % at most (80 % on average)");
+    free(f);
+}
+
 /* What a hostile guest can put in a run's strings: escape sequences, a
  * carriage return that would redraw a row, C0 controls, a byte that is not
  * UTF-8. */
@@ -287,6 +367,7 @@ int main(void)
         cmocka_unit_test(test_summary_without_versions_has_no_grouping),
         cmocka_unit_test(test_runxml_evidence_and_timeline),
         cmocka_unit_test(test_hostile_strings_make_valid_xml),
+        cmocka_unit_test(test_baselines_and_host_load),
         cmocka_unit_test(test_summary_escapes_hostile_title),
     };
     return cmocka_run_group_tests_name("reports", tests, suite_setup_tmpdir, suite_teardown_tmpdir);

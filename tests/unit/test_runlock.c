@@ -272,6 +272,104 @@ static void test_lock_held_is_cautious(void **state)
     assert_true(lg_run_lock_held(link));
 }
 
+
+/* gc removes the overlay a leftover domain's metadata names only when it is
+ * an overlay of that run in a safe state directory, a regular file:
+ * metadata naming a host file, a link, or a file in a directory somebody
+ * else can write is refused (and the file kept). */
+static void test_gc_overlay_from_metadata_is_checked(void **state)
+{
+    const tmpdir_suite *s = *state;
+    LG_AUTOFREE char *dir = use_state_dir(s, "state-meta");
+    assert_int_equal(mkdir(dir, 0711), 0);
+    LG_AUTOFREE char *mine = lg_strdup_printf("%s/labgate-R7-0123456789ab.qcow2", dir);
+    assert_int_equal(lg_write_file(mine, "qcow\n", 5), 0);
+    assert_int_equal(lg_overlay_check_leftover(mine, "R7"), 0);
+    /* nothing there: nothing to do */
+    LG_AUTOFREE char *gone = lg_strdup_printf("%s/labgate-R7-000000000000.qcow2", dir);
+    assert_int_equal(lg_overlay_check_leftover(gone, "R7"), -ENOENT);
+
+    /* a host file, and an overlay of another run */
+    LG_AUTOFREE char *precious = path_in(s, "shadow");
+    assert_int_equal(lg_write_file(precious, "root:x\n", 7), 0);
+    assert_int_equal(lg_overlay_check_leftover(precious, "R7"), -EPERM);
+    assert_non_null(strstr(lg_error_msg(), "is not an overlay name of run R7"));
+    assert_int_equal(lg_overlay_check_leftover(mine, "R8"), -EPERM);
+    assert_int_equal(lg_overlay_check_leftover(mine, NULL), -EPERM);
+    assert_int_equal(lg_overlay_check_leftover("labgate-R7-x.qcow2", "R7"), -EPERM); /* relative */
+
+    /* a link of an overlay's name to the host file */
+    LG_AUTOFREE char *link = lg_strdup_printf("%s/labgate-R7-111111111111.qcow2", dir);
+    assert_int_equal(symlink(precious, link), 0);
+    assert_int_equal(lg_overlay_check_leftover(link, "R7"), -EPERM);
+    assert_non_null(strstr(lg_error_msg(), "not a regular file"));
+
+    /* an overlay's name in a directory others may write */
+    LG_AUTOFREE char *open_dir = path_in(s, "open-state");
+    assert_int_equal(mkdir(open_dir, 0711), 0);
+    assert_int_equal(chmod(open_dir, 0777), 0);
+    LG_AUTOFREE char *planted = lg_strdup_printf("%s/labgate-R7-222222222222.qcow2", open_dir);
+    assert_int_equal(lg_write_file(planted, "x\n", 2), 0);
+    assert_int_equal(lg_overlay_check_leftover(planted, "R7"), -EPERM);
+    assert_non_null(strstr(lg_error_msg(), "writable by others"));
+
+    /* handed to QEMU's user while its domain runs (libvirt's DAC driver):
+     * still the run's overlay, in a directory nobody else can write */
+    if (geteuid() == 0) {
+        assert_int_equal(chown(mine, nobody_uid(), (gid_t)-1), 0);
+        assert_int_equal(lg_overlay_check_leftover(mine, "R7"), 0);
+    }
+    assert_file_is(precious, "root:x\n");
+}
+
+/* A run id read back from a file is believed only in the shape labgate
+ * makes; the lock a domain's metadata names only when it is that run's
+ * lock in a safe state directory (a run with its own state directory):
+ * anything else is looked up in ours. */
+static void test_gc_lock_from_metadata_is_checked(void **state)
+{
+    const tmpdir_suite *s = *state;
+    assert_true(lg_run_id_ok("20261124-000000-42"));
+    assert_true(lg_run_id_ok("20261124-000000-42-2"));
+    assert_false(lg_run_id_ok(""));
+    assert_false(lg_run_id_ok(NULL));
+    assert_false(lg_run_id_ok("../../etc"));
+    assert_false(lg_run_id_ok("a/b"));
+    assert_false(lg_run_id_ok(".hidden"));
+    assert_false(lg_run_id_ok("run\x1b[2J"));
+    assert_false(lg_run_id_ok("0123456789012345678901234567890123456789012345678901234567890123456789"));
+
+    LG_AUTOFREE char *dir = use_state_dir(s, "state-claimed");
+    assert_int_equal(mkdir(dir, 0711), 0);
+    LG_AUTOFREE char *ours = lg_run_lock_path("R9");
+    LG_AUTOFREE char *expect = lg_strdup_printf("%s/run-R9.lock", dir);
+    assert_string_equal(ours, expect);
+    /* no claim, a host file, another run's lock name: ours */
+    LG_AUTOFREE char *none = lg_run_lock_path_claimed("R9", NULL);
+    assert_string_equal(none, ours);
+    LG_AUTOFREE char *host = lg_run_lock_path_claimed("R9", "/etc/shadow");
+    assert_string_equal(host, ours);
+    LG_AUTOFREE char *other_dir = path_in(s, "other-state");
+    assert_int_equal(mkdir(other_dir, 0711), 0);
+    LG_AUTOFREE char *wrong_name = lg_strdup_printf("%s/run-R8.lock", other_dir);
+    LG_AUTOFREE char *got = lg_run_lock_path_claimed("R9", wrong_name);
+    assert_string_equal(got, ours);
+    /* another safe state directory's lock of that run: believed */
+    LG_AUTOFREE char *theirs = lg_strdup_printf("%s/run-R9.lock", other_dir);
+    LG_AUTOFREE char *believed = lg_run_lock_path_claimed("R9", theirs);
+    assert_string_equal(believed, theirs);
+    /* the same in a directory others may write, or one that is missing
+     * (and is not made by asking) */
+    assert_int_equal(chmod(other_dir, 0777), 0);
+    LG_AUTOFREE char *open_dir = lg_run_lock_path_claimed("R9", theirs);
+    assert_string_equal(open_dir, ours);
+    LG_AUTOFREE char *missing = path_in(s, "no-such-dir/run-R9.lock");
+    LG_AUTOFREE char *not_made = lg_run_lock_path_claimed("R9", missing);
+    assert_string_equal(not_made, ours);
+    LG_AUTOFREE char *missing_dir = path_in(s, "no-such-dir");
+    assert_int_equal(access(missing_dir, F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +383,8 @@ int main(void)
         cmocka_unit_test(test_gc_refuses_a_lock_it_did_not_create),
         cmocka_unit_test(test_gc_follows_no_symlink),
         cmocka_unit_test(test_lock_held_is_cautious),
+        cmocka_unit_test(test_gc_overlay_from_metadata_is_checked),
+        cmocka_unit_test(test_gc_lock_from_metadata_is_checked),
     };
     return cmocka_run_group_tests_name("runlock", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }

@@ -1,11 +1,15 @@
 /* base/statedir: the state directory is used only when nobody but its
  * user could have put anything in it, and files in it are created without
  * following a planted symlink.  Runs as root (the harness does): "another
- * user" is `nobody`, by chown. */
+ * user" is `nobody`, by chown, and the checks are also made as `nobody`
+ * itself, in a child that drops root (test_checks_as_another_user). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "lg_test.h"
@@ -176,6 +180,70 @@ static void test_default_state_dir(void **state)
     free(saved);
 }
 
+/* The checks as labgate run by a user other than root (here `nobody`, in a
+ * child that drops root): its default is the XDG state directory, created
+ * 0711 and its own; a directory root owns (as /var/lib/labgate is) is
+ * refused; files in its own are created without following a link.  The
+ * child exits with the number of the first check that failed. */
+static int as_nobody(const char *base)
+{
+    struct passwd *pw = getpwnam("nobody");
+    if (!pw || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0 || geteuid() == 0)
+        return 1;
+    LG_AUTOFREE char *xdg = lg_strdup_printf("%s/home/.local/state", base);
+    unsetenv("LABGATE_STATE_DIR");
+    setenv("XDG_STATE_HOME", xdg, 1);
+    LG_AUTOFREE char *dflt = lg_state_dir();
+    LG_AUTOFREE char *want = lg_strdup_printf("%s/labgate", xdg);
+    if (strcmp(dflt, want) != 0)
+        return 2;
+    if (lg_state_dir_check(dflt) != 0)
+        return 3;
+    struct stat st;
+    if (lstat(dflt, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 07777) != 0711)
+        return 4;
+    LG_AUTOFREE char *roots = lg_strdup_printf("%s/root-owned", base);
+    if (lg_state_dir_check(roots) != -EPERM || !strstr(lg_error_msg(), "owned by uid 0"))
+        return 5;
+    LG_AUTOFREE char *link = lg_strdup_printf("%s/run-x.lock", dflt);
+    LG_AUTOFREE char *target = lg_strdup_printf("%s/target", dflt);
+    if (symlink(target, link) < 0 || lg_state_file_create(link, 0600) >= 0 || access(target, F_OK) == 0)
+        return 6;
+    LG_AUTOFREE char *fresh = lg_strdup_printf("%s/labgate-R-j.qcow2", dflt);
+    int fd = lg_state_file_create(fresh, 0600);
+    if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 0777) != 0600)
+        return 7;
+    close(fd);
+    return 0;
+}
+
+static void test_checks_as_another_user(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* needs root to become another user */
+    /* a tree nobody can reach: /tmp, then root's 0711 directory */
+    char base[] = "/tmp/labgate-statedir-XXXXXX";
+    assert_non_null(mkdtemp(base));
+    assert_int_equal(chmod(base, 0711), 0);
+    LG_AUTOFREE char *home = lg_strdup_printf("%s/home", base);
+    LG_AUTOFREE char *roots = lg_strdup_printf("%s/root-owned", base);
+    assert_int_equal(mkdir(home, 0700), 0);
+    assert_int_equal(chown(home, nobody_uid(), (gid_t)-1), 0);
+    assert_int_equal(mkdir(roots, 0711), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0)
+        _exit(as_nobody(base));
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    LG_AUTOFREE char *rm = lg_strdup_printf("rm -rf '%s'", base);
+    assert_int_equal(system(rm), 0);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)
+        fail_msg("check %d failed as nobody", WEXITSTATUS(status));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_write_file_replaces_a_symlink_not_its_target),
         cmocka_unit_test(test_open_dir_nofollow),
         cmocka_unit_test(test_default_state_dir),
+        cmocka_unit_test(test_checks_as_another_user),
     };
     return cmocka_run_group_tests_name("statedir", tests, suite_setup_tmpdir, suite_teardown_tmpdir);
 }
