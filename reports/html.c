@@ -547,6 +547,9 @@ static void job_section(html *h, const lg_run_report *r, const char *out_dir, si
         seconds_row(h, "Kernel panic", ev->panic_time_s);
         seconds_row(h, "Crash report", ev->report_time_s);
         seconds_row(h, "Last answer", ev->last_answer_s);
+        if (ev->frozen_time_s >= 0)
+            emitf(h, "<dt>Frozen</dt><dd>guest frozen at the decision, %.1f s after job start: the console, "
+                     "screenshot and memory dump show that moment</dd>\n", ev->frozen_time_s);
         if (ev->baseline)
             emitf(h, "<dt>Baseline</dt><dd>the guest failed (%s) before the candidate was put on it: "
                      "the image or the host, not the candidate</dd>\n", lg_verdict_name(ev->baseline_verdict));

@@ -312,6 +312,7 @@ static void read_evidence(reader *rd, xmlNodePtr e, lg_job_result *res)
     ev->panic_time_s = num(rd, e, "panic-time-s", -1);
     ev->report_time_s = num(rd, e, "report-time-s", -1);
     ev->last_answer_s = num(rd, e, "last-answer-s", -1);
+    ev->frozen_time_s = num(rd, e, "frozen-at-s", -1);
     if (xmlHasProp(e, (const xmlChar *)"baseline")) {
         ev->baseline = true;
         ev->baseline_verdict = verdict_of(rd, e, "baseline");

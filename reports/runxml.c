@@ -131,6 +131,9 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
             setnum(e, "report-time-s", ev->report_time_s, 3);
         if (ev->last_answer_s >= 0)
             setnum(e, "last-answer-s", ev->last_answer_s, 3);
+        /* the guest's vCPUs stopped at the decision: the evidence is of that moment */
+        if (ev->frozen_time_s >= 0)
+            setnum(e, "frozen-at-s", ev->frozen_time_s, 3);
         for (size_t k = 0; k < ev->n_signals; k++) {
             xmlNodePtr sig = xmlNewChild(e, NULL, (const xmlChar *)"signal", NULL);
             set(sig, "name", lg_signal_name(ev->signals[k].signal));
@@ -281,6 +284,13 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
     set(run, "host", host);
     set(run, "labgate-version", LG_VERSION);
     set(run, "accel", r->accel);
+    /* the guests' kernels ran with heap checks: what they were */
+    if (m->policy.hardening != LG_HARDENING_NONE) {
+        set(run, "hardening", lg_hardening_name(m->policy.hardening));
+        set(run, "hardening-cmdline", lg_hardening_info_of(m->policy.hardening)->linux_cmdline);
+    }
+    if (m->policy.driver_verifier != LG_VERIFIER_NONE)
+        set(run, "driver-verifier", lg_driver_verifier_name(m->policy.driver_verifier));
     set(run, "outcome", lg_report_outcome(r->exit_code));
     setnum(run, "exit-code", r->exit_code, 0);
     if (r->inputs) {

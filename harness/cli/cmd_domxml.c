@@ -12,7 +12,7 @@
 #include "virt/pool.h"
 
 static const char help[] =
-    "usage: labgate domxml PROFILE [--accel kvm|tcg] [--strict]\n"
+    "usage: labgate domxml PROFILE [--accel kvm|tcg] [--strict] [--hardening none|slub]\n"
     "Prints the libvirt domain XML labgate would define for a guest profile, so it\n"
     "can be read, diffed or tried by hand (virsh define).  What a run decides per\n"
     "job is shown as placeholders: RUN_ID and JOB_ID in the domain name and the\n"
@@ -23,6 +23,7 @@ static const char help[] =
     "\n"
     "  --accel MODE   kvm or tcg (default tcg): the domain type, kvm or qemu\n"
     "  --strict       add the kernel arguments of the policy's strict mode\n"
+    "  --hardening H  add the kernel arguments of the policy's hardening (Linux)\n"
     "\n"
     "Exits 0, or 2 when the profile is invalid (FILE:LINE: problem on stderr).\n";
 
@@ -31,10 +32,12 @@ int lg_cmd_domxml(int argc, char **argv)
     static const struct option options[] = {
         { "accel", required_argument, NULL, 'a' },
         { "strict", no_argument, NULL, 's' },
+        { "hardening", required_argument, NULL, 'H' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     bool kvm = false, strict = false;
+    lg_hardening hardening = LG_HARDENING_NONE;
     int opt;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -50,6 +53,12 @@ int lg_cmd_domxml(int argc, char **argv)
             }
             break;
         case 's': strict = true; break;
+        case 'H':
+            if (lg_hardening_parse(optarg, &hardening) < 0) {
+                fprintf(stderr, "labgate domxml: --hardening must be none or slub, not '%s'\n", optarg);
+                return LG_EXIT_BAD_INPUT;
+            }
+            break;
         case 'h': fputs(help, stdout); return 0;
         default: fputs(help, stderr); return LG_EXIT_BAD_INPUT;
         }
@@ -74,6 +83,7 @@ int lg_cmd_domxml(int argc, char **argv)
         .ssh_host_port = 0,
         .kvm = kvm,
         .strict = strict,
+        .hardening = hardening,
         .run_id = "RUN_ID",
         .job_id = "JOB_ID",
     };

@@ -39,6 +39,8 @@ static void print_attach(const lg_cli_run_outcome *o)
                o->kept_domain);
     printf("  console:  virsh -c %s console %s\n", o->uri, o->kept_domain);
     printf("  state:    virsh -c %s domstate --reason %s\n", o->uri, o->kept_domain);
+    /* labgate stopped its vCPUs at the decision (a panicked one QEMU paused) */
+    printf("  resume:   virsh -c %s resume %s   (it was frozen at the decision)\n", o->uri, o->kept_domain);
     if (o->memory_dump)
         printf("  memory:   %s (crash --osrelease / crash vmlinux %s)\n", o->memory_dump, o->memory_dump);
     else

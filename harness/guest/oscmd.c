@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/buf.h"
 #include "base/json.h"
@@ -505,4 +506,113 @@ char *lg_os_net_probe_command(lg_os os, const char *addr, int port, const char *
     /* busybox nc (its static wget crashes resolving): detached, as nc only
      * ends when the other side closes, which the listener never does */
     return lg_strdup_printf("(echo %s | timeout %d nc %s %d >/dev/null 2>&1 &)", token, timeout_s, addr, port);
+}
+
+/* ------------------------------------------------------- Driver Verifier */
+
+/* A driver's file name as verifier.exe takes it: letters, digits, . _ -,
+ * nothing a shell or a path could make more of. */
+static bool driver_name_ok(const char *name)
+{
+    size_t len = name ? strlen(name) : 0;
+    if (len == 0 || len > 64 || name[0] == '.')
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+              (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i])))
+            return false;
+    return true;
+}
+
+char *lg_win_verifier_command(lg_driver_verifier mode, char *const *drivers, size_t n)
+{
+    const char *flags = lg_driver_verifier_info_of(mode)->flags;
+    if (!flags || n == 0)
+        return NULL;
+    lg_buf cmd = LG_BUF_INIT;
+    lg_buf_printf(&cmd, "verifier %s /driver", flags);
+    for (size_t i = 0; i < n; i++) {
+        if (!driver_name_ok(drivers[i])) {
+            lg_buf_free(&cmd);
+            return NULL;
+        }
+        lg_buf_printf(&cmd, " %s", drivers[i]);
+    }
+    return lg_buf_steal(&cmd);
+}
+
+/* One line of output without its line ending and surrounding blanks. */
+static char *trimmed_line(const char *line, size_t len)
+{
+    while (len && strchr(" \t\r", line[len - 1]))
+        len--;
+    size_t lead = 0;
+    while (lead < len && strchr(" \t", line[lead]))
+        lead++;
+    return lg_strndup(line + lead, len - lead);
+}
+
+int lg_win_verifier_settings_parse(const char *output, lg_win_verifier_settings *out)
+{
+    if (!output)
+        return -EINVAL;
+    lg_win_verifier_settings s = { 0 };
+    bool in_drivers = false, saw_drivers = false;
+    for (const char *line = output; line && *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        LG_AUTOFREE char *text = trimmed_line(line, len);
+        line = end ? end + 1 : NULL;
+        if (strcmp(text, "Verified drivers:") == 0) {
+            in_drivers = saw_drivers = true;
+            continue;
+        }
+        if (in_drivers) {
+            /* "None" when no driver is; names otherwise, one a line */
+            if (*text && strcmp(text, "None") != 0 && driver_name_ok(text) && s.n_drivers < 1024) {
+                for (char *p = text; *p; p++)
+                    *p = (char)((*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p);
+                s.drivers = lg_realloc_n(s.drivers, s.n_drivers + 1, sizeof(*s.drivers));
+                s.drivers[s.n_drivers++] = lg_strdup(text);
+            }
+            continue;
+        }
+        const char *colon = strrchr(text, ':');
+        if (!colon || strcmp(colon, ": Enabled") != 0)
+            continue;
+        s.checks_enabled++;
+        if (strncmp(text, "Special pool:", 13) == 0)
+            s.special_pool = true;
+    }
+    if (!saw_drivers) {
+        lg_win_verifier_settings_clear(&s);
+        return -EINVAL;
+    }
+    *out = s;
+    return 0;
+}
+
+void lg_win_verifier_settings_clear(lg_win_verifier_settings *s)
+{
+    for (size_t i = 0; i < s->n_drivers; i++)
+        free(s->drivers[i]);
+    free(s->drivers);
+    *s = (lg_win_verifier_settings){ 0 };
+}
+
+char *lg_win_verifier_problem(const lg_win_verifier_settings *s, lg_driver_verifier mode, char *const *drivers,
+                              size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        bool found = false;
+        for (size_t k = 0; k < s->n_drivers && !found; k++)
+            found = strcasecmp(s->drivers[k], drivers[i]) == 0;
+        if (!found)
+            return lg_strdup_printf("%s is not among the verified drivers", drivers[i]);
+    }
+    if (mode == LG_VERIFIER_SPECIAL_POOL && !s->special_pool)
+        return lg_strdup("special pool is not enabled");
+    if (mode == LG_VERIFIER_STANDARD && (!s->special_pool || s->checks_enabled < 2))
+        return lg_strdup_printf("the standard checks are not enabled (%d check(s) on)", s->checks_enabled);
+    return NULL;
 }

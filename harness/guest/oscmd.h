@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/hardening.h"
 #include "model/kinds.h"
 
 const char *lg_os_build_dir(lg_os os);
@@ -121,3 +122,28 @@ char *lg_win_stress_script(lg_stress_kind kind, int seconds, int workers);
  * Windows: PowerShell's TcpClient).  token is [A-Za-z0-9-] only (checked:
  * NULL otherwise). */
 char *lg_os_net_probe_command(lg_os os, const char *addr, int port, const char *token, int timeout_s);
+
+/* --- Driver Verifier (policy driver-verifier, Windows) ----------------- */
+
+/* verifier.exe for the build's drivers (file names such as sampledrv.sys):
+ * "verifier /standard /driver a.sys b.sys" or "verifier /flags 0x1 /driver
+ * ..." (special pool only).  Takes effect at the next boot.  NULL for
+ * LG_VERIFIER_NONE, no driver, or a name that is not a plain file name. */
+char *lg_win_verifier_command(lg_driver_verifier mode, char *const *drivers, size_t n);
+/* What Driver Verifier is set to verify, after the reboot. */
+#define LG_WIN_VERIFIER_QUERY_COMMAND "verifier /querysettings"
+typedef struct lg_win_verifier_settings {
+    bool special_pool;       /* "Special pool: Enabled" */
+    int checks_enabled;      /* lines "<check>: Enabled", special pool among them */
+    char **drivers;          /* "Verified drivers:" and the names under it, lowercased */
+    size_t n_drivers;
+} lg_win_verifier_settings;
+/* Parses verifier /querysettings' output; -EINVAL when it is not that
+ * (no "Verified drivers:" line). */
+int lg_win_verifier_settings_parse(const char *output, lg_win_verifier_settings *out);
+void lg_win_verifier_settings_clear(lg_win_verifier_settings *s);
+/* Why the settings are not what mode asks for the drivers (a driver not
+ * verified, special pool off, nothing on), or NULL when they are.  The
+ * caller frees. */
+char *lg_win_verifier_problem(const lg_win_verifier_settings *s, lg_driver_verifier mode, char *const *drivers,
+                              size_t n);

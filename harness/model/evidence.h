@@ -36,6 +36,9 @@ typedef struct lg_evidence {
     /* When the guest last answered the heartbeat (or a readiness probe),
      * since job start; < 0 never. */
     double last_answer_s;
+    /* When labgate stopped the guest's vCPUs for the evidence (the freeze
+     * at the decision), since job start; < 0 when it kept running. */
+    double frozen_time_s;
     /* The guest failed before the candidate (build, content) was put on it:
      * the verdict is INFRA_ERROR, and baseline_verdict what the guest's own
      * failure was (CRASH, HANG, ...).  LG_VERDICT_PASS when not a baseline
@@ -47,7 +50,7 @@ typedef struct lg_evidence {
 /* PASS, nothing fired, every time unknown. */
 #define LG_EVIDENCE_INIT                                                                                       \
     ((lg_evidence){ .verdict = LG_VERDICT_PASS, .signal = LG_SIGNAL_NONE, .time_s = 0, .panic_time_s = -1,     \
-                    .report_time_s = -1, .last_answer_s = -1 })
+                    .report_time_s = -1, .last_answer_s = -1, .frozen_time_s = -1 })
 void lg_evidence_init(lg_evidence *ev);
 /* Turns a guest failure that came before the candidate was on the guest
  * into INFRA_ERROR "baseline: ...": the image (or the host) failed, not the

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -684,6 +685,9 @@ void lg_matrix_free(lg_matrix *m)
         for (size_t k = 0; k < b->n_processes; k++)
             free(b->processes[k]);
         free(b->processes);
+        for (size_t k = 0; k < b->n_drivers; k++)
+            free(b->drivers[k]);
+        free(b->drivers);
     }
     for (size_t i = 0; i < m->n_contents; i++) {
         free(m->contents[i].id);
@@ -746,6 +750,43 @@ static double attr_probability(xmlNodePtr node, const char *name)
     char *end;
     double d = strtod(v, &end);
     return end != v && !*end && d != 0 ? d : -1;
+}
+
+/* <policy hardening driver-verifier>: each for the guests of one OS
+ * (model/hardening.h); asked of a guest of another OS, refused by name. */
+static void parse_guest_policies(xmlNodePtr node, lg_matrix *m, const char *path, lg_diags *diags)
+{
+    if (!node)
+        return;
+    int line = (int)xmlGetLineNo(node);
+    LG_AUTOFREE char *hardening = attr(node, "hardening");
+    if (hardening && lg_hardening_parse(hardening, &m->policy.hardening) < 0)
+        lg_diags_add(diags, path, line, false, "<policy> hardening=\"%s\": expected none or slub", hardening);
+    LG_AUTOFREE char *verifier = attr(node, "driver-verifier");
+    if (verifier && lg_driver_verifier_parse(verifier, &m->policy.driver_verifier) < 0)
+        lg_diags_add(diags, path, line, false,
+                     "<policy> driver-verifier=\"%s\": expected none, standard or special-pool", verifier);
+    for (size_t i = 0; m->policy.driver_verifier != LG_VERIFIER_NONE && i < m->n_builds; i++)
+        if (!m->builds[i].n_drivers)
+            lg_diags_add(diags, path, m->builds[i].line, false,
+                         "build '%s' names no drivers (drivers=\"NAME.sys ...\"): <policy> driver-verifier=\"%s\" "
+                         "verifies the build's drivers",
+                         m->builds[i].id, lg_driver_verifier_name(m->policy.driver_verifier));
+    for (size_t i = 0; i < m->n_guests; i++) {
+        const lg_guest *g = &m->guests[i];
+        if (!g->profile)
+            continue;
+        if (m->policy.hardening != LG_HARDENING_NONE && g->profile->os != LG_OS_LINUX)
+            lg_diags_add(diags, path, g->line, false,
+                         "guest '%s' runs %s: <policy> hardening=\"%s\" is for Linux guests (their kernel's "
+                         "command line); run Windows guests with driver-verifier in a matrix of their own",
+                         g->id, lg_os_name(g->profile->os), lg_hardening_name(m->policy.hardening));
+        if (m->policy.driver_verifier != LG_VERIFIER_NONE && g->profile->os != LG_OS_WINDOWS)
+            lg_diags_add(diags, path, g->line, false,
+                         "guest '%s' runs %s: <policy> driver-verifier=\"%s\" is Windows' Driver Verifier "
+                         "(for a Linux guest's heap checks use hardening=\"slub\") in a matrix of its own",
+                         g->id, lg_os_name(g->profile->os), lg_driver_verifier_name(m->policy.driver_verifier));
+    }
 }
 
 static void parse_policy(xmlNodePtr node, lg_policy *pol)
@@ -1022,6 +1063,33 @@ static void parse_processes(xmlNodePtr node, lg_build *b, const char *file, lg_d
         lg_diags_add(diags, file, b->line, false, "build '%s': processes names no process", b->id);
 }
 
+/* drivers="NAME.sys ...": the file names verifier.exe takes (/driver),
+ * 1..64 bytes of [A-Za-z0-9._-] ending in .sys. */
+static void parse_drivers(xmlNodePtr node, lg_build *b, const char *file, lg_diags *diags)
+{
+    LG_AUTOFREE char *list = attr(node, "drivers");
+    if (!list)
+        return;
+    char *save = NULL;
+    for (char *name = strtok_r(list, " \t\n,", &save); name; name = strtok_r(NULL, " \t\n,", &save)) {
+        size_t len = strlen(name);
+        bool ok = len > 4 && len <= 64 && strcasecmp(name + len - 4, ".sys") == 0 && name[0] != '.';
+        for (size_t i = 0; ok && i < len; i++)
+            ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                 (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i]);
+        if (!ok) {
+            lg_diags_add(diags, file, b->line, false,
+                         "build '%s': drivers: '%s' is not a driver's file name (NAME.sys, 1..64 of A-Z a-z 0-9 . _ -)",
+                         b->id, name);
+            continue;
+        }
+        b->drivers = lg_realloc_n(b->drivers, b->n_drivers + 1, sizeof(*b->drivers));
+        b->drivers[b->n_drivers++] = lg_strdup(name);
+    }
+    if (!b->n_drivers)
+        lg_diags_add(diags, file, b->line, false, "build '%s': drivers names no driver", b->id);
+}
+
 /* What a job would refuse to upload (base/tree.h: a link out of the tree,
  * a fifo, a loop), said up front.  A warning: the tree can still change
  * before the run, where the job's own check decides (UPLOAD_REFUSED). */
@@ -1105,6 +1173,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
         b->content_hook = attr(c, "content-hook");
         b->health = attr(c, "health");
         parse_processes(c, b, path, diags);
+        parse_drivers(c, b, path, diags);
         if (!lg_is_dir(b->dir)) {
             lg_diags_add(diags, path, b->line, false,
                          "build '%s': directory %s not found (build the sample agent: guests/sample-agent/build.sh)",
@@ -1176,6 +1245,7 @@ int lg_matrix_load(const char *path, lg_matrix **out, lg_diags *diags)
     }
 
     parse_policy(child(root, "policy"), &m->policy);
+    parse_guest_policies(child(root, "policy"), m, path, diags);
     if (m->policy.strict && m->policy.warnings_report)
         lg_diags_add(diags, path, (int)xmlGetLineNo(child(root, "policy")), false,
                      "<policy> warnings=\"report\" contradicts strict=\"true\": a strict guest panics on "

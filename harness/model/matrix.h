@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "hardening.h"
 #include "kinds.h"
 
 typedef enum { LG_ACCEL_AUTO, LG_ACCEL_KVM, LG_ACCEL_TCG } lg_accel;
@@ -88,6 +89,10 @@ typedef struct lg_build {
      * 15 bytes), so that console reports of a process crash name the agent */
     char **processes;
     size_t n_processes;
+    /* drivers="a.sys b.sys": the agent's Windows kernel drivers, what
+     * <policy driver-verifier> verifies */
+    char **drivers;
+    size_t n_drivers;
     int line;
 } lg_build;
 
@@ -204,6 +209,11 @@ typedef struct lg_policy {
     /* a local host whose load average per CPU is above this takes no new
      * job while one of ours runs on it (0: never hold back) */
     double max_host_load;
+    /* hardening="slub": Linux guests boot with the stock kernel's heap
+     * checks (model/hardening.h); driver-verifier: Windows guests run the
+     * build's drivers under Driver Verifier */
+    lg_hardening hardening;
+    lg_driver_verifier driver_verifier;
     /* baseline="first": each guest profile boots once on each host, with
      * nothing installed and its jobs' reboots, before any of its jobs
      * (model/baseline.h); a failure there marks them all INFRA_ERROR */

@@ -212,6 +212,11 @@ static int power_on(lg_vm *vm)
     return lg_domain_power_on(dom_of(vm));
 }
 
+static int suspend(lg_vm *vm, int64_t timeout_ms)
+{
+    return lg_domain_suspend(dom_of(vm), timeout_ms);
+}
+
 static int destroy(lg_vm *vm)
 {
     return lg_domain_destroy(dom_of(vm));
@@ -305,7 +310,7 @@ static void backend_free(lg_backend *be)
 static const lg_backend_ops libvirt_ops = {
     .image_check = image_check, .image_stage = image_stage, .overlay_create = overlay_create, .overlay_remove = overlay_remove,
     .launch = launch, .vm_name = vm_name, .vm_crashed = vm_crashed, .screenshot = screenshot,
-    .memory_dump = memory_dump, .reset = reset, .power_off = power_off, .power_on = power_on, .destroy = destroy, .release = release, .take_log = take_log, .lost = lost,
+    .memory_dump = memory_dump, .reset = reset, .power_off = power_off, .power_on = power_on, .suspend = suspend, .destroy = destroy, .release = release, .take_log = take_log, .lost = lost,
     .epoch = epoch, .uri = uri, .connect = connect_guest, .ping = ping, .exec = exec_command, .upload_dir = upload_dir,
     .fetch_file = fetch_file, .session_free = session_free, .free = backend_free,
 };

@@ -63,6 +63,10 @@ typedef struct lg_backend_ops {
     int (*reset)(lg_vm *vm, int64_t timeout_ms);
     int (*power_off)(lg_vm *vm, int64_t graceful_ms, bool *graceful);
     int (*power_on)(lg_vm *vm);
+    /* Stops the guest's vCPUs within timeout_ms (a paused or crashed
+     * guest stays as it is; -ESRCH: it is not running): its state at the
+     * decision is the evidence (run/freeze.h). */
+    int (*suspend)(lg_vm *vm, int64_t timeout_ms);
     /* Destroys, undefines and frees (NULL is fine). */
     int (*destroy)(lg_vm *vm);
     /* Frees the handle and leaves the domain running for an engineer. */

@@ -20,6 +20,7 @@
 #include "base/statedir.h"
 #include "base/util.h"
 #include "guest/oscmd.h"
+#include "freeze.h"
 #include "heartbeat.h"
 #include "netprobe.h"
 #include "run/runlock.h"
@@ -55,6 +56,7 @@ typedef struct job_ctx {
     const lg_backend_ops *ops;
     lg_monitor *mon;
     lg_heartbeat *heartbeat;
+    lg_freezer *freezer;  /* stops the guest at the decision (run/freeze.h) */
     lg_netprobe *netprobe; /* NULL: the profile turned the network probes off */
     lg_vm *vm;
     int port;
@@ -508,6 +510,55 @@ static int reboot(job_ctx *ctx, int count)
     return 0;
 }
 
+/* <policy driver-verifier> on a Windows guest, after the install: Driver
+ * Verifier for the build's drivers, the reboot it takes effect at, and its
+ * settings confirmed (verifier /querysettings) before any content comes.
+ * verifier.exe's own exit status is not trusted either way (it asks for the
+ * reboot); the settings after the reboot are.  Not confirmed: the table's
+ * COMMAND_FAILED (AGENT_FAILURE), saying what is missing. */
+static int driver_verifier(job_ctx *ctx, int timeout_s)
+{
+    const lg_build *build = ctx->job->build;
+    lg_driver_verifier mode = ctx->policy->driver_verifier;
+    LG_AUTOFREE char *what = lg_strdup_printf("Driver Verifier (%s) for build %s", lg_driver_verifier_name(mode),
+                                              build->id);
+    LG_AUTOFREE char *cmd = lg_win_verifier_command(mode, build->drivers, build->n_drivers);
+    if (!cmd)
+        return guest_command(ctx, NULL, what, timeout_s, lg_deadline_in_ms((int64_t)timeout_s * 1000));
+    progress(ctx, "%s: %zu driver(s)", what, build->n_drivers);
+    LG_AUTOBUF out = LG_BUF_INIT;
+    int status = -1;
+    int rc = ctx->ops->exec(ctx->guest, cmd, NULL, 0, lg_deadline_in_ms((int64_t)timeout_s * 1000), &out, &status);
+    if (rc < 0)
+        return transport_failed(ctx, rc, timeout_s);
+    LG_DEBUG("%s: %s exited %d: %s", ctx->job->id, cmd, status, out.data ? out.data : "");
+    if ((rc = reboot(ctx, 1)) < 0)
+        return rc;
+    lg_buf_clear(&out);
+    rc = ctx->ops->exec(ctx->guest, LG_WIN_VERIFIER_QUERY_COMMAND, NULL, 0,
+                        lg_deadline_in_ms((int64_t)timeout_s * 1000), &out, &status);
+    if (rc < 0)
+        return transport_failed(ctx, rc, timeout_s);
+    lg_win_verifier_settings settings;
+    LG_AUTOFREE char *problem = NULL;
+    if (lg_win_verifier_settings_parse(out.data, &settings) < 0) {
+        /* from the guest: one line, bounded, no control bytes */
+        const char *last = lg_buf_last_line(&out);
+        LG_AUTOFREE char *bounded = lg_strndup(last, strlen(last) > HEALTH_OUTPUT_MAX ? HEALTH_OUTPUT_MAX : strlen(last));
+        LG_AUTOFREE char *clean = lg_clean_term(bounded);
+        problem = lg_strdup_printf("no settings in its answer: %s", *clean ? clean : "no output");
+    } else {
+        problem = lg_win_verifier_problem(&settings, mode, build->drivers, build->n_drivers);
+        lg_win_verifier_settings_clear(&settings);
+    }
+    if (problem) {
+        lg_monitor_fail(ctx->mon, LG_FAIL_COMMAND_FAILED, what, status, ": ", problem);
+        return -EIO;
+    }
+    progress(ctx, "%s: on (boot %d)", what, ctx->boot);
+    return 0;
+}
+
 /* The build's health command, once the agent is installed: after every
  * boot that reached ready and before the job can pass.  A failure twice in
  * a row (a daemon still starting gets a second chance) is the table's
@@ -735,6 +786,8 @@ static int run_step(job_ctx *ctx, const lg_step *step)
             lg_heartbeat_agent_installed(ctx->heartbeat);
             ctx->agent_installed = true;
         }
+        if (rc == 0 && ctx->policy->driver_verifier != LG_VERIFIER_NONE && os == LG_OS_WINDOWS)
+            rc = driver_verifier(ctx, timeout_s);
         return rc;
     }
     case LG_STEP_APPLY_CONTENT:
@@ -923,7 +976,7 @@ static int launch(job_ctx *ctx)
         lg_domxml_params params = {
             .profile = ctx->profile, .name = ctx->name, .overlay_path = ctx->overlay, .ssh_host_port = ctx->port,
             .kernel_path = ctx->kernel_host, .initrd_path = ctx->initrd_host,
-            .kvm = env->kvm, .strict = ctx->policy->strict, .run_id = env->run_id, .job_id = ctx->job->id,
+            .kvm = env->kvm, .strict = ctx->policy->strict, .hardening = ctx->policy->hardening, .run_id = env->run_id, .job_id = ctx->job->id,
             .run_lock = run_lock,
             .probe_listen_port = ctx->netprobe ? lg_netprobe_listen_port(ctx->netprobe) : 0,
         };
@@ -947,6 +1000,7 @@ static int launch(job_ctx *ctx)
         .health_command = health, .job_id = ctx->job->id, .netprobe = ctx->netprobe,
     };
     ctx->heartbeat = lg_heartbeat_start(&hb);
+    ctx->freezer = lg_freezer_start(ctx->mon, env->backend, ctx->vm);
     return 0;
 }
 
@@ -983,6 +1037,23 @@ static void run_steps(job_ctx *ctx)
     }
 }
 
+/* The freeze at the decision done (wait: a decision exists whose freeze may
+ * still be due, at the latest at the end of the grace time) or called off. */
+static void finish_freeze(job_ctx *ctx, bool wait)
+{
+    if (!ctx->freezer)
+        return;
+    int64_t until_ms = wait ? lg_now_ms() + scaled_ms(ctx, ctx->policy->crash_grace_s) + LG_FREEZE_SUSPEND_MS
+                            : lg_now_ms();
+    LG_AUTOFREE char *why = NULL;
+    int rc = lg_freezer_finish(ctx->freezer, until_ms, &why);
+    ctx->freezer = NULL;
+    if (rc > 0)
+        progress(ctx, "guest frozen at the decision");
+    else if (rc < 0)
+        LG_WARN("%s: the guest was not frozen at the decision: %s", ctx->job->id, why);
+}
+
 /* The decision's evidence, taken while the domain still exists (a panicked
  * guest is kept paused for this): the rest of the report, the screen and,
  * on a crash when the policy asks, guest memory. */
@@ -995,6 +1066,7 @@ static void collect_evidence(job_ctx *ctx, lg_job_result *result)
         else
             check_state(ctx);
     }
+    finish_freeze(ctx, lg_monitor_decided(ctx->mon) && !interrupted);
     if (lg_monitor_decided(ctx->mon) && !interrupted) {
         progress(ctx, "collecting evidence");
         lg_monitor_wait_evidence(ctx->mon);
@@ -1045,6 +1117,7 @@ static void take_hypervisor_logs(job_ctx *ctx, lg_job_result *result)
  * the monitor's decision written into result. */
 static void teardown(job_ctx *ctx, lg_job_result *result)
 {
+    finish_freeze(ctx, false);
     lg_heartbeat_stop(ctx->heartbeat);
     ctx->heartbeat = NULL;
     lg_netprobe_free(ctx->netprobe);

@@ -559,6 +559,37 @@ int lg_domain_reset(lg_domain *dom, int64_t timeout_ms)
     return rc < 0 ? -EIO : 0;
 }
 
+int lg_domain_suspend(lg_domain *dom, int64_t timeout_ms)
+{
+    lg_error_clear();
+    virDomainPtr virt = lg_domain_virt(dom);
+    int state = VIR_DOMAIN_NOSTATE;
+    if (virDomainGetState(virt, &state, NULL, 0) == 0) {
+        /* a panicked guest QEMU paused already (on_crash preserve) */
+        if (state == VIR_DOMAIN_PAUSED)
+            return 0;
+        if (state == VIR_DOMAIN_SHUTOFF || state == VIR_DOMAIN_SHUTDOWN) {
+            lg_error_set("the domain is not running");
+            return -ESRCH;
+        }
+    }
+    lg_guard *guard = lg_guard_arm(virt, timeout_ms, LG_GUARD_GRACE_MS, "suspend");
+    int rc = virDomainSuspend(virt);
+    if (rc < 0) {
+        lg_virt_error("cannot suspend the domain");
+        /* it panicked (and QEMU paused it) meanwhile: frozen all the same */
+        if (virDomainGetState(virt, &state, NULL, 0) == 0 && state == VIR_DOMAIN_PAUSED) {
+            lg_error_clear();
+            rc = 0;
+        }
+    }
+    if (lg_guard_disarm(guard)) {
+        lg_error_set("cannot suspend the domain: QEMU did not answer within %lld s", (long long)timeout_ms / 1000);
+        rc = -1;
+    }
+    return rc < 0 ? -EIO : 0;
+}
+
 /* Whether the domain is shut off; false when its state cannot be read. */
 static bool is_off(virDomainPtr virt)
 {

@@ -89,6 +89,12 @@ int lg_domain_power_off(lg_domain *dom, int64_t graceful_ms, bool *graceful);
  * definition), paused, re-attaches the serial console, then resumes it:
  * no console byte of the new boot is missed.  0, or -EIO. */
 int lg_domain_power_on(lg_domain *dom);
+/* Stops the guest's vCPUs (virDomainSuspend), bounded by timeout_ms: the
+ * guest's state stays as it was at this instant for the evidence.  QEMU's
+ * chardevs keep delivering what the guest wrote before; a domain already
+ * paused (a panic preserved) is left as it is.  0; -ESRCH when it is not
+ * running (nothing to freeze); -EIO; the message set. */
+int lg_domain_suspend(lg_domain *dom, int64_t timeout_ms);
 /* Detaches handlers, destroys, undefines and frees.  Accepts NULL.  0, or
  * -EIO with the message set (the domain may be left behind: gc). */
 int lg_domain_destroy(lg_domain *dom);

@@ -79,10 +79,15 @@ char *lg_domxml_build(const lg_domxml_params *params)
         add(os, "kernel", params->kernel_path ? params->kernel_path : p->kernel);
         if (p->initrd)
             add(os, "initrd", params->initrd_path ? params->initrd_path : p->initrd);
-        LG_AUTOFREE char *cmdline = lg_strdup_printf("%s%s%s", p->cmdline,
-                                                     params->strict && *p->cmdline ? " " : "",
-                                                     params->strict ? LG_STRICT_CMDLINE : "");
-        add(os, "cmdline", cmdline);
+        LG_AUTOBUF cmdline = LG_BUF_INIT;
+        const char *parts[] = {
+            p->cmdline, params->strict ? LG_STRICT_CMDLINE : "",
+            p->os == LG_OS_LINUX ? lg_hardening_info_of(params->hardening)->linux_cmdline : "",
+        };
+        for (size_t i = 0; i < LG_N_ELEMENTS(parts); i++)
+            if (parts[i] && *parts[i])
+                lg_buf_printf(&cmdline, "%s%s", cmdline.len ? " " : "", parts[i]);
+        add(os, "cmdline", cmdline.data ? cmdline.data : "");
     } else {
         set(add(os, "boot", NULL), "dev", "hd");
     }

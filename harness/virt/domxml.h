@@ -16,6 +16,7 @@ typedef struct lg_domxml_params {
                                 * LG_DOMXML_PROBE_PLACEHOLDER; unused when the profile's probes are off */
     bool kvm;                  /* false: TCG */
     bool strict;               /* turn oopses, warnings and lockups into panics */
+    lg_hardening hardening;    /* a Linux kernel's heap checks (model/hardening.h) */
     const char *run_id;
     const char *job_id;
     const char *run_lock;      /* the run's lock file, for `labgate gc`; or NULL */

@@ -33,6 +33,12 @@ LG_LOG_INIT("monitor");
 /* only samples this close (guest time) to the report line estimate its
  * delivery: the guest's clock rate is only as good as its calibration */
 #define CLOCK_WINDOW_US 5000000
+/* A crash report the guest survives is complete once the console has been
+ * quiet this long (lg_monitor_wait_freeze). */
+#define FREEZE_QUIET_MS 2000
+/* A frozen guest's console is drained once quiet this long: what QEMU's
+ * chardev, the pty and libvirtd's stream still held (lg_monitor_wait_evidence). */
+#define DRAIN_QUIET_MS 1500
 
 struct lg_monitor {
     pthread_mutex_t lock;
@@ -102,6 +108,10 @@ struct lg_monitor {
     bool warnings_report;           /* policy warnings="report": a WARNING is a finding */
     bool report_noted;              /* the scanner's report was taken as a finding */
     bool decided_before_candidate;  /* the decision came before it: a baseline failure */
+
+    /* the guest's vCPUs were stopped for the evidence (lg_monitor_frozen) */
+    int64_t frozen_us;              /* 0: running */
+    size_t boot_start_line;         /* console line the last boot started at, 0 none */
 };
 
 static void on_console_line(void *opaque, const char *stamped, const char *line, size_t line_no);
@@ -120,6 +130,20 @@ static void ring_text(lg_monitor *mon, lg_buf *out)
 }
 
 static void start_excerpt(lg_monitor *mon, size_t hit_line);
+
+/* The ring's lines from console line first_line on (all it holds when that
+ * line has left it), oldest first. */
+static void ring_text_since(lg_monitor *mon, size_t first_line, lg_buf *out)
+{
+    lg_buf_clear(out);
+    for (size_t i = 0; i < RING_LINES; i++) {
+        size_t slot = (mon->ring_next + i) % RING_LINES;
+        if (mon->ring[slot] && mon->ring_line_no[slot] >= first_line) {
+            lg_buf_puts(out, mon->ring[slot]);
+            lg_buf_puts(out, "\n");
+        }
+    }
+}
 
 /* A console line, lock held: the ready line wakes whoever waits for it. */
 static void ready_line_seen(lg_monitor *mon, const char *line)
@@ -270,10 +294,24 @@ static void note_locked(lg_monitor *mon, lg_signal signal, const char *title)
     }
 }
 
+/* Signals a guest whose vCPUs labgate stopped gives of itself: it stops
+ * answering, its steps and probes time out.  None of that is the guest's
+ * doing, so none of it can replace the decision the freeze kept. */
+static bool frozen_silences(lg_signal signal)
+{
+    return signal == LG_SIGNAL_HEARTBEAT || signal == LG_SIGNAL_DEADLINE || signal == LG_SIGNAL_NETWORK ||
+           signal == LG_SIGNAL_STEP;
+}
+
 /* Called with the lock held. */
 static void decide(lg_monitor *mon, lg_verdict verdict, lg_signal signal, const char *title, bool specific)
 {
     lg_finding incoming = { .verdict = verdict, .signal = signal, .title = title, .title_is_specific = specific };
+    if (mon->frozen_us && frozen_silences(signal)) {
+        LG_DEBUG("%s (%s) after the freeze: the harness stopped the guest: %s", lg_verdict_name(verdict),
+                 lg_signal_name(signal), title);
+        return;
+    }
     int64_t now_us = lg_now_us();
     int64_t now = lg_now_ms();
     if ((int)signal >= 0 && signal < LG_SIGNAL_MAX && !mon->notes[signal].title) {
@@ -379,6 +417,7 @@ static void on_console_line(void *opaque, const char *stamped, const char *line,
             pthread_cond_broadcast(&mon->cond);
         }
         mon->console_boot = -1;
+        mon->boot_start_line = line_no;
     }
     size_t slot = mon->ring_next++ % RING_LINES;
     free(mon->ring[slot]);
@@ -676,10 +715,106 @@ int lg_monitor_ready_line_boot(lg_monitor *mon)
     return boot;
 }
 
+/* Lock held.  When the guest should be frozen for the decision: 1 now, 0
+ * not yet (with *due_ms the time to look again, lg_now_ms clock),
+ * -ECANCELED never.
+ *
+ * The rule, and why:
+ * - A decision that does not block (INFRA_ERROR: the harness failed, the
+ *   run was interrupted) keeps nothing worth stopping the guest for.
+ * - A crash report on the console with no panic device behind it yet: the
+ *   kernel is still printing it.  An oops the guest survives prints its
+ *   registers and call trace after the header, and the title's guilty
+ *   function comes from them; in strict mode the panic follows and fires
+ *   the panic device.  So: at the panic device, or once the console has
+ *   been quiet FREEZE_QUIET_MS, or at the end of the grace time.
+ * - Anything else at once.  A panic device fired: the kernel has printed
+ *   all it will (QEMU paused it already, on_crash preserve).  The deciding
+ *   reset of a boot loop: the next boot must not print, or its banner,
+ *   boot number and screen would pass for the loop's.  A hang, a timeout,
+ *   an agent failure, an unreachable guest: the guest as it was when it
+ *   failed.
+ * Stopping the vCPUs does not lose console output: QEMU's chardev (and the
+ * pty and libvirtd's stream after it) deliver what the guest wrote to the
+ * serial port before the pause, which lg_monitor_wait_evidence drains. */
+static int freeze_due(lg_monitor *mon, int64_t *due_ms)
+{
+    if (!mon->decided)
+        return 0;
+    if (!lg_verdict_blocks(mon->finding.verdict))
+        return -ECANCELED;
+    if (mon->finding.signal != LG_SIGNAL_CONSOLE || mon->saw_pvpanic)
+        return 1;
+    int64_t grace_end_ms = mon->decided_us / 1000 + mon->grace_ms;
+    int64_t quiet_end_ms = mon->chunk_arrival_us / 1000 + FREEZE_QUIET_MS;
+    int64_t now = lg_now_ms();
+    if (now >= grace_end_ms || now >= quiet_end_ms)
+        return 1;
+    *due_ms = quiet_end_ms < grace_end_ms ? quiet_end_ms : grace_end_ms;
+    return 0;
+}
+
+int lg_monitor_wait_freeze(lg_monitor *mon, int64_t until_ms)
+{
+    pthread_mutex_lock(&mon->lock);
+    int rc;
+    for (;;) {
+        int64_t due_ms = until_ms;
+        rc = freeze_due(mon, &due_ms);
+        if (rc != 0 || lg_now_ms() >= until_ms)
+            break;
+        lg_cond_wait_until(&mon->cond, &mon->lock, due_ms < until_ms ? due_ms : until_ms);
+    }
+    pthread_mutex_unlock(&mon->lock);
+    return rc;
+}
+
+void lg_monitor_frozen(lg_monitor *mon)
+{
+    int64_t now_us = lg_now_us();
+    pthread_mutex_lock(&mon->lock);
+    if (!mon->frozen_us) {
+        mon->frozen_us = now_us;
+        LG_DEBUG("guest frozen %.3f s after the decision", (double)(now_us - mon->decided_us) / 1e6);
+    }
+    pthread_cond_broadcast(&mon->cond);
+    pthread_mutex_unlock(&mon->lock);
+}
+
+bool lg_monitor_is_frozen(lg_monitor *mon)
+{
+    pthread_mutex_lock(&mon->lock);
+    bool frozen = mon->frozen_us != 0;
+    pthread_mutex_unlock(&mon->lock);
+    return frozen;
+}
+
+/* Lock held.  A frozen guest prints nothing more, but what it wrote before
+ * the freeze may still be on its way (QEMU's chardev, the pty, libvirtd's
+ * stream; a whole boot behind on a loaded host): wait until the console
+ * has been quiet DRAIN_QUIET_MS since the freeze, within the grace time. */
+static void drain_frozen(lg_monitor *mon)
+{
+    int64_t until = mon->frozen_us / 1000 + (mon->grace_ms > DRAIN_QUIET_MS ? mon->grace_ms : DRAIN_QUIET_MS);
+    if (!mon->grace_ms)
+        until = mon->frozen_us / 1000; /* no grace: nothing more is waited for */
+    for (;;) {
+        int64_t last_ms = mon->chunk_arrival_us > mon->frozen_us ? mon->chunk_arrival_us / 1000
+                                                                 : mon->frozen_us / 1000;
+        int64_t quiet_ms = last_ms + DRAIN_QUIET_MS;
+        int64_t now = lg_now_ms();
+        if (now >= quiet_ms || now >= until)
+            break;
+        lg_cond_wait_until(&mon->cond, &mon->lock, quiet_ms < until ? quiet_ms : until);
+    }
+}
+
 void lg_monitor_wait_evidence(lg_monitor *mon)
 {
     pthread_mutex_lock(&mon->lock);
-    if (mon->decided) {
+    if (mon->decided && mon->frozen_us) {
+        drain_frozen(mon);
+    } else if (mon->decided) {
         int64_t until = mon->decided_us / 1000 + mon->grace_ms;
         int64_t complete_since = 0;
         if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP) {
@@ -738,10 +873,22 @@ void lg_monitor_result(lg_monitor *mon, lg_evidence *out)
         out->signals[i].title = lg_strdup(mon->notes[mon->note_order[i]].title);
     }
     out->n_signals = mon->n_notes;
-    out->boot = mon->decided ? mon->decided_boot : mon->boot;
+    /* frozen at once: the guest never got past the boot it was in at the
+     * decision, however far behind the console was then.  A console report
+     * is frozen only once the console is quiet: a guest that rebooted
+     * meanwhile has printed a later boot's number, so its decision's counts */
+    bool frozen_at_once = mon->frozen_us && mon->finding.signal != LG_SIGNAL_CONSOLE;
+    out->boot = mon->decided ? (frozen_at_once ? mon->boot : mon->decided_boot) : mon->boot;
+    out->frozen_time_s = mon->frozen_us ? (double)(mon->frozen_us - mon->start_us) / 1e6 : -1;
     if (mon->decided) {
         if (mon->excerpt.len) {
             out->console_excerpt = lg_strdup(mon->excerpt.data);
+        } else if (mon->frozen_us && mon->finding.verdict == LG_VERDICT_BOOT_LOOP) {
+            /* frozen at the deciding reset: the console's last boot is the
+             * deciding one, and what it printed before it reset says why */
+            lg_buf tail = LG_BUF_INIT;
+            ring_text_since(mon, mon->boot_start_line, &tail);
+            out->console_excerpt = lg_buf_steal(&tail);
         } else if (mon->finding.verdict == LG_VERDICT_BOOT_LOOP &&
                    (mon->before_reset.len || mon->loop_tail.len)) {
             /* the tail of the last boot that ended unready (the guest goes

@@ -68,6 +68,18 @@ int lg_monitor_wait_ready_line(lg_monitor *mon, int after_boot, int64_t until_ms
  * whole report (returns early once a crash has both a pvpanic and a titled
  * console report).  Bounded by the grace time. */
 void lg_monitor_wait_evidence(lg_monitor *mon);
+/* The freeze at the decision (run/freeze.c stops the guest's vCPUs so that
+ * the excerpt, screenshot, boot count and memory dump show the deciding
+ * moment).  Waits until a decision exists and its moment to freeze has come
+ * (see freeze_due() in monitor.c for the rule and why), or until until_ms
+ * (lg_now_ms clock).  1: freeze now; 0: not yet; -ECANCELED: this decision
+ * freezes nothing (it does not block). */
+int lg_monitor_wait_freeze(lg_monitor *mon, int64_t until_ms);
+/* The guest's vCPUs are stopped: from now on its silence (heartbeat, step
+ * deadlines, network probes) decides nothing, the evidence waits only for
+ * the console to drain, and the result says when it was frozen. */
+void lg_monitor_frozen(lg_monitor *mon);
+bool lg_monitor_is_frozen(lg_monitor *mon);
 /* pending: the candidate (build or content) is not on the guest yet, so a
  * failure decided now is the guest image's own (a baseline failure, which
  * lg_monitor_result reports as INFRA_ERROR "baseline: ...").  false once a

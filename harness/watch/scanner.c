@@ -57,6 +57,7 @@ struct lg_scanner {
     char *stall_prev;    /* stall: the last frame that is no helper, above the next anchor */
     bool oom_kill;       /* the report is the OOM killer at work: a later report replaces it */
     bool replaceable;    /* taken as a finding (lg_scanner_replaceable): a later report replaces it */
+    bool function_from_track; /* SLUB: the function is the object's allocation or free site */
 
     /* Windows */
     bool bsod;
@@ -439,6 +440,7 @@ typedef enum report_family {
     FAMILY_LOCKDEP_TRACE, /* lockdep reports whose "at:" lines name held locks, not the culprit */
     FAMILY_LEAK,    /* kmemleak: the allocation backtrace */
     FAMILY_OOM,     /* the OOM killer: the allocating stack, and whom it killed */
+    FAMILY_SLUB,    /* SLUB debug: "Allocated in FN" / "Freed in FN", then the checking call trace */
 } report_family;
 
 typedef struct header {
@@ -535,6 +537,7 @@ static bool match_slub(const char *s, header *h)
     if (!close || close[3] == '\0')
         return false;
     h->kind = lg_strdup_printf("BUG: %s", close + 3);
+    h->family = FAMILY_SLUB;
     return true;
 }
 
@@ -1209,10 +1212,50 @@ static bool anchor_frame(lg_scanner *sc, char *fn, bool module, bool *changed)
     return true;
 }
 
+/* SLUB debug's tracking lines (slub_debug=U): "Allocated in FN+0x../0x..
+ * [mod] age=.. cpu=.. pid=.." and "Freed in ...": the function of the site. */
+static char *match_slub_track(const char *line, bool *module)
+{
+    const char *p;
+    if (starts_with(line, "Allocated in "))
+        p = line + strlen("Allocated in ");
+    else if (starts_with(line, "Freed in "))
+        p = line + strlen("Freed in ");
+    else
+        return NULL;
+    const char *end;
+    char *fn = parse_symbol(p, &end);
+    *module = fn && module_suffix(end);
+    return fn;
+}
+
+/* SLUB checks an object when it is freed or validated, often far from the
+ * code that wrote over it (an RCU callback, a cache shrinker, a validation
+ * run): the call trace may hold no frame of the culprit.  The report's
+ * tracking lines name the object's allocation and last free sites; a
+ * module's frame there (allocation first) names the culprit until the call
+ * trace shows a module frame of its own.  Takes nothing; true if the title
+ * changed. */
+static bool slub_track(lg_scanner *sc, const char *line)
+{
+    bool module = false;
+    char *fn = match_slub_track(line, &module);
+    if (!fn)
+        return false;
+    if (!module || sc->function || skipped(sc, fn, module)) {
+        free(fn);
+        return false;
+    }
+    sc->function_from_track = true;
+    return set_function(sc, fn, true);
+}
+
 /* After a Linux hit: the guilty function, from a register dump or the call trace. */
 static bool refine_linux(lg_scanner *sc, const char *line)
 {
     bool changed = false;
+    if (sc->family == FAMILY_SLUB && !sc->in_trace && slub_track(sc, line))
+        return true;
     /* kmemleak.verbose prefixes every line of its report */
     if (sc->family == FAMILY_LEAK && starts_with(line, "kmemleak: "))
         line += strlen("kmemleak: ") + strspn(line + strlen("kmemleak: "), " \t");
@@ -1222,7 +1265,7 @@ static bool refine_linux(lg_scanner *sc, const char *line)
             changed = set_title(sc);
     }
     bool anchors = (sc->stall || sc->hung) && !sc->anchored;
-    if (sc->prefer_module ? sc->function_module : sc->function != NULL && !anchors)
+    if (!sc->function_from_track && (sc->prefer_module ? sc->function_module : sc->function != NULL && !anchors))
         return changed;
     if (!sc->prefer_module && names_out_of_tree_module(line)) {
         sc->prefer_module = true;
@@ -1248,11 +1291,15 @@ static bool refine_linux(lg_scanner *sc, const char *line)
         return changed;
     if (anchors && anchor_frame(sc, fn, module, &changed))
         return changed;
-    /* the first non-helper frame, unless a later one is an out-of-tree module's */
-    if (skipped(sc, fn, module) || (sc->function && !(module && sc->prefer_module && !sc->function_module))) {
+    /* the first non-helper frame, unless a later one is an out-of-tree
+     * module's; a SLUB tracking line's module frame gives way to the call
+     * trace's own module frame only */
+    if (skipped(sc, fn, module) || (sc->function_from_track && !module) ||
+        (sc->function && !sc->function_from_track && !(module && sc->prefer_module && !sc->function_module))) {
         free(fn);
         return changed;
     }
+    sc->function_from_track = false;
     return set_function(sc, fn, module) || changed;
 }
 
@@ -1298,6 +1345,7 @@ static bool start_report(lg_scanner *sc, header *h, const char *line)
     sc->prefer_module = names_out_of_tree_module(line);
     sc->extra_skip = extra_skip_for(sc->kind);
     sc->hung = starts_with(sc->kind, "INFO: task ");
+    sc->function_from_track = false;
     if (sc->function && !sc->function_module && lg_frame_contains_any(sc->function, sc->extra_skip)) {
         free(sc->function);
         sc->function = NULL;

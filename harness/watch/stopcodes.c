@@ -56,6 +56,8 @@ static const struct {
     { 0x000000C4, "DRIVER_VERIFIER_DETECTED_VIOLATION" },
     { 0x000000C5, "DRIVER_CORRUPTED_EXPOOL" },
     { 0x000000C6, "DRIVER_CAUGHT_MODIFYING_FREED_POOL" },
+    { 0x000000C7, "TIMER_OR_DPC_INVALID" },
+    { 0x000000C8, "IRQL_UNEXPECTED_VALUE" },
     { 0x000000C9, "DRIVER_VERIFIER_IOMANAGER_VIOLATION" },
     { 0x000000CA, "PNP_DETECTED_FATAL_ERROR" },
     { 0x000000CB, "DRIVER_LEFT_LOCKED_PAGES_IN_PROCESS" },
@@ -67,11 +69,14 @@ static const struct {
     { 0x000000D3, "DRIVER_PORTION_MUST_BE_NONPAGED" },
     { 0x000000D5, "DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL" },
     { 0x000000D6, "DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION" },
+    { 0x000000DA, "SYSTEM_PTE_MISUSE" },
     { 0x000000E2, "MANUALLY_INITIATED_CRASH" },
+    { 0x000000E6, "DRIVER_VERIFIER_DMA_VIOLATION" },
     { 0x000000EA, "THREAD_STUCK_IN_DEVICE_DRIVER" },
     { 0x000000ED, "UNMOUNTABLE_BOOT_VOLUME" },
     { 0x000000EF, "CRITICAL_PROCESS_DIED" },
     { 0x000000F4, "CRITICAL_OBJECT_TERMINATION" },
+    { 0x000000F6, "PCI_VERIFIER_DETECTED_VIOLATION" },
     { 0x000000F7, "DRIVER_OVERRAN_STACK_BUFFER" },
     { 0x000000FC, "ATTEMPTED_EXECUTE_OF_NOEXECUTE_MEMORY" },
     { 0x000000FE, "BUGCODE_USB_DRIVER" },
@@ -91,6 +96,21 @@ static const struct {
     { 0xC0000221, "STATUS_IMAGE_CHECKSUM_MISMATCH" },
     { 0xDEADDEAD, "MANUALLY_INITIATED_CRASH1" },
 };
+
+/* The bugchecks Driver Verifier raises for a driver it verifies (policy
+ * driver-verifier): its checks' own codes, and those special pool and pool
+ * tracking turn a driver's memory bug into. */
+static const uint32_t VERIFIER_CODES[] = {
+    0xC1, 0xC4, 0xC6, 0xC7, 0xC8, 0xC9, 0xCB, 0xCC, 0xCD, 0xCE, 0xD5, 0xD6, 0xDA, 0xE6, 0xF6,
+};
+
+bool lg_stopcode_is_verifier(uint32_t code)
+{
+    for (size_t i = 0; i < LG_N_ELEMENTS(VERIFIER_CODES); i++)
+        if (VERIFIER_CODES[i] == code)
+            return true;
+    return false;
+}
 
 const char *lg_stopcode_name(uint32_t code)
 {

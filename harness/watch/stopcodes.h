@@ -18,6 +18,11 @@
  * codes not in the table.  Never NULL. */
 const char *lg_stopcode_name(uint32_t code);
 
+/* Whether Driver Verifier raises this bugcheck for a driver it verifies
+ * (0xC4 DRIVER_VERIFIER_DETECTED_VIOLATION, 0xC1 special pool corruption,
+ * 0xD6 a page fault beyond the end of an allocation, ...). */
+bool lg_stopcode_is_verifier(uint32_t code);
+
 /* Reverse lookup ("PAGE_FAULT_IN_NONPAGED_AREA" -> 0x50, exact and
  * case-sensitive, as the screen prints it).  false when not in the table;
  * *code is then left alone. */

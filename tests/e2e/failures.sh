@@ -75,8 +75,9 @@ contains "$(xpath "$run" 'string(/run/job/evidence/@title)')" "heartbeat lost" "
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"
 
 # --- QEMU itself wedged (SIGSTOP): HANG, and the job still ends.  The
-# screenshot waits on QEMU's monitor, which never answers: its deadline
-# passes, the domain is destroyed, and nothing is left behind.
+# freeze at the decision (then the screenshot) waits on QEMU's monitor,
+# which never answers: its deadline passes, the domain is destroyed, and
+# nothing is left behind.
 make_matrix "$scratch/wedged.xml" '<wait-ready/><exec command="sleep 600" timeout-s="900"/>'
 sed -i 's|heartbeat-interval-s="5" heartbeat-misses="4"|heartbeat-interval-s="2" heartbeat-misses="3"|' "$scratch/wedged.xml"
 "$LABGATE" run "$scratch/wedged.xml" --out "$scratch/wedged" >"$scratch/wedged.out" 2>&1 &
@@ -101,7 +102,9 @@ is "$?" 1 "a wedged QEMU blocks the release (exit 1)"
 run=$scratch/wedged/run.xml
 is "$(xpath "$run" 'string(/run/job/@verdict)')" HANG "wedged QEMU: HANG"
 is "$(xpath "$run" 'count(/run/job/artifact[@kind="screenshot"])')" 0 "no screenshot from a QEMU that does not answer"
-contains "$(cat "$scratch/wedged.out")" "did not deliver it within 60 s" "the screenshot's deadline passed, and the log says so"
+contains "$(cat "$scratch/wedged.out")" "the guest was not frozen at the decision: cannot suspend the domain: QEMU did not answer within 30 s" \
+	"the freeze's deadline passed, and the log says so"
+contains "$(cat "$scratch/wedged.out")" "no screenshot" "and that there is no screenshot"
 kill -0 "$qemu_pid" 2>/dev/null
 is "$?" 1 "the wedged QEMU was killed"
 assert_no_leftovers "$(xpath "$run" 'string(/run/@id)')"

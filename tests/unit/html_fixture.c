@@ -118,7 +118,8 @@ static int html_fixture_make(html_fixture *f, const char *dir)
                 lg_job_make_id(j->guest->id, j->build->id, j->content->id, j->scenario->id, j->id);
                 j->seed = lg_hash64_str(j->id, 0) & 0xffffffffULL;
                 lg_job_result *res = &f->results[n];
-                res->evidence.panic_time_s = res->evidence.report_time_s = res->evidence.last_answer_s = -1;
+                res->evidence.panic_time_s = res->evidence.report_time_s = res->evidence.last_answer_s =
+                    res->evidence.frozen_time_s = -1;
                 res->duration_s = 41.5 + (double)n;
                 res->boots = 2;
                 res->power_cut_ms = -1;
@@ -136,7 +137,7 @@ static int html_fixture_make(html_fixture *f, const char *dir)
         .verdict = LG_VERDICT_CRASH, .signal = LG_SIGNAL_CONSOLE, .title = (char *)HTML_FIXTURE_CRASH_TITLE,
         .time_s = 12.5, .boot = 1, .console_excerpt = (char *)html_fixture_console,
         .signals = f->notes, .n_signals = 2,
-        .panic_time_s = 12.6, .report_time_s = 12.402, .last_answer_s = 10.1,
+        .panic_time_s = 12.6, .report_time_s = 12.402, .last_answer_s = 10.1, .frozen_time_s = 12.61,
     };
     crash->step = (char *)"apply-content";
     crash->boots = 1;
@@ -152,6 +153,7 @@ static int html_fixture_make(html_fixture *f, const char *dir)
     hang->evidence = (lg_evidence){
         .verdict = LG_VERDICT_HANG, .signal = LG_SIGNAL_HEARTBEAT, .title = (char *)HTML_FIXTURE_HANG_TITLE,
         .time_s = 58.2, .boot = 1, .panic_time_s = -1, .report_time_s = -1, .last_answer_s = 38.0,
+        .frozen_time_s = 58.25,
     };
     hang->step = (char *)"apply-content";
     hang->boots = 1;
@@ -160,6 +162,7 @@ static int html_fixture_make(html_fixture *f, const char *dir)
     infra->evidence = (lg_evidence){
         .verdict = LG_VERDICT_INFRA_ERROR, .signal = LG_SIGNAL_HYPERVISOR, .title = (char *)HTML_FIXTURE_INFRA_TITLE,
         .time_s = 3.0, .boot = 0, .panic_time_s = -1, .report_time_s = -1, .last_answer_s = -1,
+        .frozen_time_s = -1,
     };
     infra->boots = 0;
 

@@ -451,6 +451,36 @@ static void test_strict_kernel_arguments_only_when_strict(void **state)
     built_free(&b);
 }
 
+/* hardening="slub": the stock kernel's heap checks after the profile's and
+ * strict mode's arguments; none without it.  A kernel the profile boots
+ * directly only (a Windows guest has none to give them to). */
+static void test_hardening_kernel_arguments(void **state)
+{
+    suite *s = *state;
+    const lg_profile *p = s->profile;
+    static const char *const slub_args[] = { "slub_debug=FZPU", "slab_nomerge", "init_on_free=1" };
+
+    lg_domxml_params params = params_for(p, false, true);
+    params.hardening = LG_HARDENING_SLUB;
+    built b = build(&params);
+    LG_AUTOFREE char *want = lg_strdup_printf("%s %s %s", p->cmdline, LG_STRICT_CMDLINE,
+                                              lg_hardening_info_of(LG_HARDENING_SLUB)->linux_cmdline);
+    assert_xstr(&b, "/domain/os/cmdline", want);
+    char *cmdline = xstr(&b, "/domain/os/cmdline");
+    for (size_t i = 0; i < LG_N_ELEMENTS(slub_args); i++)
+        assert_true(list_has(cmdline, " ", slub_args[i]));
+    free(cmdline);
+    built_free(&b);
+
+    params.hardening = LG_HARDENING_NONE;
+    b = build(&params);
+    cmdline = xstr(&b, "/domain/os/cmdline");
+    for (size_t i = 0; i < LG_N_ELEMENTS(slub_args); i++)
+        assert_false(list_has(cmdline, " ", slub_args[i]));
+    free(cmdline);
+    built_free(&b);
+}
+
 static void test_strict_with_empty_profile_cmdline(void **state)
 {
     suite *s = *state;
@@ -516,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_no_panic_device_when_profile_says_none),
         cmocka_unit_test(test_watchdog_device_from_profile),
         cmocka_unit_test(test_windows_profile),
+        cmocka_unit_test(test_hardening_kernel_arguments),
         cmocka_unit_test(test_port_placeholder_when_no_port),
         cmocka_unit_test(test_disk_is_the_overlay),
         cmocka_unit_test(test_kernel_from_the_host),

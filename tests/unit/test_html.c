@@ -131,6 +131,9 @@ static void test_blocked_run(void **state)
     /* a power cut's moment, on the job that had one only */
     assert_has(html, "<dt>Power cut</dt><dd>4740 ms into the content hook</dd>");
     assert_int_equal(count(html, "<dt>Power cut</dt>"), 1);
+    /* the guest frozen at the decision: said once per job that was */
+    assert_has(html, "<dt>Frozen</dt><dd>guest frozen at the decision, 12.6 s after job start");
+    assert_int_equal(count(html, "<dt>Frozen</dt>"), 2);
     LG_AUTOFREE char *timeline = lg_strdup_printf("count(%s//table[@class='timeline']//tr)", crash_section);
     assert_xpath(doc, timeline, "3");
     xmlFreeDoc(doc);

@@ -67,7 +67,7 @@ static fixture *make_fixture(const tmpdir_suite *s)
                            .scenario = &f->scenario };
             lg_job_make_id(j->guest->id, j->build->id, j->content->id, j->scenario->id, j->id);
             lg_evidence *ev = &f->results[n].evidence;
-            ev->panic_time_s = ev->report_time_s = ev->last_answer_s = -1;
+            ev->panic_time_s = ev->report_time_s = ev->last_answer_s = ev->frozen_time_s = -1;
             n++;
         }
     f->plan = (lg_plan){ .matrix = &f->matrix, .jobs = f->jobs, .n_jobs = n };

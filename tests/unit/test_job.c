@@ -61,6 +61,19 @@ typedef struct fake {
     pthread_t reconnector; /* ACT_DAEMON_RESTART_AFTER's */
     bool reconnector_started;
     int destroyed_while_down;
+    /* the freeze at the decision: suspends, and the order of the calls
+     * (suspend, screenshot) that the evidence depends on */
+    atomic_int suspends;
+    atomic_bool suspended;
+    atomic_int seq;
+    int suspend_seq, screenshot_seq;
+    bool loops_after_reboot; /* the boot after a reboot resets, and every boot after it */
+    /* Driver Verifier: the command the guest got, and its settings after the reboot */
+    char verifier_command[160];
+    int verifier_boot;     /* the boot it was set in */
+    bool verifier_ignored; /* the settings never take */
+    pthread_t looper;
+    bool looper_started;
     pthread_mutex_t lock;
 } fake;
 
@@ -150,9 +163,24 @@ static int f_launch(lg_backend *be, const char *xml, const lg_domain_handlers *h
 
 static const char *f_vm_name(lg_vm *vm) { (void)vm; return "labgate-fake"; }
 static int f_vm_crashed(lg_vm *vm, bool *crashed) { (void)vm; *crashed = false; return 0; }
-static char *f_screenshot(lg_vm *vm, const char *stem) { (void)vm; (void)stem; lg_error_set("no display"); return NULL; }
-static int f_memory_dump(lg_vm *vm, const char *path) { (void)vm; (void)path; lg_error_set("no dump"); return -EIO; }
 static fake *the_fake;
+static char *f_screenshot(lg_vm *vm, const char *stem)
+{
+    (void)vm; (void)stem;
+    the_fake->screenshot_seq = atomic_fetch_add(&the_fake->seq, 1) + 1;
+    lg_error_set("no display");
+    return NULL;
+}
+static int f_suspend(lg_vm *vm, int64_t timeout_ms)
+{
+    (void)vm;
+    assert_true(timeout_ms > 0);
+    the_fake->suspend_seq = atomic_fetch_add(&the_fake->seq, 1) + 1;
+    atomic_fetch_add(&the_fake->suspends, 1);
+    atomic_store(&the_fake->suspended, true);
+    return 0;
+}
+static int f_memory_dump(lg_vm *vm, const char *path) { (void)vm; (void)path; lg_error_set("no dump"); return -EIO; }
 static int f_destroy(lg_vm *vm)
 {
     (void)vm;
@@ -260,6 +288,26 @@ static void *reconnect_later(void *opaque)
     return NULL;
 }
 
+/* A boot loop as the sample agent's boot watchdog makes one: each boot
+ * prints its banner and number, resets a few seconds later (past the
+ * monitor's reset debounce), and the next boot starts printing a moment
+ * after the reset, unless the guest was frozen by then. */
+static void *loop_boots(void *opaque)
+{
+    fake *f = opaque;
+    for (int i = 0; i < 6 && !atomic_load(&f->suspended); i++) {
+        char lines[160];
+        snprintf(lines, sizeof(lines), "Linux version 6.1.0-fake\nlabgate: boot %d\n"
+                                       "sampledrv: boot watchdog expired: boot %d restarts\n", f->boot, f->boot);
+        console(f, lines);
+        lg_sleep_ms(3300);
+        fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_REBOOTED });
+        lg_sleep_ms(100); /* firmware, kernel decompression */
+        f->boot++;
+    }
+    return NULL;
+}
+
 static int f_exec(lg_session *s, const char *command, const void *input, size_t input_len, lg_deadline dl,
                   lg_buf *output, int *exit_status)
 {
@@ -272,9 +320,29 @@ static int f_exec(lg_session *s, const char *command, const void *input, size_t 
         *exit_status = 0;
         return 0;
     }
-    if (strcmp(command, lg_os_reboot_command(LG_OS_LINUX, false)) == 0) {
+    if (strncmp(command, "verifier /querysettings", 23) == 0) {
+        /* on from the boot after the one it was set in */
+        bool on = f->verifier_command[0] && f->boot > f->verifier_boot && !f->verifier_ignored;
+        if (output)
+            lg_buf_printf(output, "Special pool: %s\r\nPool tracking: Enabled\r\n\r\nVerified drivers:\r\n\r\n%s\r\n",
+                          on ? "Enabled" : "Disabled", on ? "SampleDrv.sys" : "None");
+        *exit_status = 0;
+        return 0;
+    }
+    if (strncmp(command, "verifier /", 10) == 0) {
+        snprintf(f->verifier_command, sizeof(f->verifier_command), "%s", command);
+        f->verifier_boot = f->boot;
+        *exit_status = 2; /* it asks for a reboot */
+        return 0;
+    }
+    if (strcmp(command, lg_os_reboot_command(LG_OS_LINUX, false)) == 0 ||
+        strcmp(command, lg_os_reboot_command(LG_OS_WINDOWS, false)) == 0) {
         f->boot++;
         fire(f, (lg_domain_event){ .kind = LG_DOMAIN_EVENT_REBOOTED });
+        if (f->loops_after_reboot && !f->looper_started) {
+            f->connect_rc = -ECONNREFUSED; /* no boot gets as far as sshd */
+            f->looper_started = pthread_create(&f->looper, NULL, loop_boots, f) == 0;
+        }
         lg_error_set("connection closed");
         return -ECONNRESET;
     }
@@ -427,7 +495,7 @@ static const lg_backend_ops fake_ops = {
     .image_check = f_image_check, .image_stage = f_image_stage, .overlay_create = f_overlay_create, .overlay_remove = f_overlay_remove,
     .launch = f_launch, .vm_name = f_vm_name, .vm_crashed = f_vm_crashed, .screenshot = f_screenshot,
     .memory_dump = f_memory_dump, .reset = f_reset, .power_off = f_power_off, .power_on = f_power_on,
-    .destroy = f_destroy, .release = f_release, .take_log = f_take_log,
+    .suspend = f_suspend, .destroy = f_destroy, .release = f_release, .take_log = f_take_log,
     .lost = f_lost, .epoch = f_epoch, .uri = f_uri, .connect = f_connect, .ping = f_ping, .exec = f_exec,
     .upload_dir = f_upload_dir, .fetch_file = f_fetch_file, .session_free = f_session_free, .free = f_free,
 };
@@ -500,6 +568,8 @@ static void world_free(world *w)
 {
     if (w->f.reconnector_started)
         pthread_join(w->f.reconnector, NULL);
+    if (w->f.looper_started)
+        pthread_join(w->f.looper, NULL);
     lg_job_result_clear(&w->result);
     LG_AUTOFREE char *cmd = lg_strdup_printf("rm -rf '%s'", w->dir);
     assert_int_equal(system(cmd), 0);
@@ -546,6 +616,72 @@ static void test_pass_counts_reboots(void **state)
     assert_true(w->result.evidence.panic_time_s < 0);
     assert_true(w->result.evidence.report_time_s < 0);
     assert_true(w->result.evidence.last_answer_s >= 0);
+    /* a guest that passed is never frozen */
+    assert_int_equal(atomic_load(&w->f.suspends), 0);
+    assert_true(w->result.evidence.frozen_time_s < 0);
+    world_free(w);
+}
+
+/* driver-verifier on a Windows guest: after the install, verifier for the
+ * build's drivers, a reboot, the settings confirmed; settings that never
+ * took are the agent's failure, saying which driver is not verified. */
+static void test_driver_verifier(void **state)
+{
+    (void)state;
+    for (int ignored = 0; ignored < 2; ignored++) {
+        world *w = world_new();
+        w->profile.os = LG_OS_WINDOWS;
+        char *drivers[] = { (char *)"sampledrv.sys" };
+        w->build.drivers = drivers;
+        w->build.n_drivers = 1;
+        w->matrix.policy.driver_verifier = LG_VERIFIER_SPECIAL_POOL;
+        w->f.verifier_ignored = ignored;
+        add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+        add_step(w, LG_STEP_INSTALL, 0, NULL);
+        add_step(w, LG_STEP_APPLY_CONTENT, 0, NULL);
+        run(w);
+        assert_string_equal(w->f.verifier_command, "verifier /flags 0x1 /driver sampledrv.sys");
+        assert_int_equal(w->f.verifier_boot, 1);
+        if (!ignored) {
+            assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+            assert_int_equal(w->result.boots, 2); /* the reboot it takes effect at */
+            assert_int_equal(w->f.hooks, 1);
+        } else {
+            assert_verdict(w, LG_VERDICT_AGENT_FAILURE, LG_SIGNAL_STEP,
+                           "Driver Verifier (special-pool) for build agent-1 failed (exit 0): sampledrv.sys is not "
+                           "among the verified drivers");
+            assert_string_equal(w->result.step, "install");
+            assert_int_equal(w->f.hooks, 0); /* no content without the verifier */
+        }
+        world_free(w);
+    }
+}
+
+/* A boot loop is frozen at its deciding reset: the boot count and the
+ * excerpt are the deciding boot's, and the boot after it never prints. */
+static void test_boot_loop_frozen_at_the_deciding_reset(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    add_step(w, LG_STEP_INSTALL, 0, NULL);
+    add_step(w, LG_STEP_APPLY_CONTENT, 0, NULL);
+    add_step(w, LG_STEP_REBOOT, 1, NULL);
+    w->matrix.policy.boot_timeout_s = 60;
+    w->f.loops_after_reboot = true;
+    run(w);
+    assert_verdict(w, LG_VERDICT_BOOT_LOOP, LG_SIGNAL_REBOOT, "boot loop: guest reset 2 times");
+    assert_int_equal(atomic_load(&w->f.suspends), 1);
+    assert_true(w->f.suspend_seq < w->f.screenshot_seq);
+    /* boot 2 (the reboot's) reset, boot 3 reset: boot 3 decided */
+    assert_int_equal(w->result.boots, 3);
+    assert_int_equal(w->result.evidence.boot, 3);
+    const char *excerpt = w->result.evidence.console_excerpt;
+    assert_non_null(excerpt);
+    assert_non_null(strstr(excerpt, "labgate: boot 3"));
+    assert_non_null(strstr(excerpt, "boot 3 restarts"));
+    assert_null(strstr(excerpt, "labgate: boot 4"));
+    assert_true(w->result.evidence.frozen_time_s >= w->result.evidence.time_s);
     world_free(w);
 }
 
@@ -656,6 +792,16 @@ static void test_each_failure_kind(void **state)
             assert_non_null(w->result.step);
         if (c->kind != LG_FAIL_BUGCHECK)
             assert_true(w->result.evidence.panic_time_s < 0);
+        /* a guest that failed was frozen at the decision, once, before its
+         * screenshot; nothing is frozen for a harness failure */
+        bool guest_failed = w->f.launches && lg_verdict_blocks(info->verdict);
+        assert_int_equal(atomic_load(&w->f.suspends), guest_failed ? 1 : 0);
+        if (guest_failed) {
+            assert_true(w->f.suspend_seq < w->f.screenshot_seq);
+            assert_true(w->result.evidence.frozen_time_s >= w->result.evidence.time_s);
+        } else {
+            assert_true(w->result.evidence.frozen_time_s < 0);
+        }
         /* a refused build never reaches the guest's installer */
         if (c->kind == LG_FAIL_UPLOAD_REFUSED) {
             assert_int_equal(w->f.installs, 0);
@@ -1576,6 +1722,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pass_counts_reboots),
+        cmocka_unit_test(test_boot_loop_frozen_at_the_deciding_reset),
+        cmocka_unit_test(test_driver_verifier),
         cmocka_unit_test(test_each_failure_kind),
         cmocka_unit_test(test_crash_during_each_step),
         cmocka_unit_test(test_one_reboot),

@@ -62,7 +62,7 @@ static fixture *make_fixture(void)
         .title = (char *)"BUG: kernel NULL pointer dereference in sampledrv_parse_record",
         .time_s = 12.625, .boot = 2, .console_excerpt = (char *)"[ 3.1] BUG: kernel NULL pointer\n[ 3.2] RIP: x\n",
         .signals = f->notes, .n_signals = 2, .panic_time_s = 12.5, .report_time_s = 12.375,
-        .last_answer_s = 11.75,
+        .last_answer_s = 11.75, .frozen_time_s = 12.75,
     };
     crash->duration_s = 41.5;
     crash->host = (char *)"lab-a";
@@ -153,6 +153,7 @@ static void assert_same_result(const lg_job_result *want, const lg_job_result *g
     assert_true(g->panic_time_s == w->panic_time_s);
     assert_true(g->report_time_s == w->report_time_s);
     assert_true(g->last_answer_s == w->last_answer_s);
+    assert_true(g->frozen_time_s == w->frozen_time_s);
     assert_int_equal(g->baseline, w->baseline);
     assert_int_equal(g->baseline_verdict, w->baseline_verdict);
     assert_int_equal(g->n_signals, w->n_signals);

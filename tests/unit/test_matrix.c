@@ -727,6 +727,70 @@ static void test_strict_warnings_report(void **state)
     lg_diags_clear(&diags);
 }
 
+/* hardening="slub": parsed; a value no kernel here supports is refused by
+ * the schema, on its line */
+static void test_hardening(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_matrix *m = load_valid(FIXTURE("matrix/hardening.xml"), &diags);
+    assert_int_equal(m->policy.hardening, LG_HARDENING_SLUB);
+    assert_int_equal(m->policy.driver_verifier, LG_VERIFIER_NONE);
+    assert_non_null(strstr(lg_hardening_info_of(m->policy.hardening)->linux_cmdline, "slub_debug=FZPU"));
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+
+    m = load_valid(FIXTURE("matrix/minimal.xml"), &diags);
+    assert_int_equal(m->policy.hardening, LG_HARDENING_NONE);
+    assert_string_equal(lg_hardening_info_of(m->policy.hardening)->linux_cmdline, "");
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+
+    const char *path = INVALID("bad-hardening.xml");
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "hardening=\"kasan\""), "Invalid attribute hardening");
+    lg_diags_clear(&diags);
+}
+
+/* Each OS's policy asked of a guest of the other OS: refused, naming the
+ * guest on its line and the policy. */
+static void test_guest_policies_wrong_os(void **state)
+{
+    (void)state;
+    const char *path = INVALID("guest-policies-wrong-os.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_error(&diags, path, line_containing(path, "<guest id=\"windows-x86_64\""),
+                 "guest 'windows-x86_64' runs windows: <policy> hardening=\"slub\" is for Linux guests");
+    expect_error(&diags, path, line_containing(path, "<guest id=\"linux-x86_64\""),
+                 "guest 'linux-x86_64' runs linux: <policy> driver-verifier=\"special-pool\" is Windows'");
+    expect_error_count(&diags, 2);
+    lg_diags_clear(&diags);
+}
+
+/* driver-verifier on a Windows guest: the build's drivers=, as given */
+static void test_driver_verifier(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_matrix *m = load_valid(FIXTURE("matrix/driver-verifier.xml"), &diags);
+    assert_int_equal(m->policy.driver_verifier, LG_VERIFIER_SPECIAL_POOL);
+    assert_int_equal(m->builds[0].n_drivers, 2);
+    assert_string_equal(m->builds[0].drivers[0], "SampleDrv.sys");
+    assert_string_equal(m->builds[0].drivers[1], "netfilter.sys");
+    lg_matrix_free(m);
+    lg_diags_clear(&diags);
+
+    /* a build without drivers has nothing to verify; a path is no driver's name */
+    const char *path = INVALID("verifier-without-drivers.xml");
+    load_invalid(path, &diags);
+    expect_error(&diags, path, line_containing(path, "<build id=\"agent-1.0\""),
+                 "build 'agent-1.0' names no drivers (drivers=\"NAME.sys ...\"): <policy> driver-verifier=\"standard\"");
+    expect_error(&diags, path, line_containing(path, "<build id=\"agent-2.0\""),
+                 "build 'agent-2.0': drivers: 'C:\\drivers\\x.sys' is not a driver's file name");
+    lg_diags_clear(&diags);
+}
+
 static void test_schema_fetch_max_zero(void **state)
 {
     (void)state;
@@ -1058,6 +1122,9 @@ int main(void)
         cmocka_unit_test(test_minimal_matrix_defaults),
         cmocka_unit_test(test_schema_fetch_max_zero),
         cmocka_unit_test(test_strict_warnings_report),
+        cmocka_unit_test(test_hardening),
+        cmocka_unit_test(test_guest_policies_wrong_os),
+        cmocka_unit_test(test_driver_verifier),
         cmocka_unit_test(test_schema_bad_baseline),
         cmocka_unit_test(test_build_with_outside_link_warned),
         cmocka_unit_test(test_relative_path_resolves_to_absolute),

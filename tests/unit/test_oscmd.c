@@ -358,6 +358,87 @@ static void test_net_probe_command(void **state)
     assert_non_null(strstr(floor, "timeout 1 "));
 }
 
+/* ------------------------------------------------------- Driver Verifier */
+
+/* verifier /querysettings on Windows 10/11 (its layout; not captured here,
+ * there is no Windows guest on these machines) */
+#define VERIFIER_SETTINGS                                                                                     \
+    "Special pool: Enabled\r\n"                                                                               \
+    "Force IRQL checking: Enabled\r\n"                                                                        \
+    "Pool tracking: Enabled\r\n"                                                                              \
+    "I/O verification: Enabled\r\n"                                                                           \
+    "Deadlock detection: Enabled\r\n"                                                                         \
+    "DMA checking: Enabled\r\n"                                                                               \
+    "Security checks: Enabled\r\n"                                                                            \
+    "Force pending I/O requests: Disabled\r\n"                                                                \
+    "Low resources simulation: Disabled\r\n"                                                                  \
+    "Miscellaneous checks: Enabled\r\n"                                                                       \
+    "DDI compliance checking: Enabled\r\n"                                                                    \
+    "\r\n"                                                                                                     \
+    "Verified drivers:\r\n"                                                                                   \
+    "\r\n"                                                                                                     \
+    "SampleDrv.sys\r\n"                                                                                       \
+    "netfilter.sys\r\n"
+
+static void test_verifier_commands(void **state)
+{
+    (void)state;
+    char *drivers[] = { (char *)"sampledrv.sys", (char *)"netfilter.sys" };
+    LG_AUTOFREE char *standard = lg_win_verifier_command(LG_VERIFIER_STANDARD, drivers, 2);
+    assert_string_equal(standard, "verifier /standard /driver sampledrv.sys netfilter.sys");
+    LG_AUTOFREE char *pool = lg_win_verifier_command(LG_VERIFIER_SPECIAL_POOL, drivers, 1);
+    assert_string_equal(pool, "verifier /flags 0x1 /driver sampledrv.sys");
+    /* nothing to verify, or a name that is more than a file name */
+    assert_null(lg_win_verifier_command(LG_VERIFIER_NONE, drivers, 2));
+    assert_null(lg_win_verifier_command(LG_VERIFIER_STANDARD, drivers, 0));
+    char *bad[] = { (char *)"a.sys & shutdown /s" };
+    assert_null(lg_win_verifier_command(LG_VERIFIER_STANDARD, bad, 1));
+    char *path[] = { (char *)"C:\\Windows\\x.sys" };
+    assert_null(lg_win_verifier_command(LG_VERIFIER_STANDARD, path, 1));
+    assert_string_equal(LG_WIN_VERIFIER_QUERY_COMMAND, "verifier /querysettings");
+}
+
+static void test_verifier_settings(void **state)
+{
+    (void)state;
+    char *drivers[] = { (char *)"sampledrv.sys", (char *)"netfilter.sys" };
+    lg_win_verifier_settings s;
+    assert_int_equal(lg_win_verifier_settings_parse(VERIFIER_SETTINGS, &s), 0);
+    assert_true(s.special_pool);
+    assert_int_equal(s.checks_enabled, 9);
+    assert_int_equal(s.n_drivers, 2);
+    assert_string_equal(s.drivers[0], "sampledrv.sys");
+    assert_null(lg_win_verifier_problem(&s, LG_VERIFIER_STANDARD, drivers, 2));
+    assert_null(lg_win_verifier_problem(&s, LG_VERIFIER_SPECIAL_POOL, drivers, 1));
+    char *other[] = { (char *)"other.sys" };
+    LG_AUTOFREE char *missing = lg_win_verifier_problem(&s, LG_VERIFIER_STANDARD, other, 1);
+    assert_string_equal(missing, "other.sys is not among the verified drivers");
+    lg_win_verifier_settings_clear(&s);
+
+    /* the reboot did not happen, or the command did not take: nothing verified */
+    assert_int_equal(lg_win_verifier_settings_parse("Special pool: Disabled\r\n\r\nVerified drivers:\r\n\r\nNone\r\n",
+                                                    &s), 0);
+    assert_false(s.special_pool);
+    assert_int_equal(s.n_drivers, 0);
+    LG_AUTOFREE char *none = lg_win_verifier_problem(&s, LG_VERIFIER_SPECIAL_POOL, drivers, 1);
+    assert_string_equal(none, "sampledrv.sys is not among the verified drivers");
+    lg_win_verifier_settings_clear(&s);
+
+    /* the driver verified, special pool off */
+    assert_int_equal(lg_win_verifier_settings_parse("Special pool: Disabled\nPool tracking: Enabled\n"
+                                                    "Verified drivers:\nsampledrv.sys\n", &s), 0);
+    LG_AUTOFREE char *no_pool = lg_win_verifier_problem(&s, LG_VERIFIER_SPECIAL_POOL, drivers, 1);
+    assert_string_equal(no_pool, "special pool is not enabled");
+    lg_win_verifier_settings_clear(&s);
+
+    /* not verifier's output at all */
+    s.n_drivers = 99;
+    assert_int_equal(lg_win_verifier_settings_parse("'verifier' is not recognized as an internal or external command",
+                                                    &s), -EINVAL);
+    assert_int_equal(s.n_drivers, 99);
+    assert_int_equal(lg_win_verifier_settings_parse(NULL, &s), -EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +455,8 @@ int main(void)
         cmocka_unit_test(test_stress_linux_commands),
         cmocka_unit_test(test_stress_options_accepted),
         cmocka_unit_test(test_stress_windows_scripts),
+        cmocka_unit_test(test_verifier_commands),
+        cmocka_unit_test(test_verifier_settings),
     };
     return cmocka_run_group_tests_name("oscmd", tests, NULL, NULL);
 }

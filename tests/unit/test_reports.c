@@ -53,7 +53,7 @@ static fixture *make_fixture(void)
                 j->scenario = &f->scenario;
                 lg_job_make_id(j->guest->id, j->build->id, j->content->id, j->scenario->id, j->id);
                 lg_evidence *ev = &f->results[n].evidence;
-                ev->panic_time_s = ev->report_time_s = ev->last_answer_s = -1;
+                ev->panic_time_s = ev->report_time_s = ev->last_answer_s = ev->frozen_time_s = -1;
                 if (g == 0 && b == 0 && c == 0) {
                     ev->verdict = LG_VERDICT_CRASH;
                     ev->signal = LG_SIGNAL_CONSOLE;
@@ -138,6 +138,7 @@ static void test_runxml_evidence_and_timeline(void **state)
     ev->n_signals = 2;
     ev->panic_time_s = 12.6;
     ev->report_time_s = 12.499;
+    ev->frozen_time_s = 12.625;
     f->results[0].step = (char *)"apply-content";
     LG_AUTOFREE char *path = lg_strdup_printf("%s/run.xml", s->dir);
     assert_int_equal(lg_report_write_runxml(&f->report, path), 0);
@@ -152,6 +153,8 @@ static void test_runxml_evidence_and_timeline(void **state)
         { "/run/job[@verdict='CRASH']/evidence/@panic-time-s", "12.600" },
         { "/run/job[@verdict='CRASH']/evidence/@report-time-s", "12.499" },
         { "count(/run/job[@verdict='CRASH']/evidence/@last-answer-s)", "0" },
+        { "/run/job[@verdict='CRASH']/evidence/@frozen-at-s", "12.625" },
+        { "count(/run/job/evidence/@frozen-at-s)", "1" },
         { "/run/job[@verdict='CRASH']/evidence/@step", "apply-content" },
         { "count(/run/job[@verdict='CRASH']/evidence/signal)", "2" },
         { "/run/job[@verdict='CRASH']/evidence/signal[2]/@name", "pvpanic" },

@@ -50,6 +50,29 @@ static void test_required_codes_have_their_names(void **state)
     }
 }
 
+/* Driver Verifier's bugchecks (policy driver-verifier): each titled by its
+ * name, and known as Driver Verifier's; ordinary ones are not. */
+static void test_driver_verifier_codes(void **state)
+{
+    (void)state;
+    static const struct { uint32_t code; const char *title; } verifier[] = {
+        { 0xC4, "BSOD 0xc4 DRIVER_VERIFIER_DETECTED_VIOLATION in sampledrv.sys" },
+        { 0xC1, "BSOD 0xc1 SPECIAL_POOL_DETECTED_MEMORY_CORRUPTION in sampledrv.sys" },
+        { 0xC6, "BSOD 0xc6 DRIVER_CAUGHT_MODIFYING_FREED_POOL in sampledrv.sys" },
+        { 0xC9, "BSOD 0xc9 DRIVER_VERIFIER_IOMANAGER_VIOLATION in sampledrv.sys" },
+        { 0xD5, "BSOD 0xd5 DRIVER_PAGE_FAULT_IN_FREED_SPECIAL_POOL in sampledrv.sys" },
+        { 0xD6, "BSOD 0xd6 DRIVER_PAGE_FAULT_BEYOND_END_OF_ALLOCATION in sampledrv.sys" },
+        { 0xE6, "BSOD 0xe6 DRIVER_VERIFIER_DMA_VIOLATION in sampledrv.sys" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(verifier); i++) {
+        LG_AUTOFREE char *title = lg_stopcode_title(verifier[i].code, "\\SystemRoot\\System32\\drivers\\SampleDrv.sys");
+        assert_string_equal(title, verifier[i].title);
+        assert_true(lg_stopcode_is_verifier(verifier[i].code));
+    }
+    assert_false(lg_stopcode_is_verifier(0x50));
+    assert_false(lg_stopcode_is_verifier(0xD1));
+}
+
 static void test_names_map_back_to_codes(void **state)
 {
     (void)state;
@@ -133,6 +156,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_required_codes_have_their_names),
         cmocka_unit_test(test_names_map_back_to_codes),
+        cmocka_unit_test(test_driver_verifier_codes),
         cmocka_unit_test(test_unknown_codes),
         cmocka_unit_test(test_titles),
         cmocka_unit_test(test_driver_names),

@@ -25,6 +25,8 @@
  *                                             loading this file at boot
  *     delay-boot <seconds>                    the agent's boot hook holds the boot this
  *                                             long (0..3600) once the agent is up
+ *     signer <id> [sha256:]<64 hex digits>    a trusted publisher: the SHA-256 thumbprint
+ *                                             of its signing certificate
  *     proc-burst <window-ms> <slots>          fork-burst detection: keep the process
  *                                             starts of the last <window-ms> (1..60000)
  *                                             in a table of <slots> (16..65536) entries;
@@ -101,6 +103,21 @@
  *     into an allow list of exactly those ports: every other inbound TCP and
  *     UDP packet is dropped, the machine's ssh, its replies to its own
  *     connections, everything. The OS runs on, unreachable. (content/netdrop)
+ *
+ *  8. Heap overflow (silent on a stock kernel): a signer's thumbprint is
+ *     decoded into a 32-byte object of its own slab cache. The length
+ *     check in sampledrv_parse_signer() allows for the optional "sha256:"
+ *     prefix after the prefix has been stripped, so a thumbprint of up to
+ *     70 hex digits (35 bytes) passes and hex2bin() writes up to 3 bytes
+ *     past the object. On a stock kernel they land in the slot SLUB keeps
+ *     after each object of a cache with a constructor for its free
+ *     pointer, unused while the object is allocated: nothing happens, the
+ *     content works. With SLUB debugging (slub_debug=Z, labgate's
+ *     hardening="slub") they overwrite the object's red zone, and the free
+ *     at the end of the same function reports "BUG sac_thumbprint (...):
+ *     Right Redzone overwritten". (content/signer-overflow: a SHA-256
+ *     thumbprint with three bytes too many, pasted with a certificate's
+ *     serial number)
  *
  * Two more content sets break the agent without a driver bug:
  * content/agent-dies sets an option the daemon cannot use (it exits), and
@@ -869,6 +886,73 @@ static void sac_proc_burst_stop(void)
 	sac_proc_table = NULL;
 }
 
+/* ---- trusted signers ("signer"): see bug 8 at the top */
+
+#define SAC_THUMB_LEN		32	/* SHA-256 */
+#define SAC_THUMB_PREFIX	"sha256:"
+
+/* Decoded thumbprints: born zeroed (the constructor), zeroed again on free. */
+static struct kmem_cache *sac_thumb_cache;
+static u32 sac_signer_digest;		/* the trusted signers, folded; under sac_active_lock */
+static unsigned int sac_signer_count;
+
+static void sac_thumb_ctor(void *object)
+{
+	memset(object, 0, SAC_THUMB_LEN);
+}
+
+/*
+ * "signer <id> [sha256:]<thumbprint>", @args points past "signer ".
+ *
+ * BUG (deliberate, see the top of this file): the bound allows for the
+ * prefix after the prefix was stripped. noinline so the SLUB report's
+ * allocation site and call trace name this function.
+ */
+static noinline int sampledrv_parse_signer(struct sac_session *s, char *args)
+{
+	char *id, *hex;
+	size_t len;
+	u8 *thumb;
+	u32 digest = 2166136261u;	/* FNV-1a */
+	unsigned int i;
+	int ret = 0;
+
+	args = skip_spaces(args);
+	id = strsep(&args, " \t");
+	hex = args ? strim(args) : NULL;
+	if (!id || !*id || !hex || !*hex) {
+		pr_err("line %u: expected 'signer <id> [%s]<thumbprint>'\n", s->lineno, SAC_THUMB_PREFIX);
+		return -EINVAL;
+	}
+	if (!strncmp(hex, SAC_THUMB_PREFIX, strlen(SAC_THUMB_PREFIX)))
+		hex += strlen(SAC_THUMB_PREFIX);
+	len = strlen(hex);
+	if (len < 2 || len % 2 || len > 2 * SAC_THUMB_LEN + strlen(SAC_THUMB_PREFIX)) {
+		pr_err("line %u: signer %s: thumbprint must be %d hex digits\n", s->lineno, id,
+		       2 * SAC_THUMB_LEN);
+		return -EINVAL;
+	}
+	thumb = kmem_cache_alloc(sac_thumb_cache, GFP_KERNEL);
+	if (!thumb)
+		return -ENOMEM;
+	if (hex2bin(thumb, hex, len / 2)) {
+		pr_err("line %u: signer %s: thumbprint is not hex\n", s->lineno, id);
+		ret = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < SAC_THUMB_LEN; i++)
+		digest = (digest ^ thumb[i]) * 16777619u;
+	mutex_lock(&sac_active_lock);
+	sac_signer_digest ^= digest;
+	sac_signer_count++;
+	mutex_unlock(&sac_active_lock);
+	pr_info("trusted signer %s\n", id);
+out:
+	memset(thumb, 0, SAC_THUMB_LEN);
+	kmem_cache_free(sac_thumb_cache, thumb);
+	return ret;
+}
+
 /* @line starts with directive @name followed by a blank. */
 static bool sac_directive(const char *line, const char *name)
 {
@@ -909,6 +993,8 @@ static int sac_parse_line(struct sac_session *s, char *line)
 		return sac_parse_hash(s, line);
 	if (sac_directive(line, "proc-burst"))
 		return sac_parse_proc_burst(s, line + 11);
+	if (sac_directive(line, "signer"))
+		return sampledrv_parse_signer(s, line + 7);
 	pr_err("line %u: unknown directive '%.32s'\n", s->lineno, line);
 	return -EINVAL;
 }
@@ -1234,6 +1320,7 @@ static int sac_status_show(struct seq_file *m, void *v)
 	spin_unlock_irq(&sac_net_lock);
 	seq_printf(m, "generation %u\n", sac_generation);
 	seq_printf(m, "hashes %u\n", sac_hash_count);
+	seq_printf(m, "signers %u\n", sac_signer_count);
 	mutex_unlock(&sac_active_lock);
 	return 0;
 }
@@ -1353,6 +1440,11 @@ static int __init sampledrv_init(void)
 		return -ENOMEM;
 	}
 	timer_setup(&sac_watchdog, sac_watchdog_fire, 0);
+	sac_thumb_cache = kmem_cache_create("sac_thumbprint", SAC_THUMB_LEN, 0, 0, sac_thumb_ctor);
+	if (!sac_thumb_cache) {
+		proc_remove(sac_proc_dir);
+		return -ENOMEM;
+	}
 	/* The audit is an extra: the agent works without it. */
 	sac_nf_registered = !nf_register_net_hook(&init_net, &sac_nf_ops);
 	if (!sac_nf_registered)
@@ -1373,6 +1465,7 @@ static void __exit sampledrv_exit(void)
 	sac_free_netblocks(&sac_active_netblocks);
 	sac_free_options(&sac_active_options);
 	sac_history_free();
+	kmem_cache_destroy(sac_thumb_cache);
 	pr_info("unloaded\n");
 }
 
