@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "model/kinds.h"
+#include "model/matrix.h"
 #include "model/shard.h"
 #include "model/verdict.h"
 #include "reports/compare.h"
@@ -23,6 +24,9 @@ int lg_cmd_merge(int argc, char **argv);
  * verify-release and repro: 0, or LG_EXIT_BAD_INPUT with the problems
  * printed to stderr under "labgate CMD". */
 int lg_cli_load_run(const char *cmd, const char *dir, lg_run_record **out);
+/* A matrix and its profiles loaded and checked: 0, or LG_EXIT_BAD_INPUT with
+ * FILE:LINE problems printed to stderr (warnings are printed either way). */
+int lg_cli_load_matrix(const char *path, lg_matrix **out);
 
 /* What `run` does, for `run` and `repro`. */
 typedef struct lg_cli_run_args {

@@ -147,13 +147,10 @@ static int merge(char **dirs, size_t n_dirs, const char *out_dir, const char *ma
                 matrix_path, matrix_sha256, first->matrix_sha256);
         return LG_EXIT_INCOMPLETE;
     }
-    lg_diags diags = { 0 };
     LG_AUTO(lg_matrix) m = NULL;
-    int rc = lg_matrix_load(matrix_path, &m, &diags);
-    lg_diags_print(&diags, stderr);
-    lg_diags_clear(&diags);
-    if (rc < 0)
-        return LG_EXIT_BAD_INPUT;
+    int rc = lg_cli_load_matrix(matrix_path, &m);
+    if (rc != 0)
+        return rc;
     LG_AUTO(lg_plan) plan = lg_plan_expand(m);
     char plan_sha256[LG_SHA256_HEX_LEN + 1];
     lg_plan_digest(plan, plan_sha256);
@@ -169,6 +166,7 @@ static int merge(char **dirs, size_t n_dirs, const char *out_dir, const char *ma
     st->n_results = plan->n_jobs;
     for (size_t i = 0; i < plan->n_jobs; i++)
         lg_job_result_init(&st->results[i]);
+    lg_diags diags = { 0 };
     for (size_t k = 0; k < n_dirs; k++) {
         LG_AUTOFREE char *path = lg_strdup_printf("%s/run.xml", dirs[k]);
         rc = lg_journal_read_runxml_jobs(path, plan, st->results, st->found, &st->inputs, &diags);

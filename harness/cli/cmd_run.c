@@ -235,14 +235,12 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
     bool quiet = args->quiet;
     lg_shard shard = args->shard;
 
-    lg_diags diags = { 0 };
     LG_AUTO(lg_matrix) m = NULL;
-    int rc = lg_matrix_load(matrix_path, &m, &diags);
-    lg_diags_print(&diags, stderr);
-    lg_diags_clear(&diags);
-    if (rc < 0)
-        return LG_EXIT_BAD_INPUT;
+    int rc = lg_cli_load_matrix(matrix_path, &m);
+    if (rc != 0)
+        return rc;
 
+    lg_diags diags = { 0 };
     rc = lg_sched_check_hosts(m, &diags);
     lg_diags_print(&diags, stderr);
     lg_diags_clear(&diags);

@@ -21,11 +21,7 @@ static int load(int argc, char **argv, const char *help, lg_matrix **out)
         fputs(help, stderr);
         return LG_EXIT_BAD_INPUT;
     }
-    lg_diags diags = { 0 };
-    int rc = lg_matrix_load(argv[1], out, &diags);
-    lg_diags_print(&diags, stderr);
-    lg_diags_clear(&diags);
-    return rc < 0 ? LG_EXIT_BAD_INPUT : 0;
+    return lg_cli_load_matrix(argv[1], out);
 }
 
 int lg_cmd_validate(int argc, char **argv)

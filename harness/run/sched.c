@@ -276,12 +276,10 @@ static void run_baseline(void *caller, const lg_job *job, size_t host, lg_baseli
     lg_progress_note(s->progress, end);
 }
 
-/* A job that never ran because its profile's baseline failed: reported
- * like any ended job (the journal, the progress). */
-static void job_not_run(sched *s, const lg_job *job, lg_job_result *res)
+/* A job has ended (or was settled without running, when its profile's
+ * baseline failed): the journal, the count, the progress. */
+static void job_ended(sched *s, const lg_job *job, lg_job_result *res)
 {
-    /* no host: the job ran nowhere (its baseline's <baseline host> says
-     * where that failed) */
     if (s->opts->job_done)
         s->opts->job_done(s->opts->job_done_opaque, job, res);
     pthread_mutex_lock(&s->lock);
@@ -308,7 +306,9 @@ static void *work(void *opaque)
             continue;
         }
         if (s->baselines && !lg_baseline_gate_pass(s->baselines, job, w->host, w, s->opts->interrupted, res)) {
-            job_not_run(s, job, res);
+            /* no host: the job ran nowhere (its baseline's <baseline
+             * host> says where that failed) */
+            job_ended(s, job, res);
             continue;
         }
         wait_for_headroom(w, job);
@@ -318,13 +318,7 @@ static void *work(void *opaque)
         s->running[w->host]--;
         w->job_vcpus = 0;
         pthread_mutex_unlock(&s->lock);
-        if (s->opts->job_done)
-            s->opts->job_done(s->opts->job_done_opaque, job, res);
-        pthread_mutex_lock(&s->lock);
-        s->done++;
-        size_t done = s->done;
-        pthread_mutex_unlock(&s->lock);
-        lg_progress_done(s->progress, job, res, done);
+        job_ended(s, job, res);
     }
     return NULL;
 }
