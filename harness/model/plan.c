@@ -74,6 +74,48 @@ int lg_plan_cut_ms(const lg_job *job, size_t step_index, int within_ms)
     return (int)(lg_hash64_str(key, job->seed) % (uint64_t)within_ms);
 }
 
+long lg_job_cost_s(const lg_job *job)
+{
+    long cost = 0;
+    lg_scenario_counts counts;
+    lg_scenario_count(job->scenario, &counts);
+    cost += (long)counts.boots * LG_JOB_BOOT_COST_S;
+    for (size_t i = 0; i < job->scenario->n_steps; i++) {
+        const lg_step *st = &job->scenario->steps[i];
+        if (st->kind == LG_STEP_STRESS)
+            cost += st->stress_seconds;
+        else if (lg_step_boots(st) == 0)
+            cost += LG_JOB_STEP_COST_S;
+    }
+    return cost;
+}
+
+typedef struct job_cost {
+    size_t index;
+    long cost_s;
+} job_cost;
+
+static int longest_first(const void *a, const void *b)
+{
+    const job_cost *x = a, *y = b;
+    if (x->cost_s != y->cost_s)
+        return x->cost_s > y->cost_s ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index; /* qsort is not stable: the plan's order */
+}
+
+size_t *lg_plan_start_order(const lg_plan *plan)
+{
+    job_cost *costs = lg_calloc(plan->n_jobs + 1, sizeof(*costs));
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        costs[i] = (job_cost){ .index = i, .cost_s = lg_job_cost_s(&plan->jobs[i]) };
+    qsort(costs, plan->n_jobs, sizeof(*costs), longest_first);
+    size_t *order = lg_calloc(plan->n_jobs + 1, sizeof(*order));
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        order[i] = costs[i].index;
+    free(costs);
+    return order;
+}
+
 void lg_plan_free(lg_plan *plan)
 {
     if (!plan)

@@ -35,6 +35,17 @@ long lg_plan_find(const lg_plan *plan, const char *job_id);
  * [0, W), from the job's seed and the step's place alone (the same job of
  * the same matrix cuts at the same moment: repro).  0 when W <= 0. */
 int lg_plan_cut_ms(const lg_job *job, size_t step_index, int within_ms);
+/* A job's rough length in seconds, for ordering only (never a deadline):
+ * each boot its scenario makes at LG_JOB_BOOT_COST_S, each stress step's
+ * seconds, each other step at LG_JOB_STEP_COST_S.  Relative: under TCG
+ * every term grows alike. */
+#define LG_JOB_BOOT_COST_S 10
+#define LG_JOB_STEP_COST_S 2
+long lg_job_cost_s(const lg_job *job);
+/* The plan's job indexes in the order to start them (n_jobs entries):
+ * longest first, so that a long job started last does not leave every
+ * other slot idle at the end of a run; equal costs keep the plan's order. */
+size_t *lg_plan_start_order(const lg_plan *plan);
 void lg_job_make_id(const char *guest, const char *build, const char *content,
                     const char *scenario, char out[LG_JOB_ID_LEN + 1]);
 

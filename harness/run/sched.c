@@ -26,7 +26,8 @@ typedef struct sched {
     const lg_sched_opts *opts;
     lg_job_result *results;
     pthread_mutex_t lock;
-    size_t next;
+    size_t *order;         /* plan indexes, longest job first (lg_plan_start_order) */
+    size_t next;           /* into order */
     size_t done;
     lg_progress *progress;
     int *running;          /* per host: jobs running now */
@@ -295,7 +296,7 @@ static void *work(void *opaque)
     sched *s = w->s;
     for (;;) {
         pthread_mutex_lock(&s->lock);
-        size_t i = s->next < s->plan->n_jobs ? s->next++ : s->plan->n_jobs;
+        size_t i = s->next < s->plan->n_jobs ? s->order[s->next++] : s->plan->n_jobs;
         pthread_mutex_unlock(&s->lock);
         if (i >= s->plan->n_jobs)
             break;
@@ -370,6 +371,7 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     const lg_matrix *m = plan->matrix;
     sched s = { .plan = plan, .opts = opts, .results = results };
     s.running = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.running));
+    s.order = lg_plan_start_order(plan);
     s.cpu = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.cpu));
     s.loads = opts->host_loads ? opts->host_loads : lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.loads));
     pthread_mutex_init(&s.lock, NULL);
@@ -496,6 +498,7 @@ out:
     free(kvm);
     free(workers);
     free(s.running);
+    free(s.order);
     free(s.cpu);
     free(s.cpus);
     if (s.loads != opts->host_loads) {

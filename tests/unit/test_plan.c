@@ -493,6 +493,44 @@ static void test_plan_find(void **state)
     lg_matrix_free(m);
 }
 
+static void give_steps(lg_scenario *sc, const lg_step *steps, size_t n)
+{
+    sc->steps = calloc(n + 1, sizeof(*sc->steps));
+    assert_non_null(sc->steps);
+    memcpy(sc->steps, steps, n * sizeof(*steps));
+    sc->n_steps = n;
+}
+
+/* Jobs start longest first (boots, stress seconds, other steps), so that a
+ * long job started last does not keep the run going on one slot; equal
+ * costs keep the plan's order. */
+static void test_start_order_longest_first(void **state)
+{
+    (void)state;
+    lg_matrix *m = make_matrix((const char *const[]){ "g", NULL }, (const char *const[]){ "b", NULL },
+                               (const char *const[]){ "c", NULL },
+                               (const char *const[]){ "quick", "reboot3", "stress", "exec", "quick2", NULL });
+    const lg_step reboot3[] = { { .kind = LG_STEP_INSTALL }, { .kind = LG_STEP_REBOOT, .count = 3 } };
+    const lg_step stress[] = { { .kind = LG_STEP_STRESS, .stress_seconds = 60 } };
+    const lg_step exec[] = { { .kind = LG_STEP_EXEC } };
+    give_steps(&m->scenarios[1], reboot3, 2);
+    give_steps(&m->scenarios[2], stress, 1);
+    give_steps(&m->scenarios[3], exec, 1);
+    lg_plan *plan = expand(m);
+    assert_int_equal(plan->n_jobs, 5);
+    assert_int_equal(lg_job_cost_s(&plan->jobs[0]), LG_JOB_BOOT_COST_S);
+    assert_int_equal(lg_job_cost_s(&plan->jobs[1]), 4 * LG_JOB_BOOT_COST_S + LG_JOB_STEP_COST_S);
+    assert_int_equal(lg_job_cost_s(&plan->jobs[2]), LG_JOB_BOOT_COST_S + 60);
+    assert_int_equal(lg_job_cost_s(&plan->jobs[3]), LG_JOB_BOOT_COST_S + LG_JOB_STEP_COST_S);
+    size_t *order = lg_plan_start_order(plan);
+    const char *want[] = { "stress", "reboot3", "exec", "quick", "quick2" };
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        assert_string_equal(plan->jobs[order[i]].scenario->id, want[i]);
+    free(order);
+    lg_plan_free(plan);
+    lg_matrix_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -513,6 +551,7 @@ int main(void)
         cmocka_unit_test(test_seed_changes_with_policy_seed_not_ids),
         cmocka_unit_test(test_seed_known_value),
         cmocka_unit_test(test_plan_find),
+        cmocka_unit_test(test_start_order_longest_first),
         cmocka_unit_test(test_cut_power_moment),
     };
     return cmocka_run_group_tests_name("plan", tests, NULL, NULL);
