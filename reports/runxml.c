@@ -69,6 +69,33 @@ static void add_cycles(xmlNodePtr j, const lg_job *job, const lg_job_result *res
     setnum(j, "bound-boots", res->bound_boots, 0);
 }
 
+/* <evidence signal title time-s boot step>: what decided a failed job or
+ * baseline (the caller adds the rest) */
+static xmlNodePtr add_evidence(xmlNodePtr parent, const lg_job_result *res)
+{
+    const lg_evidence *ev = &res->evidence;
+    xmlNodePtr e = xmlNewChild(parent, NULL, (const xmlChar *)"evidence", NULL);
+    set(e, "signal", lg_signal_name(ev->signal));
+    set(e, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
+    setnum(e, "time-s", ev->time_s, 3);
+    setnum(e, "boot", ev->boot, 0);
+    if (res->step)
+        set(e, "step", res->step);
+    return e;
+}
+
+/* <artifact kind path> for each of a job's or baseline's files */
+static void add_artifacts(xmlNodePtr parent, const lg_job_result *res)
+{
+    lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
+    size_t n_artifacts = lg_job_artifacts(res, artifacts);
+    for (size_t k = 0; k < n_artifacts; k++) {
+        xmlNodePtr a = xmlNewChild(parent, NULL, (const xmlChar *)"artifact", NULL);
+        set(a, "kind", artifacts[k].kind);
+        set(a, "path", artifacts[k].path);
+    }
+}
+
 /* run.xml's word on the failure-rate bound, for a job with count="auto"
  * steps under a policy with a bound:
  *   <bound max-failure-rate="0.1" confidence="0.95" holds="true">0 failures
@@ -114,13 +141,7 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
     if (res->power_cut_ms >= 0)
         setnum(j, "power-cut-ms", res->power_cut_ms, 0);
     if (ev->verdict != LG_VERDICT_PASS) {
-        xmlNodePtr e = xmlNewChild(j, NULL, (const xmlChar *)"evidence", NULL);
-        set(e, "signal", lg_signal_name(ev->signal));
-        set(e, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
-        setnum(e, "time-s", ev->time_s, 3);
-        setnum(e, "boot", ev->boot, 0);
-        if (res->step)
-            set(e, "step", res->step);
+        xmlNodePtr e = add_evidence(j, res);
         /* the guest failed before the candidate was on it: what it was */
         if (ev->baseline)
             set(e, "baseline", lg_verdict_name(ev->baseline_verdict));
@@ -170,18 +191,12 @@ xmlNodePtr lg_report_job_element(xmlNodePtr parent, const lg_job *job, const lg_
         if (!profile->net_probe && profile->net_probe_reason)
             set(net, "reason", profile->net_probe_reason);
     }
-    lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
-    size_t n_artifacts = lg_job_artifacts(res, artifacts);
     for (size_t k = 0; k < res->n_files; k++) {
         xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
         set(a, "kind", "file");
         set(a, "path", res->files[k]);
     }
-    for (size_t k = 0; k < n_artifacts; k++) {
-        xmlNodePtr a = xmlNewChild(j, NULL, (const xmlChar *)"artifact", NULL);
-        set(a, "kind", artifacts[k].kind);
-        set(a, "path", artifacts[k].path);
-    }
+    add_artifacts(j, res);
     return j;
 }
 
@@ -201,23 +216,11 @@ static void add_baseline(xmlNodePtr run, const lg_baseline *b)
     setnum(e, "planned-boots", b->planned_boots, 0);
     set(e, "path", b->dir);
     if (ev->verdict != LG_VERDICT_PASS) {
-        xmlNodePtr x = xmlNewChild(e, NULL, (const xmlChar *)"evidence", NULL);
-        set(x, "signal", lg_signal_name(ev->signal));
-        set(x, "title", ev->title ? ev->title : lg_verdict_name(ev->verdict));
-        setnum(x, "time-s", ev->time_s, 3);
-        setnum(x, "boot", ev->boot, 0);
-        if (res->step)
-            set(x, "step", res->step);
+        xmlNodePtr x = add_evidence(e, res);
         if (ev->console_excerpt && *ev->console_excerpt)
             lg_xmlout_text_child(x, "console", ev->console_excerpt);
     }
-    lg_artifact artifacts[LG_JOB_ARTIFACT_KINDS];
-    size_t n_artifacts = lg_job_artifacts(res, artifacts);
-    for (size_t k = 0; k < n_artifacts; k++) {
-        xmlNodePtr a = xmlNewChild(e, NULL, (const xmlChar *)"artifact", NULL);
-        set(a, "kind", artifacts[k].kind);
-        set(a, "path", artifacts[k].path);
-    }
+    add_artifacts(e, res);
 }
 
 char *lg_report_shard_line(const lg_run_report *r)
