@@ -1036,58 +1036,66 @@ static void expand_scenarios(xmlNodePtr policy, lg_matrix *m, const char *file, 
                      "<reboot>): it changes nothing");
 }
 
-/* processes="NAME ...": names as the kernel prints them in a crash line
- * ("NAME[PID]: segfault at ..."): 1..15 bytes of [A-Za-z0-9._+-]. */
-static void parse_processes(xmlNodePtr node, lg_build *b, const char *file, lg_diags *diags)
+/* A build's list attribute ("NAME NAME,NAME"): each name that `valid`
+ * takes appended to *names, each other one an error that says `shape`; an
+ * attribute naming nothing is an error too. */
+static void parse_name_list(xmlNodePtr node, const char *name_attr, bool (*valid)(const char *name),
+                            const char *shape, const char *none, const lg_build *b, char ***names, size_t *n,
+                            const char *file, lg_diags *diags)
 {
-    LG_AUTOFREE char *list = attr(node, "processes");
+    LG_AUTOFREE char *list = attr(node, name_attr);
     if (!list)
         return;
     char *save = NULL;
     for (char *name = strtok_r(list, " \t\n,", &save); name; name = strtok_r(NULL, " \t\n,", &save)) {
-        size_t len = strlen(name);
-        bool ok = len > 0 && len <= LG_PROCESS_NAME_MAX;
-        for (size_t i = 0; ok && i < len; i++)
-            ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-                 (name[i] >= '0' && name[i] <= '9') || strchr("._+-", name[i]);
-        if (!ok) {
-            lg_diags_add(diags, file, b->line, false,
-                         "build '%s': processes: '%s' is not a process name (1..%d of A-Z a-z 0-9 . _ + -)",
-                         b->id, name, LG_PROCESS_NAME_MAX);
+        if (!valid(name)) {
+            lg_diags_add(diags, file, b->line, false, "build '%s': %s: '%s' is not %s", b->id, name_attr, name,
+                         shape);
             continue;
         }
-        b->processes = lg_realloc_n(b->processes, b->n_processes + 1, sizeof(*b->processes));
-        b->processes[b->n_processes++] = lg_strdup(name);
+        *names = lg_realloc_n(*names, *n + 1, sizeof(**names));
+        (*names)[(*n)++] = lg_strdup(name);
     }
-    if (!b->n_processes)
-        lg_diags_add(diags, file, b->line, false, "build '%s': processes names no process", b->id);
+    if (!*n)
+        lg_diags_add(diags, file, b->line, false, "build '%s': %s names no %s", b->id, name_attr, none);
+}
+
+static bool name_chars(const char *name, const char *punct)
+{
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr(punct, *p)))
+            return false;
+    return true;
+}
+
+/* processes="NAME ...": names as the kernel prints them in a crash line
+ * ("NAME[PID]: segfault at ..."): 1..15 bytes of [A-Za-z0-9._+-]. */
+static bool process_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 0 && len <= LG_PROCESS_NAME_MAX && name_chars(name, "._+-");
 }
 
 /* drivers="NAME.sys ...": the file names verifier.exe takes (/driver),
  * 1..64 bytes of [A-Za-z0-9._-] ending in .sys. */
+static bool driver_name_ok(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 4 && len <= 64 && strcasecmp(name + len - 4, ".sys") == 0 && name[0] != '.' &&
+           name_chars(name, "._-");
+}
+
+static void parse_processes(xmlNodePtr node, lg_build *b, const char *file, lg_diags *diags)
+{
+    LG_AUTOFREE char *shape = lg_strdup_printf("a process name (1..%d of A-Z a-z 0-9 . _ + -)", LG_PROCESS_NAME_MAX);
+    parse_name_list(node, "processes", process_name_ok, shape, "process", b, &b->processes, &b->n_processes,
+                    file, diags);
+}
+
 static void parse_drivers(xmlNodePtr node, lg_build *b, const char *file, lg_diags *diags)
 {
-    LG_AUTOFREE char *list = attr(node, "drivers");
-    if (!list)
-        return;
-    char *save = NULL;
-    for (char *name = strtok_r(list, " \t\n,", &save); name; name = strtok_r(NULL, " \t\n,", &save)) {
-        size_t len = strlen(name);
-        bool ok = len > 4 && len <= 64 && strcasecmp(name + len - 4, ".sys") == 0 && name[0] != '.';
-        for (size_t i = 0; ok && i < len; i++)
-            ok = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-                 (name[i] >= '0' && name[i] <= '9') || strchr("._-", name[i]);
-        if (!ok) {
-            lg_diags_add(diags, file, b->line, false,
-                         "build '%s': drivers: '%s' is not a driver's file name (NAME.sys, 1..64 of A-Z a-z 0-9 . _ -)",
-                         b->id, name);
-            continue;
-        }
-        b->drivers = lg_realloc_n(b->drivers, b->n_drivers + 1, sizeof(*b->drivers));
-        b->drivers[b->n_drivers++] = lg_strdup(name);
-    }
-    if (!b->n_drivers)
-        lg_diags_add(diags, file, b->line, false, "build '%s': drivers names no driver", b->id);
+    parse_name_list(node, "drivers", driver_name_ok, "a driver's file name (NAME.sys, 1..64 of A-Z a-z 0-9 . _ -)",
+                    "driver", b, &b->drivers, &b->n_drivers, file, diags);
 }
 
 /* What a job would refuse to upload (base/tree.h: a link out of the tree,
