@@ -46,6 +46,11 @@ typedef struct lg_profile {
     bool net_probe;        /* on unless probe="none" */
     char *net_probe_reason; /* why they are off (required with probe="none") */
     int net_probe_port;    /* guest port the host probe reaches: the transport's ssh port unless named */
+    /* <leak-scan>: a command whose output is the kernel leak detector's
+     * report (kmemleak's debugfs file), run at the end of every job that
+     * is still running; its leaks are findings.  NULL: no leak scan. */
+    char *leak_scan_command;
+    int leak_scan_timeout_s;
 } lg_profile;
 
 /* Hyper-V enlightenments, in the order of LG_HV_NAMES. */

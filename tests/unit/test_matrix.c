@@ -563,6 +563,42 @@ static void test_profile_network(void **state)
     lg_diags_clear(&diags);
 }
 
+/* <leak-scan>: the command run at the end of every job, with a timeout of
+ * its own (120 s unless given); none without one. */
+static void test_profile_leak_scan(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_profile *p = NULL;
+    LG_AUTOFREE char *plain = profile_with("", "s|x|x|");
+    assert_int_equal(lg_profile_load(plain, &p, &diags), 0);
+    assert_null(p->leak_scan_command);
+    lg_profile_free(p);
+    unlink(plain);
+
+    LG_AUTOFREE char *scan = profile_with("<leak-scan command=\"/usr/sbin/labgate-kmemleak-scan\"/>", "s|x|x|");
+    assert_int_equal(lg_profile_load(scan, &p, &diags), 0);
+    assert_string_equal(p->leak_scan_command, "/usr/sbin/labgate-kmemleak-scan");
+    assert_int_equal(p->leak_scan_timeout_s, 120);
+    lg_profile_free(p);
+    unlink(scan);
+
+    LG_AUTOFREE char *timed = profile_with("<leak-scan command=\"scan\" timeout-s=\"30\"/>", "s|x|x|");
+    assert_int_equal(lg_profile_load(timed, &p, &diags), 0);
+    assert_int_equal(p->leak_scan_timeout_s, 30);
+    lg_profile_free(p);
+    unlink(timed);
+    expect_error_count(&diags, 0);
+
+    LG_AUTOFREE char *no_command = profile_with("<leak-scan timeout-s=\"30\"/>", "s|x|x|");
+    p = NULL;
+    assert_int_equal(lg_profile_load(no_command, &p, &diags), -EINVAL);
+    assert_null(p);
+    expect_error(&diags, no_command, line_containing(no_command, "<leak-scan"), "command");
+    lg_diags_clear(&diags);
+    unlink(no_command);
+}
+
 /* The matrix collects the problems of several files in one list: a profile
  * must not be rejected for errors that belong to another file. */
 static void test_profile_load_ignores_earlier_errors(void **state)
@@ -1131,6 +1167,7 @@ int main(void)
         cmocka_unit_test(test_profile_values_and_warnings),
         cmocka_unit_test(test_profile_defaults),
         cmocka_unit_test(test_profile_network),
+        cmocka_unit_test(test_profile_leak_scan),
         cmocka_unit_test(test_profile_load_ignores_earlier_errors),
         cmocka_unit_test(test_profile_initrd_without_kernel),
         cmocka_unit_test(test_profile_isa_panic_on_aarch64),
