@@ -95,6 +95,17 @@ static void test_hostile_report(void **state)
     assert_non_null(strstr(s, "kmemleak: 2 unreferenced objects: memory leak"));
 }
 
+/* kmemleak's file as the debug guest's leak scan read it (content/dup-ioc,
+ * tests/fixtures/console/README.md) */
+static void test_captured_scan(void **state)
+{
+    size_t len = 0, n = 0;
+    LG_AUTOFREE char *text = read_fixture(FIXTURE("console/linux-x86_64-debug-kmemleak-scan.txt"), &len);
+    LG_AUTOFREE char *s = lg_leakscan_summarize(text, len, &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(s, "kmemleak: 1 unreferenced object: memory leak in sac_parse_ioc");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -103,6 +114,7 @@ int main(void)
         cmocka_unit_test(test_console_form_and_last_line),
         cmocka_unit_test(test_many_sites_are_capped),
         cmocka_unit_test(test_hostile_report),
+        cmocka_unit_test(test_captured_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -519,9 +519,10 @@ static void test_rip_of_a_userspace_segfault_report(void **state)
 
 /* ---------------------------------------------- synthetic fixture logs */
 
-/* Whole console logs for report kinds the test guest cannot produce (see
- * tests/fixtures/console/README.md): the title, the line the report starts
- * on, and the same answer however the bytes arrive. */
+/* Whole console logs for report kinds the stock test guest cannot produce
+ * (see tests/fixtures/console/README.md; one captured from the debug
+ * guest): the title, the line the report starts on, and the same answer
+ * however the bytes arrive. */
 static const struct {
     const char *file;
     const char *first_line; /* text on the line the report starts on */
@@ -529,6 +530,9 @@ static const struct {
 } SYNTHETIC_LOGS[] = {
     { "synthetic-linux-x86_64-kasan.log", "BUG: KASAN: slab-out-of-bounds",
       "KASAN: slab-out-of-bounds Read in sampledrv_parse_record" },
+    /* a capture: the debug guest (linux-x86_64-debug) with content/short-ioc */
+    { "linux-x86_64-debug-kasan-oob.log", "BUG: KASAN: slab-out-of-bounds",
+      "KASAN: slab-out-of-bounds Read in sampledrv_ioc_fingerprint" },
     { "synthetic-linux-x86_64-ubsan.log", "UBSAN: array-index-out-of-bounds",
       "UBSAN: array-index-out-of-bounds in sampledrv_parse_record" },
     { "synthetic-linux-x86_64-rcu-stall.log", "self-detected stall",
