@@ -230,6 +230,8 @@ static void test_valid_matrix_values(void **state)
     assert_true(m->policy.seed == 42);
     assert_int_equal(m->policy.fetch_max_mib, 8);
     assert_true(m->policy.baseline_first);
+    assert_int_equal(m->policy.infra_retries, 0);
+    assert_int_equal(m->policy.host_drain_after, 3);
 
     lg_matrix_free(m);
     lg_diags_clear(&diags);
@@ -372,6 +374,8 @@ static void test_minimal_matrix_defaults(void **state)
     assert_true(m->policy.seed == 0);
     assert_int_equal(m->policy.fetch_max_mib, 1024);
     assert_int_equal(m->policy.baseline_retries, 1);
+    assert_int_equal(m->policy.infra_retries, 1);      /* once, elsewhere */
+    assert_int_equal(m->policy.host_drain_after, 2);   /* two INFRA_ERRORs in a row */
     assert_false(m->policy.warnings_report);
     assert_false(m->policy.baseline_first); /* no baseline boot unless asked */
     assert_true(m->builds[0].candidate);
