@@ -678,8 +678,6 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
             lg_drain_host(s.drain, h, why);
             continue;
         }
-        conns[h] = ready[h].conn;
-        ready[h].conn = NULL;
         *accel_used = ready[h].kvm ? "kvm" : "tcg";
         s.slots[h] = ready[h].slots > 0 ? ready[h].slots : 1;
         l->slots = s.slots[h];
@@ -696,6 +694,9 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
             .progress_until = print_progress_until,
             .keep_failed = opts->keep_failed,
         };
+        /* the backend borrows the connection: the run owns it from here */
+        conns[h] = ready[h].conn;
+        ready[h].conn = NULL;
     }
     for (size_t h = 0; h < m->n_hosts; h++)
         if (lg_drain_is_drained(s.drain, h)) {
