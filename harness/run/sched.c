@@ -523,7 +523,9 @@ static void *work(void *opaque)
         pthread_mutex_unlock(&s->lock);
         if (lost) {
             LG_AUTOFREE char *why = lg_strdup_printf("connection lost: libvirt at %s did not come back within %d s",
-                                                     s->plan->matrix->hosts[h].uri, LG_CONN_RECONNECT_S);
+                                                     s->plan->matrix->hosts[h].uri,
+                                                     s->opts->reconnect_s > 0 ? s->opts->reconnect_s
+                                                                              : LG_CONN_RECONNECT_S);
             drain_host(s, h, why);
         } else if (count_why) {
             /* lg_drain_job_ended drained it; say so once */
@@ -697,6 +699,8 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
         /* the backend borrows the connection: the run owns it from here */
         conns[h] = ready[h].conn;
         ready[h].conn = NULL;
+        if (conns[h] && opts->reconnect_s > 0)
+            lg_conn_set_reconnect_ms(conns[h], (int64_t)opts->reconnect_s * 1000);
     }
     for (size_t h = 0; h < m->n_hosts; h++)
         if (lg_drain_is_drained(s.drain, h)) {

@@ -80,6 +80,9 @@ typedef struct lg_sched_opts {
     lg_host_load *host_loads; /* matrix->n_hosts entries, filled in; or NULL */
     /* how the hosts are reached: NULL for libvirt (unit tests give fakes) */
     const struct lg_sched_host_ops *host_ops;
+    /* how long a host's closed libvirt connection is tried again before the
+     * host counts as lost and is drained; 0: LG_CONN_RECONNECT_S */
+    int reconnect_s;
     /* policy baseline="first": the baseline boots that ran, appended; or NULL */
     lg_baselines *baselines;
 } lg_sched_opts;
