@@ -543,6 +543,87 @@ static void *work(void *opaque)
     return NULL;
 }
 
+/* policy baseline="first", part of the host check: every host that passed
+ * the rest boots the profile of the job that starts first, all at once,
+ * before any job (run/baseline.h; the gate keeps the results, so no worker
+ * boots them again).  A host whose boot fails where another host's passed
+ * is drained: the image is good, that host is not.  When it failed
+ * everywhere it is the image's, and the profile's jobs are marked as
+ * before (INFRA_ERROR "baseline failed"). */
+typedef struct known_good {
+    sched *s;
+    size_t host;
+    const lg_profile *profile;
+    lg_baseline *baseline;
+    pthread_t thread;
+    bool started;
+} known_good;
+
+static void *known_good_boot(void *opaque)
+{
+    known_good *k = opaque;
+    sched *s = k->s;
+    LG_AUTOFREE char *start = lg_strdup_printf(
+        "labgate: baseline of profile %s on host %s: booting it with nothing installed before its jobs (the host's "
+        "known-good boot)",
+        k->profile->id, s->plan->matrix->hosts[k->host].id);
+    lg_progress_note(s->progress, start);
+    lg_job_env env = s->envs[k->host];
+    env.progress = baseline_progress;
+    env.progress_until = NULL;
+    env.progress_opaque = s;
+    lg_baseline_run(&env, s->plan, k->profile, k->host, k->baseline);
+    return NULL;
+}
+
+static void known_good_boots(sched *s)
+{
+    const lg_matrix *m = s->plan->matrix;
+    if (!s->baselines || s->n_queue == 0)
+        return;
+    const lg_profile *profile = s->plan->jobs[s->queue[0]].guest->profile;
+    known_good *boots = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*boots));
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        if (!host_open(s, h))
+            continue;
+        boots[h] = (known_good){ .s = s, .host = h, .profile = profile, .baseline = lg_calloc(1, sizeof(lg_baseline)) };
+        boots[h].started = pthread_create(&boots[h].thread, NULL, known_good_boot, &boots[h]) == 0;
+        if (!boots[h].started)
+            known_good_boot(&boots[h]);
+    }
+    bool passed_somewhere = false;
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        if (boots[h].started)
+            pthread_join(boots[h].thread, NULL);
+        passed_somewhere = passed_somewhere ||
+                           (boots[h].baseline && boots[h].baseline->result.evidence.verdict == LG_VERDICT_PASS);
+    }
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        lg_baseline *b = boots[h].baseline;
+        if (!b)
+            continue;
+        const lg_evidence *ev = &b->result.evidence;
+        LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
+        LG_AUTOFREE char *end =
+            ev->verdict == LG_VERDICT_PASS
+                ? lg_strdup_printf("labgate: baseline of profile %s on host %s: PASS in %.1f s (%d boot(s)); its jobs run",
+                                   profile->id, m->hosts[h].id, b->result.duration_s, b->result.ready_boots)
+                : lg_strdup_printf("labgate: baseline of profile %s on host %s: %s %s (%s/)%s", profile->id,
+                                   m->hosts[h].id, lg_verdict_name(ev->verdict), title, b->dir,
+                                   passed_somewhere && !b->interrupted ? "" : ": its jobs are not run");
+        lg_progress_note(s->progress, end);
+        if (ev->verdict != LG_VERDICT_PASS && passed_somewhere && !b->interrupted) {
+            LG_AUTOFREE char *why =
+                lg_strdup_printf("check failed: known-good boot: %s %s (profile %s passed on another host; evidence "
+                                 "in %s/)",
+                                 lg_verdict_name(ev->verdict), title, profile->id, b->dir);
+            drain_host(s, h, why);
+        }
+        lg_baseline_gate_put(s->baselines, profile, h, b);
+    }
+    free(boots);
+}
+
 /* After the run: the jobs no host took ("no host left: ..."), with their
  * earlier attempts. */
 static void settle_left_jobs(sched *s)
@@ -736,6 +817,11 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     }
     s.workers = workers;
     s.n_workers = n_workers;
+    if (n_workers > 0)
+        known_good_boots(&s);
+    /* what is drained now was drained by its check */
+    for (size_t h = 0; h < m->n_hosts; h++)
+        s.loads[h].drained_at_check = lg_drain_is_drained(s.drain, h);
     if (n_workers > 0) {
         LG_AUTOFREE char *note = lg_strdup_printf(
             "labgate: %zu job(s) on %zu worker(s), accelerator %s, results in %s", plan->n_jobs, n_workers,
@@ -757,7 +843,6 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     for (size_t h = 0; h < m->n_hosts; h++) {
         lg_host_load *l = &s.loads[h];
         l->drained = lg_drain_is_drained(s.drain, h);
-        l->drained_at_check = l->drained && !s.envs[h].backend;
         free(l->drain_reason);
         l->drain_reason = l->drained ? lg_strdup(lg_drain_reason(s.drain, h)) : NULL;
         if (s.envs[h].backend && !opts->host_ops)

@@ -15,13 +15,14 @@
 #include "base/error.h"
 #include "base/mem.h"
 #include "model/verdict.h"
+#include "run/baseline.h"
 #include "run/drain.h"
 #include "run/sched.h"
 #include "virt/conn.h"
 
 /* ------------------------------------------------------ a fake host */
 
-typedef enum { HOST_OK, HOST_LAUNCH_FAILS, HOST_CRASHES, HOST_LOSES_CONNECTION } host_mode;
+typedef enum { HOST_OK, HOST_LAUNCH_FAILS, HOST_CRASHES, HOST_LOSES_CONNECTION, HOST_NEVER_READY } host_mode;
 
 typedef struct fake_host {
     lg_backend base;
@@ -113,6 +114,10 @@ static const char *f_uri(lg_backend *be) { (void)be; return "fake:///"; }
 static int f_connect(lg_backend *be, lg_vm *vm, const lg_transport_target *t, lg_deadline dl, lg_session **out)
 {
     (void)vm; (void)t; (void)dl;
+    if (H(be)->mode == HOST_NEVER_READY) {
+        lg_error_set("connection refused");
+        return -ECONNREFUSED;
+    }
     lg_session *s = lg_calloc(1, sizeof(*s));
     s->host = H(be);
     *out = s;
@@ -201,6 +206,7 @@ typedef struct world {
     lg_host_load loads[N_HOSTS];
     lg_sched_host_ops ops;
     int max_parallel;
+    lg_baselines *baselines;
 } world;
 
 static void fake_check(void *opaque, const lg_plan *plan, lg_accel accel, lg_host_ready *out)
@@ -270,7 +276,7 @@ static int run(world *w)
 {
     lg_sched_opts opts = {
         .max_parallel = w->max_parallel, .accel = LG_ACCEL_KVM, .out_dir = w->dir, .run_id = "test", .quiet = true,
-        .interrupted = &w->interrupted, .host_loads = w->loads, .host_ops = &w->ops,
+        .interrupted = &w->interrupted, .host_loads = w->loads, .host_ops = &w->ops, .baselines = w->baselines,
     };
     const char *accel = NULL;
     lg_sched_run(&w->plan, &opts, w->results, &accel);
@@ -538,6 +544,59 @@ static void test_parallel_hosts(void **state)
     world_free(w);
 }
 
+/* baseline="first": the known-good boot is part of the check.  Host a's
+ * guests never become ready while b's do: a is drained before any job, and
+ * every job runs on b; nothing boots twice. */
+static void test_known_good_boot_drains(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->fakes[0].mode = HOST_NEVER_READY;
+    w->matrix.policy.baseline_first = true;
+    lg_baselines baselines = { 0 };
+    w->baselines = &baselines;
+    assert_int_equal(run(w), 0);
+    for (size_t i = 0; i < N_JOBS; i++) {
+        assert_ran_on(w, i, LG_VERDICT_PASS, "b");
+        assert_int_equal(w->results[i].n_attempts, 0);
+    }
+    assert_true(w->loads[0].drained);
+    assert_true(w->loads[0].drained_at_check);
+    assert_contains(w->loads[0].drain_reason, "check failed: known-good boot: BOOT_TIMEOUT");
+    assert_contains(w->loads[0].drain_reason, "passed on another host");
+    assert_false(w->loads[1].drained);
+    assert_int_equal(baselines.n, 2); /* one per host, none again */
+    assert_int_equal(atomic_load(&w->fakes[0].launches), 1);
+    assert_int_equal(atomic_load(&w->fakes[1].launches), 1 + N_JOBS);
+    lg_baselines_clear(&baselines);
+    world_free(w);
+}
+
+/* The known-good boot failing on every host is the image's: no host is
+ * drained, and the profile's jobs are INFRA_ERROR "baseline failed" (each
+ * tried on both hosts' failed baselines, never booted). */
+static void test_known_good_boot_fails_everywhere(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->fakes[0].mode = HOST_NEVER_READY;
+    w->fakes[1].mode = HOST_NEVER_READY;
+    w->matrix.policy.baseline_first = true;
+    lg_baselines baselines = { 0 };
+    w->baselines = &baselines;
+    assert_int_equal(run(w), LG_EXIT_INCOMPLETE);
+    for (size_t i = 0; i < N_JOBS; i++) {
+        assert_int_equal(w->results[i].evidence.verdict, LG_VERDICT_INFRA_ERROR);
+        assert_contains(w->results[i].evidence.title, "baseline failed: BOOT_TIMEOUT");
+    }
+    assert_false(w->loads[0].drained);
+    assert_false(w->loads[1].drained);
+    assert_int_equal(baselines.n, 2);
+    assert_int_equal(atomic_load(&w->fakes[0].launches) + atomic_load(&w->fakes[1].launches), 2);
+    lg_baselines_clear(&baselines);
+    world_free(w);
+}
+
 /* The real checks (run/hostcheck.h), all at once, on libvirt's test
  * driver: a host whose URI names no driver file fails at the connection; a
  * test:/// host is reached, has a pool made, and fails at the
@@ -576,6 +635,8 @@ int main(void)
         cmocka_unit_test(test_no_host_at_the_check),
         cmocka_unit_test(test_no_host_left_mid_run),
         cmocka_unit_test(test_parallel_hosts),
+        cmocka_unit_test(test_known_good_boot_drains),
+        cmocka_unit_test(test_known_good_boot_fails_everywhere),
         cmocka_unit_test(test_libvirt_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
