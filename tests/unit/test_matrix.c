@@ -805,6 +805,19 @@ static void test_schema_fetch_max_zero(void **state)
     lg_diags_clear(&diags);
 }
 
+/* host-drain-after="0" would drain a host before anything failed there:
+ * refused by the schema, with its line. */
+static void test_schema_drain_policy(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-drain.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "host-drain-after=\"0\""),
+                       "Invalid attribute host-drain-after");
+    lg_diags_clear(&diags);
+}
+
 /* A build whose jobs would refuse to upload it (a link out of the tree):
  * said when the matrix is loaded, as a warning naming the link. */
 static void test_build_with_outside_link_warned(void **state)
@@ -1124,6 +1137,7 @@ int main(void)
         cmocka_unit_test(test_stress_steps),
         cmocka_unit_test(test_stress_bad_values),
         cmocka_unit_test(test_minimal_matrix_defaults),
+        cmocka_unit_test(test_schema_drain_policy),
         cmocka_unit_test(test_schema_fetch_max_zero),
         cmocka_unit_test(test_strict_warnings_report),
         cmocka_unit_test(test_hardening),
