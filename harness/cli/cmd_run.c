@@ -67,6 +67,10 @@ static const char usage_text[] =
     "  --quiet          no progress lines\n"
     "  --verbose        more detail on stderr\n"
     "\n"
+    "environment: LABGATE_ACCEL (as --accel), LABGATE_RECONNECT_S (how long a\n"
+    "                   closed libvirt connection is opened again before its host\n"
+    "                   is drained; default 60)\n"
+    "\n"
     "exit: 0 release may ship (all PASS), 1 release blocked, 2 bad input,\n"
     "      3 run incomplete (INFRA_ERROR, no blocking verdict)\n";
 
