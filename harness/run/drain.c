@@ -77,7 +77,10 @@ bool lg_drain_job_ended(lg_drain *d, size_t host, bool infra_error, const char *
         return false;
     }
     dh->infra_in_a_row++;
-    if (dh->infra_in_a_row < d->drain_after)
+    /* the last host left keeps running its jobs: each gets its own
+     * INFRA_ERROR (a bad image is no reason to drop the others) rather
+     * than "no host left" */
+    if (dh->infra_in_a_row < d->drain_after || dh->drained || lg_drain_hosts_left(d) <= 1)
         return false;
     LG_AUTOFREE char *why = lg_strdup_printf("%d job(s) in a row ended INFRA_ERROR (the last: %s)", dh->infra_in_a_row,
                                              title && *title ? title : "no title");

@@ -26,7 +26,8 @@ const char *lg_drain_reason(const lg_drain *d, size_t host);
 size_t lg_drain_hosts_left(const lg_drain *d);
 
 /* A job ended on host: an INFRA_ERROR counts towards draining it, any
- * other verdict starts the count again.  true when this drained it. */
+ * other verdict starts the count again.  true when this drained it; the
+ * last host not drained never is (only lg_drain_host drains it). */
 bool lg_drain_job_ended(lg_drain *d, size_t host, bool infra_error, const char *title);
 
 /* Whether a job that ended so runs again on another host: INFRA_ERROR (no

@@ -336,6 +336,13 @@ static void test_drain_counts(void **state)
     assert_contains(lg_drain_reason(d, 0), "in a row");
     assert_int_equal(lg_drain_hosts_left(d), 1);
     assert_false(lg_drain_is_drained(d, 1));
+    /* the last host left is not drained by the count */
+    assert_false(lg_drain_job_ended(d, 1, true, "x"));
+    assert_false(lg_drain_job_ended(d, 1, true, "x"));
+    assert_false(lg_drain_job_ended(d, 1, true, "x"));
+    assert_false(lg_drain_is_drained(d, 1));
+    assert_true(lg_drain_host(d, 1, "connection lost")); /* a lost connection is */
+    assert_int_equal(lg_drain_hosts_left(d), 0);
     lg_drain_free(d);
 
     lg_job_result res;
@@ -498,14 +505,38 @@ static void test_no_host_at_the_check(void **state)
     world_free(w);
 }
 
-/* Both hosts fail mid-run (host-drain-after="1"): the first job fails on
- * a and on b, and what is left never starts: INFRA_ERROR, exit 3. */
-static void test_no_host_left_mid_run(void **state)
+/* Every launch fails everywhere (host-drain-after="1"): a is drained, b,
+ * the last host, is not: each job gets its own INFRA_ERROR there. */
+static void test_last_host_not_drained_by_count(void **state)
 {
     (void)state;
     world *w = world_new();
     w->fakes[0].mode = HOST_LAUNCH_FAILS;
     w->fakes[1].mode = HOST_LAUNCH_FAILS;
+    w->matrix.policy.host_drain_after = 1;
+    w->max_parallel = 1;
+    assert_int_equal(run(w), LG_EXIT_INCOMPLETE);
+    size_t retried = 0;
+    for (size_t i = 0; i < N_JOBS; i++) {
+        assert_ran_on(w, i, LG_VERDICT_INFRA_ERROR, "b");
+        assert_contains(w->results[i].evidence.title, "fake host refused");
+        retried += w->results[i].n_attempts;
+    }
+    assert_int_equal(retried, 1); /* the one that began on a */
+    assert_true(w->loads[0].drained);
+    assert_false(w->loads[1].drained);
+    world_free(w);
+}
+
+/* a drained by its INFRA_ERRORs, then b's connection lost: the first job
+ * failed on both, and what is left never starts: INFRA_ERROR "no host
+ * left", exit 3. */
+static void test_no_host_left_mid_run(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    w->fakes[0].mode = HOST_LAUNCH_FAILS;
+    w->fakes[1].mode = HOST_LOSES_CONNECTION;
     w->matrix.policy.host_drain_after = 1;
     w->max_parallel = 1;
     assert_int_equal(run(w), LG_EXIT_INCOMPLETE);
@@ -633,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_crash_not_retried),
         cmocka_unit_test(test_connection_lost_drains),
         cmocka_unit_test(test_no_host_at_the_check),
+        cmocka_unit_test(test_last_host_not_drained_by_count),
         cmocka_unit_test(test_no_host_left_mid_run),
         cmocka_unit_test(test_parallel_hosts),
         cmocka_unit_test(test_known_good_boot_drains),
