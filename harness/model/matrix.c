@@ -821,6 +821,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         .seed = 0,
         .fetch_max_mib = LG_FETCH_MAX_MIB_DEFAULT,
         .baseline_retries = 1,
+        .infra_retries = 1,
+        .host_drain_after = 2,
         .max_host_load = 2.0,
     };
     if (!node)
@@ -833,6 +835,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->tcg_scale = attr_int(node, "tcg-scale", pol->tcg_scale);
     pol->fetch_max_mib = attr_int(node, "fetch-max-mib", pol->fetch_max_mib);
     pol->baseline_retries = attr_int(node, "baseline-retries", pol->baseline_retries);
+    pol->infra_retries = attr_int(node, "infra-retries", pol->infra_retries);
+    pol->host_drain_after = attr_int(node, "host-drain-after", pol->host_drain_after);
     LG_AUTOFREE char *warnings = attr(node, "warnings");
     pol->warnings_report = warnings && strcmp(warnings, "report") == 0;
     LG_AUTOFREE char *overcommit = attr(node, "overcommit");

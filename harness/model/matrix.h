@@ -204,6 +204,12 @@ typedef struct lg_policy {
     /* a job whose guest failed before the candidate was on it (baseline) runs
      * again this many times */
     int baseline_retries;
+    /* a job that ended INFRA_ERROR runs again this many times, each on a
+     * host it has not run on yet (0: never); a guest verdict never does */
+    int infra_retries;
+    /* a host whose jobs end INFRA_ERROR this many times in a row is
+     * drained: no new job starts there (run/drain.h) */
+    int host_drain_after;
     /* warnings="report": a WARNING (or a kmemleak leak) is a finding in the
      * job's timeline and does not block; "block" (the default, and what
      * strict implies): it is a CRASH */

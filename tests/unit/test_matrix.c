@@ -230,6 +230,8 @@ static void test_valid_matrix_values(void **state)
     assert_true(m->policy.seed == 42);
     assert_int_equal(m->policy.fetch_max_mib, 8);
     assert_true(m->policy.baseline_first);
+    assert_int_equal(m->policy.infra_retries, 0);
+    assert_int_equal(m->policy.host_drain_after, 3);
 
     lg_matrix_free(m);
     lg_diags_clear(&diags);
@@ -372,6 +374,8 @@ static void test_minimal_matrix_defaults(void **state)
     assert_true(m->policy.seed == 0);
     assert_int_equal(m->policy.fetch_max_mib, 1024);
     assert_int_equal(m->policy.baseline_retries, 1);
+    assert_int_equal(m->policy.infra_retries, 1);      /* once, elsewhere */
+    assert_int_equal(m->policy.host_drain_after, 2);   /* two INFRA_ERRORs in a row */
     assert_false(m->policy.warnings_report);
     assert_false(m->policy.baseline_first); /* no baseline boot unless asked */
     assert_true(m->builds[0].candidate);
@@ -837,6 +841,19 @@ static void test_schema_fetch_max_zero(void **state)
     lg_diags_clear(&diags);
 }
 
+/* host-drain-after="0" would drain a host before anything failed there:
+ * refused by the schema, with its line. */
+static void test_schema_drain_policy(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-drain.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "host-drain-after=\"0\""),
+                       "Invalid attribute host-drain-after");
+    lg_diags_clear(&diags);
+}
+
 /* A build whose jobs would refuse to upload it (a link out of the tree):
  * said when the matrix is loaded, as a warning naming the link. */
 static void test_build_with_outside_link_warned(void **state)
@@ -1156,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_stress_steps),
         cmocka_unit_test(test_stress_bad_values),
         cmocka_unit_test(test_minimal_matrix_defaults),
+        cmocka_unit_test(test_schema_drain_policy),
         cmocka_unit_test(test_schema_fetch_max_zero),
         cmocka_unit_test(test_strict_warnings_report),
         cmocka_unit_test(test_hardening),
