@@ -28,6 +28,9 @@ trap cleanup EXIT
 if ! id "$RUSER" >/dev/null 2>&1; then
 	useradd --create-home --home-dir /home/$RUSER --shell /bin/sh "$RUSER" || { echo "Bail out! cannot create $RUSER"; exit 1; }
 fi
+# a locked account (useradd's '!') may not log in even with a key: no
+# password at all instead
+usermod -p '*' "$RUSER"
 chmod 0700 /home/$RUSER
 command -v /usr/sbin/sshd >/dev/null || { echo "Bail out! no sshd (tools/quickstart.sh installs openssh-server)"; exit 1; }
 
@@ -37,7 +40,7 @@ mkdir -m 0700 "$img"
 for f in vmlinuz initrd.img rootfs.qcow2; do
 	cp --sparse=always "$LG_SOURCE_DIR/guests/linux/out/x86_64/$f" "$img/$f"
 done
-edited_profile "$scratch/p.xml" "s|\"\.\./linux/out/x86_64/\(vmlinuz\|initrd.img\|rootfs.qcow2\)\"|\"$img/\1\"|g"
+edited_profile "$scratch/p.xml" "s#\"\.\./linux/out/x86_64/\(vmlinuz\|initrd.img\|rootfs.qcow2\)\"#\"$img/\1\"#g"
 ok "$(grep -c "$img/" "$scratch/p.xml" | grep -qx 3; echo $?)" "the profile names the three images in a root-only directory"
 su -s /bin/sh "$RUSER" -c "cat '$img/rootfs.qcow2'" >/dev/null 2>&1
 ok "$([ $? -ne 0 ]; echo $?)" "$RUSER cannot read the guest's disk"
@@ -75,8 +78,8 @@ done
 # known_hosts from the host key itself (not what answers on the port)
 echo "[127.0.0.1]:$port $(cat "$sd/host_ed25519.pub")" >"$sd/known_hosts"
 RURI="qemu+libssh2://$RUSER@127.0.0.1:$port/session?keyfile=$sd/client&known_hosts=$sd/known_hosts&sshauth=privkey"
-out=$(timeout 60 virsh -c "$RURI" uri 2>&1)
-is "$out" "qemu:///session" "virsh reaches $RUSER's session daemon through the sshd" || diag_file "$sd/sshd.log"
+out=$(timeout 60 virsh -c "$RURI" list --all 2>&1)
+ok $? "virsh reaches $RUSER's session daemon through the sshd" || { echo "# $out"; diag_file "$sd/sshd.log"; }
 rvirsh() { timeout 60 virsh -c "$RURI" "$@"; }
 rpool_volumes() { rvirsh vol-list labgate 2>/dev/null | awk 'NR > 2 && $1 != "" { print $1 }'; }
 
@@ -144,24 +147,37 @@ is "$(rvirsh list --all --name 2>/dev/null | grep -F -- "$run_id")" "" "no domai
 is "$(rpool_volumes | grep -v '^sha256-[0-9a-f]\{64\}$')" "" "only digest-named images are left in the remote pool"
 is "$(ls -A /home/$RUSER/.cache/libvirt/qemu/log 2>/dev/null | grep -F -- "$run_id")" "" "no libvirt log of the run is left on the remote host"
 
-# run 2: the remote host alone; it uploads nothing
-matrix "$scratch/m2.xml" "$(echo "$both" | sed 's|<host id="local"[^>]*/>||')" "$good"
-sed -i 's|<install/><apply-content/><reboot count="1"/><exec command="sh /opt/labgate/build/health.sh"/>|<exec command="true"/>|' "$scratch/m2.xml"
+# run 2: the remote host alone, the faulty content: it uploads nothing, and
+# the crash's memory dump comes through the remote pool
+matrix "$scratch/m2.xml" "$(echo "$both" | sed 's|<host id="local"[^>]*/>||')" "$faulty"
 "$LABGATE" run "$scratch/m2.xml" --out "$scratch/out2" >"$scratch/run2.out" 2>"$scratch/run2.err"
-is $? 0 "run 2 on the remote host passes" || diag_file "$scratch/run2.err"
+is $? 1 "run 2 on the remote host blocks the release" || diag_file "$scratch/run2.err"
 run2=$scratch/out2/run.xml
+is "$(xpath "$run2" "string(/run/job/@host)")" "remote" "its job ran on the remote host"
+is "$(xpath "$run2" "string(/run/job/@verdict)")" "CRASH" "the faulty content crashes the guest there too"
+contains "$(xpath "$run2" "string(/run/job/evidence/@title)")" "sampledrv_parse_record" "titled as on the local host"
+job2=$(xpath "$run2" "string(/run/job/@id)")
+ok "$(test -s "$scratch/out2/jobs/$job2/memory.kdump"; echo $?)" "the crash's memory dump was downloaded from the remote pool"
+contains "$(file "$scratch/out2/jobs/$job2/memory.kdump")" "kdump compressed dump" "it is kdump-compressed, as a local host's"
+ok "$(test -s "$scratch/out2/jobs/$job2/qemu.log"; echo $?)" "QEMU's log was fetched through the host's SSH"
 is "$(xpath "$run2" "count(/run/host-images[@host='remote']/image[@action='uploaded'])")" 0 "run 2 uploads nothing"
 is "$(xpath "$run2" "count(/run/host-images[@host='remote']/image[@action='reused'])")" 3 "it reuses the three images"
+is "$(ls -A "/home/$RUSER/labgate-pool" | grep -v '^sha256-[0-9a-f]\{64\}$')" "" "no dump or overlay is left in the remote pool's directory"
 
 # a host whose key is not the known one is refused, never trusted
 sed "s|known_hosts=$sd/known_hosts|known_hosts=$sd/known_hosts.wrong|" "$scratch/m2.xml" >"$scratch/m3.xml"
 "$LABGATE" run "$scratch/m3.xml" --out "$scratch/out3" >"$scratch/run3.out" 2>"$scratch/run3.err"
 is $? 3 "a host with an unknown key: the run is incomplete (exit 3)"
+contains "$(cat "$scratch/run3.out" "$scratch/run3.err")" "known_hosts" "the message names the host key check"
 
 is "$(rvirsh list --all --name 2>/dev/null | grep -c labgate-)" 0 "no labgate domain is left on the remote host"
 is "$(rpool_volumes | grep -v '^sha256-[0-9a-f]\{64\}$')" "" "the remote pool holds only the image cache"
 kill "$sshd_pid"; wait "$sshd_pid" 2>/dev/null; sshd_pid=
 for pid in $(pgrep -u "$RUSER" -x libvirtd) $(pgrep -u "$RUSER" -x virtlogd); do kill "$pid"; done
-sleep 1
-is "$(pgrep -u "$RUSER" | wc -l)" 0 "the sshd and the session daemon this test caused are stopped"
+# their children (virt-ssh-helper, sshd's session processes) follow
+for _ in $(seq 1 50); do
+	[ "$(pgrep -u "$RUSER" | wc -l)" -eq 0 ] && break
+	sleep 0.2
+done
+is "$(pgrep -u "$RUSER" -a)" "" "the sshd and the session daemon this test caused are stopped"
 done_testing
