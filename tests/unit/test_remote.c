@@ -146,8 +146,8 @@ static void test_usernet_hostile(void **state)
         "  TCP[HOST_FORWARD]  24       127.0.0.1 2222       10.0.2.15    22     0 0 0\n",  /* one too many */
         "  TCP[HOST_FORWARD]  24       127.0.0.1 2222\x1b[2J 10.0.2.15    22     0     0\n",
         "error: unknown command: 'info usernet'\n",
-        "  TCP[HOST_FORWARD]  24       127.0.0.1 2222       10.0.2.15    22     0     0\n"
-        "  TCP[HOST_FORWARD]  25       127.0.0.1 2223       10.0.2.15    22     0     0\n", /* which one? */
+        ("  TCP[HOST_FORWARD]  24       127.0.0.1 2222       10.0.2.15    22     0     0\n"
+         "  TCP[HOST_FORWARD]  25       127.0.0.1 2223       10.0.2.15    22     0     0\n"), /* which one? */
     };
     for (size_t i = 0; i < LG_N_ELEMENTS(rows); i++) {
         LG_AUTOFREE char *text = lg_strdup_printf("%s%s", head, rows[i]);
