@@ -39,6 +39,7 @@ typedef struct pump {
     int tag;             /* the forward's local port, or the reverse's host port */
     bool reverse;
     bool fd_eof, ch_eof, eof_sent, dead;
+    bool cancelled;      /* killed while its channel was being opened */
     size_t to_ch_len, to_fd_len;
     char to_ch[PUMP_BUF];
     char to_fd[PUMP_BUF];
@@ -75,6 +76,9 @@ struct lg_hostssh {
     size_t n_pumps;
     LIBSSH2_CHANNEL **closing; /* channels whose free would block */
     size_t n_closing;
+    /* libssh2 keeps one channel-open state per session: an open that
+     * would block must be continued by its owner alone, until it ends */
+    const void *open_owner;
 };
 
 static const char *session_error(LIBSSH2_SESSION *s)
@@ -101,6 +105,21 @@ static int wait_socket(lg_hostssh *h, lg_deadline dl)
     if (dirs & LIBSSH2_SESSION_BLOCK_OUTBOUND)
         pfd.events |= POLLOUT;
     poll(&pfd, 1, left < WAIT_SLICE_MS ? (int)left : WAIT_SLICE_MS);
+    return 0;
+}
+
+/* Takes the session's channel-open state (lock held; let go while
+ * waiting); -ETIMEDOUT. */
+static int open_acquire(lg_hostssh *h, const void *owner, lg_deadline dl)
+{
+    while (h->open_owner && h->open_owner != owner) {
+        pthread_mutex_unlock(&h->lock);
+        int w = wait_socket(h, dl);
+        pthread_mutex_lock(&h->lock);
+        if (w < 0)
+            return w;
+    }
+    h->open_owner = owner;
     return 0;
 }
 
@@ -262,6 +281,14 @@ static void pump_kill(lg_hostssh *h, pump *pp)
     if (pp->fd >= 0)
         close(pp->fd);
     pp->fd = -1;
+    if (h->open_owner == pp && !atomic_load(&h->broken)) {
+        /* its open goes on to the end (the session's one open state);
+         * the channel it gives is closed then */
+        pp->cancelled = true;
+        return;
+    }
+    if (h->open_owner == pp)
+        h->open_owner = NULL;
     if (pp->ch) {
         h->closing = lg_realloc_n(h->closing, h->n_closing + 1, sizeof(*h->closing));
         h->closing[h->n_closing++] = pp->ch;
@@ -288,16 +315,27 @@ static bool pump_step(lg_hostssh *h, pump *pp)
 {
     bool moved = false;
     if (!pp->ch) {
+        if (h->open_owner && h->open_owner != pp)
+            return false; /* another open is under way */
+        h->open_owner = pp;
         pp->ch = libssh2_channel_direct_tcpip_ex(h->session, "127.0.0.1", pp->host_port, "127.0.0.1", 0);
         if (!pp->ch) {
             int err = libssh2_session_last_errno(h->session);
             if (err != LIBSSH2_ERROR_EAGAIN) {
+                h->open_owner = NULL;
                 LG_DEBUG("%s: no channel to port %d: %s", h->label, pp->host_port, session_error(h->session));
                 if (socket_gone(err))
                     atomic_store(&h->broken, true);
+                pp->cancelled = false;
                 pump_kill(h, pp);
             }
             return false;
+        }
+        h->open_owner = NULL;
+        if (pp->cancelled) {
+            pp->cancelled = false;
+            pump_kill(h, pp);
+            return true;
         }
         moved = true;
     }
@@ -603,6 +641,12 @@ int lg_hostssh_reverse(lg_hostssh *h, int local_port, int64_t timeout_ms, int *h
     int bound = 0;
     pthread_mutex_lock(&h->lock);
     LIBSSH2_LISTENER *l = NULL;
+    char owner;
+    if (open_acquire(h, &owner, dl) < 0) {
+        pthread_mutex_unlock(&h->lock);
+        lg_error_set("%s: the connection stayed busy", h->label);
+        return -ETIMEDOUT;
+    }
     while (!(l = libssh2_channel_forward_listen_ex(h->session, "127.0.0.1", 0, &bound, 4)) &&
            libssh2_session_last_errno(h->session) == LIBSSH2_ERROR_EAGAIN) {
         pthread_mutex_unlock(&h->lock);
@@ -611,6 +655,9 @@ int lg_hostssh_reverse(lg_hostssh *h, int local_port, int64_t timeout_ms, int *h
         if (w < 0)
             break;
     }
+    h->open_owner = NULL;
+    if (!l && lg_deadline_left_ms(dl) <= 0)
+        atomic_store(&h->broken, true); /* an open left half-way: the session's state is unusable */
     if (!l) {
         lg_error_set("%s: the host refused a listener on its 127.0.0.1 (sshd's AllowTcpForwarding?): %s",
                      h->label, lg_deadline_left_ms(dl) <= 0 ? "timed out" : session_error(h->session));
@@ -658,6 +705,12 @@ int lg_hostssh_exec(lg_hostssh *h, const char *command, size_t max_bytes, int64_
     }
     pthread_mutex_lock(&h->lock);
     LIBSSH2_CHANNEL *ch = NULL;
+    char owner;
+    if (open_acquire(h, &owner, dl) < 0) {
+        pthread_mutex_unlock(&h->lock);
+        lg_error_set("%s: the connection stayed busy", h->label);
+        return -ETIMEDOUT;
+    }
     while (!(ch = libssh2_channel_open_session(h->session)) &&
            libssh2_session_last_errno(h->session) == LIBSSH2_ERROR_EAGAIN) {
         pthread_mutex_unlock(&h->lock);
@@ -666,6 +719,9 @@ int lg_hostssh_exec(lg_hostssh *h, const char *command, size_t max_bytes, int64_
         if (w < 0)
             break;
     }
+    h->open_owner = NULL;
+    if (!ch && lg_deadline_left_ms(dl) <= 0)
+        atomic_store(&h->broken, true); /* an open left half-way: the session's state is unusable */
     int rc = 0;
     if (!ch) {
         lg_error_set("%s: no session channel: %s", h->label, session_error(h->session));

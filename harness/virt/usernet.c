@@ -8,6 +8,7 @@
 
 #include <libvirt/libvirt-qemu.h>
 
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/mem.h"
@@ -126,6 +127,7 @@ int lg_domain_hostfwd_port(lg_domain *dom, int guest_port, int64_t timeout_ms, i
 {
     lg_error_clear();
     char *reply = NULL;
+    int64_t start_ms = lg_now_ms();
     lg_guard *guard = lg_guard_arm(lg_domain_virt(dom), timeout_ms, LG_GUARD_GRACE_MS, "info usernet");
     int rc = virDomainQemuMonitorCommand(lg_domain_virt(dom), "info usernet", &reply,
                                          VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP);
@@ -140,7 +142,8 @@ int lg_domain_hostfwd_port(lg_domain *dom, int guest_port, int64_t timeout_ms, i
         return -EIO;
     int port = 0;
     rc = lg_usernet_hostfwd_port(reply, guest_port, &port);
-    LG_DEBUG("%s: info usernet -> %d (%d)", lg_domain_name(dom), port, rc);
+    LG_DEBUG("%s: info usernet -> port %d (%d) in %lld ms", lg_domain_name(dom), port, rc,
+             (long long)(lg_now_ms() - start_ms));
     free(reply);
     if (rc == 0)
         *host_port = port;
