@@ -145,7 +145,7 @@ run_id=$(xpath "$run1" 'string(/run/@id)')
 assert_no_leftovers "$run_id"
 is "$(rvirsh list --all --name 2>/dev/null | grep -F -- "$run_id")" "" "no domain of the run is left on the remote host"
 is "$(rpool_volumes | grep -v '^sha256-[0-9a-f]\{64\}$')" "" "only digest-named images are left in the remote pool"
-is "$(ls -A /home/$RUSER/.cache/libvirt/qemu/log 2>/dev/null | grep -F -- "$run_id")" "" "no libvirt log of the run is left on the remote host"
+is "$(find /home/$RUSER/.cache/libvirt/qemu/log -name "*$run_id*" 2>/dev/null)" "" "no libvirt log of the run is left on the remote host"
 
 # run 2: the remote host alone, the faulty content: it uploads nothing, and
 # the crash's memory dump comes through the remote pool
@@ -162,7 +162,7 @@ contains "$(file "$scratch/out2/jobs/$job2/memory.kdump")" "kdump compressed dum
 ok "$(test -s "$scratch/out2/jobs/$job2/qemu.log"; echo $?)" "QEMU's log was fetched through the host's SSH"
 is "$(xpath "$run2" "count(/run/host-images[@host='remote']/image[@action='uploaded'])")" 0 "run 2 uploads nothing"
 is "$(xpath "$run2" "count(/run/host-images[@host='remote']/image[@action='reused'])")" 3 "it reuses the three images"
-is "$(ls -A "/home/$RUSER/labgate-pool" | grep -v '^sha256-[0-9a-f]\{64\}$')" "" "no dump or overlay is left in the remote pool's directory"
+is "$(find "/home/$RUSER/labgate-pool" -mindepth 1 ! -name 'sha256-*')" "" "no dump or overlay is left in the remote pool's directory"
 
 # a host whose key is not the known one is refused, never trusted
 sed "s|known_hosts=$sd/known_hosts|known_hosts=$sd/known_hosts.wrong|" "$scratch/m2.xml" >"$scratch/m3.xml"
