@@ -19,12 +19,12 @@ LG_LOG_INIT("virt");
 
 #define MAX_TOKENS 10
 
-/* Splits a line at blanks into at most MAX_TOKENS tokens; -1 when more. */
-static int split(char *line, char **tokens)
+/* Splits a line at blanks into at most max tokens; -1 when more. */
+static int split(char *line, char **tokens, int max)
 {
     int n = 0;
     for (char *save = NULL, *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
-        if (n == MAX_TOKENS)
+        if (n == max)
             return -1;
         tokens[n++] = t;
     }
@@ -81,10 +81,10 @@ int lg_usernet_hostfwd_port(const char *text, int guest_port, int *host_port)
                 return bad("not a row of the table", line_no);
             if (*rest)
                 *rest++ = '\0';
-            n = split(rest, tokens + 1);
-            n = n < 0 || n + 1 > MAX_TOKENS ? -1 : n + 1;
+            n = split(rest, tokens + 1, MAX_TOKENS - 1);
+            n = n < 0 ? -1 : n + 1;
         } else {
-            n = split(line, tokens);
+            n = split(line, tokens, MAX_TOKENS);
         }
         if (n == 0)
             continue;

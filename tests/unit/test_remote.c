@@ -146,6 +146,8 @@ static void test_usernet_hostile(void **state)
         "  TCP[HOST_FORWARD]  24       127.0.0.1 2222       10.0.2.15    22     0 0 0\n",  /* one too many */
         "  TCP[HOST_FORWARD]  24       127.0.0.1 2222\x1b[2J 10.0.2.15    22     0     0\n",
         "error: unknown command: 'info usernet'\n",
+        /* found by fuzz_usernet: more fields after the state than the row has room for */
+        "  TCP[HOST_FORWARD] 1 2 3 4 5 6 7 8 9 10 11\n",
         ("  TCP[HOST_FORWARD]  24       127.0.0.1 2222       10.0.2.15    22     0     0\n"
          "  TCP[HOST_FORWARD]  25       127.0.0.1 2223       10.0.2.15    22     0     0\n"), /* which one? */
     };
