@@ -634,6 +634,18 @@ void lg_hostssh_forward_close(lg_hostssh *h, int local_port)
     wake(h);
 }
 
+bool lg_hostssh_forward_alive(lg_hostssh *h, int local_port)
+{
+    if (atomic_load(&h->broken))
+        return false;
+    pthread_mutex_lock(&h->lock);
+    bool found = false;
+    for (size_t i = 0; i < h->n_fwd && !found; i++)
+        found = h->fwd[i].local_port == local_port;
+    pthread_mutex_unlock(&h->lock);
+    return found;
+}
+
 int lg_hostssh_reverse(lg_hostssh *h, int local_port, int64_t timeout_ms, int *host_port)
 {
     lg_error_clear();

@@ -35,6 +35,8 @@ bool lg_hostssh_broken(lg_hostssh *h);
 /* A local listener for the host's 127.0.0.1:host_port; *local_port. */
 int lg_hostssh_forward(lg_hostssh *h, int host_port, int *local_port);
 void lg_hostssh_forward_close(lg_hostssh *h, int local_port);
+/* The forward at local_port is there and its connection works. */
+bool lg_hostssh_forward_alive(lg_hostssh *h, int local_port);
 /* A listener on the host's 127.0.0.1 for this machine's
  * 127.0.0.1:local_port; *host_port is the host's port. */
 int lg_hostssh_reverse(lg_hostssh *h, int local_port, int64_t timeout_ms, int *host_port);

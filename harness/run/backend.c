@@ -268,6 +268,17 @@ static void guest_port_release(lg_backend *be, int local_port)
     pthread_mutex_unlock(&b->ssh_lock);
 }
 
+static bool guest_port_lost(lg_backend *be, int local_port)
+{
+    libvirt_backend *b = self(be);
+    if (!b->remote)
+        return false;
+    pthread_mutex_lock(&b->ssh_lock);
+    bool lost = !b->ssh || !lg_hostssh_forward_alive(b->ssh, local_port);
+    pthread_mutex_unlock(&b->ssh_lock);
+    return lost;
+}
+
 static int probe_port(lg_backend *be, int local_port, int64_t timeout_ms, int *host_port)
 {
     libvirt_backend *b = self(be);
@@ -439,7 +450,8 @@ static const lg_backend_ops libvirt_ops = {
     .memory_dump = memory_dump, .reset = reset, .power_off = power_off, .power_on = power_on, .suspend = suspend, .destroy = destroy, .release = release, .take_log = take_log, .lost = lost,
     .epoch = epoch, .uri = uri, .connect = connect_guest, .ping = ping, .exec = exec_command, .upload_dir = upload_dir,
     .fetch_file = fetch_file, .session_free = session_free, .free = backend_free,
-    .guest_port = guest_port, .guest_port_release = guest_port_release, .probe_port = probe_port,
+    .guest_port = guest_port, .guest_port_release = guest_port_release, .guest_port_lost = guest_port_lost,
+    .probe_port = probe_port,
     .probe_port_release = probe_port_release,
 };
 

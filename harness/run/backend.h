@@ -79,6 +79,9 @@ typedef struct lg_backend_ops {
      * guest/hostssh.h).  NULL: the domain XML names a reserved port. */
     int (*guest_port)(lg_backend *be, lg_vm *vm, int guest_port, int64_t timeout_ms, int *local_port);
     void (*guest_port_release)(lg_backend *be, int local_port);
+    /* The forward guest_port gave broke for good (the remote host's SSH
+     * connection that carried it failed); NULL: never. */
+    bool (*guest_port_lost)(lg_backend *be, int local_port);
     /* Where QEMU on the host reaches labgate's listener on this machine's
      * 127.0.0.1:local_port (the guestfwd's target): the same port on a
      * local host, a reverse forward through the host's SSH on a remote

@@ -61,7 +61,7 @@ typedef struct job_ctx {
     lg_vm *vm;
     int port;
     bool port_reserved;   /* base/ports.h's (a backend without guest_port) */
-    bool port_forwarded;  /* the backend's (guest_port): released through it */
+    atomic_bool port_forwarded; /* the backend's (guest_port): released through it */
     int probe_host_port;  /* the guestfwd's port on the host, 0 none (probe_port) */
     lg_session *guest;    /* the steps' session */
     int boot;             /* boot number at the last ready */
@@ -119,6 +119,11 @@ static bool cancelled(void *opaque)
     job_ctx *ctx = opaque;
     if (ctx->ops->lost(ctx->env->backend))
         lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ctx->ops->uri(ctx->env->backend));
+    /* the guest's port rode on the remote host's SSH, which broke: its
+     * silence is no guest's verdict */
+    if (atomic_load(&ctx->port_forwarded) && ctx->ops->guest_port_lost &&
+        ctx->ops->guest_port_lost(ctx->env->backend, ctx->port))
+        lg_monitor_fail(ctx->mon, LG_FAIL_HOST_SSH_LOST, ctx->ops->uri(ctx->env->backend));
     return lg_monitor_decided(ctx->mon) || atomic_load(ctx->env->interrupted);
 }
 
@@ -1021,7 +1026,7 @@ static int launch(job_ctx *ctx)
             lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, why);
             return rc;
         }
-        ctx->port_forwarded = true;
+        atomic_store(&ctx->port_forwarded, true);
         progress(ctx, "%s: ssh on 127.0.0.1:%d", ctx->name, ctx->port);
     }
     if (ctx->netprobe)
@@ -1191,7 +1196,7 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
         LG_WARN("%s", lg_error_msg());
     if (ctx->port_reserved)
         lg_port_release(ctx->port);
-    if (ctx->port_forwarded && ctx->ops->guest_port_release && !result->kept_domain)
+    if (atomic_exchange(&ctx->port_forwarded, false) && ctx->ops->guest_port_release && !result->kept_domain)
         ctx->ops->guest_port_release(ctx->env->backend, ctx->port);
     if (ctx->probe_host_port > 0 && ctx->ops->probe_port_release)
         ctx->ops->probe_port_release(ctx->env->backend, ctx->probe_host_port);
