@@ -246,6 +246,17 @@ static void header(html *h, const lg_run_report *r)
         meta_row(h, label, what);
     }
     for (size_t k = 0; r->host_loads && k < m->n_hosts; k++) {
+        LG_AUTOFREE char *drained = lg_report_host_drain_text(&r->host_loads[k]);
+        if (!drained)
+            continue;
+        LG_AUTOFREE char *label = lg_strdup_printf("Host %s", m->hosts[k].id);
+        emit(h, "<dt>");
+        text(h, label);
+        emit(h, "</dt><dd>");
+        text(h, drained);
+        emit(h, "</dd>\n");
+    }
+    for (size_t k = 0; r->host_loads && k < m->n_hosts; k++) {
         const lg_host_load *l = &r->host_loads[k];
         if ((!l->watched || !l->samples) && !l->cpu_watched)
             continue;

@@ -80,4 +80,8 @@ char *lg_report_baseline_line(const lg_baseline *b);
  * steal 0.0 % at most (0.0 % on average)"; remote hosts have no load
  * average and no steal.  A new string. */
 char *lg_report_host_load_text(const lg_host_load *l);
+/* A host the run drained, in words: "drained at its check: WHY" or
+ * "drained during the run after N job(s): WHY", and what the reconnect
+ * after the run left on it; NULL for a host that was not drained. */
+char *lg_report_host_drain_text(const lg_host_load *l);
 char *lg_report_bound_claim(const lg_policy *policy, const lg_job *job, const lg_job_result *res);

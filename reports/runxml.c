@@ -309,6 +309,27 @@ int lg_report_write_runxml(const lg_run_report *r, const char *path)
     }
 
     add_shard(run, r);
+    /* each host the run checked: ok, or drained (at its check or during the
+     * run) and why; what the reconnect after the run left on it */
+    for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
+        const lg_host_load *l = &r->host_loads[h];
+        if (!l->checked)
+            continue;
+        xmlNodePtr he = xmlNewChild(run, NULL, (const xmlChar *)"host", NULL);
+        set(he, "id", m->hosts[h].id);
+        set(he, "uri", m->hosts[h].uri);
+        set(he, "state", l->drained ? "drained" : "ok");
+        if (l->drained) {
+            set(he, "drained-at", l->drained_at_check ? "check" : "run");
+            set(he, "reason", l->drain_reason);
+        }
+        setnum(he, "slots", l->slots, 0);
+        setnum(he, "jobs", l->jobs_ended, 0);
+        if (l->leftovers_removed)
+            setnum(he, "leftovers-removed", l->leftovers_removed, 0);
+        if (l->leftovers)
+            set(he, "leftovers", l->leftovers);
+    }
     for (size_t h = 0; r->host_loads && h < m->n_hosts; h++) {
         const lg_host_load *l = &r->host_loads[h];
         if (!l->watched && !l->cpu_watched)

@@ -77,6 +77,23 @@ char *lg_report_host_load_text(const lg_host_load *l)
     return lg_buf_steal(&text);
 }
 
+char *lg_report_host_drain_text(const lg_host_load *l)
+{
+    if (!l->drained)
+        return NULL;
+    lg_buf text = LG_BUF_INIT;
+    if (l->drained_at_check)
+        lg_buf_printf(&text, "drained at its check (no job started there): %s", l->drain_reason);
+    else
+        lg_buf_printf(&text, "drained during the run after %d job(s) there: %s; no job started there after it",
+                      l->jobs_ended, l->drain_reason);
+    if (l->leftovers)
+        lg_buf_printf(&text, "; after the run: %s", l->leftovers);
+    else if (l->leftovers_removed)
+        lg_buf_printf(&text, "; after the run: %d domain(s) and overlay(s) of this run removed there", l->leftovers_removed);
+    return lg_buf_steal(&text);
+}
+
 char *lg_report_baseline_line(const lg_baseline *b)
 {
     const lg_evidence *ev = &b->result.evidence;
@@ -111,15 +128,19 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         if (ev->verdict == LG_VERDICT_PASS) {
             LG_AUTOFREE char *claim = lg_report_bound_claim(&plan->matrix->policy, job, &r->results[i]);
             fprintf(out, "%s\n", claim ? claim : "-");
-            continue;
+        } else {
+            /* a guest's title: it must not be able to redraw the row ("\rPASS -") */
+            LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
+            fprintf(out, "%s [%s, %.1f s, boot %d]\n", title, lg_signal_name(ev->signal), ev->time_s, ev->boot);
         }
-        /* a guest's title: it must not be able to redraw the row ("\rPASS -") */
-        LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
-        fprintf(out, "%s [%s, %.1f s, boot %d]\n", title, lg_signal_name(ev->signal), ev->time_s, ev->boot);
+        /* earlier tries: a baseline failure run again, an INFRA_ERROR run
+         * again on another host (a PASS may have them too) */
         for (size_t k = 0; k < r->results[i].n_attempts; k++) {
             const lg_attempt *a = &r->results[i].attempts[k];
             LG_AUTOFREE char *earlier = lg_clean_term(a->title ? a->title : "");
-            fprintf(out, "%-12s  attempt %zu: %s %s (%s/)\n", "", k + 1, lg_verdict_name(a->verdict), earlier, a->dir);
+            LG_AUTOFREE char *where = a->host ? lg_clean_term(a->host) : NULL;
+            fprintf(out, "%-12s  attempt %zu: %s %s (%s/)%s%s\n", "", k + 1, lg_verdict_name(a->verdict), earlier,
+                    a->dir, where ? " on host " : "", where ? where : "");
         }
     }
     print_by_content(r, out, wb);
@@ -136,6 +157,13 @@ void lg_report_print_summary(const lg_run_report *r, FILE *out)
         if (l->held_s >= 1)
             fprintf(out, "; new jobs waited %.0f s for it to drop", l->held_s);
         fprintf(out, "\n");
+    }
+    /* the hosts drained: at their check or during the run */
+    for (size_t h = 0; r->host_loads && h < plan->matrix->n_hosts; h++) {
+        LG_AUTOFREE char *drained = lg_report_host_drain_text(&r->host_loads[h]);
+        LG_AUTOFREE char *clean = drained ? lg_clean_term(drained) : NULL;
+        if (clean)
+            fprintf(out, "host %s: %s\n", plan->matrix->hosts[h].id, clean);
     }
     /* what the hosts' storage pools cost this run */
     for (size_t h = 0; r->host_loads && h < plan->matrix->n_hosts; h++) {

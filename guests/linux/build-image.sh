@@ -17,7 +17,7 @@ LOCK_WAIT_S=900
 
 usage() {
 	cat <<EOF
-Usage: $PROG [--arch x86_64|aarch64] [--out DIR] [--force] [--new-keys]
+Usage: $PROG [--arch x86_64|aarch64] [--kernel stock|debug] [--out DIR] [--force] [--new-keys]
 
 Builds the labgate Linux test guest (Debian cloud kernel, busybox initramfs,
 ext4 root disk with busybox, dropbear, qemu-guest-agent and stress-ng) into DIR
@@ -25,6 +25,11 @@ ext4 root disk with busybox, dropbear, qemu-guest-agent and stress-ng) into DIR
 the host packages it needs with apt-get.
 
   --arch ARCH   guest architecture: x86_64 (default) or aarch64
+  --kernel KIND stock (default): Debian's cloud kernel; debug: the KASAN +
+                KFENCE + lockdep + kmemleak + UBSAN kernel built from
+                linux-source-6.1 by debug-kernel.sh (x86_64 only; cached
+                outside the checkout, minutes to build the first time);
+                the default output directory is then out/<arch>-debug
   --out DIR     output directory (replaced atomically)
   --force       re-resolve package versions and rebuild even if up to date
   --new-keys    generate new SSH keys (implies --force); otherwise the keys
@@ -41,6 +46,7 @@ log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { printf '%s: error: %s\n' "$PROG" "$*" >&2; exit 1; }
 
 ARCH=x86_64
+KERNEL_KIND=stock
 OUT=
 FORCE=0
 NEW_KEYS=0
@@ -48,6 +54,8 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 		--arch) [ $# -ge 2 ] || die "--arch needs a value"; ARCH=$2; shift 2 ;;
 		--arch=*) ARCH=${1#--arch=}; shift ;;
+		--kernel) [ $# -ge 2 ] || die "--kernel needs a value"; KERNEL_KIND=$2; shift 2 ;;
+		--kernel=*) KERNEL_KIND=${1#--kernel=}; shift ;;
 		--out) [ $# -ge 2 ] || die "--out needs a value"; OUT=$2; shift 2 ;;
 		--out=*) OUT=${1#--out=}; shift ;;
 		--force) FORCE=1; shift ;;
@@ -84,16 +92,28 @@ case "$ARCH" in
 	*)
 		die "unsupported --arch '$ARCH' (supported: x86_64, aarch64)" ;;
 esac
-MODULE_LIST=$SCRIPT_DIR/modules-$ARCH.list
+NAME=$ARCH
+case "$KERNEL_KIND" in
+	stock) ;;
+	debug)
+		[ "$ARCH" = x86_64 ] || die "--kernel debug exists for x86_64 only"
+		# everything the guest needs is built into the debug kernel
+		EXTRA_KMODS=
+		NAME=$ARCH-debug
+		;;
+	*) die "unsupported --kernel '$KERNEL_KIND' (supported: stock, debug)" ;;
+esac
+MODULE_LIST=$SCRIPT_DIR/modules-$NAME.list
 [ -f "$MODULE_LIST" ] || die "missing module list $MODULE_LIST"
 
-OUT=${OUT:-$SCRIPT_DIR/out/$ARCH}
+OUT=${OUT:-$SCRIPT_DIR/out/$NAME}
 mkdir -p "$(dirname "$OUT")"
 OUT=$(cd "$(dirname "$OUT")" && pwd -P)/$(basename "$OUT")
 OUT_PARENT=$(dirname "$OUT")
 DEB_CACHE=${LABGATE_DEB_CACHE:-$SCRIPT_DIR/out/.cache/debs}
 KEY_DIR=$OUT_PARENT/.keys-$(basename "$OUT")
 OUTPUTS="vmlinuz initrd.img rootfs.qcow2 kernel-release id_ecdsa id_ecdsa.pub host_key.pub packages.lock"
+[ "$KERNEL_KIND" = stock ] || OUTPUTS="$OUTPUTS kbuild-dir"
 
 # ---------------------------------------------------------------- cache stamp
 
@@ -106,7 +126,7 @@ source_digest() {
 # stamp LOCKFILE: hash over the sources and the exact package versions.
 stamp() {
 	{
-		echo "labgate-guest format $FORMAT_VERSION arch $ARCH rootfs $ROOTFS_SIZE"
+		echo "labgate-guest format $FORMAT_VERSION arch $ARCH kernel $KERNEL_KIND rootfs $ROOTFS_SIZE"
 		source_digest
 		cat "$1"
 	} | sha256sum | cut -d' ' -f1
@@ -117,6 +137,9 @@ outputs_complete() {
 	for f in $OUTPUTS inputs.sha256; do
 		[ -s "$OUT/$f" ] || return 1
 	done
+	# the debug kernel's build tree (for the agent's modules) is in a cache
+	# that may have been cleared since
+	[ ! -s "$OUT/kbuild-dir" ] || [ -d "$(cat "$OUT/kbuild-dir")" ]
 }
 
 # Fast path: no apt, no lock, just hashing a few small files.
@@ -158,6 +181,17 @@ if [ "$FOREIGN" -eq 1 ] && ! dpkg --print-foreign-architectures | grep -qx "$DEB
 	log "adding dpkg architecture $DEB_ARCH (for apt-get download only; nothing of it is installed)"
 	dpkg --add-architecture "$DEB_ARCH" || die "dpkg --add-architecture $DEB_ARCH failed"
 	apt-get update -q >&2 || die "apt-get update failed"
+fi
+if [ "$KERNEL_KIND" = debug ]; then
+	# KREL, VMLINUZ, KDIR, MODROOT, KEY (builds it the first time: minutes)
+	debug_kernel=$("$SCRIPT_DIR/debug-kernel.sh" --arch "$ARCH") || die "building the debug kernel failed"
+	DEBUG_KREL=$(echo "$debug_kernel" | sed -n 's/^KREL=//p')
+	DEBUG_VMLINUZ=$(echo "$debug_kernel" | sed -n 's/^VMLINUZ=//p')
+	DEBUG_KDIR=$(echo "$debug_kernel" | sed -n 's/^KDIR=//p')
+	DEBUG_MODROOT=$(echo "$debug_kernel" | sed -n 's/^MODROOT=//p')
+	DEBUG_KEY=$(echo "$debug_kernel" | sed -n 's/^KEY=//p')
+	[ -n "$DEBUG_KREL" ] && [ -f "$DEBUG_VMLINUZ" ] && [ -d "$DEBUG_KDIR" ] && [ -d "$DEBUG_MODROOT" ] ||
+		die "debug-kernel.sh gave no usable kernel: $debug_kernel"
 fi
 if ! apt-cache show "$KERNEL_META:$DEB_ARCH" >/dev/null 2>&1 ||
 	! apt-cache show "qemu-guest-agent:$DEB_ARCH" >/dev/null 2>&1; then
@@ -375,7 +409,11 @@ add_binary stress-ng usr/bin/stress-ng /usr/bin
 
 {
 	echo "# package version (source) -- written by $PROG"
-	echo "$KERNEL_PKG $KERNEL_VER apt-get-download"
+	if [ "$KERNEL_KIND" = debug ]; then
+		echo "linux-source-6.1 $(pkg_version linux-source-6.1) debug-kernel:$DEBUG_KEY"
+	else
+		echo "$KERNEL_PKG $KERNEL_VER apt-get-download"
+	fi
 	if [ "$FOREIGN" -eq 0 ]; then
 		echo "busybox-static $(pkg_version busybox-static) host"
 		echo "dropbear-bin $(pkg_version dropbear-bin) host"
@@ -419,15 +457,25 @@ trap 'exit 143' TERM
 chmod 0755 "$WORK"
 mkdir -p "$WORK/out" "$DEB_CACHE"
 
-# Kernel .deb (cached; apt verified its hash when downloading it).
-DEB=$(fetch_deb "$KERNEL_PKG" "$KERNEL_VER")
+if [ "$KERNEL_KIND" = debug ]; then
+	KREL=$DEBUG_KREL
+	mkdir -p "$WORK/kernel/lib/modules"
+	cp -a "$DEBUG_MODROOT/lib/modules/$KREL" "$WORK/kernel/lib/modules/"
+	cp "$DEBUG_VMLINUZ" "$WORK/out/vmlinuz"
+	# the sample agent's build.sh builds modules against this tree
+	echo "$DEBUG_KDIR" >"$WORK/out/kbuild-dir"
+	KERNEL_PKG="the debug kernel"
+else
+	# Kernel .deb (cached; apt verified its hash when downloading it).
+	DEB=$(fetch_deb "$KERNEL_PKG" "$KERNEL_VER")
 
-log "extracting ${DEB##*/}"
-dpkg-deb -x "$DEB" "$WORK/kernel"
-KREL=$(ls "$WORK/kernel/lib/modules")
-[ "$(echo "$KREL" | wc -l)" -eq 1 ] || die "expected one module tree in $DEB, found: $KREL"
-[ "linux-image-$KREL" = "$KERNEL_PKG" ] || die "package $KERNEL_PKG ships modules for $KREL"
-cp "$WORK/kernel/boot/vmlinuz-$KREL" "$WORK/out/vmlinuz"
+	log "extracting ${DEB##*/}"
+	dpkg-deb -x "$DEB" "$WORK/kernel"
+	KREL=$(ls "$WORK/kernel/lib/modules")
+	[ "$(echo "$KREL" | wc -l)" -eq 1 ] || die "expected one module tree in $DEB, found: $KREL"
+	[ "linux-image-$KREL" = "$KERNEL_PKG" ] || die "package $KERNEL_PKG ships modules for $KREL"
+	cp "$WORK/kernel/boot/vmlinuz-$KREL" "$WORK/out/vmlinuz"
+fi
 echo "$KREL" >"$WORK/out/kernel-release"
 
 # Out-of-tree modules (kmod/<name>/), cross-built against the guest kernel's
@@ -455,7 +503,8 @@ depmod -b "$WORK/kernel" "$KREL"
 MODS=$WORK/modtree
 MODDIR=lib/modules/$KREL
 mkdir -p "$MODS/$MODDIR"
-grep -v '^[[:space:]]*\(#\|$\)' "$MODULE_LIST" >"$WORK/modules.load"
+# (the debug kernel's list is empty: grep finding nothing is no error)
+{ grep -v '^[[:space:]]*\(#\|$\)' "$MODULE_LIST" || true; } >"$WORK/modules.load"
 while read -r mod; do
 	deps=$(modprobe -d "$WORK/kernel" -S "$KREL" --show-depends "$mod" 2>&1) ||
 		die "module $mod is not in $KERNEL_PKG: $deps"
@@ -508,7 +557,8 @@ chmod 1777 "$ROOT/tmp"
 install_busybox "$ROOT"
 make_dev_nodes "$ROOT"
 cp -R "$SCRIPT_DIR/rootfs/." "$ROOT/"
-chmod 0755 "$ROOT/etc/init.d/rcS" "$ROOT/etc/init.d/rcK" "$ROOT/usr/sbin/labgate-qemu-ga"
+chmod 0755 "$ROOT/etc/init.d/rcS" "$ROOT/etc/init.d/rcK" "$ROOT/usr/sbin/labgate-qemu-ga" \
+	"$ROOT/usr/sbin/labgate-kmemleak-scan"
 chmod 0600 "$ROOT/etc/shadow"
 cp "$WORK/modules.load" "$ROOT/etc/modules"
 cp -a "$MODS/lib/modules" "$ROOT/lib/"

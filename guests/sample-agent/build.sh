@@ -23,9 +23,11 @@ agent build directory:
 
   --arch ARCH       guest architecture: x86_64 (default) or aarch64
   --image-dir DIR   guest image built by guests/linux/build-image.sh
-                    (default: guests/linux/out/<arch>; its kernel-release is used)
+                    (default: guests/linux/out/<arch>; its kernel-release is used;
+                    for the debug image, out/x86_64-debug, its kernel build tree)
   --out DIR         build directory to create
-                    (default: guests/sample-agent/out/<arch>/sample-agent-<version>)
+                    (default: guests/sample-agent/out/<image dir name>/sample-agent-<version>,
+                    e.g. out/x86_64/sample-agent-1.0)
   --force           rebuild even if the inputs did not change
   -h, --help        show this help
 
@@ -73,11 +75,21 @@ KREL=$(head -n1 "$IMAGE_DIR/kernel-release")
 [[ "$KREL" =~ ^[0-9][A-Za-z0-9.+_-]*$ ]] || die "bad kernel release '$KREL' in $IMAGE_DIR/kernel-release"
 HEADERS_PKG=linux-headers-$KREL
 KDIR=/usr/src/$HEADERS_PKG
+# A kernel built from source (the debug guest, guests/linux/debug-kernel.sh):
+# its own build tree instead of a headers package.
+OWN_KBUILD=
+if [ -s "$IMAGE_DIR/kbuild-dir" ]; then
+	OWN_KBUILD=$(head -n1 "$IMAGE_DIR/kbuild-dir")
+	[ -d "$OWN_KBUILD" ] ||
+		die "the kernel build tree $OWN_KBUILD of $IMAGE_DIR is gone: rebuild the image (guests/linux/build-image.sh --kernel debug)"
+	KDIR=$OWN_KBUILD
+fi
 # Cross builds: the headers extracted by kernel-headers.sh (kept in its cache).
 KHEADERS=$REPO_DIR/guests/linux/kernel-headers.sh
 KCACHE=${LABGATE_CACHE_DIR:-$REPO_DIR/guests/linux/out/.cache}
 
-OUT=${OUT:-$SCRIPT_DIR/out/$ARCH/sample-agent-$VERSION}
+# out/<image directory's name>: out/x86_64, out/x86_64-debug, ...
+OUT=${OUT:-$SCRIPT_DIR/out/$(basename "$IMAGE_DIR")/sample-agent-$VERSION}
 mkdir -p "$(dirname "$OUT")"
 OUT=$(cd "$(dirname "$OUT")" && pwd -P)/$(basename "$OUT")
 OUT_PARENT=$(dirname "$OUT")
@@ -88,6 +100,10 @@ pkg_installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 headers_version() {
+	if [ -n "$OWN_KBUILD" ]; then
+		echo "kbuild $OWN_KBUILD $(sha256sum <"$OWN_KBUILD/Module.symvers" 2>/dev/null | cut -c1-16)"
+		return
+	fi
 	if [ "$CROSS" -eq 1 ]; then
 		cat "$KCACHE/headers/$KREL/headers.version" 2>/dev/null || echo missing
 		return
@@ -124,7 +140,9 @@ exec 9>"$OUT_PARENT/.build.lock"
 flock -w "$LOCK_WAIT_S" 9 || die "another build in $OUT_PARENT is still running (waited ${LOCK_WAIT_S} s)"
 
 missing=()
-if [ "$CROSS" -eq 1 ]; then
+if [ -n "$OWN_KBUILD" ]; then
+	CROSS_COMPILE=
+elif [ "$CROSS" -eq 1 ]; then
 	kbuild_env=$("$KHEADERS" --arch "$ARCH" --release "$KREL" --cache "$KCACHE") ||
 		die "cannot prepare the $KREL headers (guests/linux/kernel-headers.sh)"
 	KDIR=$(echo "$kbuild_env" | sed -n 's/^KDIR=//p')
@@ -147,6 +165,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		die "apt-get install ${missing[*]} failed"
 fi
 [ -d "$KDIR" ] || die "$KDIR missing although $HEADERS_PKG is installed"
+
 
 START_S=$(date +%s)
 WORK=$(mktemp -d "$OUT_PARENT/.build.XXXXXX")

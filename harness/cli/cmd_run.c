@@ -67,6 +67,10 @@ static const char usage_text[] =
     "  --quiet          no progress lines\n"
     "  --verbose        more detail on stderr\n"
     "\n"
+    "environment: LABGATE_ACCEL (as --accel), LABGATE_RECONNECT_S (how long a\n"
+    "                   closed libvirt connection is opened again before its host\n"
+    "                   is drained; default 60)\n"
+    "\n"
     "exit: 0 release may ship (all PASS), 1 release blocked, 2 bad input,\n"
     "      3 run incomplete (INFRA_ERROR, no blocking verdict)\n";
 
@@ -253,6 +257,16 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         fprintf(stderr, "labgate run: LABGATE_ACCEL must be auto, kvm or tcg, not '%s'\n", env_accel);
         return LG_EXIT_BAD_INPUT;
     }
+    /* how long a closed libvirt connection is tried again before its host
+     * is drained (default LG_CONN_RECONNECT_S) */
+    int reconnect_s = 0;
+    const char *env_reconnect = getenv("LABGATE_RECONNECT_S");
+    if (env_reconnect && *env_reconnect &&
+        (lg_parse_int(env_reconnect, &reconnect_s) < 0 || reconnect_s < 1 || reconnect_s > 3600)) {
+        fprintf(stderr, "labgate run: LABGATE_RECONNECT_S must be seconds from 1 to 3600, not '%s'\n",
+                env_reconnect);
+        return LG_EXIT_BAD_INPUT;
+    }
     if (accel_arg && lg_accel_parse(accel_arg, &accel) < 0) {
         fprintf(stderr, "labgate run: --accel must be auto, kvm or tcg, not '%s'\n", accel_arg);
         return LG_EXIT_BAD_INPUT;
@@ -417,7 +431,7 @@ int lg_cli_run_matrix(const lg_cli_run_args *args, lg_cli_run_outcome *outcome)
         .max_parallel = max_parallel, .accel = accel, .out_dir = out_dir, .run_id = run_id,
         .quiet = quiet, .interrupted = &interrupted, .keep_failed = args->keep_failed,
         .job_done = journal_job, .job_done_opaque = (void *)out_dir, .host_loads = host_loads,
-        .baselines = &baselines,
+        .baselines = &baselines, .reconnect_s = reconnect_s,
     };
     const char *accel_used = "none";
     if (part.n_jobs)

@@ -316,6 +316,7 @@ void lg_profile_free(lg_profile *p)
     free(p->id); free(p->path); free(p->machine);
     free(p->disk); free(p->kernel); free(p->initrd); free(p->cmdline);
     free(p->ssh_user); free(p->ssh_key); free(p->ssh_host_key); free(p->boot_count_command); free(p->ready_line);
+    free(p->leak_scan_command);
     free(p->cpu_model);
     free(p->watchdog_model); free(p->watchdog_action); free(p->net_probe_reason);
     free(p);
@@ -358,6 +359,22 @@ static void parse_network(lg_profile *p, xmlNodePtr n, const char *path, lg_diag
                          "name a port only with transport qemu-ga",
                          p->net_probe_port, p->ssh_port);
     }
+}
+
+#define LEAK_SCAN_DEFAULT_TIMEOUT_S 120
+
+/* <leak-scan command="..." timeout-s="N"/> */
+static void parse_leak_scan(lg_profile *p, xmlNodePtr n, const char *path, lg_diags *diags)
+{
+    if (!n)
+        return;
+    p->leak_scan_command = attr(n, "command");
+    if (!p->leak_scan_command || !*p->leak_scan_command)
+        lg_diags_add(diags, path, line_of(n), false, "<leak-scan> needs a command=\"...\" run in the guest");
+    p->leak_scan_timeout_s = attr_int(n, "timeout-s", LEAK_SCAN_DEFAULT_TIMEOUT_S);
+    if (p->leak_scan_timeout_s <= 0)
+        lg_diags_add(diags, path, line_of(n), false, "<leak-scan timeout-s=\"%d\">: must be a positive number of seconds",
+                     p->leak_scan_timeout_s);
 }
 
 int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
@@ -485,6 +502,7 @@ int lg_profile_load(const char *path, lg_profile **out, lg_diags *diags)
             p->watchdog_action = lg_strdup("none");
     }
     parse_network(p, child(root, "network"), path, diags);
+    parse_leak_scan(p, child(root, "leak-scan"), path, diags);
     xmlFreeDoc(doc);
 
     if (lg_diags_errors(diags) > errors_before) {
@@ -803,6 +821,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
         .seed = 0,
         .fetch_max_mib = LG_FETCH_MAX_MIB_DEFAULT,
         .baseline_retries = 1,
+        .infra_retries = 1,
+        .host_drain_after = 2,
         .max_host_load = 2.0,
     };
     if (!node)
@@ -815,6 +835,8 @@ static void parse_policy(xmlNodePtr node, lg_policy *pol)
     pol->tcg_scale = attr_int(node, "tcg-scale", pol->tcg_scale);
     pol->fetch_max_mib = attr_int(node, "fetch-max-mib", pol->fetch_max_mib);
     pol->baseline_retries = attr_int(node, "baseline-retries", pol->baseline_retries);
+    pol->infra_retries = attr_int(node, "infra-retries", pol->infra_retries);
+    pol->host_drain_after = attr_int(node, "host-drain-after", pol->host_drain_after);
     LG_AUTOFREE char *warnings = attr(node, "warnings");
     pol->warnings_report = warnings && strcmp(warnings, "report") == 0;
     LG_AUTOFREE char *overcommit = attr(node, "overcommit");

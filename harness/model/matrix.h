@@ -46,6 +46,11 @@ typedef struct lg_profile {
     bool net_probe;        /* on unless probe="none" */
     char *net_probe_reason; /* why they are off (required with probe="none") */
     int net_probe_port;    /* guest port the host probe reaches: the transport's ssh port unless named */
+    /* <leak-scan>: a command whose output is the kernel leak detector's
+     * report (kmemleak's debugfs file), run at the end of every job that
+     * is still running; its leaks are findings.  NULL: no leak scan. */
+    char *leak_scan_command;
+    int leak_scan_timeout_s;
 } lg_profile;
 
 /* Hyper-V enlightenments, in the order of LG_HV_NAMES. */
@@ -199,6 +204,12 @@ typedef struct lg_policy {
     /* a job whose guest failed before the candidate was on it (baseline) runs
      * again this many times */
     int baseline_retries;
+    /* a job that ended INFRA_ERROR runs again this many times, each on a
+     * host it has not run on yet (0: never); a guest verdict never does */
+    int infra_retries;
+    /* a host whose jobs end INFRA_ERROR this many times in a row is
+     * drained: no new job starts there (run/drain.h) */
+    int host_drain_after;
     /* warnings="report": a WARNING (or a kmemleak leak) is a finding in the
      * job's timeline and does not block; "block" (the default, and what
      * strict implies): it is a CRASH */

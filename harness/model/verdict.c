@@ -37,6 +37,7 @@ static const lg_signal_info signal_table[] = {
     [LG_SIGNAL_WATCHDOG] = { "watchdog", "the guest's watchdog device fired" },
     [LG_SIGNAL_PROCESS] = { "process", "a process in the guest died, as its kernel told the console" },
     [LG_SIGNAL_NETWORK] = { "network", "the network probes (host to guest, guest to host) failed" },
+    [LG_SIGNAL_LEAK_SCAN] = { "leak-scan", "the kernel's leak detector (kmemleak), asked at the end of the job" },
 };
 LG_ENUM_DEFINE(lg_signal, signal_table, LG_SIGNAL_MAX)
 

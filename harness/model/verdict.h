@@ -28,6 +28,7 @@ typedef enum {
     LG_SIGNAL_WATCHDOG,   /* the guest's watchdog device fired */
     LG_SIGNAL_PROCESS,    /* a guest process died on the console (segfault, OOM kill) */
     LG_SIGNAL_NETWORK,    /* the network probes failed while the guest lived */
+    LG_SIGNAL_LEAK_SCAN,  /* the kernel's leak detector, asked at the end of the job */
     LG_SIGNAL_MAX
 } lg_signal;
 

@@ -232,6 +232,15 @@ bool lg_baseline_gate_pass(lg_baseline_gate *g, const lg_job *job, size_t host, 
     return go;
 }
 
+void lg_baseline_gate_put(lg_baseline_gate *g, const lg_profile *profile, size_t host, lg_baseline *b)
+{
+    pthread_mutex_lock(&g->lock);
+    g->entries = lg_realloc_n(g->entries, g->n_entries + 1, sizeof(*g->entries));
+    g->entries[g->n_entries++] = (gate_entry){ .profile = profile, .host = host, .state = GATE_DONE, .baseline = b };
+    pthread_cond_broadcast(&g->changed);
+    pthread_mutex_unlock(&g->lock);
+}
+
 void lg_baseline_gate_free(lg_baseline_gate *g, lg_baselines *out)
 {
     if (!g)

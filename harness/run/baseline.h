@@ -54,5 +54,8 @@ lg_baseline_gate *lg_baseline_gate_new(lg_baseline_run_fn run);
  * baseline was interrupted). */
 bool lg_baseline_gate_pass(lg_baseline_gate *g, const lg_job *job, size_t host, void *caller,
                            atomic_bool *interrupted, lg_job_result *res);
+/* A baseline of profile on host that ran already (the host check's
+ * known-good boot): the gate takes it over and no worker runs it again. */
+void lg_baseline_gate_put(lg_baseline_gate *g, const lg_profile *profile, size_t host, lg_baseline *b);
 /* The baselines that ran are appended to out (may be NULL: dropped). */
 void lg_baseline_gate_free(lg_baseline_gate *g, lg_baselines *out);

@@ -22,6 +22,7 @@
 #include "guest/oscmd.h"
 #include "freeze.h"
 #include "heartbeat.h"
+#include "leakcheck.h"
 #include "netprobe.h"
 #include "run/runlock.h"
 #include "stress.h"
@@ -1044,6 +1045,29 @@ static int launch(job_ctx *ctx)
 }
 
 /* The scenario's steps, until one fails or a signal decides. */
+/* The profile's leak scan, once every step is done and the guest still runs
+ * (run/leakcheck.h): leaks are findings, a guest that stops answering
+ * during it is the transport's failure like any other command's. */
+static void leak_scan(job_ctx *ctx)
+{
+    if (!ctx->profile->leak_scan_command || lg_monitor_decided(ctx->mon) || cancelled(ctx))
+        return;
+    ctx->step = "leak scan";
+    progress(ctx, "leak scan");
+    if (!ctx->guest && wait_ready(ctx, ctx->boot - 1) < 0)
+        return;
+    int timeout_s = ctx->profile->leak_scan_timeout_s;
+    char *file = NULL;
+    int rc = lg_leakcheck_run(ctx->ops, ctx->guest, ctx->profile, ctx->mon, ctx->env->out_dir, ctx->job->id,
+                              lg_deadline_in_ms(scaled_ms(ctx, timeout_s)), &file);
+    if (file) {
+        ctx->files = lg_realloc_n(ctx->files, ctx->n_files + 1, sizeof(*ctx->files));
+        ctx->files[ctx->n_files++] = file;
+    }
+    if (rc < 0)
+        transport_failed(ctx, rc, timeout_s);
+}
+
 static void run_steps(job_ctx *ctx)
 {
     const lg_scenario *scenario = ctx->job->scenario;
@@ -1072,7 +1096,8 @@ static void run_steps(job_ctx *ctx)
     } else if (!cancelled(ctx)) {
         /* no job passes with an unhealthy agent */
         ctx->step = "health";
-        check_agent_health(ctx, "the last step");
+        if (check_agent_health(ctx, "the last step") == 0)
+            leak_scan(ctx);
     }
 }
 

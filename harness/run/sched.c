@@ -14,6 +14,8 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/proc.h"
+#include "base/util.h"
+#include "drain.h"
 #include "progress.h"
 #include "virt/accel.h"
 #include "virt/conn.h"
@@ -26,8 +28,16 @@ typedef struct sched {
     const lg_sched_opts *opts;
     lg_job_result *results;
     pthread_mutex_t lock;
-    size_t *order;         /* plan indexes, longest job first (lg_plan_start_order) */
-    size_t next;           /* into order */
+    size_t *queue;         /* plan indexes not started yet: longest job first
+                            * (lg_plan_start_order), a job to run again first of all */
+    size_t n_queue;
+    size_t busy;           /* jobs taken by a worker and not ended yet (they may come back) */
+    pthread_cond_t changed; /* a job ended or came back, a host was drained */
+    struct job_state *jobs; /* per plan job */
+    lg_drain *drain;
+    int *slots;            /* per host: jobs at once (0: it failed its check) */
+    int *assigned;         /* per host: workers on it now */
+    lg_job_env *envs;      /* per host: what its jobs get (no backend: it failed its check) */
     size_t done;
     lg_progress *progress;
     int *running;          /* per host: jobs running now */
@@ -50,6 +60,15 @@ typedef struct cpu_sampler {
     bool have_last;
 } cpu_sampler;
 #define CPU_SAMPLE_MIN_MS 1000
+
+/* A job's tries on the hosts (a job that ended INFRA_ERROR runs again on
+ * another host, policy infra-retries). */
+typedef struct job_state {
+    bool *tried;           /* per host */
+    int tries;
+    lg_attempt *earlier;   /* its earlier attempts, archived (jobs/ID/attempt-N/) */
+    size_t n_earlier;
+} job_state;
 
 typedef struct worker {
     sched *s;
@@ -212,19 +231,19 @@ static void wait_for_headroom(worker *w, const lg_job *job)
  * was on it) is the image's or the host's, not the candidate's: it runs
  * again, up to the policy's baseline-retries, and the earlier attempts'
  * evidence moves to jobs/ID/attempt-N/. */
-static void run_with_retries(worker *w, const lg_job *job, lg_job_result *res)
+static void run_with_retries(worker *w, const lg_job *job, lg_job_result *res, lg_attempt *earlier, size_t n_earlier)
 {
     sched *s = w->s;
-    lg_attempt *earlier = NULL;
-    size_t n_earlier = 0;
     int retries = s->plan->matrix->policy.baseline_retries;
+    size_t n_before = n_earlier; /* tries on other hosts: not this host's baseline retries */
     for (;;) {
         lg_job_run(&w->env, job, res);
-        if (!res->evidence.baseline || (int)n_earlier >= retries || res->kept_domain ||
+        if (!res->evidence.baseline || (int)(n_earlier - n_before) >= retries || res->kept_domain ||
             atomic_load(s->opts->interrupted))
             break;
         LG_AUTOFREE char *note = lg_strdup_printf("labgate: %s: %s; running it again (attempt %zu of %d)",
-                                                  job->id, res->evidence.title, n_earlier + 2, retries + 1);
+                                                  job->id, res->evidence.title, n_earlier - n_before + 2,
+                                                  retries + 1);
         if (lg_job_archive_attempt(s->opts->out_dir, job, res, &earlier, &n_earlier) < 0) {
             LG_ERROR("%s: not run again: %s", job->id, lg_error_msg());
             break;
@@ -290,48 +309,342 @@ static void job_ended(sched *s, const lg_job *job, lg_job_result *res)
     lg_progress_done(s->progress, job, res, done);
 }
 
+/* Whether host h takes jobs: it passed its check and is not drained.
+ * Under s->lock. */
+static bool host_open(const sched *s, size_t h)
+{
+    return s->envs[h].backend && !lg_drain_is_drained(s->drain, h);
+}
+
+/* The first queued job host h may run (one it has not run yet); its
+ * index into s->queue, or s->n_queue.  Under s->lock. */
+static size_t queued_for(const sched *s, size_t h)
+{
+    size_t q = 0;
+    while (q < s->n_queue && s->jobs[s->queue[q]].tried[h])
+        q++;
+    return q;
+}
+
+static void move_worker(worker *w, size_t h)
+{
+    sched *s = w->s;
+    s->assigned[w->host]--;
+    s->assigned[h]++;
+    w->host = h;
+    w->env = s->envs[h];
+    w->local = local_uri(s->plan->matrix->hosts[h].uri);
+}
+
+/* Takes the next job for w into *job (false: no more for it), counted as
+ * busy.  A worker whose host is drained, or has no job it may run, moves
+ * to an open host with a free slot and a job for it; with none it waits
+ * while jobs run (one may come back for another host), and ends when
+ * nothing does.  Under s->lock. */
+static bool next_job(worker *w, size_t *job)
+{
+    sched *s = w->s;
+    for (;;) {
+        if (s->n_queue == 0 && s->busy == 0)
+            return false;
+        if (atomic_load(s->opts->interrupted) && s->n_queue > 0) {
+            *job = s->queue[0]; /* it is marked not run */
+            memmove(s->queue, s->queue + 1, (s->n_queue - 1) * sizeof(*s->queue));
+            s->n_queue--;
+            s->busy++;
+            return true;
+        }
+        size_t q = host_open(s, w->host) ? queued_for(s, w->host) : s->n_queue;
+        if (q < s->n_queue) {
+            *job = s->queue[q];
+            memmove(s->queue + q, s->queue + q + 1, (s->n_queue - q - 1) * sizeof(*s->queue));
+            s->n_queue--;
+            s->busy++;
+            return true;
+        }
+        bool moved = false;
+        for (size_t h = 0; h < s->plan->matrix->n_hosts && !moved; h++)
+            if (h != w->host && host_open(s, h) && s->assigned[h] < s->slots[h] && queued_for(s, h) < s->n_queue) {
+                move_worker(w, h);
+                moved = true;
+            }
+        if (moved)
+            continue;
+        if (s->busy == 0)
+            return false;
+        pthread_cond_wait(&s->changed, &s->lock);
+    }
+}
+
+/* "host a: why; host b: why" for every drained host */
+static char *drained_hosts(const sched *s)
+{
+    LG_AUTOBUF why = LG_BUF_INIT;
+    for (size_t h = 0; h < s->plan->matrix->n_hosts; h++)
+        if (lg_drain_is_drained(s->drain, h))
+            lg_buf_printf(&why, "%shost %s: %s", why.len ? "; " : "", s->plan->matrix->hosts[h].id,
+                          lg_drain_reason(s->drain, h));
+    return lg_strdup(why.data ? why.data : "no host in the matrix");
+}
+
+static void drain_host(sched *s, size_t h, const char *why)
+{
+    pthread_mutex_lock(&s->lock);
+    bool newly = lg_drain_host(s->drain, h, why);
+    size_t left = lg_drain_hosts_left(s->drain);
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    if (!newly)
+        return;
+    LG_AUTOFREE char *note = lg_strdup_printf("labgate: host %s drained: %s; %s", s->plan->matrix->hosts[h].id, why,
+                                              left ? "its jobs go to the other hosts" : "no host is left");
+    lg_progress_note(s->progress, note);
+}
+
+/* A job that ended INFRA_ERROR on the worker's host runs again on
+ * another: its files go to jobs/ID/attempt-N/ and it is queued first.
+ * false when it is not (no host left for it, the files would not move). */
+static bool retry_elsewhere(worker *w, size_t i, lg_job_result *res, bool interrupted)
+{
+    sched *s = w->s;
+    const lg_job *job = &s->plan->jobs[i];
+    job_state *js = &s->jobs[i];
+    pthread_mutex_lock(&s->lock);
+    bool want = lg_drain_retry_wanted(res, js->tries, s->plan->matrix->policy.infra_retries, interrupted);
+    bool elsewhere = false;
+    for (size_t h = 0; want && h < s->plan->matrix->n_hosts && !elsewhere; h++)
+        elsewhere = host_open(s, h) && !js->tried[h];
+    pthread_mutex_unlock(&s->lock);
+    if (!want || !elsewhere)
+        return false;
+    /* a job its baseline kept from running left no directory */
+    LG_AUTOFREE char *dir = lg_strdup_printf("%s/jobs/%s", s->opts->out_dir, job->id);
+    lg_mkdir_p(dir, 0755);
+    LG_AUTOFREE char *title = lg_strdup(res->evidence.title ? res->evidence.title : "");
+    lg_attempt *earlier = res->attempts;
+    size_t n_earlier = res->n_attempts;
+    res->attempts = NULL;
+    res->n_attempts = 0;
+    if (lg_job_archive_attempt(s->opts->out_dir, job, res, &earlier, &n_earlier) < 0) {
+        LG_ERROR("%s: not run again elsewhere: %s", job->id, lg_error_msg());
+        res->attempts = earlier;
+        res->n_attempts = n_earlier;
+        return false;
+    }
+    /* it was tried here (a job its baseline kept from running too) */
+    if (!earlier[n_earlier - 1].host)
+        earlier[n_earlier - 1].host = lg_strdup(s->plan->matrix->hosts[w->host].id);
+    LG_AUTOFREE char *note = lg_strdup_printf(
+        "labgate: %s: INFRA_ERROR on host %s (%s); running it again on another host (try %d of %d)", job->id,
+        s->plan->matrix->hosts[w->host].id, title, js->tries + 1, 1 + s->plan->matrix->policy.infra_retries);
+    lg_progress_note(s->progress, note);
+    pthread_mutex_lock(&s->lock);
+    js->earlier = earlier;
+    js->n_earlier = n_earlier;
+    s->queue = lg_realloc_n(s->queue, s->n_queue + 1, sizeof(*s->queue));
+    memmove(s->queue + 1, s->queue, s->n_queue * sizeof(*s->queue));
+    s->queue[0] = i;
+    s->n_queue++;
+    s->busy--;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+    return true;
+}
+
+static void job_finished(sched *s, const lg_job *job, lg_job_result *res, bool journal)
+{
+    if (journal)
+        job_ended(s, job, res);
+    pthread_mutex_lock(&s->lock);
+    s->busy--;
+    pthread_cond_broadcast(&s->changed);
+    pthread_mutex_unlock(&s->lock);
+}
+
 static void *work(void *opaque)
 {
     worker *w = opaque;
     sched *s = w->s;
     for (;;) {
+        size_t i;
         pthread_mutex_lock(&s->lock);
-        size_t i = s->next < s->plan->n_jobs ? s->order[s->next++] : s->plan->n_jobs;
+        bool more = next_job(w, &i);
+        if (more) {
+            s->jobs[i].tried[w->host] = true;
+            s->jobs[i].tries++;
+        }
+        size_t h = w->host;
         pthread_mutex_unlock(&s->lock);
-        if (i >= s->plan->n_jobs)
+        if (!more)
             break;
         const lg_job *job = &s->plan->jobs[i];
         lg_job_result *res = &s->results[i];
+        job_state *js = &s->jobs[i];
         if (atomic_load(s->opts->interrupted)) {
             lg_job_result_not_run(res, "not run: interrupted (Ctrl-C)");
+            res->attempts = js->earlier;
+            res->n_attempts = js->n_earlier;
+            js->earlier = NULL;
+            js->n_earlier = 0;
+            job_finished(s, job, res, false);
             continue;
         }
-        if (s->baselines && !lg_baseline_gate_pass(s->baselines, job, w->host, w, s->opts->interrupted, res)) {
+        bool gate_failed = false;
+        if (s->baselines && !lg_baseline_gate_pass(s->baselines, job, h, w, s->opts->interrupted, res)) {
             /* no host: the job ran nowhere (its baseline's <baseline
              * host> says where that failed) */
-            job_ended(s, job, res);
-            continue;
+            gate_failed = true;
+            res->attempts = js->earlier;
+            res->n_attempts = js->n_earlier;
+        } else {
+            wait_for_headroom(w, job);
+            run_with_retries(w, job, res, js->earlier, js->n_earlier);
+            lg_job_result_set_host(res, s->plan->matrix->hosts[h].id);
+            pthread_mutex_lock(&s->lock);
+            s->running[h]--;
+            w->job_vcpus = 0;
+            pthread_mutex_unlock(&s->lock);
         }
-        wait_for_headroom(w, job);
-        run_with_retries(w, job, res);
-        lg_job_result_set_host(res, s->plan->matrix->hosts[w->host].id);
+        js->earlier = NULL;
+        js->n_earlier = 0;
+        bool interrupted = atomic_load(s->opts->interrupted);
+        /* the host: a connection lost for good, or INFRA_ERRORs in a row
+         * (not a failed baseline: that is the image's as much as the
+         * host's, and its jobs go elsewhere below) */
         pthread_mutex_lock(&s->lock);
-        s->running[w->host]--;
-        w->job_vcpus = 0;
+        s->loads[h].jobs_ended += !gate_failed;
+        bool lost = s->envs[h].backend->ops->lost(s->envs[h].backend);
+        bool infra = res->evidence.verdict == LG_VERDICT_INFRA_ERROR;
+        LG_AUTOFREE char *count_why = NULL;
+        if (!lost && !gate_failed && !interrupted && lg_drain_job_ended(s->drain, h, infra, res->evidence.title)) {
+            /* drained here: the note below says it */
+            count_why = lg_strdup(lg_drain_reason(s->drain, h));
+        }
         pthread_mutex_unlock(&s->lock);
-        job_ended(s, job, res);
+        if (lost) {
+            LG_AUTOFREE char *why = lg_strdup_printf("connection lost: libvirt at %s did not come back within %d s",
+                                                     s->plan->matrix->hosts[h].uri,
+                                                     s->opts->reconnect_s > 0 ? s->opts->reconnect_s
+                                                                              : LG_CONN_RECONNECT_S);
+            drain_host(s, h, why);
+        } else if (count_why) {
+            /* lg_drain_job_ended drained it; say so once */
+            LG_AUTOFREE char *note = lg_strdup_printf("labgate: host %s drained: %s; its jobs go to the other hosts",
+                                                      s->plan->matrix->hosts[h].id, count_why);
+            lg_progress_note(s->progress, note);
+            pthread_mutex_lock(&s->lock);
+            pthread_cond_broadcast(&s->changed);
+            pthread_mutex_unlock(&s->lock);
+        }
+        if (retry_elsewhere(w, i, res, interrupted))
+            continue;
+        job_finished(s, job, res, true);
     }
     return NULL;
 }
 
-static void fail_host_jobs(sched *s, const char *why)
+/* policy baseline="first", part of the host check: every host that passed
+ * the rest boots the profile of the job that starts first, all at once,
+ * before any job (run/baseline.h; the gate keeps the results, so no worker
+ * boots them again).  A host whose boot fails where another host's passed
+ * is drained: the image is good, that host is not.  When it failed
+ * everywhere it is the image's, and the profile's jobs are marked as
+ * before (INFRA_ERROR "baseline failed"). */
+typedef struct known_good {
+    sched *s;
+    size_t host;
+    const lg_profile *profile;
+    lg_baseline *baseline;
+    pthread_t thread;
+    bool started;
+} known_good;
+
+static void *known_good_boot(void *opaque)
 {
-    for (size_t i = 0; i < s->plan->n_jobs; i++) {
-        lg_job_result *res = &s->results[i];
-        if (res->evidence.title)
+    known_good *k = opaque;
+    sched *s = k->s;
+    LG_AUTOFREE char *start = lg_strdup_printf(
+        "labgate: baseline of profile %s on host %s: booting it with nothing installed before its jobs (the host's "
+        "known-good boot)",
+        k->profile->id, s->plan->matrix->hosts[k->host].id);
+    lg_progress_note(s->progress, start);
+    lg_job_env env = s->envs[k->host];
+    env.progress = baseline_progress;
+    env.progress_until = NULL;
+    env.progress_opaque = s;
+    lg_baseline_run(&env, s->plan, k->profile, k->host, k->baseline);
+    return NULL;
+}
+
+static void known_good_boots(sched *s)
+{
+    const lg_matrix *m = s->plan->matrix;
+    if (!s->baselines || s->n_queue == 0)
+        return;
+    const lg_profile *profile = s->plan->jobs[s->queue[0]].guest->profile;
+    known_good *boots = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*boots));
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        if (!host_open(s, h))
             continue;
-        lg_job_result_not_run(res, why);
+        boots[h] = (known_good){ .s = s, .host = h, .profile = profile, .baseline = lg_calloc(1, sizeof(lg_baseline)) };
+        boots[h].started = pthread_create(&boots[h].thread, NULL, known_good_boot, &boots[h]) == 0;
+        if (!boots[h].started)
+            known_good_boot(&boots[h]);
     }
+    bool passed_somewhere = false;
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        if (boots[h].started)
+            pthread_join(boots[h].thread, NULL);
+        passed_somewhere = passed_somewhere ||
+                           (boots[h].baseline && boots[h].baseline->result.evidence.verdict == LG_VERDICT_PASS);
+    }
+    for (size_t h = 0; h < m->n_hosts; h++) {
+        lg_baseline *b = boots[h].baseline;
+        if (!b)
+            continue;
+        const lg_evidence *ev = &b->result.evidence;
+        LG_AUTOFREE char *title = lg_clean_term(ev->title ? ev->title : "");
+        LG_AUTOFREE char *end =
+            ev->verdict == LG_VERDICT_PASS
+                ? lg_strdup_printf("labgate: baseline of profile %s on host %s: PASS in %.1f s (%d boot(s)); its jobs run",
+                                   profile->id, m->hosts[h].id, b->result.duration_s, b->result.ready_boots)
+                : lg_strdup_printf("labgate: baseline of profile %s on host %s: %s %s (%s/)%s", profile->id,
+                                   m->hosts[h].id, lg_verdict_name(ev->verdict), title, b->dir,
+                                   passed_somewhere && !b->interrupted ? "" : ": its jobs are not run");
+        lg_progress_note(s->progress, end);
+        if (ev->verdict != LG_VERDICT_PASS && passed_somewhere && !b->interrupted) {
+            LG_AUTOFREE char *why =
+                lg_strdup_printf("check failed: known-good boot: %s %s (profile %s passed on another host; evidence "
+                                 "in %s/)",
+                                 lg_verdict_name(ev->verdict), title, profile->id, b->dir);
+            drain_host(s, h, why);
+        }
+        lg_baseline_gate_put(s->baselines, profile, h, b);
+    }
+    free(boots);
+}
+
+/* After the run: the jobs no host took ("no host left: ..."), with their
+ * earlier attempts. */
+static void settle_left_jobs(sched *s)
+{
+    if (s->n_queue == 0)
+        return;
+    LG_AUTOFREE char *hosts = drained_hosts(s);
+    LG_AUTOFREE char *why = lg_strdup_printf("no host left: %s", hosts);
+    for (size_t q = 0; q < s->n_queue; q++) {
+        size_t i = s->queue[q];
+        lg_job_result *res = &s->results[i];
+        job_state *js = &s->jobs[i];
+        lg_job_result_not_run(res, atomic_load(s->opts->interrupted) ? "not run: interrupted (Ctrl-C)" : why);
+        res->attempts = js->earlier;
+        res->n_attempts = js->n_earlier;
+        js->earlier = NULL;
+        js->n_earlier = 0;
+    }
+    LG_AUTOFREE char *note = lg_strdup_printf("labgate: %zu job(s) not run: %s", s->n_queue, why);
+    lg_progress_note(s->progress, note);
+    s->n_queue = 0;
 }
 
 int lg_sched_check_hosts(const lg_matrix *m, lg_diags *diags)
@@ -366,15 +679,53 @@ int lg_sched_check_hosts(const lg_matrix *m, lg_diags *diags)
     return result;
 }
 
+/* ------------------------------------------ hosts through libvirt */
+
+typedef struct libvirt_hosts {
+    lg_host_checks *checks;
+    const lg_plan *plan;
+    const char *run_id;
+} libvirt_hosts;
+
+static void libvirt_check(void *opaque, const lg_plan *plan, lg_accel accel, lg_host_ready *out)
+{
+    libvirt_hosts *lh = opaque;
+    lh->checks = lg_host_checks_run(plan, accel, (int64_t)LG_HOST_CHECK_S * 1000, out);
+}
+
+static lg_backend *libvirt_backend(void *opaque, size_t host, lg_host_ready *ready)
+{
+    libvirt_hosts *lh = opaque;
+    lg_backend *be = lg_backend_libvirt_new(ready->conn);
+    lg_backend_libvirt_set_pool_dir(be, lh->plan->matrix->hosts[host].pool_dir);
+    return be;
+}
+
+static char *libvirt_leftovers(void *opaque, size_t host, int *removed)
+{
+    libvirt_hosts *lh = opaque;
+    return lg_host_leftovers_remove(lh->plan->matrix->hosts[host].uri, lh->run_id, removed);
+}
+
 void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result *results, const char **accel_used)
 {
     const lg_matrix *m = plan->matrix;
+    size_t n_hosts = m->n_hosts ? m->n_hosts : 1;
     sched s = { .plan = plan, .opts = opts, .results = results };
-    s.running = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.running));
-    s.order = lg_plan_start_order(plan);
-    s.cpu = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.cpu));
-    s.loads = opts->host_loads ? opts->host_loads : lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.loads));
+    s.running = lg_calloc(n_hosts, sizeof(*s.running));
+    s.queue = lg_plan_start_order(plan);
+    s.n_queue = plan->n_jobs;
+    s.jobs = lg_calloc(plan->n_jobs ? plan->n_jobs : 1, sizeof(*s.jobs));
+    for (size_t i = 0; i < plan->n_jobs; i++)
+        s.jobs[i].tried = lg_calloc(n_hosts, sizeof(bool));
+    s.drain = lg_drain_new(m->n_hosts, m->policy.host_drain_after);
+    s.slots = lg_calloc(n_hosts, sizeof(*s.slots));
+    s.assigned = lg_calloc(n_hosts, sizeof(*s.assigned));
+    s.envs = lg_calloc(n_hosts, sizeof(*s.envs));
+    s.cpu = lg_calloc(n_hosts, sizeof(*s.cpu));
+    s.loads = opts->host_loads ? opts->host_loads : lg_calloc(n_hosts, sizeof(*s.loads));
     pthread_mutex_init(&s.lock, NULL);
+    pthread_cond_init(&s.changed, NULL);
     if (m->policy.baseline_first)
         s.baselines = lg_baseline_gate_new(run_baseline);
     s.progress = lg_progress_new(plan, stderr, isatty(STDERR_FILENO) == 1, opts->quiet);
@@ -383,58 +734,71 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
      * time anybody measured */
     for (size_t i = 0; i < plan->n_jobs; i++)
         lg_job_result_init(&results[i]);
-    LG_AUTOBUF errors = LG_BUF_INIT;
 
-    /* One connection per host, shared by its workers (libvirt connections
-     * are thread-safe). */
+    libvirt_hosts lh = { .plan = plan, .run_id = opts->run_id };
+    const lg_sched_host_ops libvirt_ops = {
+        .check = libvirt_check, .backend = libvirt_backend, .leftovers = libvirt_leftovers, .opaque = &lh,
+    };
+    const lg_sched_host_ops *ops = opts->host_ops ? opts->host_ops : &libvirt_ops;
+
+    /* Every host checked at once, before any job; one connection per
+     * host, shared by its workers (libvirt connections are thread-safe). */
     size_t n_workers = 0;
-    lg_conn **conns = lg_calloc(m->n_hosts, sizeof(*conns));
-    lg_backend **backends = lg_calloc(m->n_hosts, sizeof(*backends));
-    int *slots = lg_calloc(m->n_hosts, sizeof(*slots));
-    bool *kvm = lg_calloc(m->n_hosts, sizeof(*kvm));
+    lg_host_ready *ready = lg_calloc(n_hosts, sizeof(*ready));
+    lg_conn **conns = lg_calloc(n_hosts, sizeof(*conns));
     worker *workers = NULL;
+    ops->check(ops->opaque, plan, opts->accel, ready);
 
     size_t total_slots = 0;
     for (size_t h = 0; h < m->n_hosts; h++) {
         const lg_host *host = &m->hosts[h];
-        int cpus = 0;
-        long long available_mib = 0;
-        int rc = lg_conn_open(host->uri, &conns[h]);
-        if (rc == 0)
-            rc = lg_accel_resolve(conns[h], opts->accel, m, &kvm[h]);
-        if (rc == 0 && host->slots == 0)
-            rc = lg_conn_node_capacity(conns[h], &cpus, &available_mib);
-        if (rc < 0) {
-            LG_ERROR("host %s: %s", host->id, lg_error_msg());
-            lg_buf_printf(&errors, "%shost %s: %s", errors.len ? "; " : "", host->id, lg_error_msg());
-            lg_conn_free(conns[h]);
-            conns[h] = NULL;
+        lg_host_load *l = &s.loads[h];
+        l->checked = true;
+        if (!ready[h].passed) {
+            LG_AUTOFREE char *why =
+                lg_strdup_printf("check failed: %s", ready[h].failure ? ready[h].failure : "no reason given");
+            LG_ERROR("host %s: %s", host->id, why);
+            lg_drain_host(s.drain, h, why);
             continue;
         }
-        *accel_used = kvm[h] ? "kvm" : "tcg";
-        slots[h] = host->slots;
-        if (slots[h] == 0) {
-            slots[h] = lg_plan_auto_slots(m, cpus, available_mib);
+        *accel_used = ready[h].kvm ? "kvm" : "tcg";
+        s.slots[h] = ready[h].slots > 0 ? ready[h].slots : 1;
+        l->slots = s.slots[h];
+        if (ready[h].slots_auto) {
             LG_AUTOFREE char *note = lg_strdup_printf("labgate: host %s: %d slot(s) (%d CPUs, %lld MiB available)",
-                                                      host->id, slots[h], cpus, available_mib);
+                                                      host->id, s.slots[h], ready[h].cpus, ready[h].available_mib);
             lg_progress_note(s.progress, note);
         }
-        total_slots += (size_t)slots[h];
+        total_slots += (size_t)s.slots[h];
+        s.envs[h] = (lg_job_env){
+            .matrix = m, .backend = ops->backend(ops->opaque, h, &ready[h]), .out_dir = opts->out_dir,
+            .run_id = opts->run_id, .kvm = ready[h].kvm,
+            .interrupted = opts->interrupted, .progress = print_progress, .progress_opaque = &s,
+            .progress_until = print_progress_until,
+            .keep_failed = opts->keep_failed,
+        };
+        /* the backend borrows the connection: the run owns it from here */
+        conns[h] = ready[h].conn;
+        ready[h].conn = NULL;
+        if (conns[h] && opts->reconnect_s > 0)
+            lg_conn_set_reconnect_ms(conns[h], (int64_t)opts->reconnect_s * 1000);
     }
+    for (size_t h = 0; h < m->n_hosts; h++)
+        if (lg_drain_is_drained(s.drain, h)) {
+            LG_AUTOFREE char *note = lg_strdup_printf("labgate: host %s drained: %s", m->hosts[h].id,
+                                                      lg_drain_reason(s.drain, h));
+            lg_progress_note(s.progress, note);
+        }
     /* the first CPU-time sample of each host: shares are measured from
      * here; and its CPUs, for the guests the load average has not seen */
     s.conns = conns;
-    s.cpus = lg_calloc(m->n_hosts ? m->n_hosts : 1, sizeof(*s.cpus));
+    s.cpus = lg_calloc(n_hosts, sizeof(*s.cpus));
     for (size_t h = 0; h < m->n_hosts; h++) {
         lg_cpu_share ignored;
-        long long ignored_mib = 0;
-        if (!conns[h])
+        if (!s.envs[h].backend)
             continue;
         sample_cpu(&s, h, &ignored);
-        if (local_uri(m->hosts[h].uri))
-            s.cpus[h] = (int)sysconf(_SC_NPROCESSORS_ONLN);
-        else if (lg_conn_node_capacity(conns[h], &s.cpus[h], &ignored_mib) < 0)
-            s.cpus[h] = 0;
+        s.cpus[h] = local_uri(m->hosts[h].uri) ? (int)sysconf(_SC_NPROCESSORS_ONLN) : ready[h].cpus;
     }
     size_t cap = opts->max_parallel > 0 ? (size_t)opts->max_parallel : total_slots;
     if (cap > plan->n_jobs)
@@ -442,63 +806,78 @@ void lg_sched_run(const lg_plan *plan, const lg_sched_opts *opts, lg_job_result 
     workers = lg_calloc(cap ? cap : 1, sizeof(*workers));
     /* fill hosts in matrix order */
     for (size_t h = 0; h < m->n_hosts && n_workers < cap; h++) {
-        const lg_host *host = &m->hosts[h];
-        if (conns[h]) {
-            backends[h] = lg_backend_libvirt_new(conns[h]);
-            lg_backend_libvirt_set_pool_dir(backends[h], host->pool_dir);
-        }
-        for (int k = 0; conns[h] && k < slots[h] && n_workers < cap; k++) {
+        for (int k = 0; s.envs[h].backend && k < s.slots[h] && n_workers < cap; k++) {
             worker *w = &workers[n_workers++];
             w->s = &s;
             w->host = h;
-            w->local = strcmp(host->uri, "qemu:///system") == 0 || strcmp(host->uri, "qemu:///session") == 0;
-            w->env = (lg_job_env){
-                .matrix = m, .backend = backends[h], .out_dir = opts->out_dir, .run_id = opts->run_id,
-                .kvm = kvm[h],
-                .interrupted = opts->interrupted, .progress = print_progress, .progress_opaque = &s,
-                .progress_until = print_progress_until,
-                .keep_failed = opts->keep_failed,
-            };
+            w->local = local_uri(m->hosts[h].uri);
+            w->env = s.envs[h];
+            s.assigned[h]++;
         }
     }
     s.workers = workers;
     s.n_workers = n_workers;
-    if (n_workers == 0) {
-        fail_host_jobs(&s, errors.data ? errors.data : "no host could run jobs");
-        goto out;
-    }
-    {
+    if (n_workers > 0)
+        known_good_boots(&s);
+    /* what is drained now was drained by its check */
+    for (size_t h = 0; h < m->n_hosts; h++)
+        s.loads[h].drained_at_check = lg_drain_is_drained(s.drain, h);
+    if (n_workers > 0) {
         LG_AUTOFREE char *note = lg_strdup_printf(
             "labgate: %zu job(s) on %zu worker(s), accelerator %s, results in %s", plan->n_jobs, n_workers,
             *accel_used, opts->out_dir);
         lg_progress_note(s.progress, note);
+        size_t started = 0;
+        for (size_t i = 0; i < n_workers; i++) {
+            workers[i].running = pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0;
+            started += workers[i].running;
+        }
+        if (started == 0)
+            work(&workers[0]); /* no threads to be had: run the jobs here, one by one */
+        for (size_t i = 0; i < n_workers; i++)
+            if (workers[i].running)
+                pthread_join(workers[i].thread, NULL);
     }
-    size_t started = 0;
-    for (size_t i = 0; i < n_workers; i++) {
-        workers[i].running = pthread_create(&workers[i].thread, NULL, work, &workers[i]) == 0;
-        started += workers[i].running;
-    }
-    if (started == 0)
-        work(&workers[0]); /* no threads to be had: run the jobs here, one by one */
-    for (size_t i = 0; i < n_workers; i++)
-        if (workers[i].running)
-            pthread_join(workers[i].thread, NULL);
+    settle_left_jobs(&s);
 
-out:
     for (size_t h = 0; h < m->n_hosts; h++) {
-        if (backends[h])
-            lg_backend_libvirt_images(backends[h], &s.loads[h].images, &s.loads[h].n_images,
-                                      &s.loads[h].pool_target);
-        lg_backend_free(backends[h]);
+        lg_host_load *l = &s.loads[h];
+        l->drained = lg_drain_is_drained(s.drain, h);
+        free(l->drain_reason);
+        l->drain_reason = l->drained ? lg_strdup(lg_drain_reason(s.drain, h)) : NULL;
+        if (s.envs[h].backend && !opts->host_ops)
+            lg_backend_libvirt_images(s.envs[h].backend, &l->images, &l->n_images, &l->pool_target);
+        /* QEMU outlives its daemon: a host whose connection was lost may
+         * still run this run's guests */
+        bool lost = s.envs[h].backend && s.envs[h].backend->ops->lost(s.envs[h].backend);
+        lg_backend_free(s.envs[h].backend);
         lg_conn_free(conns[h]);
+        if (lost && ops->leftovers) {
+            free(l->leftovers);
+            l->leftovers = ops->leftovers(ops->opaque, h, &l->leftovers_removed);
+            if (l->leftovers) {
+                LG_AUTOFREE char *note = lg_strdup_printf("labgate: host %s: %s", m->hosts[h].id, l->leftovers);
+                lg_progress_note(s.progress, note);
+            }
+        }
     }
-    free(backends);
+    lg_host_checks_free(lh.checks, 30000);
+    for (size_t h = 0; h < m->n_hosts; h++)
+        lg_host_ready_clear(&ready[h]);
+    free(ready);
     free(conns);
-    free(slots);
-    free(kvm);
     free(workers);
     free(s.running);
-    free(s.order);
+    free(s.queue);
+    for (size_t i = 0; i < plan->n_jobs; i++) {
+        free(s.jobs[i].tried);
+        free(s.jobs[i].earlier); /* handed to a result already when the run ended */
+    }
+    free(s.jobs);
+    lg_drain_free(s.drain);
+    free(s.slots);
+    free(s.assigned);
+    free(s.envs);
     free(s.cpu);
     free(s.cpus);
     if (s.loads != opts->host_loads) {
@@ -507,6 +886,7 @@ out:
     }
     lg_baseline_gate_free(s.baselines, opts->baselines);
     lg_progress_free(s.progress);
+    pthread_cond_destroy(&s.changed);
     pthread_mutex_destroy(&s.lock);
 }
 
@@ -518,5 +898,9 @@ void lg_host_loads_clear(lg_host_load *loads, size_t n)
         loads[h].images = NULL;
         loads[h].n_images = 0;
         loads[h].pool_target = NULL;
+        free(loads[h].drain_reason);
+        free(loads[h].leftovers);
+        loads[h].drain_reason = NULL;
+        loads[h].leftovers = NULL;
     }
 }

@@ -6,7 +6,23 @@
 #include <stdbool.h>
 
 #include "baseline.h"
+#include "hostcheck.h"
 #include "job.h"
+
+/* How the scheduler reaches its hosts.  lg_sched_run uses libvirt
+ * (lg_host_checks_run, lg_backend_libvirt_new, lg_host_leftovers_remove)
+ * unless its options give these; unit tests give fakes. */
+typedef struct lg_sched_host_ops {
+    /* Checks every host of plan's matrix: out has one entry per host. */
+    void (*check)(void *opaque, const lg_plan *plan, lg_accel accel, lg_host_ready *out);
+    /* The backend of a host that passed its check (freed with
+     * lg_backend_free after the run). */
+    lg_backend *(*backend)(void *opaque, size_t host, lg_host_ready *ready);
+    /* After the run, for a host drained on a lost connection: its
+     * leftovers removed (*removed: how many); NULL, or what is left. */
+    char *(*leftovers)(void *opaque, size_t host, int *removed);
+    void *opaque;
+} lg_sched_host_ops;
 
 /* How loaded a host was while the run started its jobs (local hosts: the
  * load average per CPU, sampled as each job was about to start; every
@@ -30,6 +46,19 @@ typedef struct lg_host_load {
     double max_steal, sum_steal;
     double max_busy, sum_busy;
     size_t cpu_samples;
+    /* the host check at the start, and draining (run/hostcheck.h,
+     * run/drain.h) */
+    bool checked;          /* the run checked it: run.xml has its <host> */
+    bool drained;
+    bool drained_at_check; /* it failed its check: no job started there */
+    char *drain_reason;
+    int slots;             /* jobs at once it was given (0: none) */
+    int jobs_ended;        /* tries that ended there (retried ones too) */
+    /* a host drained on a lost connection, reconnected once after the
+     * run: this run's domains and overlays removed there, and what could
+     * not be (NULL: nothing) */
+    int leftovers_removed;
+    char *leftovers;
 } lg_host_load;
 /* Frees what the entries own (not the array). */
 void lg_host_loads_clear(lg_host_load *loads, size_t n);
@@ -49,6 +78,11 @@ typedef struct lg_sched_opts {
     void (*job_done)(void *opaque, const lg_job *job, const lg_job_result *result);
     void *job_done_opaque;
     lg_host_load *host_loads; /* matrix->n_hosts entries, filled in; or NULL */
+    /* how the hosts are reached: NULL for libvirt (unit tests give fakes) */
+    const struct lg_sched_host_ops *host_ops;
+    /* how long a host's closed libvirt connection is tried again before the
+     * host counts as lost and is drained; 0: LG_CONN_RECONNECT_S */
+    int reconnect_s;
     /* policy baseline="first": the baseline boots that ran, appended; or NULL */
     lg_baselines *baselines;
 } lg_sched_opts;

@@ -482,7 +482,10 @@ static void console_report(lg_monitor *mon)
         decide(mon, info->verdict, info->signal, agent, true);
         return;
     }
-    bool finding = oom_kill || (mon->warnings_report && lg_scanner_kind_is_warning(kind));
+    /* a leak detector's report: the kernel carries on, whatever the
+     * warnings policy (the debug guest's leak scan reports leaks as findings) */
+    bool leak = kind && strcmp(kind, LG_SCANNER_KIND_LEAK) == 0;
+    bool finding = oom_kill || leak || (mon->warnings_report && lg_scanner_kind_is_warning(kind));
     if (finding && !(mon->decided && mon->finding.verdict == LG_VERDICT_CRASH)) {
         note_locked(mon, LG_SIGNAL_CONSOLE, title);
         mon->report_noted = true;

@@ -86,9 +86,9 @@ bool lg_monitor_is_frozen(lg_monitor *mon);
  * step starts putting it there: every failure after that counts against the
  * candidate.  A new monitor counts everything against the candidate. */
 void lg_monitor_candidate_pending(lg_monitor *mon, bool pending);
-/* warnings_report: a WARNING report (and a kmemleak leak) is a finding in
- * the timeline, not a crash (policy warnings="report"; a strict guest
- * panics on one anyway).  The OOM killer killing one of the agent's
+/* warnings_report: a WARNING report is a finding in the timeline, not a
+ * crash (policy warnings="report"; a strict guest panics on one anyway).
+ * A kmemleak leak is a finding under either policy.  The OOM killer killing one of the agent's
  * processes (lg_monitor_set_agent_processes) is AGENT_FAILURE, killing
  * another process is a finding. */
 void lg_monitor_set_warnings_report(lg_monitor *mon, bool warnings_report);

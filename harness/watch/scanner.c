@@ -58,6 +58,9 @@ struct lg_scanner {
     bool oom_kill;       /* the report is the OOM killer at work: a later report replaces it */
     bool replaceable;    /* taken as a finding (lg_scanner_replaceable): a later report replaces it */
     bool function_from_track; /* SLUB: the function is the object's allocation or free site */
+    bool kasan;          /* a KASAN report: titled "KASAN: TYPE ACCESS in FUNCTION" */
+    bool kasan_access_due; /* its type prints an access line ("Read of size 8 at addr ...") */
+    const char *access;  /* KASAN: "Read" or "Write" once that line came, else NULL */
 
     /* Windows */
     bool bsod;
@@ -97,7 +100,12 @@ void lg_scanner_set_line_fn(lg_scanner *sc, lg_scanner_line_fn fn, void *opaque)
 
 bool lg_scanner_hit(const lg_scanner *sc) { return sc->hit; }
 const char *lg_scanner_title(const lg_scanner *sc) { return sc->title; }
-bool lg_scanner_title_specific(const lg_scanner *sc) { return sc->function != NULL; }
+/* A KASAN report's title is complete only with its access ("Read of size
+ * 8 at addr ..." comes on the line after the header). */
+bool lg_scanner_title_specific(const lg_scanner *sc)
+{
+    return sc->function != NULL && !(sc->kasan_access_due && !sc->access);
+}
 size_t lg_scanner_hit_line(const lg_scanner *sc) { return sc->hit_line; }
 const char *lg_scanner_function(const lg_scanner *sc) { return sc->function; }
 const char *lg_scanner_oom_killed(const lg_scanner *sc) { return sc->oom_killed; }
@@ -120,7 +128,7 @@ void lg_scanner_replaceable(lg_scanner *sc)
 
 bool lg_scanner_kind_is_warning(const char *kind)
 {
-    return kind && (starts_with(kind, "WARNING") || strcmp(kind, "memory leak") == 0);
+    return kind && (starts_with(kind, "WARNING") || strcmp(kind, LG_SCANNER_KIND_LEAK) == 0);
 }
 
 /* ------------------------------------------------------------ line text */
@@ -698,12 +706,12 @@ static const struct {
     { "Bad mode in ", NULL, FAMILY_PLAIN },
     /* kmemleak (kmemleak.verbose=1, or the debugfs file copied to the console,
      * after "BUG: memory leak" as syzkaller prints it) */
-    { "BUG: memory leak", "memory leak", FAMILY_LEAK },
+    { "BUG: memory leak", LG_SCANNER_KIND_LEAK, FAMILY_LEAK },
     /* arch/x86/kernel/unwind_frame.c */
     { "WARNING: kernel stack regs at ", "WARNING: kernel stack regs has bad value", FAMILY_PLAIN },
     { "WARNING: kernel stack frame pointer at ", "WARNING: kernel stack frame pointer has bad value", FAMILY_PLAIN },
-    { "kmemleak: unreferenced object 0x", "memory leak", FAMILY_LEAK },
-    { "unreferenced object 0x", "memory leak", FAMILY_LEAK },
+    { "kmemleak: unreferenced object 0x", LG_SCANNER_KIND_LEAK, FAMILY_LEAK },
+    { "unreferenced object 0x", LG_SCANNER_KIND_LEAK, FAMILY_LEAK },
     /* mm/oom_kill.c panics */
     { "Kernel panic - not syncing: System is deadlocked on memory", "OOM", FAMILY_OOM },
     { "Kernel panic - not syncing: Out of memory and no killable processes", "OOM", FAMILY_OOM },
@@ -821,7 +829,7 @@ static bool match_header(const char *line, header *h)
         h->family = FAMILY_OOM;
     } else if (starts_with(s, "kmemleak: ") && strstr(s, " new suspected memory leak")) {
         /* "kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)" */
-        h->kind = lg_strdup("memory leak");
+        h->kind = lg_strdup(LG_SCANNER_KIND_LEAK);
         h->family = FAMILY_LEAK;
     } else if (strstr(s, "[#")) {
         const char *die = starts_with(s, "Oops: ") ? s + strlen("Oops: ") : s;
@@ -956,6 +964,16 @@ static char *oom_title(const lg_scanner *sc)
     return lg_strdup_printf("%s: killed %.*s", sc->kind, (int)len, name);
 }
 
+/* "KASAN: slab-out-of-bounds Read in FUNCTION": the bug type and the
+ * access, as kernel developers title KASAN reports (the kind keeps the
+ * header's "BUG: KASAN: slab-out-of-bounds"). */
+static char *kasan_title(const lg_scanner *sc)
+{
+    const char *type = sc->kind + strlen("BUG: ");
+    return lg_strdup_printf("%s%s%s%s%s", type, sc->access ? " " : "", sc->access ? sc->access : "",
+                            sc->function ? " in " : "", sc->function ? sc->function : "");
+}
+
 static bool set_title(lg_scanner *sc)
 {
     char *t;
@@ -965,6 +983,8 @@ static bool set_title(lg_scanner *sc)
         t = sc->function ? lg_strdup_printf("BSOD in %s", sc->function) : lg_strdup("BSOD");
     else if (sc->family == FAMILY_OOM && sc->oom_killed)
         t = oom_title(sc);
+    else if (sc->kasan)
+        t = kasan_title(sc);
     else if (sc->function)
         t = lg_strdup_printf("%s in %s", sc->kind, sc->function); /* the kind is canonical since the hit */
     else
@@ -1254,6 +1274,14 @@ static bool slub_track(lg_scanner *sc, const char *line)
 static bool refine_linux(lg_scanner *sc, const char *line)
 {
     bool changed = false;
+    if (sc->kasan_access_due && !sc->access) {
+        if (starts_with(line, "Read of size "))
+            sc->access = "Read";
+        else if (starts_with(line, "Write of size "))
+            sc->access = "Write";
+        if (sc->access)
+            return set_title(sc);
+    }
     if (sc->family == FAMILY_SLUB && !sc->in_trace && slub_track(sc, line))
         return true;
     /* kmemleak.verbose prefixes every line of its report */
@@ -1346,6 +1374,10 @@ static bool start_report(lg_scanner *sc, header *h, const char *line)
     sc->extra_skip = extra_skip_for(sc->kind);
     sc->hung = starts_with(sc->kind, "INFO: task ");
     sc->function_from_track = false;
+    sc->kasan = starts_with(sc->kind, "BUG: KASAN: ");
+    /* a bad free says "Free of addr": no access to name */
+    sc->kasan_access_due = sc->kasan && !strstr(sc->kind, "double-free") && !strstr(sc->kind, "invalid-free");
+    sc->access = NULL;
     if (sc->function && !sc->function_module && lg_frame_contains_any(sc->function, sc->extra_skip)) {
         free(sc->function);
         sc->function = NULL;

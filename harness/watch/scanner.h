@@ -123,6 +123,8 @@ const char *lg_scanner_oom_killed(const lg_scanner *sc);
  * ends the kernel or the task (oops, BUG, panic, sanitizer reports): a
  * policy may take these as findings rather than crashes. */
 bool lg_scanner_kind_is_warning(const char *kind);
+/* The kind of a leak detector's report (kmemleak). */
+#define LG_SCANNER_KIND_LEAK "memory leak"
 /* The current report was taken as a finding, not a crash: the next report
  * header starts a new report in its place (the scan reports a change). */
 void lg_scanner_replaceable(lg_scanner *sc);

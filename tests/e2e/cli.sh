@@ -50,6 +50,13 @@ contains "$err" "$bad:$line: <exclude> names unknown content 'nope'" "the unknow
 
 "$LABGATE" run "$bad" --out "$scratch/never" >/dev/null 2>&1; is $? 2 "run refuses an invalid matrix with exit 2"
 ok "$(test ! -e "$scratch/never/run.xml"; echo $?)" "and starts nothing"
+
+# how long a lost host's connection is tried again: seconds, or refused
+make_matrix "$scratch/reconnect.xml" '<wait-ready/>'
+err=$(LABGATE_RECONNECT_S=0 "$LABGATE" run "$scratch/reconnect.xml" --out "$scratch/never-reconnect" 2>&1 >/dev/null)
+is $? 2 "run refuses LABGATE_RECONNECT_S=0 (exit 2)"
+contains "$err" "LABGATE_RECONNECT_S must be seconds from 1 to 3600, not '0'" "saying what it must be"
+ok "$(test ! -e "$scratch/never-reconnect/run.xml"; echo $?)" "and starts nothing"
 "$LABGATE" run "$LG_SOURCE_DIR/matrix/demo.xml" --jobs zero >/dev/null 2>&1; is $? 2 "run rejects a bad --jobs"
 
 p1=$("$LABGATE" plan "$LG_SOURCE_DIR/matrix/demo.xml"); ok $? "plan exits 0"

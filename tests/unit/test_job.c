@@ -1251,6 +1251,76 @@ static void test_stress_crash_and_hang(void **state)
     world_free(w);
 }
 
+/* The profile's leak scan (the debug guest's kmemleak) at the end of a job
+ * that passed its steps: each leak is a finding, the job still passes, the
+ * report is one of the job's files; a job decided before the end scans
+ * nothing; a guest without the detector says so in a note. */
+static void test_leak_scan_findings(void **state)
+{
+    static const char report[] =
+        "unreferenced object 0xffff88800a3f4e00 (size 8):\n"
+        "  comm \"cat\", pid 231, jiffies 4294901822 (age 12.500s)\n"
+        "  backtrace:\n"
+        "    [<ffffffff812b71b4>] kmalloc_trace+0x24/0x90\n"
+        "    [<ffffffffc00021a3>] fakedrv_cache_rule+0xd3/0x1f0 [fakedrv]\n";
+    world *w = world_new();
+    full_scenario(w);
+    w->profile.leak_scan_command = "labgate-kmemleak-scan";
+    w->profile.leak_scan_timeout_s = 5;
+    w->f.trigger = "labgate-kmemleak-scan";
+    w->f.act = ACT_FAIL;
+    w->f.fail_status = 0;
+    w->f.fail_output = report;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    const lg_evidence *ev = &w->result.evidence;
+    bool found = false;
+    for (size_t i = 0; i < ev->n_signals; i++)
+        if (ev->signals[i].signal == LG_SIGNAL_LEAK_SCAN) {
+            assert_string_equal(ev->signals[i].title,
+                                "kmemleak: 1 unreferenced object: memory leak in fakedrv_cache_rule");
+            found = true;
+        }
+    assert_true(found);
+    assert_int_equal(w->result.n_files, 2);
+    assert_string_equal(w->result.files[1], "jobs/0123456789ab/files/leak-scan.txt");
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/%s", w->dir, w->result.files[1]);
+    size_t len = 0;
+    LG_AUTOFREE char *kept = NULL;
+    assert_int_equal(lg_read_file(path, 1 << 20, &kept, &len), 0);
+    assert_string_equal(kept, report);
+    world_free(w);
+
+    /* the detector is missing: not checked, said so */
+    w = world_new();
+    full_scenario(w);
+    w->profile.leak_scan_command = "labgate-kmemleak-scan";
+    w->profile.leak_scan_timeout_s = 5;
+    w->f.trigger = "labgate-kmemleak-scan";
+    w->f.act = ACT_FAIL;
+    w->f.fail_status = 2;
+    w->f.fail_output = "labgate-kmemleak-scan: this kernel has no kmemleak\n";
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_PASS);
+    assert_int_equal(w->result.evidence.n_signals, 1);
+    assert_int_equal(w->result.evidence.signals[0].signal, LG_SIGNAL_LEAK_SCAN);
+    assert_string_equal(w->result.evidence.signals[0].title,
+                        "leak scan not done: the command exited 2 (see leak-scan.txt)");
+    world_free(w);
+
+    /* a crash decided the job: no scan of a dead guest */
+    w = world_new();
+    full_scenario(w);
+    w->profile.leak_scan_command = "labgate-kmemleak-scan";
+    w->f.trigger = "run-test";
+    w->f.act = ACT_CRASH;
+    run(w);
+    assert_int_equal(w->result.evidence.verdict, LG_VERDICT_CRASH);
+    for (size_t i = 0; i < w->result.n_files; i++)
+        assert_null(strstr(w->result.files[i], "leak-scan"));
+    world_free(w);
+}
+
 /* The agent's health after the load: a failure there is AGENT_FAILURE with
  * the health command's output. */
 static void test_stress_then_health(void **state)
@@ -1824,6 +1894,7 @@ int main(void)
         cmocka_unit_test(test_stress_fails_clearly),
         cmocka_unit_test(test_stress_crash_and_hang),
         cmocka_unit_test(test_stress_then_health),
+        cmocka_unit_test(test_leak_scan_findings),
         cmocka_unit_test(test_cycles_counted),
         cmocka_unit_test(test_cycle_failure_stops_the_cycles),
         cmocka_unit_test(test_cycles_interrupted),

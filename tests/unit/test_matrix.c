@@ -230,6 +230,8 @@ static void test_valid_matrix_values(void **state)
     assert_true(m->policy.seed == 42);
     assert_int_equal(m->policy.fetch_max_mib, 8);
     assert_true(m->policy.baseline_first);
+    assert_int_equal(m->policy.infra_retries, 0);
+    assert_int_equal(m->policy.host_drain_after, 3);
 
     lg_matrix_free(m);
     lg_diags_clear(&diags);
@@ -372,6 +374,8 @@ static void test_minimal_matrix_defaults(void **state)
     assert_true(m->policy.seed == 0);
     assert_int_equal(m->policy.fetch_max_mib, 1024);
     assert_int_equal(m->policy.baseline_retries, 1);
+    assert_int_equal(m->policy.infra_retries, 1);      /* once, elsewhere */
+    assert_int_equal(m->policy.host_drain_after, 2);   /* two INFRA_ERRORs in a row */
     assert_false(m->policy.warnings_report);
     assert_false(m->policy.baseline_first); /* no baseline boot unless asked */
     assert_true(m->builds[0].candidate);
@@ -561,6 +565,42 @@ static void test_profile_network(void **state)
     lg_profile_free(p);
     unlink(qga_port);
     lg_diags_clear(&diags);
+}
+
+/* <leak-scan>: the command run at the end of every job, with a timeout of
+ * its own (120 s unless given); none without one. */
+static void test_profile_leak_scan(void **state)
+{
+    (void)state;
+    lg_diags diags = { 0 };
+    lg_profile *p = NULL;
+    LG_AUTOFREE char *plain = profile_with("", "s|x|x|");
+    assert_int_equal(lg_profile_load(plain, &p, &diags), 0);
+    assert_null(p->leak_scan_command);
+    lg_profile_free(p);
+    unlink(plain);
+
+    LG_AUTOFREE char *scan = profile_with("<leak-scan command=\"/usr/sbin/labgate-kmemleak-scan\"/>", "s|x|x|");
+    assert_int_equal(lg_profile_load(scan, &p, &diags), 0);
+    assert_string_equal(p->leak_scan_command, "/usr/sbin/labgate-kmemleak-scan");
+    assert_int_equal(p->leak_scan_timeout_s, 120);
+    lg_profile_free(p);
+    unlink(scan);
+
+    LG_AUTOFREE char *timed = profile_with("<leak-scan command=\"scan\" timeout-s=\"30\"/>", "s|x|x|");
+    assert_int_equal(lg_profile_load(timed, &p, &diags), 0);
+    assert_int_equal(p->leak_scan_timeout_s, 30);
+    lg_profile_free(p);
+    unlink(timed);
+    expect_error_count(&diags, 0);
+
+    LG_AUTOFREE char *no_command = profile_with("<leak-scan timeout-s=\"30\"/>", "s|x|x|");
+    p = NULL;
+    assert_int_equal(lg_profile_load(no_command, &p, &diags), -EINVAL);
+    assert_null(p);
+    expect_error(&diags, no_command, line_containing(no_command, "<leak-scan"), "command");
+    lg_diags_clear(&diags);
+    unlink(no_command);
 }
 
 /* The matrix collects the problems of several files in one list: a profile
@@ -798,6 +838,19 @@ static void test_schema_fetch_max_zero(void **state)
     lg_diags diags = { 0 };
     load_invalid(path, &diags);
     expect_first_error(&diags, path, line_containing(path, "fetch-max-mib=\"0\""), "Invalid attribute fetch-max-mib");
+    lg_diags_clear(&diags);
+}
+
+/* host-drain-after="0" would drain a host before anything failed there:
+ * refused by the schema, with its line. */
+static void test_schema_drain_policy(void **state)
+{
+    (void)state;
+    const char *path = INVALID("bad-drain.xml");
+    lg_diags diags = { 0 };
+    load_invalid(path, &diags);
+    expect_first_error(&diags, path, line_containing(path, "host-drain-after=\"0\""),
+                       "Invalid attribute host-drain-after");
     lg_diags_clear(&diags);
 }
 
@@ -1120,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_stress_steps),
         cmocka_unit_test(test_stress_bad_values),
         cmocka_unit_test(test_minimal_matrix_defaults),
+        cmocka_unit_test(test_schema_drain_policy),
         cmocka_unit_test(test_schema_fetch_max_zero),
         cmocka_unit_test(test_strict_warnings_report),
         cmocka_unit_test(test_hardening),
@@ -1131,6 +1185,7 @@ int main(void)
         cmocka_unit_test(test_profile_values_and_warnings),
         cmocka_unit_test(test_profile_defaults),
         cmocka_unit_test(test_profile_network),
+        cmocka_unit_test(test_profile_leak_scan),
         cmocka_unit_test(test_profile_load_ignores_earlier_errors),
         cmocka_unit_test(test_profile_initrd_without_kernel),
         cmocka_unit_test(test_profile_isa_panic_on_aarch64),

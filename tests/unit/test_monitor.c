@@ -690,6 +690,40 @@ static void test_warnings_policy(void **state)
     lg_monitor_free(mon);
 }
 
+/* A leak detector's report (kmemleak printing its objects to the console)
+ * is a finding under either warnings policy: the kernel carries on, and
+ * the debug guest's leak scan at the end of the job reports the leaks. */
+static void test_leak_is_a_finding(void **state)
+{
+    const tmpdir_suite *s = *state;
+    static const char leak[] =
+        "[   42.000000] kmemleak: 1 new suspected memory leaks (see /sys/kernel/debug/kmemleak)\n"
+        "[   42.000100] kmemleak: unreferenced object 0xffff88800a3f4e00 (size 64):\n"
+        "[   42.000200] kmemleak:   comm \"sh\", pid 245, jiffies 4294901822 (age 12.500s)\n"
+        "[   42.000300] kmemleak:   backtrace:\n"
+        "[   42.000400] kmemleak:     [<ffffffff812b71b4>] kmalloc_trace+0x24/0x90\n"
+        "[   42.000500] kmemleak:     [<ffffffffc00021a3>] sac_cache_rule+0xd3/0x1f0 [sampledrv]\n";
+    for (int report = 0; report < 2; report++) {
+        lg_monitor *mon = new_monitor(s, NULL, GRACE_NEVER_EXPIRES_MS);
+        lg_monitor_set_warnings_report(mon, report);
+        feed_str(mon, leak);
+        assert_false(lg_monitor_decided(mon));
+        lg_evidence ev;
+        lg_monitor_result(mon, &ev);
+        assert_int_equal(ev.verdict, LG_VERDICT_PASS);
+        assert_int_equal(ev.n_signals, 1);
+        assert_string_equal(ev.signals[0].title, "memory leak in sac_cache_rule");
+        lg_evidence_clear(&ev);
+        /* and a crash after it is still the crash */
+        feed_str(mon, "[   50.000000] " BUG_LINE "\n[   50.000100] " RIP_LINE "\n");
+        lg_monitor_result(mon, &ev);
+        assert_int_equal(ev.verdict, LG_VERDICT_CRASH);
+        assert_string_equal(ev.title, SAMPLEDRV_TITLE);
+        lg_evidence_clear(&ev);
+        lg_monitor_free(mon);
+    }
+}
+
 static void test_every_signal_is_noted_once_in_order(void **state)
 {
     const tmpdir_suite *s = *state;
@@ -909,6 +943,7 @@ int main(void)
         cmocka_unit_test(test_console_log_receives_every_byte),
         cmocka_unit_test(test_oom_kill),
         cmocka_unit_test(test_warnings_policy),
+        cmocka_unit_test(test_leak_is_a_finding),
         cmocka_unit_test(test_console_log_path_must_be_writable),
         cmocka_unit_test(test_console_log_follows_no_symlink),
     };

@@ -295,6 +295,76 @@ static void test_runxml_host_images(void **state)
     free(f);
 }
 
+/* Each host the run checked: ok, or drained at its check or during the
+ * run and why, in run.xml, the summary and report.html; a job's earlier
+ * try on another host names that host. */
+static void test_hosts_drained(void **state)
+{
+    const tmpdir_suite *s = *state;
+    fixture *f = make_fixture();
+    lg_host hosts[3] = { { .id = (char *)"local", .uri = (char *)"qemu:///system" },
+                         { .id = (char *)"far", .uri = (char *)"qemu+ssh://lab@h/session" },
+                         { .id = (char *)"near", .uri = (char *)"qemu:///session" } };
+    f->matrix.hosts = hosts;
+    f->matrix.n_hosts = 3;
+    lg_host_load loads[3] = {
+        { .checked = true, .slots = 2, .jobs_ended = 9 },
+        { .checked = true, .drained = true, .drained_at_check = true,
+          .drain_reason = (char *)"check failed: connection: Cannot recv data: Connection reset by peer" },
+        { .checked = true, .drained = true, .slots = 1, .jobs_ended = 1,
+          .drain_reason = (char *)"connection lost: libvirt at qemu:///session did not come back within 60 s",
+          .leftovers = (char *)"cannot reconnect to remove this run's domains and overlays: no daemon" },
+    };
+    f->report.host_loads = loads;
+    lg_attempt tries[1] = { { .verdict = LG_VERDICT_INFRA_ERROR, .title = (char *)"lost the connection to libvirt",
+                              .dir = (char *)"jobs/x/attempt-1", .host = (char *)"near" } };
+    f->results[1].attempts = tries;
+    f->results[1].n_attempts = 1;
+    f->results[1].host = (char *)"local";
+    LG_AUTOFREE char *path = lg_strdup_printf("%s/run-hosts.xml", s->dir);
+    assert_int_equal(lg_report_write_runxml(&f->report, path), 0);
+    xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    struct { const char *expr, *want; } checks[] = {
+        { "count(/run/host)", "3" },
+        { "/run/host[@id='local']/@state", "ok" },
+        { "/run/host[@id='local']/@slots", "2" },
+        { "/run/host[@id='local']/@jobs", "9" },
+        { "count(/run/host[@id='local']/@reason)", "0" },
+        { "/run/host[@id='far']/@state", "drained" },
+        { "/run/host[@id='far']/@drained-at", "check" },
+        { "/run/host[@id='far']/@uri", "qemu+ssh://lab@h/session" },
+        { "/run/host[@id='far']/@reason", "check failed: connection: Cannot recv data: Connection reset by peer" },
+        { "/run/host[@id='near']/@drained-at", "run" },
+        { "/run/host[@id='near']/@leftovers", "cannot reconnect to remove this run's domains and overlays: no daemon" },
+        { "/run/job[2]/@host", "local" },
+        { "/run/job[2]/attempt/@host", "near" },
+    };
+    for (size_t i = 0; i < LG_N_ELEMENTS(checks); i++) {
+        LG_AUTOFREE char *got = lg_test_xpath_string(doc, checks[i].expr);
+        if (strcmp(got, checks[i].want) != 0)
+            fail_msg("%s = \"%s\", expected \"%s\"", checks[i].expr, got, checks[i].want);
+    }
+    xmlFreeDoc(doc);
+    LG_AUTOFREE char *summary = summary_of(f);
+    assert_line(summary, "host far: drained at its check (no job started there): check failed: connection: Cannot "
+                         "recv data: Connection reset by peer");
+    assert_line(summary, "host near: drained during the run after 1 job(s) there: connection lost: libvirt at "
+                         "qemu:///session did not come back within 60 s; no job started there after it; after the "
+                         "run: cannot reconnect to remove this run's domains and overlays: no daemon");
+    assert_non_null(strstr(summary, "attempt 1: INFRA_ERROR lost the connection to libvirt (jobs/x/attempt-1/) on "
+                                    "host near\n"));
+    assert_null(strstr(summary, "host local: drained"));
+    LG_AUTOFREE char *html = lg_strdup_printf("%s/report-hosts.html", s->dir);
+    assert_int_equal(lg_report_write_html(&f->report, s->dir, html), 0);
+    LG_AUTOFREE char *page = NULL;
+    assert_int_equal(lg_read_file(html, 1 << 24, &page, NULL), 0);
+    assert_non_null(strstr(page, "<dt>Host far</dt><dd>drained at its check (no job started there): check failed"));
+    assert_non_null(strstr(page, "<dt>Host near</dt><dd>drained during the run after 1 job(s)"));
+    f->results[1].attempts = NULL;
+    free(f);
+}
+
 /* What a hostile guest can put in a run's strings: escape sequences, a
  * carriage return that would redraw a row, C0 controls, a byte that is not
  * UTF-8. */
@@ -412,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_summary_without_versions_has_no_grouping),
         cmocka_unit_test(test_runxml_evidence_and_timeline),
         cmocka_unit_test(test_runxml_host_images),
+        cmocka_unit_test(test_hosts_drained),
         cmocka_unit_test(test_hostile_strings_make_valid_xml),
         cmocka_unit_test(test_baselines_and_host_load),
         cmocka_unit_test(test_summary_escapes_hostile_title),

@@ -519,16 +519,20 @@ static void test_rip_of_a_userspace_segfault_report(void **state)
 
 /* ---------------------------------------------- synthetic fixture logs */
 
-/* Whole console logs for report kinds the test guest cannot produce (see
- * tests/fixtures/console/README.md): the title, the line the report starts
- * on, and the same answer however the bytes arrive. */
+/* Whole console logs for report kinds the stock test guest cannot produce
+ * (see tests/fixtures/console/README.md; one captured from the debug
+ * guest): the title, the line the report starts on, and the same answer
+ * however the bytes arrive. */
 static const struct {
     const char *file;
     const char *first_line; /* text on the line the report starts on */
     const char *title;
 } SYNTHETIC_LOGS[] = {
     { "synthetic-linux-x86_64-kasan.log", "BUG: KASAN: slab-out-of-bounds",
-      "BUG: KASAN: slab-out-of-bounds in sampledrv_parse_record" },
+      "KASAN: slab-out-of-bounds Read in sampledrv_parse_record" },
+    /* a capture: the debug guest (linux-x86_64-debug) with content/short-ioc */
+    { "linux-x86_64-debug-kasan-oob.log", "BUG: KASAN: slab-out-of-bounds",
+      "KASAN: slab-out-of-bounds Read in sampledrv_ioc_fingerprint" },
     { "synthetic-linux-x86_64-ubsan.log", "UBSAN: array-index-out-of-bounds",
       "UBSAN: array-index-out-of-bounds in sampledrv_parse_record" },
     { "synthetic-linux-x86_64-rcu-stall.log", "self-detected stall",
@@ -673,13 +677,20 @@ static const report_case REPORTS[] = {
       "[    7.661921] Read of size 4 at addr ffff888004a3c2f0 by task cat/231\n",
       "==================================================================\n"
       "BUG: KASAN: slab-out-of-bounds in sampledrv_parse_record+0x1b4/0x200 [sampledrv]\n"
-      "Write of size 1 at addr ffff88800b71c0c0 by task sampleagentd/88\n",
-      "BUG: KASAN: slab-out-of-bounds in sampledrv_parse_record", 2 },
+      "Read of size 4 at addr ffff88800b71c0c0 by task sampleagentd/88\n",
+      "KASAN: slab-out-of-bounds Read in sampledrv_parse_record", 2 },
     { "KASAN use-after-free",
       "[    9.000000] BUG: KASAN: use-after-free in sac_content_release+0x40/0x60 [sampledrv]\n"
       "[    9.000001] Read of size 8 at addr ffff888004a3c2f0 by task cat/231\n",
-      "[   19.500000] BUG: KASAN: use-after-free in sac_content_release.isra.0+0x44/0x60 [sampledrv]\n",
-      "BUG: KASAN: use-after-free in sac_content_release", 1 },
+      "[   19.500000] BUG: KASAN: use-after-free in sac_content_release.isra.0+0x44/0x60 [sampledrv]\n"
+      "[   19.500001] Read of size 8 at addr ffff88800b71c0c0 by task cat/240\n",
+      "KASAN: use-after-free Read in sac_content_release", 1 },
+    { "KASAN write: the access is part of the title",
+      "[    9.000000] BUG: KASAN: slab-out-of-bounds in sampledrv_parse_signer+0x1c0/0x2a0 [sampledrv]\n"
+      "[    9.000001] Write of size 3 at addr ffff888004a3c2f0 by task cat/231\n",
+      "[   19.500000] BUG: KASAN: slab-out-of-bounds in sampledrv_parse_signer+0x1c4/0x2a0 [sampledrv]\n"
+      "[   19.500001] Write of size 3 at addr ffff88800b71c0c0 by task cat/240\n",
+      "KASAN: slab-out-of-bounds Write in sampledrv_parse_signer", 1 },
     { "KFENCE",
       "[   12.000000] ==================================================================\n"
       "[   12.000001] BUG: KFENCE: out-of-bounds read in sampledrv_parse_record+0x1b4/0x200 [sampledrv]\n"

@@ -27,6 +27,8 @@
  *                                             long (0..3600) once the agent is up
  *     signer <id> [sha256:]<64 hex digits>    a trusted publisher: the SHA-256 thumbprint
  *                                             of its signing certificate
+ *     ioc <id> <hex bytes>                    an indicator of compromise: a byte pattern
+ *                                             (1..64 bytes) for the agent's fast filter
  *     proc-burst <window-ms> <slots>          fork-burst detection: keep the process
  *                                             starts of the last <window-ms> (1..60000)
  *                                             in a table of <slots> (16..65536) entries;
@@ -118,6 +120,24 @@
  *     Right Redzone overwritten". (content/signer-overflow: a SHA-256
  *     thumbprint with three bytes too many, pasted with a certificate's
  *     serial number)
+ *
+ *  9. Heap out-of-bounds read (silent on a stock kernel): the fast filter
+ *     of indicators of compromise folds the first SAC_IOC_FP_LEN (16)
+ *     bytes of each pattern, whatever the pattern's length, in
+ *     sampledrv_ioc_fingerprint(). A pattern shorter than that (a 6-byte
+ *     beacon magic, say) is read past the end of its kmalloc'ed object.
+ *     A stock kernel does not notice (the bytes after a small object are
+ *     its slab's slack or the next object, always mapped); only the
+ *     filter's bucket is wrong. A KASAN kernel reports "BUG: KASAN:
+ *     slab-out-of-bounds in sampledrv_ioc_fingerprint", Read of size 1.
+ *     (content/short-ioc: a list of IOCs whose last one is 6 bytes)
+ *
+ * 10. Memory leak (silent everywhere but a leak detector): an IOC whose
+ *     filter bucket is taken already (the same pattern twice, from two
+ *     feeds merged into one file, or a reload) makes sac_parse_ioc()
+ *     return early without freeing the decoded pattern. Nothing else
+ *     happens; kmemleak reports each one as an unreferenced object
+ *     allocated in sac_parse_ioc. (content/dup-ioc)
  *
  * Two more content sets break the agent without a driver bug:
  * content/agent-dies sets an option the daemon cannot use (it exits), and
@@ -953,6 +973,86 @@ out:
 	return ret;
 }
 
+/* ---- indicators of compromise ("ioc"): see bug 9 at the top */
+
+#define SAC_IOC_MAX		64	/* bytes in one pattern */
+#define SAC_IOC_FP_LEN		16	/* bytes the fast filter folds */
+#define SAC_IOC_BUCKETS		1024
+
+struct sac_ioc {
+	u16 len;
+	u8 bytes[];
+};
+
+static DECLARE_BITMAP(sac_ioc_filter, SAC_IOC_BUCKETS);	/* under sac_active_lock */
+static unsigned int sac_ioc_count;
+
+/*
+ * The filter's fingerprint of a pattern: FNV-1a over its first bytes.
+ * BUG (deliberate, see the top of this file): always SAC_IOC_FP_LEN bytes,
+ * also of a shorter pattern. noinline so that KASAN's report names it.
+ */
+static noinline u32 sampledrv_ioc_fingerprint(const struct sac_ioc *ioc)
+{
+	u32 hash = 2166136261u;
+	unsigned int i;
+
+	for (i = 0; i < SAC_IOC_FP_LEN; i++)
+		hash = (hash ^ READ_ONCE(ioc->bytes[i])) * 16777619u;
+	return hash;
+}
+
+/*
+ * "ioc <id> <hex bytes>", @args points past "ioc ".
+ * BUG (deliberate, see the top of this file): a pattern whose bucket the
+ * filter has already returns early without freeing it. noinline so that
+ * kmemleak's backtrace names it.
+ */
+static noinline int sac_parse_ioc(struct sac_session *s, char *args)
+{
+	struct sac_ioc *ioc;
+	char *id, *hex;
+	size_t len;
+	u32 fingerprint;
+
+	args = skip_spaces(args);
+	id = strsep(&args, " \t");
+	hex = args ? strim(args) : NULL;
+	if (!id || !*id || !hex || !*hex) {
+		pr_err("line %u: expected 'ioc <id> <hex bytes>'\n", s->lineno);
+		return -EINVAL;
+	}
+	len = strlen(hex);
+	if (len < 2 || len % 2 || len > 2 * SAC_IOC_MAX) {
+		pr_err("line %u: ioc %s: pattern must be 1 to %d bytes of hex\n", s->lineno, id,
+		       SAC_IOC_MAX);
+		return -EINVAL;
+	}
+	ioc = kmalloc(struct_size(ioc, bytes, len / 2), GFP_KERNEL);
+	if (!ioc)
+		return -ENOMEM;
+	ioc->len = len / 2;
+	if (hex2bin(ioc->bytes, hex, ioc->len)) {
+		pr_err("line %u: ioc %s: pattern is not hex\n", s->lineno, id);
+		kfree(ioc);
+		return -EINVAL;
+	}
+	fingerprint = sampledrv_ioc_fingerprint(ioc);
+	mutex_lock(&sac_active_lock);
+	if (test_bit(fingerprint % SAC_IOC_BUCKETS, sac_ioc_filter)) {
+		/* the filter has it already: nothing to add */
+		mutex_unlock(&sac_active_lock);
+		pr_info("ioc %s: already in the filter\n", id);
+		return 0;
+	}
+	__set_bit(fingerprint % SAC_IOC_BUCKETS, sac_ioc_filter);
+	sac_ioc_count++;
+	mutex_unlock(&sac_active_lock);
+	pr_info("ioc %s (%u bytes)\n", id, ioc->len);
+	kfree(ioc);
+	return 0;
+}
+
 /* @line starts with directive @name followed by a blank. */
 static bool sac_directive(const char *line, const char *name)
 {
@@ -995,6 +1095,8 @@ static int sac_parse_line(struct sac_session *s, char *line)
 		return sac_parse_proc_burst(s, line + 11);
 	if (sac_directive(line, "signer"))
 		return sampledrv_parse_signer(s, line + 7);
+	if (sac_directive(line, "ioc"))
+		return sac_parse_ioc(s, line + 4);
 	pr_err("line %u: unknown directive '%.32s'\n", s->lineno, line);
 	return -EINVAL;
 }
@@ -1321,6 +1423,7 @@ static int sac_status_show(struct seq_file *m, void *v)
 	seq_printf(m, "generation %u\n", sac_generation);
 	seq_printf(m, "hashes %u\n", sac_hash_count);
 	seq_printf(m, "signers %u\n", sac_signer_count);
+	seq_printf(m, "iocs %u\n", sac_ioc_count);
 	mutex_unlock(&sac_active_lock);
 	return 0;
 }
