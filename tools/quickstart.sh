@@ -44,6 +44,9 @@ packages=(
 	# guest images and the sample agent (the build scripts add the kernel headers)
 	busybox-static dropbear-bin cpio kmod e2fsprogs openssh-client make xz-utils zstd file
 	binutils gcc-aarch64-linux-gnu
+	# the second host of e2e-remote: an sshd the test starts on a loopback port
+	# (the package's own sshd is kept from starting: see install_packages)
+	openssh-server
 	# syntax checks
 	shellcheck
 	# report.html rendering test
@@ -58,7 +61,17 @@ install_packages() {
 	[ ${#missing[@]} -eq 0 ] && return 0
 	log "installing ${missing[*]}"
 	apt-get update -q >&2
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+	# No package may start its service (openssh-server would start an sshd
+	# on port 22): a policy that refuses every start, unless the system
+	# has one already (a container's usually does).
+	local policy=/usr/sbin/policy-rc.d own_policy=
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 0755 "$policy" && own_policy=1
+	fi
+	local rc=0
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 || rc=$?
+	[ -n "$own_policy" ] && rm -f "$policy"
+	return $rc
 }
 
 # Debian's udev rule makes /dev/kvm 0660 root:kvm. Where udev does not run

@@ -68,6 +68,8 @@ static const lg_failure_info failure_table[] = {
     /* the guest image (or its host) failed with nothing of the candidate on
      * it: no verdict on the candidate, and its jobs were not run */
     [LG_FAIL_BASELINE_FAILED] = { "baseline-failed", V(INFRA_ERROR), S(HYPERVISOR), "baseline failed: %s %s", true },
+    [LG_FAIL_HOST_SSH_LOST] = { "host-ssh-lost", V(INFRA_ERROR), S(HYPERVISOR),
+                                "lost the SSH connection to the host (%s) that carried the guest's port", false },
 };
 #undef V
 #undef S

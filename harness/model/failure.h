@@ -49,6 +49,7 @@ typedef enum {
     LG_FAIL_NOT_RUN,            /* the job never started: why (%s) */
     LG_FAIL_BASELINE_FAILED,    /* the profile's baseline boot (policy baseline="first") ended (%s: verdict) (%s: title);
                                  * the job never started.  The evidence's signal is the baseline's own. */
+    LG_FAIL_HOST_SSH_LOST,      /* the remote host's SSH connection (%s), which carried the guest's port, broke */
     LG_FAIL_MAX
 } lg_failure;
 

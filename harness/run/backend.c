@@ -13,8 +13,11 @@
 #include "base/mem.h"
 #include "base/sha256.h"
 #include "base/util.h"
+#include "guest/hostssh.h"
 #include "imageuse.h"
 #include "virt/pool.h"
+#include "virt/remote.h"
+#include "virt/usernet.h"
 
 LG_LOG_INIT("backend");
 
@@ -28,7 +31,40 @@ typedef struct libvirt_backend {
     char *pool_dir;       /* the matrix's pool-dir for the host, or NULL */
     lg_staged_image *images;
     size_t n_images;
+    /* a host whose files are not ours (virt/remote.h): its SSH, opened at
+     * the first need and kept for the backend's life */
+    bool remote;
+    pthread_mutex_t ssh_lock;
+    lg_hostssh *ssh;
 } libvirt_backend;
+
+/* how long the host's SSH may take to answer and let us in */
+#define HOST_SSH_OPEN_MS 30000
+/* a hypervisor log fetched through the host's SSH, at most */
+#define HVLOG_REMOTE_MAX (8u << 20)
+#define HVLOG_REMOTE_MS 30000
+
+/* The host's SSH connection (opened now if need be), or NULL (lg_error
+ * set).  A broken one is opened again. */
+static lg_hostssh *host_ssh(libvirt_backend *b)
+{
+    pthread_mutex_lock(&b->ssh_lock);
+    if (b->ssh && lg_hostssh_broken(b->ssh)) {
+        lg_hostssh_free(b->ssh);
+        b->ssh = NULL;
+    }
+    if (!b->ssh) {
+        lg_host_ssh params;
+        if (lg_uri_host_ssh(lg_conn_uri(b->conn), &params) == 0) {
+            if (lg_hostssh_open(&params, HOST_SSH_OPEN_MS, &b->ssh) < 0)
+                b->ssh = NULL;
+            lg_host_ssh_clear(&params);
+        }
+    }
+    lg_hostssh *ssh = b->ssh;
+    pthread_mutex_unlock(&b->ssh_lock);
+    return ssh;
+}
 
 static libvirt_backend *self(lg_backend *be)
 {
@@ -194,7 +230,103 @@ static char *screenshot(lg_vm *vm, const char *path_stem)
 
 static int memory_dump(lg_vm *vm, const char *path)
 {
-    return lg_domain_memory_dump(dom_of(vm), path);
+    lg_conn *conn = lg_domain_conn(dom_of(vm));
+    if (!lg_uri_is_remote(lg_conn_uri(conn)))
+        return lg_domain_memory_dump(dom_of(vm), path);
+    /* the host's pool is this backend's; the vm knows only its conn */
+    lg_pool *pool = NULL;
+    int rc = lg_pool_lookup(conn, &pool);
+    if (rc < 0)
+        return rc;
+    rc = lg_domain_memory_dump_pooled(dom_of(vm), pool, path);
+    lg_pool_free(pool);
+    return rc;
+}
+
+static int guest_port(lg_backend *be, lg_vm *vm, int guest, int64_t timeout_ms, int *local_port)
+{
+    libvirt_backend *b = self(be);
+    int host_port = 0;
+    int rc = lg_domain_hostfwd_port(dom_of(vm), guest, timeout_ms, &host_port);
+    if (rc < 0 || !b->remote) {
+        if (rc == 0)
+            *local_port = host_port;
+        return rc;
+    }
+    lg_hostssh *ssh = host_ssh(b);
+    if (!ssh)
+        return -ECONNREFUSED;
+    return lg_hostssh_forward(ssh, host_port, local_port);
+}
+
+static void guest_port_release(lg_backend *be, int local_port)
+{
+    libvirt_backend *b = self(be);
+    pthread_mutex_lock(&b->ssh_lock);
+    if (b->remote && b->ssh)
+        lg_hostssh_forward_close(b->ssh, local_port);
+    pthread_mutex_unlock(&b->ssh_lock);
+}
+
+static bool guest_port_lost(lg_backend *be, int local_port)
+{
+    libvirt_backend *b = self(be);
+    if (!b->remote)
+        return false;
+    pthread_mutex_lock(&b->ssh_lock);
+    bool lost = !b->ssh || !lg_hostssh_forward_alive(b->ssh, local_port);
+    pthread_mutex_unlock(&b->ssh_lock);
+    return lost;
+}
+
+static int probe_port(lg_backend *be, int local_port, int64_t timeout_ms, int *host_port)
+{
+    libvirt_backend *b = self(be);
+    if (!b->remote) {
+        *host_port = local_port;
+        return 0;
+    }
+    lg_hostssh *ssh = host_ssh(b);
+    if (!ssh)
+        return -ECONNREFUSED;
+    return lg_hostssh_reverse(ssh, local_port, timeout_ms, host_port);
+}
+
+static void probe_port_release(lg_backend *be, int host_port)
+{
+    libvirt_backend *b = self(be);
+    pthread_mutex_lock(&b->ssh_lock);
+    if (b->remote && b->ssh)
+        lg_hostssh_reverse_close(b->ssh, host_port);
+    pthread_mutex_unlock(&b->ssh_lock);
+}
+
+/* A remote host's log of the domain, through its SSH: `cat`, then removed
+ * there (libvirt never removes them).  1 taken, 0 none. */
+static int take_remote_log(libvirt_backend *b, const char *domain, lg_hvlog_kind kind, const char *dest)
+{
+    LG_AUTOFREE char *path = lg_uri_remote_log_path(lg_conn_uri(b->conn), domain, kind == LG_HVLOG_SWTPM);
+    if (!path)
+        return 0;
+    lg_hostssh *ssh = host_ssh(b);
+    if (!ssh)
+        return -ECONNREFUSED;
+    LG_AUTOFREE char *quoted = lg_shell_quote(path);
+    /* exit 3: no such log (no swtpm, or the domain never started) */
+    LG_AUTOFREE char *cmd = lg_strdup_printf("test -f %s || exit 3; cat -- %s && rm -f -- %s", quoted, quoted, quoted);
+    LG_AUTOBUF out = LG_BUF_INIT;
+    int status = -1;
+    int rc = lg_hostssh_exec(ssh, cmd, HVLOG_REMOTE_MAX, HVLOG_REMOTE_MS, &out, &status);
+    if (rc < 0)
+        return rc;
+    if (status == 3)
+        return 0;
+    if (status != 0) {
+        lg_error_set("cannot fetch %s from %s (exit status %d)", path, lg_conn_uri(b->conn), status);
+        return -EIO;
+    }
+    rc = lg_write_file(dest, out.data ? out.data : "", out.len);
+    return rc < 0 ? rc : 1;
 }
 
 static int reset(lg_vm *vm, int64_t timeout_ms)
@@ -229,7 +361,10 @@ static void release(lg_vm *vm)
 
 static int take_log(lg_backend *be, const char *domain, lg_hvlog_kind kind, const char *dest)
 {
-    return lg_hvlog_move(lg_conn_uri(self(be)->conn), domain, kind, dest);
+    libvirt_backend *b = self(be);
+    if (b->remote)
+        return take_remote_log(b, domain, kind, dest);
+    return lg_hvlog_move(lg_conn_uri(b->conn), domain, kind, dest);
 }
 
 static bool lost(lg_backend *be)
@@ -302,6 +437,8 @@ static void backend_free(lg_backend *be)
     libvirt_backend *b = self(be);
     lg_staged_images_free(b->images, b->n_images);
     lg_pool_free(b->pool);
+    lg_hostssh_free(b->ssh);
+    pthread_mutex_destroy(&b->ssh_lock);
     free(b->pool_dir);
     pthread_mutex_destroy(&b->stage_lock);
     free(b);
@@ -313,13 +450,17 @@ static const lg_backend_ops libvirt_ops = {
     .memory_dump = memory_dump, .reset = reset, .power_off = power_off, .power_on = power_on, .suspend = suspend, .destroy = destroy, .release = release, .take_log = take_log, .lost = lost,
     .epoch = epoch, .uri = uri, .connect = connect_guest, .ping = ping, .exec = exec_command, .upload_dir = upload_dir,
     .fetch_file = fetch_file, .session_free = session_free, .free = backend_free,
+    .guest_port = guest_port, .guest_port_release = guest_port_release, .guest_port_lost = guest_port_lost,
+    .probe_port = probe_port,
+    .probe_port_release = probe_port_release,
 };
 
 lg_backend *lg_backend_libvirt_new(lg_conn *conn)
 {
     libvirt_backend *be = LG_NEW0(libvirt_backend);
-    *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn };
+    *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn, .remote = lg_uri_is_remote(lg_conn_uri(conn)) };
     pthread_mutex_init(&be->stage_lock, NULL);
+    pthread_mutex_init(&be->ssh_lock, NULL);
     return &be->base;
 }
 

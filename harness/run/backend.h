@@ -73,6 +73,21 @@ typedef struct lg_backend_ops {
     void (*release)(lg_vm *vm);
     /* The hypervisor's log of a domain into dest: 1 taken, 0 none. */
     int (*take_log)(lg_backend *be, const char *domain, lg_hvlog_kind kind, const char *dest);
+    /* After launch: the port on this machine's 127.0.0.1 that reaches the
+     * guest's guest_port (QEMU chose the host's side, read back from its
+     * monitor; a remote host's through one SSH connection to that host,
+     * guest/hostssh.h).  NULL: the domain XML names a reserved port. */
+    int (*guest_port)(lg_backend *be, lg_vm *vm, int guest_port, int64_t timeout_ms, int *local_port);
+    void (*guest_port_release)(lg_backend *be, int local_port);
+    /* The forward guest_port gave broke for good (the remote host's SSH
+     * connection that carried it failed); NULL: never. */
+    bool (*guest_port_lost)(lg_backend *be, int local_port);
+    /* Where QEMU on the host reaches labgate's listener on this machine's
+     * 127.0.0.1:local_port (the guestfwd's target): the same port on a
+     * local host, a reverse forward through the host's SSH on a remote
+     * one.  NULL: the same port. */
+    int (*probe_port)(lg_backend *be, int local_port, int64_t timeout_ms, int *host_port);
+    void (*probe_port_release)(lg_backend *be, int host_port);
     /* The hypervisor connection is gone for good (it closed and did not
      * come back within the reconnect deadline). */
     bool (*lost)(lg_backend *be);

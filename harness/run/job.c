@@ -61,6 +61,9 @@ typedef struct job_ctx {
     lg_netprobe *netprobe; /* NULL: the profile turned the network probes off */
     lg_vm *vm;
     int port;
+    bool port_reserved;   /* base/ports.h's (a backend without guest_port) */
+    atomic_bool port_forwarded; /* the backend's (guest_port): released through it */
+    int probe_host_port;  /* the guestfwd's port on the host, 0 none (probe_port) */
     lg_session *guest;    /* the steps' session */
     int boot;             /* boot number at the last ready */
     const char *step;     /* current step name */
@@ -117,6 +120,11 @@ static bool cancelled(void *opaque)
     job_ctx *ctx = opaque;
     if (ctx->ops->lost(ctx->env->backend))
         lg_monitor_fail(ctx->mon, LG_FAIL_HYPERVISOR_LOST, ctx->ops->uri(ctx->env->backend));
+    /* the guest's port rode on the remote host's SSH, which broke: its
+     * silence is no guest's verdict */
+    if (atomic_load(&ctx->port_forwarded) && ctx->ops->guest_port_lost &&
+        ctx->ops->guest_port_lost(ctx->env->backend, ctx->port))
+        lg_monitor_fail(ctx->mon, LG_FAIL_HOST_SSH_LOST, ctx->ops->uri(ctx->env->backend));
     return lg_monitor_decided(ctx->mon) || atomic_load(ctx->env->interrupted);
 }
 
@@ -964,25 +972,45 @@ static int launch(job_ctx *ctx)
         return rc;
     if ((rc = open_netprobe(ctx)) < 0)
         return rc;
+    /* QEMU binds the forward's host side itself where the backend can
+     * read it back: no port race, and a remote host's port is its own */
+    bool auto_port = ctx->ops->guest_port != NULL;
+    int probe_port = ctx->netprobe ? lg_netprobe_listen_port(ctx->netprobe) : 0;
+    if (ctx->netprobe && ctx->ops->probe_port) {
+        rc = ctx->ops->probe_port(env->backend, probe_port, scaled_ms(ctx, LG_NETPROBE_TIMEOUT_S), &probe_port);
+        if (rc < 0) {
+            lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, lg_error_msg());
+            return rc;
+        }
+        ctx->probe_host_port = probe_port;
+    }
     rc = -EADDRINUSE;
     for (int attempt = 0; attempt < LAUNCH_ATTEMPTS && rc == -EADDRINUSE; attempt++) {
-        if (ctx->port > 0)
-            lg_port_release(ctx->port);
-        ctx->port = lg_port_reserve();
-        if (ctx->port < 0) {
-            LG_AUTOFREE char *why = lg_strdup_printf("no free port on 127.0.0.1: %s", strerror(-ctx->port));
-            lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
-            return ctx->port;
+        if (!auto_port) {
+            if (ctx->port_reserved)
+                lg_port_release(ctx->port);
+            ctx->port_reserved = false;
+            ctx->port = lg_port_reserve();
+            if (ctx->port < 0) {
+                LG_AUTOFREE char *why = lg_strdup_printf("no free port on 127.0.0.1: %s", strerror(-ctx->port));
+                lg_monitor_fail(ctx->mon, LG_FAIL_OUT_OF_RESOURCES, why);
+                return ctx->port;
+            }
+            ctx->port_reserved = true;
         }
         lg_domxml_params params = {
             .profile = ctx->profile, .name = ctx->name, .overlay_path = ctx->overlay, .ssh_host_port = ctx->port,
+            .ssh_port_auto = auto_port,
             .kernel_path = ctx->kernel_host, .initrd_path = ctx->initrd_host,
             .kvm = env->kvm, .strict = ctx->policy->strict, .hardening = ctx->policy->hardening, .run_id = env->run_id, .job_id = ctx->job->id,
             .run_lock = run_lock,
-            .probe_listen_port = ctx->netprobe ? lg_netprobe_listen_port(ctx->netprobe) : 0,
+            .probe_listen_port = probe_port,
         };
         LG_AUTOFREE char *xml = lg_domxml_build(&params);
-        progress(ctx, "starting %s (ssh on 127.0.0.1:%d)", ctx->name, ctx->port);
+        if (auto_port)
+            progress(ctx, "starting %s", ctx->name);
+        else
+            progress(ctx, "starting %s (ssh on 127.0.0.1:%d)", ctx->name, ctx->port);
         rc = ctx->ops->launch(env->backend, xml, &handlers, &ctx->vm);
         if (rc < 0)
             LG_DEBUG("%s: launch attempt %d failed: %s", ctx->job->id, attempt + 1, lg_error_msg());
@@ -990,6 +1018,17 @@ static int launch(job_ctx *ctx)
     if (rc < 0) {
         lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, lg_error_msg());
         return rc;
+    }
+    if (auto_port) {
+        int guest = lg_domxml_forwarded_port(ctx->profile);
+        rc = ctx->ops->guest_port(env->backend, ctx->vm, guest, scaled_ms(ctx, LG_NETPROBE_TIMEOUT_S), &ctx->port);
+        if (rc < 0) {
+            LG_AUTOFREE char *why = lg_strdup_printf("the guest's forwarded port %d: %s", guest, lg_error_msg());
+            lg_monitor_fail(ctx->mon, LG_FAIL_LAUNCH, why);
+            return rc;
+        }
+        atomic_store(&ctx->port_forwarded, true);
+        progress(ctx, "%s: ssh on 127.0.0.1:%d", ctx->name, ctx->port);
     }
     if (ctx->netprobe)
         lg_netprobe_attach(ctx->netprobe, ctx->vm, ctx->port);
@@ -1180,8 +1219,12 @@ static void teardown(job_ctx *ctx, lg_job_result *result)
     ctx->vm = NULL;
     if (ctx->overlay_made && ctx->ops->overlay_remove(ctx->env->backend, ctx->overlay) < 0)
         LG_WARN("%s", lg_error_msg());
-    if (ctx->port > 0)
+    if (ctx->port_reserved)
         lg_port_release(ctx->port);
+    if (atomic_exchange(&ctx->port_forwarded, false) && ctx->ops->guest_port_release && !result->kept_domain)
+        ctx->ops->guest_port_release(ctx->env->backend, ctx->port);
+    if (ctx->probe_host_port > 0 && ctx->ops->probe_port_release)
+        ctx->ops->probe_port_release(ctx->env->backend, ctx->probe_host_port);
     lg_evidence_clear(&result->evidence);
     lg_monitor_result(ctx->mon, &result->evidence);
     result->boots = lg_monitor_boot(ctx->mon);

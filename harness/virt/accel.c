@@ -1,4 +1,5 @@
 #include "accel.h"
+#include "remote.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -89,6 +90,13 @@ int lg_accel_resolve(lg_conn *conn, lg_accel wanted, const lg_matrix *m, bool *k
         return 0;
     }
     *kvm = false;
+    /* this machine's /dev/kvm says nothing of another's, and the probe
+     * boots from local files: a remote host runs TCG unless the policy
+     * (or LABGATE_ACCEL) says kvm */
+    if (lg_uri_is_remote(lg_conn_uri(conn))) {
+        LG_DEBUG("%s: remote host, accel=auto: TCG (not probed)", lg_conn_uri(conn));
+        return 0;
+    }
     if (access("/dev/kvm", R_OK | W_OK) != 0)
         return 0;
     const lg_profile *profile = NULL;

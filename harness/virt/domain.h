@@ -77,6 +77,11 @@ int lg_domain_crashed(lg_domain *dom, bool *crashed);
  * The memory dump is kdump-compressed, memory only. */
 char *lg_domain_screenshot(lg_domain *dom, const char *path_stem);
 int lg_domain_memory_dump(lg_domain *dom, const char *path);
+/* For a host whose files are not this machine's (virt/remote.h): the dump
+ * is written into the host's labgate pool, downloaded to path through the
+ * pool (virStorageVolDownload, a deadline, a size cap) and deleted. */
+struct lg_pool;
+int lg_domain_memory_dump_pooled(lg_domain *dom, struct lg_pool *pool, const char *path);
 lg_conn *lg_domain_conn(lg_domain *dom);
 /* Power.  A hard reset (virDomainReset: no shutdown, the
  * guest's unwritten data is lost), bounded by timeout_ms. */

@@ -26,6 +26,11 @@ static void qemu_arg(xmlNodePtr cmdline, xmlNsPtr ns, const char *value)
     set(arg, "value", value);
 }
 
+int lg_domxml_forwarded_port(const lg_profile *p)
+{
+    return p->transport == LG_TRANSPORT_SSH || !p->net_probe ? p->ssh_port : p->net_probe_port;
+}
+
 char *lg_domxml_build(const lg_domxml_params *params)
 {
     const lg_profile *p = params->profile;
@@ -237,7 +242,9 @@ char *lg_domxml_build(const lg_domxml_params *params)
      * keeps the guest from reaching anything but the forwarded port. */
     xmlNodePtr cmd = xmlNewChild(dom, qemu_ns, (const xmlChar *)"commandline", NULL);
     char host_port[16];
-    if (params->ssh_host_port > 0)
+    if (params->ssh_port_auto)
+        snprintf(host_port, sizeof(host_port), "0");
+    else if (params->ssh_host_port > 0)
         snprintf(host_port, sizeof(host_port), "%d", params->ssh_host_port);
     else
         snprintf(host_port, sizeof(host_port), "%s", LG_DOMXML_PORT_PLACEHOLDER);
@@ -247,7 +254,7 @@ char *lg_domxml_build(const lg_domxml_params *params)
      * guest's connections to LG_NETPROBE_GUEST_ADDR go to labgate's
      * listener on 127.0.0.1 (one chardev connection QEMU opens at start).
      * libvirt 9.0 expresses neither for user networking. */
-    int fwd_port = p->transport == LG_TRANSPORT_SSH || !p->net_probe ? p->ssh_port : p->net_probe_port;
+    int fwd_port = lg_domxml_forwarded_port(p);
     LG_AUTOBUF guestfwd = LG_BUF_INIT;
     if (p->net_probe) {
         if (params->probe_listen_port > 0)

@@ -11,6 +11,8 @@ typedef struct lg_domxml_params {
     const char *initrd_path;
     int ssh_host_port;         /* 127.0.0.1:port forwards to the guest's ssh port;
                                 * 0 writes LG_DOMXML_PORT_PLACEHOLDER */
+    bool ssh_port_auto;        /* QEMU binds a free port on the host's 127.0.0.1 itself
+                                * (port 0, read back with virt/usernet.h); ssh_host_port unused */
     int probe_listen_port;     /* guestfwd: the guest's LG_NETPROBE_GUEST_ADDR:LG_NETPROBE_GUEST_PORT
                                 * reaches labgate's listener on 127.0.0.1:port; 0 writes
                                 * LG_DOMXML_PROBE_PLACEHOLDER; unused when the profile's probes are off */
@@ -36,6 +38,10 @@ typedef struct lg_domxml_params {
  * guestfwd: an address of the virtual network that only QEMU answers). */
 #define LG_NETPROBE_GUEST_ADDR "10.0.2.100"
 #define LG_NETPROBE_GUEST_PORT 7357
+
+/* The guest port the domain's one host forward leads to (ssh's, or the
+ * profile's <network port> under qemu-ga with the probes on). */
+int lg_domxml_forwarded_port(const lg_profile *profile);
 
 /* Returns a new XML string; NULL only when libxml2 cannot serialize the
  * document (its own allocation failed). */

@@ -8,7 +8,10 @@
 #include "libvirt-priv.h"
 #include "base/log.h"
 #include "base/util.h"
+#include "base/clock.h"
+#include "base/mem.h"
 #include "domain.h"
+#include "pool.h"
 #include "guard.h"
 
 LG_LOG_INIT("virt");
@@ -18,6 +21,8 @@ LG_LOG_INIT("virt");
  * MiB; a kdump-compressed dump of a 4 GiB guest takes about a minute */
 #define SCREENSHOT_TIMEOUT_MS (60 * 1000)
 #define MEMORY_DUMP_TIMEOUT_MS (10 * 60 * 1000)
+/* a remote host's dump is downloaded up to this size */
+#define MEMORY_DUMP_MAX (16ull << 30)
 
 /* virStreamRecvAll sink: returns how many bytes it took (libvirt offers the
  * rest again), or -1 for a screenshot too large. */
@@ -87,4 +92,33 @@ int lg_domain_memory_dump(lg_domain *dom, const char *path)
         return -EIO;
     }
     return 0;
+}
+
+/* A remote host's dump: written into its labgate pool, downloaded, deleted */
+int lg_domain_memory_dump_pooled(lg_domain *dom, lg_pool *pool, const char *path)
+{
+    lg_error_clear();
+    LG_AUTOFREE char *name = lg_strdup_printf("%s.kdump", lg_domain_name(dom));
+    LG_AUTOFREE char *host_path = lg_strdup_printf("%s/%s", lg_pool_target(pool), name);
+    int64_t start = lg_now_ms();
+    lg_guard *guard = lg_guard_arm(lg_domain_virt(dom), MEMORY_DUMP_TIMEOUT_MS, LG_GUARD_GRACE_MS, "memory dump");
+    int rc = virDomainCoreDumpWithFormat(lg_domain_virt(dom), host_path, VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
+                                         VIR_DUMP_MEMORY_ONLY);
+    if (rc < 0)
+        lg_virt_error("memory dump");
+    if (lg_guard_disarm(guard)) {
+        lg_error_set("memory dump: not finished within %d s; aborted", MEMORY_DUMP_TIMEOUT_MS / 1000);
+        rc = -1;
+    }
+    int fetched = -EIO;
+    if (rc == 0) {
+        int64_t left = MEMORY_DUMP_TIMEOUT_MS - (lg_now_ms() - start);
+        fetched = lg_pool_volume_fetch(pool, name, path, MEMORY_DUMP_MAX, left > 60000 ? left : 60000);
+    }
+    /* whatever arrived, nothing stays on the host */
+    LG_AUTOFREE char *err = lg_strdup(lg_error_msg());
+    if (lg_pool_volume_delete(pool, name) < 0)
+        LG_DEBUG("%s stays on the host: %s", host_path, lg_error_msg());
+    lg_error_set("%s", err);
+    return rc < 0 ? -EIO : fetched;
 }

@@ -826,3 +826,78 @@ int lg_pool_volumes(lg_pool *pool, lg_pool_volume **out, size_t *n)
     *n = found;
     return 0;
 }
+
+int lg_pool_volume_fetch(lg_pool *pool, const char *name, const char *local_path, uint64_t max_bytes,
+                         int64_t timeout_ms)
+{
+    lg_error_clear();
+    virStoragePoolPtr p = lookup(pool);
+    if (!p)
+        return -EIO;
+    /* the file was written behind libvirt's back (a dump): list it */
+    if (virStoragePoolRefresh(p, 0) < 0)
+        LG_DEBUG("refresh of '%s': %s", pool->name, virGetLastErrorMessage());
+    virStorageVolPtr v = virStorageVolLookupByName(p, name);
+    virStoragePoolFree(p);
+    if (!v) {
+        lg_error_set("no volume %s in storage pool '%s' on %s", name, pool->name, lg_conn_uri(pool->conn));
+        return -ENOENT;
+    }
+    LG_AUTOFREE char *what = lg_strdup_printf("download of %s from %s", name, lg_conn_uri(pool->conn));
+    transfer t = { .what = what, .dl = lg_deadline_in_ms(timeout_ms) };
+    uint64_t size = 0;
+    int rc = vol_physical(v, &size);
+    if (rc == 0 && size > max_bytes) {
+        lg_error_set("%s: %llu bytes, more than the %llu allowed", what, (unsigned long long)size,
+                     (unsigned long long)max_bytes);
+        rc = -EFBIG;
+    }
+    virStreamPtr st = NULL;
+    if (rc == 0) {
+        st = virStreamNew(virStorageVolGetConnect(v), 0);
+        if (!st || virStorageVolDownload(v, st, 0, size, 0) < 0) {
+            lg_virt_error(what);
+            rc = -EIO;
+        }
+    }
+    int fd = -1;
+    if (rc == 0 && (fd = open(local_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0) {
+        rc = -errno;
+        lg_error_set("%s: cannot write %s: %s", what, local_path, strerror(-rc));
+        virStreamAbort(st);
+    }
+    LG_AUTOFREE char *buf = rc == 0 ? lg_malloc0(LG_POOL_CHUNK_BYTES) : NULL;
+    uint64_t total = 0;
+    while (rc == 0) {
+        if ((rc = overdue(&t, st)) < 0)
+            break;
+        int got = virStreamRecv(st, buf, LG_POOL_CHUNK_BYTES);
+        if (got < 0) {
+            lg_virt_error(what);
+            virStreamAbort(st);
+            rc = -EIO;
+        } else if (got == 0) {
+            if (virStreamFinish(st) < 0) {
+                lg_virt_error(what);
+                rc = -EIO;
+            }
+            break;
+        } else if ((total += (uint64_t)got) > max_bytes) {
+            lg_error_set("%s: more than the %llu bytes allowed", what, (unsigned long long)max_bytes);
+            virStreamAbort(st);
+            rc = -EFBIG;
+        } else if (write(fd, buf, (size_t)got) != got) {
+            rc = errno ? -errno : -ENOSPC;
+            lg_error_set("%s: cannot write %s: %s", what, local_path, strerror(-rc));
+            virStreamAbort(st);
+        }
+    }
+    if (st)
+        virStreamFree(st);
+    virStorageVolFree(v);
+    if (fd >= 0 && close(fd) < 0 && rc == 0)
+        rc = -errno;
+    if (rc < 0 && fd >= 0)
+        unlink(local_path); /* a partial file is no evidence */
+    return rc;
+}

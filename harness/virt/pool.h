@@ -79,6 +79,12 @@ int lg_pool_image(lg_pool *pool, const char *local_path, const char *sha256, int
  * of the given virtual size; mode 0600.  *path: its path on the host. */
 int lg_pool_overlay_create(lg_pool *pool, const char *name, const char *backing_path, uint64_t capacity,
                            char **path);
+/* Downloads the pool's volume NAME (a file written into the pool's
+ * directory behind libvirt's back is found by refreshing the pool) to
+ * local_path; -EFBIG beyond max_bytes, -ETIMEDOUT past timeout_ms (a
+ * partial file is removed); -ENOENT no such volume. */
+int lg_pool_volume_fetch(lg_pool *pool, const char *name, const char *local_path, uint64_t max_bytes,
+                         int64_t timeout_ms);
 /* Deletes the volume; a missing one is fine. */
 int lg_pool_volume_delete(lg_pool *pool, const char *name);
 /* Deletes the volume at path on conn's host: -ENOENT when no pool holds a

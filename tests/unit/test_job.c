@@ -74,6 +74,10 @@ typedef struct fake {
     bool verifier_ignored; /* the settings never take */
     pthread_t looper;
     bool looper_started;
+    /* a remote host's forwards (guest_port, probe_port) */
+    int guest_ports, guest_ports_released, probe_ports, probe_ports_released;
+    int last_connect_port;
+    atomic_bool ssh_lost;  /* the host's SSH that carried the port broke */
     pthread_mutex_t lock;
 } fake;
 
@@ -246,6 +250,7 @@ static int f_connect(lg_backend *be, lg_vm *vm, const lg_transport_target *t, lg
     }
     pthread_mutex_lock(&f->lock);
     f->sessions++;
+    f->last_connect_port = t->port;
     pthread_mutex_unlock(&f->lock);
     lg_session *s = calloc(1, sizeof(*s));
     s->f = f;
@@ -500,6 +505,47 @@ static const lg_backend_ops fake_ops = {
     .upload_dir = f_upload_dir, .fetch_file = f_fetch_file, .session_free = f_session_free, .free = f_free,
 };
 
+/* a remote host's backend: QEMU's port read back and forwarded to a local one */
+#define FAKE_LOCAL_PORT 40022
+#define FAKE_HOST_PROBE_PORT 41234
+static int f_guest_port(lg_backend *be, lg_vm *vm, int guest, int64_t timeout_ms, int *local_port)
+{
+    (void)vm; (void)timeout_ms;
+    assert_int_equal(guest, 22);
+    F(be)->guest_ports++;
+    *local_port = FAKE_LOCAL_PORT;
+    return 0;
+}
+
+static void f_guest_port_release(lg_backend *be, int local_port)
+{
+    assert_int_equal(local_port, FAKE_LOCAL_PORT);
+    F(be)->guest_ports_released++;
+}
+
+static bool f_guest_port_lost(lg_backend *be, int local_port)
+{
+    (void)local_port;
+    return atomic_load(&F(be)->ssh_lost);
+}
+
+static int f_probe_port(lg_backend *be, int local_port, int64_t timeout_ms, int *host_port)
+{
+    (void)timeout_ms;
+    assert_true(local_port > 0);
+    F(be)->probe_ports++;
+    *host_port = FAKE_HOST_PROBE_PORT;
+    return 0;
+}
+
+static void f_probe_port_release(lg_backend *be, int host_port)
+{
+    assert_int_equal(host_port, FAKE_HOST_PROBE_PORT);
+    F(be)->probe_ports_released++;
+}
+
+static lg_backend_ops remote_ops;
+
 /* ------------------------------------------------------------- the job */
 
 typedef struct world {
@@ -598,6 +644,43 @@ static void full_scenario(world *w)
 }
 
 /* ----------------------------------------------------------------- tests */
+
+/* A host whose forwards the backend makes: the domain asks QEMU for port 0
+ * and the job reaches the guest on the local port the backend gives back,
+ * released at the end. */
+static void test_remote_forwards(void **state)
+{
+    (void)state;
+    world *w = world_new();
+    remote_ops = fake_ops;
+    remote_ops.guest_port = f_guest_port;
+    remote_ops.guest_port_release = f_guest_port_release;
+    remote_ops.guest_port_lost = f_guest_port_lost;
+    remote_ops.probe_port = f_probe_port;
+    remote_ops.probe_port_release = f_probe_port_release;
+    w->f.base.ops = &remote_ops;
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    add_step(w, LG_STEP_EXEC, 0, "run-test");
+    run(w);
+    assert_non_null(strstr(w->f.launched_xml, "hostfwd=tcp:127.0.0.1:0-:22"));
+    assert_int_equal(w->f.last_connect_port, FAKE_LOCAL_PORT);
+    assert_int_equal(w->f.guest_ports, 1);
+    assert_int_equal(w->f.guest_ports_released, 1);
+    /* the fake profile has the network probes off: no reverse forward */
+    assert_int_equal(w->f.probe_ports, 0);
+    world_free(w);
+
+    /* the host's SSH broke under the job: never a guest verdict */
+    w = world_new();
+    w->f.base.ops = &remote_ops;
+    atomic_store(&w->f.ssh_lost, true);
+    add_step(w, LG_STEP_WAIT_READY, 0, NULL);
+    add_step(w, LG_STEP_EXEC, 0, "run-test");
+    run(w);
+    assert_verdict(w, LG_VERDICT_INFRA_ERROR, LG_SIGNAL_HYPERVISOR, "lost the SSH connection to the host");
+    assert_int_equal(w->f.guest_ports_released, 1);
+    world_free(w);
+}
 
 static void test_pass_counts_reboots(void **state)
 {
@@ -1792,6 +1875,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pass_counts_reboots),
+        cmocka_unit_test(test_remote_forwards),
         cmocka_unit_test(test_boot_loop_frozen_at_the_deciding_reset),
         cmocka_unit_test(test_driver_verifier),
         cmocka_unit_test(test_each_failure_kind),
