@@ -177,7 +177,9 @@ cp "$DIR/obj/.config" "$DIR/config"
 echo $(($(date +%s) - START_S)) >"$DIR/build-seconds"
 # CPU time of everything the build ran (the second line of `times`): what
 # it costs on an idle machine, whatever else ran beside it
-cpu_s=$(times | awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+# (in this shell: a command substitution's subshell would report its own)
+times >"$DIR/times"
+cpu_s=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$DIR/times")
 echo "$cpu_s" >"$DIR/build-cpu-seconds"
 # libvirt-qemu boots the kernel under qemu:///system
 chmod -R a+rX "$DIR"
