@@ -180,6 +180,8 @@ static int clean_pool(lg_conn *conn, const char *uri, bool dry_run, const char *
     return failures;
 }
 
+static int gc_host(const char *uri, bool dry_run, int images_days);
+
 int lg_cmd_gc(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -213,7 +215,22 @@ int lg_cmd_gc(int argc, char **argv)
         fputs(help, stderr);
         return LG_EXIT_BAD_INPUT;
     }
-    const char *verb = dry_run ? "would remove" : "removed";
+    lg_virt_set_notice_fn(lg_cli_virt_notice);
+    if (lg_virt_init() < 0) {
+        fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
+        return LG_EXIT_INCOMPLETE;
+    }
+    int rc = gc_host(uri, dry_run, images_days);
+    /* the connection is closed (gc_host's cleanups): its last teardown may
+     * still run on libvirt's event thread, a remote transport's SSH channel
+     * among it; stop that thread before exit() tears OpenSSL down under it */
+    lg_virt_shutdown();
+    return rc;
+}
+
+/* Everything gc does on one host, its connection closed on return. */
+static int gc_host(const char *uri, bool dry_run, int images_days)
+{    const char *verb = dry_run ? "would remove" : "removed";
     LG_AUTOBUF reported = LG_BUF_INIT; /* overlays listed with their domain */
     lg_buf_puts(&reported, "\n");
     LG_AUTOBUF live_overlays = LG_BUF_INIT; /* of live runs' domains */
@@ -222,11 +239,6 @@ int lg_cmd_gc(int argc, char **argv)
     int failures = 0;
     size_t found = 0;
 
-    lg_virt_set_notice_fn(lg_cli_virt_notice);
-    if (lg_virt_init() < 0) {
-        fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
-        return LG_EXIT_INCOMPLETE;
-    }
     LG_AUTO(lg_conn) conn = NULL;
     if (lg_conn_open(uri, &conn) < 0) {
         fprintf(stderr, "labgate gc: %s\n", lg_error_msg());
