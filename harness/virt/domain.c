@@ -500,8 +500,14 @@ int lg_virt_domain_remove(virDomainPtr dom)
     int rc = 0;
     int state = VIR_DOMAIN_NOSTATE;
     if (virDomainGetState(dom, &state, NULL, 0) == 0 && state != VIR_DOMAIN_SHUTOFF && virDomainDestroy(dom) < 0) {
-        lg_virt_error("cannot destroy the domain");
-        rc = -EIO;
+        /* it stopped in between (a daemon that just started found its
+         * QEMU gone): what is left is to undefine it */
+        if (virDomainGetState(dom, &state, NULL, 0) == 0 && state == VIR_DOMAIN_SHUTOFF) {
+            LG_DEBUG("destroy: the domain stopped by itself meanwhile");
+        } else {
+            lg_virt_error("cannot destroy the domain");
+            rc = -EIO;
+        }
     }
     /* with its UEFI varstore and TPM state, which libvirt keeps otherwise */
     if (rc == 0 && virDomainUndefineFlags(dom, VIR_DOMAIN_UNDEFINE_NVRAM | VIR_DOMAIN_UNDEFINE_TPM |
