@@ -151,6 +151,10 @@ static bool sample_cpu(sched *s, size_t h, lg_cpu_share *out)
 
 #define HOLD_POLL_MS 2000
 #define HOLD_MAX_MS (5 * 60 * 1000)
+/* a job ended INFRA_ERROR with its host's connection down: how long past the
+ * reconnect deadline to wait for its outcome, and how often to look */
+#define RECONNECT_MARGIN_MS 5000
+#define RECONNECT_POLL_MS 100
 
 static void note_cpu_share(lg_host_load *l, const lg_cpu_share *share, bool remote)
 {
@@ -387,6 +391,20 @@ static char *drained_hosts(const sched *s)
     return lg_strdup(why.data ? why.data : "no host in the matrix");
 }
 
+/* A job that ended INFRA_ERROR while its host's connection is down and
+ * being opened again (the job ends at once; the reconnect has seconds to
+ * go): whether the host is lost for good decides its drain, so wait for
+ * the reconnect's outcome, within its own deadline and a margin. */
+static void await_reconnect(sched *s, size_t h)
+{
+    lg_backend *be = s->envs[h].backend;
+    int reconnect_s = s->opts->reconnect_s > 0 ? s->opts->reconnect_s : LG_CONN_RECONNECT_S;
+    int64_t until_ms = lg_now_ms() + (int64_t)reconnect_s * 1000 + RECONNECT_MARGIN_MS;
+    while ((be->ops->epoch(be) & 1) && !be->ops->lost(be) && lg_now_ms() < until_ms &&
+           !atomic_load(s->opts->interrupted))
+        usleep(RECONNECT_POLL_MS * 1000);
+}
+
 static void drain_host(sched *s, size_t h, const char *why)
 {
     pthread_mutex_lock(&s->lock);
@@ -508,6 +526,8 @@ static void *work(void *opaque)
         js->earlier = NULL;
         js->n_earlier = 0;
         bool interrupted = atomic_load(s->opts->interrupted);
+        if (res->evidence.verdict == LG_VERDICT_INFRA_ERROR && !gate_failed && !interrupted)
+            await_reconnect(s, h);
         /* the host: a connection lost for good, or INFRA_ERRORs in a row
          * (not a failed baseline: that is the image's as much as the
          * host's, and its jobs go elsewhere below) */
