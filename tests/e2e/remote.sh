@@ -8,7 +8,8 @@
 # spread across them with the verdicts of one host; the remote job's
 # overlay never appears locally; a second run uploads nothing; nothing is
 # left on either host (the test stops the sshd and the session daemon it
-# caused, by PID).
+# caused, by PID).  Stopping the remote host mid-run drains it: its job
+# finishes on the local host.
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 export LABGATE_ACCEL=${LABGATE_ACCEL:-tcg}
@@ -169,6 +170,55 @@ sed "s|known_hosts=$sd/known_hosts|known_hosts=$sd/known_hosts.wrong|" "$scratch
 "$LABGATE" run "$scratch/m3.xml" --out "$scratch/out3" >"$scratch/run3.out" 2>"$scratch/run3.err"
 is $? 3 "a host with an unknown key: the run is incomplete (exit 3)"
 contains "$(cat "$scratch/run3.out" "$scratch/run3.err")" "known_hosts" "the message names the host key check"
+
+# run 4: the remote host goes away while its job runs (its sshd, then its
+# session daemon, stopped by PID): the host is drained, the job runs again
+# on the local host with the verdict of one host; once the sshd is back,
+# labgate gc on the remote URI removes the guest the dead daemon left.
+remote_first="<host id=\"remote\" uri=\"$(echo "$RURI" | sed 's/&/\&amp;/g')\" slots=\"1\" pool-dir=\"/home/$RUSER/labgate-pool\"/><host id=\"local\" uri=\"$URI\" slots=\"1\"/>"
+matrix "$scratch/m4.xml" "$remote_first" "$faulty"
+LABGATE_RECONNECT_S=5 "$LABGATE" run "$scratch/m4.xml" --out "$scratch/out4" >"$scratch/run4.out" 2>&1 &
+harness=$!
+stopped=1
+for _ in $(seq 1 240); do
+	if rvirsh list --name 2>/dev/null | grep -q "^labgate-.*-$harness-"; then
+		kill "$sshd_pid" && wait "$sshd_pid" 2>/dev/null
+		sshd_pid=
+		for pid in $(pgrep -u "$RUSER" -x libvirtd); do kill "$pid"; done
+		stopped=0
+		break
+	fi
+	kill -0 "$harness" 2>/dev/null || break
+	sleep 0.5
+done
+ok $stopped "stopped the remote host's sshd and session daemon while its job ran there"
+wait "$harness"
+is "$?" 1 "the job ran again on the local host and its CRASH blocks the release (exit 1)" || diag_file "$scratch/run4.out"
+run4=$scratch/out4/run.xml
+is "$(xpath "$run4" 'string(/run/host[@id="remote"]/@state)')" drained "the remote host is drained"
+is "$(xpath "$run4" 'string(/run/job/@host)')/$(xpath "$run4" 'string(/run/job/@verdict)')" local/CRASH \
+	"the job's verdict comes from the local host: CRASH, as on one host"
+is "$(xpath "$run4" 'string(/run/job/attempt/@host)')/$(xpath "$run4" 'string(/run/job/attempt/@verdict)')" remote/INFRA_ERROR \
+	"its first try is kept: INFRA_ERROR on the remote host"
+run_id=$(xpath "$run4" 'string(/run/@id)')
+assert_no_leftovers "${run_id:-none}"
+contains "$(cat "$scratch/run4.out")" "after the run: cannot reconnect" \
+	"the summary says the remote guest could not be removed after the run (its host is gone)"
+# The host back (its sshd again; the next connection starts a new session
+# daemon, which re-attaches to what the old one left): labgate gc on the
+# remote URI removes the guest of the drained job.
+/usr/sbin/sshd -D -e -f "$sd/sshd_config" 2>>"$sd/sshd.log" &
+sshd_pid=$!
+for _ in $(seq 1 50); do
+	python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+	sleep 0.1
+done
+timeout 120 "$LABGATE" gc --uri "$RURI" >"$scratch/gc.out" 2>&1
+gc_rc=$?
+is "$gc_rc" 0 "labgate gc on the remote host removes what the lost daemon left"
+[ "$gc_rc" -eq 0 ] || diag_file "$scratch/gc.out"
+is "$(rvirsh list --all --name 2>/dev/null | grep -F -- "$run_id")" "" "no domain of run 4 is left on the remote host"
+is "$(rpool_volumes | grep -F -- "labgate-$run_id-")" "" "no overlay volume of run 4 is left in the remote pool"
 
 is "$(rvirsh list --all --name 2>/dev/null | grep -c labgate-)" 0 "no labgate domain is left on the remote host"
 is "$(rpool_volumes | grep -v '^sha256-[0-9a-f]\{64\}$')" "" "the remote pool holds only the image cache"
