@@ -168,7 +168,7 @@ if [ "$mode" = demo ]; then
 else
 	log "building the guest images (x86_64, aarch64) and the sample agent"
 	build_guests x86_64 aarch64
-	# the first time: the kernel from linux-source-6.1 (about 15 min on 2
+	# the first time: the kernel from linux-source-6.1 (about 10 min on 2
 	# cores), cached outside the checkout in /var/cache/labgate/kernels
 	log "building the debug guest (KASAN, KFENCE, lockdep, kmemleak, UBSAN kernel) and its sample agent"
 	guests/linux/build-image.sh --kernel debug
