@@ -12,7 +12,7 @@ harness=$!
 # the domain is defined and the guest boots
 name=
 for _ in $(seq 1 120); do
-	name=$(sed -n 's/.*starting \(labgate-[0-9-]*-[0-9a-f]*\) .*/\1/p' "$scratch/run.err" | head -n 1)
+	name=$(sed -n 's/.*starting \(labgate-[0-9-]*-[0-9a-f]*\)\( .*\)\{0,1\}$/\1/p' "$scratch/run.err" | head -n 1)
 	[ -n "$name" ] && grep -q 'step 2/2' "$scratch/run.err" && break
 	sleep 1
 done
