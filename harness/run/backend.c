@@ -31,8 +31,9 @@ typedef struct libvirt_backend {
     char *pool_dir;       /* the matrix's pool-dir for the host, or NULL */
     lg_staged_image *images;
     size_t n_images;
-    /* a host whose files are not ours (virt/remote.h): its SSH, opened at
-     * the first need and kept for the backend's life */
+    /* a host on another machine (virt/remote.h: not ours, and not behind a
+     * unix socket here): its SSH, opened at the first need and kept for the
+     * backend's life, reaches the guests' ports and its logs */
     bool remote;
     pthread_mutex_t ssh_lock;
     lg_hostssh *ssh;
@@ -458,7 +459,7 @@ static const lg_backend_ops libvirt_ops = {
 lg_backend *lg_backend_libvirt_new(lg_conn *conn)
 {
     libvirt_backend *be = LG_NEW0(libvirt_backend);
-    *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn, .remote = lg_uri_is_remote(lg_conn_uri(conn)) };
+    *be = (libvirt_backend){ .base = { &libvirt_ops }, .conn = conn, .remote = lg_uri_is_remote(lg_conn_uri(conn)) && !lg_uri_on_this_machine(lg_conn_uri(conn)) };
     pthread_mutex_init(&be->stage_lock, NULL);
     pthread_mutex_init(&be->ssh_lock, NULL);
     return &be->base;

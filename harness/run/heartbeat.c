@@ -72,6 +72,8 @@ static void *run(void *opaque)
         }
         unsigned generation = hb->generation;
         bool check_health = hb->health_command && hb->agent_installed;
+        /* the port may change under us (a cold boot's new QEMU): this check's copy */
+        lg_transport_target target = hb->p.target;
         pthread_mutex_unlock(&hb->lock);
 
         /* A check may take until the guest counts as lost, no longer: a slow
@@ -79,7 +81,7 @@ static void *run(void *opaque)
         unsigned epoch = ops->epoch(hb->p.backend);
         int64_t left_ms = last_answer_ms + timeout_ms - lg_now_ms();
         lg_deadline dl = lg_deadline_in_ms(left_ms > 1000 ? left_ms : 1000);
-        int rc = guest ? 0 : ops->connect(hb->p.backend, hb->p.vm, &hb->p.target, dl, &guest);
+        int rc = guest ? 0 : ops->connect(hb->p.backend, hb->p.vm, &target, dl, &guest);
         if (rc == -EKEYREJECTED)
             lg_monitor_fail(hb->p.mon, LG_FAIL_HOST_KEY_MISMATCH, lg_error_msg());
         int health_status = 0;
@@ -156,6 +158,16 @@ lg_heartbeat *lg_heartbeat_start(const lg_heartbeat_params *params)
     if (err)
         LG_DEBUG("%s: no heartbeat thread: %s", params->job_id, strerror(err));
     return hb;
+}
+
+void lg_heartbeat_set_port(lg_heartbeat *hb, int port)
+{
+    if (!hb)
+        return;
+    pthread_mutex_lock(&hb->lock);
+    hb->p.target.port = port;
+    hb->generation++; /* a session to the old port is of no use */
+    pthread_mutex_unlock(&hb->lock);
 }
 
 void lg_heartbeat_set_ready(lg_heartbeat *hb, bool ready)

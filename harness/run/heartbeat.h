@@ -28,6 +28,9 @@ typedef struct lg_heartbeat_params {
 lg_heartbeat *lg_heartbeat_start(const lg_heartbeat_params *params);
 /* The guest reached ready (true), or is being rebooted (false). */
 void lg_heartbeat_set_ready(lg_heartbeat *hb, bool ready);
+/* The guest's forwarded port changed (a cold boot starts a new QEMU, which
+ * picks a new one): later checks connect there. */
+void lg_heartbeat_set_port(lg_heartbeat *hb, int port);
 /* The build's health command applies from now on. */
 void lg_heartbeat_agent_installed(lg_heartbeat *hb);
 /* Stops and joins the thread.  Accepts NULL. */

@@ -647,6 +647,34 @@ static int power_cycle(job_ctx *ctx)
 
 /* Shut down (the OS asked, then ACPI; destroyed past the deadline), then
  * the same domain started again from its firmware. */
+/* A new QEMU (the cold boot's start from the firmware) picked a new
+ * forwarded port: read it back, and point the steps, the heartbeat and the
+ * network probes at it.  A reserved port (a backend without guest_port) is
+ * in the domain XML and stays. */
+static int forward_port_again(job_ctx *ctx)
+{
+    if (!atomic_load(&ctx->port_forwarded) || !ctx->ops->guest_port)
+        return 0;
+    int guest = lg_domxml_forwarded_port(ctx->profile);
+    int port = -1;
+    int rc = ctx->ops->guest_port(ctx->env->backend, ctx->vm, guest, scaled_ms(ctx, LG_NETPROBE_TIMEOUT_S), &port);
+    if (rc < 0) {
+        LG_AUTOFREE char *why = lg_strdup(lg_error_msg());
+        lg_error_set("the guest's forwarded port %d after the start: %s", guest, why);
+        return rc;
+    }
+    if (port != ctx->port) {
+        if (ctx->ops->guest_port_release)
+            ctx->ops->guest_port_release(ctx->env->backend, ctx->port);
+        ctx->port = port;
+        progress(ctx, "%s: ssh on 127.0.0.1:%d", ctx->name, ctx->port);
+    }
+    lg_heartbeat_set_port(ctx->heartbeat, ctx->port);
+    if (ctx->netprobe)
+        lg_netprobe_attach(ctx->netprobe, ctx->vm, ctx->port);
+    return 0;
+}
+
 static int cold_boot(job_ctx *ctx)
 {
     int before = ctx->boot;
@@ -667,6 +695,8 @@ static int cold_boot(job_ctx *ctx)
                     (long long)graceful_ms / 1000);
         progress(ctx, "cold-boot: starting from the firmware");
         rc = ctx->ops->power_on(ctx->vm);
+        if (rc == 0)
+            rc = forward_port_again(ctx);
     }
     if (rc < 0) {
         if (!cancelled(ctx)) {

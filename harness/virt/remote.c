@@ -94,6 +94,17 @@ bool lg_uri_is_remote(const char *text)
     return remote;
 }
 
+bool lg_uri_on_this_machine(const char *text)
+{
+    parsed_uri p;
+    if (!parse(text, &p))
+        return false;
+    bool local_transport = !*p.transport || strcmp(p.transport, "unix") == 0;
+    bool here = strcmp(p.driver, "test") == 0 || (local_transport && !has_host(p.uri));
+    parsed_clear(&p);
+    return here;
+}
+
 bool lg_uri_is_session(const char *text)
 {
     parsed_uri p;

@@ -10,6 +10,10 @@
 
 /* true: the URI's daemon may not share this machine's files (or user). */
 bool lg_uri_is_remote(const char *uri);
+/* The daemon listens on a unix socket, so it runs on this machine (perhaps
+ * as another user: lg_uri_is_remote says its files are not ours): the
+ * guests' forwarded ports are on this machine's loopback, no SSH needed. */
+bool lg_uri_on_this_machine(const char *text);
 /* true: the URI's path is /session (a per-user daemon). */
 bool lg_uri_is_session(const char *uri);
 

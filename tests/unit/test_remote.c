@@ -27,6 +27,12 @@ static void test_local_or_remote(void **state)
     assert_true(lg_uri_is_remote("qemu+ext:///system?command=/bin/x"));
     assert_true(lg_uri_is_remote("qemu://h/system"));
     assert_true(lg_uri_is_remote("qemu+unix:///session?socket=/run/user/1001/libvirt/libvirt-sock"));
+    /* ... but on this machine: its guests' ports are on this loopback */
+    assert_true(lg_uri_on_this_machine("qemu+unix:///session?socket=/run/user/1001/libvirt/libvirt-sock"));
+    assert_true(lg_uri_on_this_machine("qemu:///system"));
+    assert_false(lg_uri_on_this_machine("qemu+ssh://user@host/system"));
+    assert_false(lg_uri_on_this_machine("qemu+unix://host/system"));
+    assert_false(lg_uri_on_this_machine("qemu+tls://host/system"));
     /* what cannot be read cannot be proven local */
     assert_true(lg_uri_is_remote("not a uri"));
     assert_true(lg_uri_is_remote(""));
