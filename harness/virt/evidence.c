@@ -74,10 +74,11 @@ char *lg_domain_screenshot(lg_domain *dom, const char *path_stem)
     return path;
 }
 
-int lg_domain_memory_dump(lg_domain *dom, const char *path)
+/* The dump to path on the domain's host, under the deadline: 0 or -1 (the
+ * error set).  kdump-compressed, memory only: what crash(8) reads, a
+ * fraction of RAM. */
+static int core_dump(lg_domain *dom, const char *path)
 {
-    lg_error_clear(); /* a stale message never names a later failure */
-    /* kdump-compressed, memory only: what crash(8) reads, a fraction of RAM */
     lg_guard *guard = lg_guard_arm(lg_domain_virt(dom), MEMORY_DUMP_TIMEOUT_MS, LG_GUARD_GRACE_MS, "memory dump");
     int rc = virDomainCoreDumpWithFormat(lg_domain_virt(dom), path, VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
                                          VIR_DUMP_MEMORY_ONLY);
@@ -87,6 +88,13 @@ int lg_domain_memory_dump(lg_domain *dom, const char *path)
         lg_error_set("memory dump: not finished within %d s; aborted", MEMORY_DUMP_TIMEOUT_MS / 1000);
         rc = -1;
     }
+    return rc < 0 ? -1 : 0;
+}
+
+int lg_domain_memory_dump(lg_domain *dom, const char *path)
+{
+    lg_error_clear(); /* a stale message never names a later failure */
+    int rc = core_dump(dom, path);
     if (rc < 0) {
         remove(path); /* a partial dump is no evidence */
         return -EIO;
@@ -101,15 +109,7 @@ int lg_domain_memory_dump_pooled(lg_domain *dom, lg_pool *pool, const char *path
     LG_AUTOFREE char *name = lg_strdup_printf("%s.kdump", lg_domain_name(dom));
     LG_AUTOFREE char *host_path = lg_strdup_printf("%s/%s", lg_pool_target(pool), name);
     int64_t start = lg_now_ms();
-    lg_guard *guard = lg_guard_arm(lg_domain_virt(dom), MEMORY_DUMP_TIMEOUT_MS, LG_GUARD_GRACE_MS, "memory dump");
-    int rc = virDomainCoreDumpWithFormat(lg_domain_virt(dom), host_path, VIR_DOMAIN_CORE_DUMP_FORMAT_KDUMP_ZLIB,
-                                         VIR_DUMP_MEMORY_ONLY);
-    if (rc < 0)
-        lg_virt_error("memory dump");
-    if (lg_guard_disarm(guard)) {
-        lg_error_set("memory dump: not finished within %d s; aborted", MEMORY_DUMP_TIMEOUT_MS / 1000);
-        rc = -1;
-    }
+    int rc = core_dump(dom, host_path);
     int fetched = -EIO;
     if (rc == 0) {
         int64_t left = MEMORY_DUMP_TIMEOUT_MS - (lg_now_ms() - start);
